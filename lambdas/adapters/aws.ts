@@ -1,0 +1,46 @@
+/**
+ * SDK clients, created once per execution environment (module scope) and reused across invocations.
+ * Every client carries a middleware that counts requests into the current order scope, so tests, the
+ * benchmark and the cost model can say how many AWS requests one order costs.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+export interface RequestCount {
+  total: number;
+  byCommand: Record<string, number>;
+}
+
+const scope = new AsyncLocalStorage<RequestCount>();
+
+/** Runs `fn` with a fresh request counter; the counter sees every SDK request made inside it. */
+export async function countingRequests<T>(fn: () => Promise<T>): Promise<{ result: T; requests: RequestCount }> {
+  const requests: RequestCount = { total: 0, byCommand: {} };
+  const result = await scope.run(requests, fn);
+  return { result, requests };
+}
+
+type Stackable = { middlewareStack: { add: (mw: any, opts: any) => void } };
+
+function withRequestCounter<C extends Stackable>(client: C): C {
+  client.middlewareStack.add(
+    (next: any, context: any) => async (args: any) => {
+      const counter = scope.getStore();
+      if (counter) {
+        counter.total += 1;
+        const name = String(context.commandName ?? 'unknown');
+        counter.byCommand[name] = (counter.byCommand[name] ?? 0) + 1;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'orderRequestCounter' },
+  );
+  return client;
+}
+
+// maxAttempts 3 is the SDK default; stated so the retry budget is visible next to the Lambda timeout.
+const dynamo = withRequestCounter(new DynamoDBClient({ maxAttempts: 3 }));
+export const ddb = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+export const sns = withRequestCounter(new SNSClient({ maxAttempts: 3 }));

@@ -1,0 +1,25 @@
+/**
+ * The environment contract between the CDK constructs (which set these) and the Lambdas (which read them).
+ * Names live here once; lib/ imports ENV to set them.
+ */
+export const ENV = {
+  stage: 'STAGE',
+  service: 'SERVICE_NAME',
+  topicArn: 'TOPIC_ARN',
+  ordersTable: 'ORDERS_TABLE',
+  catalogTable: 'CATALOG_TABLE',
+  /** The worker's own table: its inbox (idempotency) records and the records of its effects. */
+  serviceTable: 'SERVICE_TABLE',
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  apiIdempotencyTtlSeconds: 'API_IDEMPOTENCY_TTL_SECONDS',
+  /** "true" only in the local stage: enables fault-injection hooks. */
+  faultsEnabled: 'FAULTS_ENABLED',
+} as const;
+
+export function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`missing environment variable ${name}`);
+  return v;
+}
+
+export const faultsEnabled = (): boolean => process.env[ENV.faultsEnabled] === 'true';

@@ -1,0 +1,103 @@
+/**
+ * The inbox: one record per (service, eventId) in the service's own table, written in the same DynamoDB
+ * transaction as the effect, so the effect happens at most once and a redelivery is recognised.
+ * The record keeps the events the service emitted, so a redelivery re-emits them byte-identical
+ * (a worker that crashed between its effect and its publish still publishes on the next attempt).
+ */
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Envelope } from '../core/events';
+import { contentHash } from '../core/ids';
+import { ddb } from './aws';
+import { epochSeconds, inboxKey, TTL_ATTRIBUTE } from './keys';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** The same eventId arrived with another payload: a producer bug; never apply it, let it dead-letter. */
+export class PayloadMismatchError extends Error {
+  constructor(readonly eventId: string) {
+    super(`event ${eventId} was already processed with a different payload`);
+    this.name = 'PayloadMismatchError';
+  }
+}
+
+/** A transaction was cancelled by a condition other than the inbox record's; `codes[i]` is item i's reason. */
+export class TransactionConditionError extends Error {
+  constructor(readonly codes: string[]) {
+    super(`transaction cancelled: ${codes.join(',')}`);
+    this.name = 'TransactionConditionError';
+  }
+}
+
+export const eventHash = (e: Envelope): string => contentHash({ t: e.eventType, o: e.orderId, p: e.payload });
+
+export class Inbox {
+  constructor(
+    private readonly table: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  /** The events emitted the first time, if this event was processed already; throws on a payload mismatch. */
+  async prior(event: Envelope): Promise<Envelope[] | undefined> {
+    const { Item } = await ddb.send(new GetCommand({ TableName: this.table, Key: inboxKey(event.eventId), ConsistentRead: true }));
+    if (!Item) return undefined;
+    if (Item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
+    return Item.emits as Envelope[];
+  }
+
+  record(event: Envelope, emits: readonly Envelope[]): TransactItem {
+    return {
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...inboxKey(event.eventId),
+          eventType: event.eventType,
+          orderId: event.orderId,
+          payloadHash: eventHash(event),
+          emits,
+          processedAt: new Date().toISOString(),
+          [TTL_ATTRIBUTE]: epochSeconds() + this.ttlSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  /**
+   * Commits the effect's writes together with the inbox record. Returns 'duplicate' when a concurrent copy of the
+   * event won the race (the effect was not applied twice); throws TransactionConditionError for the effect's own
+   * conditions (codes exclude the inbox record, which is always last).
+   */
+  async commit(event: Envelope, emits: readonly Envelope[], writes: readonly TransactItem[]): Promise<'committed' | 'duplicate'> {
+    try {
+      await ddb.send(new TransactWriteCommand({ TransactItems: [...writes, this.record(event, emits)] }));
+      return 'committed';
+    } catch (err) {
+      const codes = cancellationCodes(err);
+      if (!codes) throw err;
+      if (codes[codes.length - 1] === 'ConditionalCheckFailed') return 'duplicate';
+      throw new TransactionConditionError(codes.slice(0, -1));
+    }
+  }
+
+  /**
+   * The usual path: return the prior emits for a duplicate; otherwise run the effect (which may call an external
+   * system that deduplicates on its own key) and commit its writes with the inbox record.
+   */
+  async once(
+    event: Envelope,
+    effect: () => Promise<{ emits: Envelope[]; writes: TransactItem[] }>,
+  ): Promise<{ emits: Envelope[]; duplicate: boolean }> {
+    const seen = await this.prior(event);
+    if (seen) return { emits: seen, duplicate: true };
+    const { emits, writes } = await effect();
+    if ((await this.commit(event, emits, writes)) === 'committed') return { emits, duplicate: false };
+    return { emits: (await this.prior(event)) ?? [], duplicate: true };
+  }
+}
+
+/** Per-item cancellation codes of a TransactionCanceledException, or undefined for any other error. */
+export function cancellationCodes(err: unknown): string[] | undefined {
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name !== 'TransactionCanceledException') return undefined;
+  return (e.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+}

@@ -1,0 +1,25 @@
+import { PublishCommand } from '@aws-sdk/client-sns';
+import type { Envelope } from '../core/events';
+import { sns } from './aws';
+import { ENV, required } from './env';
+
+/**
+ * Publishes envelopes to the topic. `eventType` goes into a message attribute so that subscription filter
+ * policies route on it. Publishing the same envelope twice is safe: consumers deduplicate on eventId.
+ */
+export async function publish(events: readonly Envelope[], topicArn = required(ENV.topicArn)): Promise<void> {
+  await Promise.all(
+    events.map((e) =>
+      sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify(e),
+          MessageAttributes: {
+            eventType: { DataType: 'String', StringValue: e.eventType },
+            orderId: { DataType: 'String', StringValue: e.orderId },
+          },
+        }),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,16 @@
+import type { TransactItem } from './inbox';
+import { statusKey } from './keys';
+import { ENV, required } from './env';
+
+/**
+ * A service's progress as a client sees it: one small item next to the order (same partition), so GET reads the
+ * order and every status with one Query and no service rewrites the (large) order item.
+ */
+export function statusWrite(orderId: string, service: string, status: string, detail?: Record<string, unknown>): TransactItem {
+  return {
+    Put: {
+      TableName: required(ENV.ordersTable),
+      Item: { ...statusKey(orderId, service), service, status, updatedAt: new Date().toISOString(), ...(detail ? { detail } : {}) },
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The SQS worker runtime shared by every service: parse each record into an envelope, run the service's handler,
+ * publish what it emits, and report exactly the failed message ids (ReportBatchItemFailures) so only those are
+ * retried. A record that cannot be parsed throws: it is retried and, after maxReceiveCount receives, dead-lettered.
+ * Business outcomes (declined, out of stock) are results the handler returns, never thrown errors.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { parseEnvelope, type Envelope } from '../core/events';
+import type { ServiceName } from '../services/registry';
+import { countingRequests } from './aws';
+import { ENV, required } from './env';
+import { Inbox } from './inbox';
+import { logger } from './logger';
+import { publish } from './publisher';
+
+export interface WorkerContext {
+  readonly service: ServiceName;
+  readonly inbox: Inbox;
+  /** Milliseconds left in this invocation (lets a handler stop before the Lambda timeout). */
+  readonly remainingMs: () => number;
+}
+
+export interface HandlerResult {
+  /** Events to publish after the effect (re-emitted on a duplicate: consumers drop copies by eventId). */
+  emits?: Envelope[];
+  /** True when the event had been processed before (the effect was not applied again). */
+  duplicate?: boolean;
+  /** A short word for the log line: CHARGED, SKIPPED, ... */
+  outcome?: string;
+}
+
+export type ServiceHandler = (event: Envelope, ctx: WorkerContext) => Promise<HandlerResult>;
+
+/** Raw delivery gives the envelope as the body; a non-raw SNS notification wraps it. Accept both. */
+export function envelopeOf(record: Pick<SQSRecord, 'body'>): Envelope {
+  const body = JSON.parse(record.body) as { Type?: string; Message?: string };
+  return parseEnvelope(body?.Type === 'Notification' && typeof body.Message === 'string' ? body.Message : record.body);
+}
+
+export function makeWorker(service: ServiceName, handle: ServiceHandler) {
+  const inbox = new Inbox(required(ENV.serviceTable), Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400));
+  const processor = new BatchProcessor(EventType.SQS);
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const ctx: WorkerContext = { service, inbox, remainingMs: () => context.getRemainingTimeInMillis() };
+    const recordHandler = async (record: SQSRecord) => {
+      let envelope: Envelope;
+      try {
+        envelope = envelopeOf(record);
+      } catch (err) {
+        logger.error('malformed message', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message });
+        throw err;
+      }
+      const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventType: envelope.eventType, eventId: envelope.eventId };
+      try {
+        const { result, requests } = await countingRequests(async () => {
+          const r = await handle(envelope, ctx);
+          if (r.emits?.length) await publish(r.emits);
+          return r;
+        });
+        logger.info('processed', { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total });
+      } catch (err) {
+        logger.error('processing failed', { ...keys, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message, errorName: (err as Error).name });
+        throw err;
+      }
+    };
+    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+  };
+}

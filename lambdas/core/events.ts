@@ -1,0 +1,94 @@
+/**
+ * The event contract: every message on the topic is one envelope. `eventType` is copied into the SNS message
+ * attribute of the same name so that subscription filter policies can route it (topic-exchange routing).
+ *
+ * No personal data travels in events except the payment token on OrderPlaced, which only the payment service reads.
+ * Services that need the e-mail address read it from the orders table.
+ */
+import { z } from 'zod';
+import { deterministicEventId } from './ids';
+
+export const EVENT_TYPES = [
+  'OrderPlaced',
+  'PaymentCharged',
+  'PaymentDeclined',
+  'OrderRejected',
+  'StockReserved',
+  'StockBackordered',
+  'OrderConfirmed',
+  'OrderCancelled',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const SCHEMA_VERSION = 1;
+
+const sku = z.string().min(1).max(64);
+const currency = z.string().regex(/^[A-Z]{3}$/);
+const line = z.object({ sku, quantity: z.number().int().min(1).max(1000) });
+
+/** Payload schema per event type: the single source for producers and consumers. */
+export const PAYLOADS = {
+  OrderPlaced: z.object({
+    customerId: z.string(),
+    currency,
+    items: z.array(line).min(1).max(50),
+    paymentToken: z.string().optional(),
+  }),
+  PaymentCharged: z.object({ amountCents: z.number().int().nonnegative(), currency, chargeId: z.string() }),
+  PaymentDeclined: z.object({ amountCents: z.number().int().nonnegative(), currency, reason: z.string() }),
+  /** The order cannot be priced (an unknown SKU): a business outcome, not a failure. */
+  OrderRejected: z.object({ reason: z.literal('UNKNOWN_SKU'), skus: z.array(sku) }),
+  StockReserved: z.object({ skus: z.array(sku) }),
+  StockBackordered: z.object({ skus: z.array(sku) }),
+  OrderConfirmed: z.object({ amountCents: z.number().int().nonnegative(), currency, confirmedAt: z.string() }),
+  OrderCancelled: z.object({
+    reason: z.enum(['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU']),
+    /** Services that must undo their effect: payment refunds, inventory releases. */
+    compensate: z.array(z.enum(['payment', 'inventory'])),
+    currency,
+    cancelledAt: z.string(),
+  }),
+} satisfies Record<EventType, z.ZodType>;
+
+export type Payload<T extends EventType> = z.infer<(typeof PAYLOADS)[T]>;
+
+export const envelopeSchema = z.object({
+  eventId: z.string().min(1).max(128),
+  eventType: z.enum(EVENT_TYPES),
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  occurredAt: z.string(),
+  correlationId: z.string().min(1).max(128),
+  orderId: z.string().min(1).max(64),
+  payload: z.unknown(),
+});
+
+export type Envelope<T extends EventType = EventType> = Omit<z.infer<typeof envelopeSchema>, 'eventType' | 'payload'> & {
+  eventType: T;
+  payload: Payload<T>;
+};
+
+/** Parses a message body into a typed envelope; throws on anything malformed (the message is then poison). */
+export function parseEnvelope(body: string): Envelope {
+  const raw = envelopeSchema.parse(JSON.parse(body));
+  const payload = PAYLOADS[raw.eventType].parse(raw.payload);
+  return { ...raw, payload } as Envelope;
+}
+
+/** Builds an outcome event whose id is a pure function of (order, service, outcome). */
+export function outcomeEvent<T extends EventType>(
+  eventType: T,
+  cause: Pick<Envelope, 'orderId' | 'correlationId'>,
+  service: string,
+  payload: Payload<T>,
+  occurredAt = new Date().toISOString(),
+): Envelope<T> {
+  return {
+    eventId: deterministicEventId(cause.orderId, service, eventType),
+    eventType,
+    schemaVersion: SCHEMA_VERSION,
+    occurredAt,
+    correlationId: cause.correlationId,
+    orderId: cause.orderId,
+    payload,
+  };
+}

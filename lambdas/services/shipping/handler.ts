@@ -1,0 +1,4 @@
+import { makeWorker } from '../../adapters/worker';
+import { shipping } from './shipping';
+
+export const handler = makeWorker('shipping', shipping);

@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, mirroring the tree: unit (lambdas), infra (lib: template tests), integration (the deployed
+// stack on an emulator). Integration files share one emulator and one stack, so they run one file at a time.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/lambdas/**/*.test.ts', 'test/scripts/**/*.test.ts'], environment: 'node' } },
+      { test: { name: 'infra', include: ['test/lib/**/*.test.ts'], environment: 'node', testTimeout: 120_000 } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/integration/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
+    ],
+  },
+});
