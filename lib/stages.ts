@@ -31,6 +31,8 @@ export interface StageConfig {
   readonly outbox: { readonly batchSize: number; readonly retryAttempts: number; readonly maxRecordAgeSeconds: number };
   readonly alarms: { readonly oldestMessageAgeSeconds: number; readonly outboxIteratorAgeMs: number };
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN';
+  /** CloudWatch Logs retention; must be a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). */
+  readonly logRetentionDays: number;
   /** Fault-injection hooks (tests of the failure paths). Never on outside the local stage. */
   readonly faultsEnabled: boolean;
   /** Seed the demo catalog (SKU-1..SKU-9 plus SKU-OOS). */
@@ -45,6 +47,7 @@ const base = {
   api: { memoryMb: 256, timeoutSeconds: 5, throttleRatePerSecond: 100, throttleBurst: 200, idempotencyKeyHours: 24 },
   outbox: { batchSize: 50, retryAttempts: 10, maxRecordAgeSeconds: 3600 },
   alarms: { oldestMessageAgeSeconds: 300, outboxIteratorAgeMs: 60_000 },
+  logRetentionDays: 14,
 } as const;
 
 export const STAGES: Record<StageName, StageConfig> = {
@@ -56,6 +59,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     queue: { ...base.queue, retentionDays: 1 },
     outbox: { ...base.outbox, retryAttempts: 3 },
     logLevel: 'INFO',
+    logRetentionDays: 3,
     faultsEnabled: true,
     seedDemoCatalog: true,
     destroyData: true,
@@ -67,6 +71,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     worker: { ...base.worker, maxConcurrency: 20 },
     api: { ...base.api, throttleRatePerSecond: 500, throttleBurst: 1000 },
     logLevel: 'WARN',
+    logRetentionDays: 90,
     faultsEnabled: false,
     seedDemoCatalog: false,
     destroyData: false,

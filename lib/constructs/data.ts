@@ -1,0 +1,63 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { TTL_ATTRIBUTE } from '../../lambdas/adapters/keys';
+import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
+import { pascal } from '../names';
+import type { StageConfig } from '../stages';
+
+export interface PipelineDataProps {
+  readonly stage: StageConfig;
+}
+
+/**
+ * Every table of the pipeline: the orders table (its stream feeds the outbox relay), the catalog, and one table per
+ * registry service (its inbox records and the records of its effects), so a worker's grants can name its table alone.
+ */
+export class PipelineData extends Construct {
+  public readonly orders: Table;
+  public readonly catalog: Table;
+  public readonly serviceTables: ReadonlyMap<ServiceName, Table>;
+
+  constructor(scope: Construct, id: string, props: PipelineDataProps) {
+    super(scope, id);
+    const { stage } = props;
+
+    // On-demand (no capacity to tune for a spiky pipeline), encrypted, and protected where the data matters.
+    const common: Omit<TableProps, 'partitionKey'> = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      deletionProtection: !stage.destroyData,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: !stage.destroyData },
+    };
+    const pk = { name: 'pk', type: AttributeType.STRING };
+    const sk = { name: 'sk', type: AttributeType.STRING };
+
+    // Idempotency-Key records and published outbox items expire.
+    this.orders = new Table(this, 'Orders', {
+      ...common,
+      partitionKey: pk,
+      sortKey: sk,
+      stream: StreamViewType.NEW_IMAGE,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+    });
+
+    // Catalog items live until changed: no TTL.
+    this.catalog = new Table(this, 'Catalog', { ...common, partitionKey: pk });
+
+    // Inbox (idempotency) records expire once no copy of their message can still arrive.
+    this.serviceTables = new Map(
+      SERVICES.map((service) => [
+        service.name,
+        new Table(this, `${pascal(service.name)}Table`, { ...common, partitionKey: pk, sortKey: sk, timeToLiveAttribute: TTL_ATTRIBUTE }),
+      ]),
+    );
+  }
+
+  serviceTable(name: ServiceName): Table {
+    const table = this.serviceTables.get(name);
+    if (!table) throw new Error(`no table for service ${name}`);
+    return table;
+  }
+}

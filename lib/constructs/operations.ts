@@ -1,0 +1,80 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../stages';
+
+export interface OperationsProps {
+  readonly stage: StageConfig;
+}
+
+const ONE_MINUTE = Duration.minutes(1);
+
+/**
+ * What an operator is told about: every alarm notifies one topic (subscribe a pager or an e-mail to it).
+ * Missing data is not breaching: an idle queue emits no datapoints and is healthy.
+ */
+export class Operations extends Construct {
+  public readonly alarmTopic: Topic;
+  public readonly alarms: Alarm[] = [];
+  private readonly action: SnsAction;
+  private readonly stage: StageConfig;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    this.stage = props.stage;
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `Order pipeline alarms (${props.stage.name})` });
+    this.action = new SnsAction(this.alarmTopic);
+  }
+
+  /** Any message in a dead-letter queue is work that did not happen: alarm on the first one. */
+  alarmOnDeadLetters(id: string, dlq: IQueue, what: string): Alarm {
+    return this.add(
+      new Alarm(this, id, {
+        alarmDescription: `${what}: messages in a dead-letter queue (inspect, fix, redrive)`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: 0,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /** A queue whose oldest message keeps ageing is not being drained (worker failing, throttled or too slow). */
+  alarmOnBacklogAge(id: string, queue: IQueue, what: string): Alarm {
+    return this.add(
+      new Alarm(this, id, {
+        alarmDescription: `${what}: oldest message older than ${this.stage.alarms.oldestMessageAgeSeconds} s`,
+        metric: queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: this.stage.alarms.oldestMessageAgeSeconds,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /** A stream consumer falling behind: events reach the topic late, and records near maxRecordAge are dropped. */
+  alarmOnIteratorAge(id: string, fn: IFunction, what: string): Alarm {
+    return this.add(
+      new Alarm(this, id, {
+        alarmDescription: `${what}: stream iterator age above ${this.stage.alarms.outboxIteratorAgeMs} ms`,
+        metric: fn.metric('IteratorAge', { period: ONE_MINUTE, statistic: 'Maximum' }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        threshold: this.stage.alarms.outboxIteratorAgeMs,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  private add(alarm: Alarm): Alarm {
+    alarm.addAlarmAction(this.action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}

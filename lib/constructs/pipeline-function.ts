@@ -1,0 +1,71 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../lambdas/adapters/env';
+import { PROJECT_ROOT, projectPath } from '../paths';
+import type { StageConfig } from '../stages';
+
+export interface PipelineFunctionProps {
+  /** Repository-relative entry file exporting `handler`. */
+  readonly entry: string;
+  readonly stage: StageConfig;
+  /** POWERTOOLS_SERVICE_NAME: the `service` key of every log line. */
+  readonly serviceName: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly description?: string;
+  /** Function-specific variables; the common ones (STAGE, FAULTS_ENABLED, POWERTOOLS_*) are set here. */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * The one way this app builds a Lambda function, so runtime, architecture, bundling and logging never drift apart
+ * (the idea of Powertools' `examples/app` function construct).
+ *
+ * - Node.js 22 on ARM64 (cheaper per GB-s). The emulator runs every nodejs runtime on the host's Node 20 and ignores
+ *   the architecture, hence the esbuild target node20.
+ * - The AWS SDK is bundled (`externalModules: []`): the emulator's Lambda stubs lack SNS, and a pinned SDK is
+ *   reproducible on AWS too.
+ * - An explicit LogGroup with retention instead of `logRetention`, which would add a CDK custom resource
+ *   (the stack has none: the emulator handles them badly). `fn.logGroup` returns it.
+ */
+export class PipelineFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    const { stage } = props;
+    // Created in the parent scope: `this` cannot be used before super().
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: stage.logRetentionDays as RetentionDays,
+      removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+
+    super(scope, id, {
+      entry: projectPath(props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: projectPath('package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[stage.logLevel],
+      bundling: {
+        externalModules: [],
+        minify: true,
+        format: OutputFormat.CJS,
+        target: 'node20',
+      },
+      environment: {
+        [ENV.stage]: stage.name,
+        [ENV.faultsEnabled]: String(stage.faultsEnabled),
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_LOG_LEVEL: stage.logLevel,
+        ...props.environment,
+      },
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITopic, Subscription } from 'aws-cdk-lib/aws-sns';
+import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ServiceDefinition } from '../../lambdas/services/registry';
+import { DAY_SECONDS, visibilityTimeoutSeconds, type StageConfig } from '../stages';
+
+export interface ServiceQueueProps {
+  readonly service: ServiceDefinition;
+  readonly topic: ITopic;
+  readonly stage: StageConfig;
+}
+
+/** How long any dead-letter queue keeps a message: the SQS maximum, to leave time for a redrive. */
+export const DLQ_RETENTION = Duration.days(14);
+
+/**
+ * Encrypted with SSE-SQS (works with SNS; the AWS-managed `alias/aws/sqs` KMS key does not, SNS cannot use it)
+ * and reachable over TLS only.
+ */
+export const SECURE_QUEUE: Pick<QueueProps, 'encryption' | 'enforceSSL'> = {
+  encryption: QueueEncryption.SQS_MANAGED,
+  enforceSSL: true,
+};
+
+/** A dead-letter queue as every DLQ of this app is built. */
+export const deadLetterQueue = (scope: Construct, id: string): Queue =>
+  new Queue(scope, id, { ...SECURE_QUEUE, retentionPeriod: DLQ_RETENTION });
+
+/**
+ * One registry service's inbox: topic -> subscription (raw delivery, filtered on `eventType` = what the service
+ * consumes) -> queue -> worker, with a DLQ for poison messages and one for messages SNS cannot deliver.
+ * After aws-solutions-constructs' `aws-sns-sqs`: dead-letter queues are always on and every part is exposed.
+ */
+export class ServiceQueue extends Construct {
+  public readonly queue: Queue;
+  /** Poison messages: received `maxReceiveCount` times without success. */
+  public readonly dlq: Queue;
+  public readonly subscription: Subscription;
+  /** Messages SNS could not deliver to `queue` (a broken queue policy, a deleted queue). */
+  public readonly subscriptionDlq: Queue;
+  public readonly maxReceiveCount: number;
+
+  constructor(scope: Construct, id: string, props: ServiceQueueProps) {
+    super(scope, id);
+    const { service, stage } = props;
+    if (service.consumes.length === 0) throw new Error(`service ${service.name} consumes nothing: it needs no queue`);
+
+    this.maxReceiveCount = stage.worker.maxReceiveCount;
+    this.dlq = deadLetterQueue(this, 'Dlq');
+    this.queue = new Queue(this, 'Queue', {
+      ...SECURE_QUEUE,
+      // >= 6x the function timeout, so a slow batch is not redelivered while it is still being processed.
+      visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(stage)),
+      retentionPeriod: Duration.seconds(stage.queue.retentionDays * DAY_SECONDS),
+      deadLetterQueue: { queue: this.dlq, maxReceiveCount: this.maxReceiveCount },
+    });
+
+    this.subscriptionDlq = deadLetterQueue(this, 'SubscriptionDlq');
+    this.subscription = props.topic.addSubscription(
+      new SqsSubscription(this.queue, {
+        // The body is the envelope JSON itself; `eventType` routes it (topic-exchange routing).
+        rawMessageDelivery: true,
+        filterPolicy: { eventType: SubscriptionFilter.stringFilter({ allowlist: [...service.consumes] }) },
+        deadLetterQueue: this.subscriptionDlq,
+      }),
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/adapters/env';
+import { handlerEntry, type ServiceDefinition } from '../../lambdas/services/registry';
+import { idempotencyTtlSeconds, type StageConfig } from '../stages';
+import { PipelineFunction } from './pipeline-function';
+
+export interface ServiceWorkerProps {
+  readonly service: ServiceDefinition;
+  readonly stage: StageConfig;
+  /** The service's own queue: the only one it consumes. */
+  readonly queue: IQueue;
+  /** The service's own table: inbox records and effect records. */
+  readonly serviceTable: ITable;
+  readonly ordersTable: ITable;
+  readonly catalogTable: ITable;
+  readonly topic: ITopic;
+}
+
+/**
+ * A registry service's worker: its function, fed by its queue in batches with partial batch responses, with the
+ * grants its registry entry asks for and nothing more.
+ */
+export class ServiceWorker extends Construct {
+  public readonly fn: PipelineFunction;
+  public readonly eventSource: SqsEventSource;
+
+  constructor(scope: Construct, id: string, props: ServiceWorkerProps) {
+    super(scope, id);
+    const { service, stage } = props;
+    const emits = service.emits.length > 0;
+    const catalog = service.access.catalog;
+
+    const environment: Record<string, string> = {
+      [ENV.service]: service.name,
+      [ENV.serviceTable]: props.serviceTable.tableName,
+      [ENV.ordersTable]: props.ordersTable.tableName,
+      [ENV.idempotencyTtlSeconds]: String(idempotencyTtlSeconds(stage)),
+    };
+    if (catalog) environment[ENV.catalogTable] = props.catalogTable.tableName;
+    if (emits) environment[ENV.topicArn] = props.topic.topicArn;
+
+    this.fn = new PipelineFunction(this, 'Function', {
+      entry: handlerEntry(service.name),
+      stage,
+      serviceName: service.name,
+      description: `${service.name} worker: ${service.summary}`.slice(0, 256),
+      timeoutSeconds: stage.worker.timeoutSeconds,
+      memoryMb: stage.worker.memoryMb,
+      environment,
+    });
+
+    this.eventSource = new SqsEventSource(props.queue, {
+      batchSize: service.limits?.batchSize ?? stage.worker.batchSize,
+      maxBatchingWindow: Duration.seconds(stage.worker.maxBatchingWindowSeconds),
+      reportBatchItemFailures: true,
+      // Backpressure: at most this many concurrent batches, to spare DynamoDB and the (simulated) providers.
+      maxConcurrency: service.limits?.maxConcurrency ?? stage.worker.maxConcurrency,
+    });
+    // Also grants consuming this queue, and only this queue.
+    this.fn.addEventSource(this.eventSource);
+
+    props.serviceTable.grantReadWriteData(this.fn);
+    if (service.access.orders === 'write') props.ordersTable.grantReadWriteData(this.fn);
+    else props.ordersTable.grantReadData(this.fn);
+    if (catalog === 'write') props.catalogTable.grantReadWriteData(this.fn);
+    else if (catalog === 'read') props.catalogTable.grantReadData(this.fn);
+    if (emits) props.topic.grantPublish(this.fn);
+  }
+}
