@@ -1,0 +1,61 @@
+/**
+ * The order lifecycle decision, as pure functions (no AWS types): the orders aggregator records one outcome per
+ * upstream service (payment, inventory) and, once both are known, decides CONFIRMED or CANCELLED exactly once.
+ */
+import type { Envelope } from './events';
+
+export type PaymentOutcome = 'CHARGED' | 'DECLINED' | 'REJECTED';
+export type InventoryOutcome = 'RESERVED' | 'BACKORDERED';
+export type CompensatingService = 'payment' | 'inventory';
+export type CancelReason = 'PAYMENT_DECLINED' | 'OUT_OF_STOCK' | 'UNKNOWN_SKU';
+
+export type Decision =
+  | { readonly status: 'CONFIRMED' }
+  | { readonly status: 'CANCELLED'; readonly reason: CancelReason; readonly compensate: CompensatingService[] };
+
+/**
+ * CONFIRMED iff the payment was charged and the stock reserved. Otherwise CANCELLED, with the most specific reason
+ * (an unknown SKU explains a decline-free rejection and usually the backorder too), and every effect that
+ * happened listed for compensation.
+ */
+export function decide(payment: PaymentOutcome, inventory: InventoryOutcome): Decision {
+  if (payment === 'CHARGED' && inventory === 'RESERVED') return { status: 'CONFIRMED' };
+  const reason: CancelReason = payment === 'REJECTED' ? 'UNKNOWN_SKU' : payment === 'DECLINED' ? 'PAYMENT_DECLINED' : 'OUT_OF_STOCK';
+  const compensate: CompensatingService[] = [];
+  if (payment === 'CHARGED') compensate.push('payment');
+  if (inventory === 'RESERVED') compensate.push('inventory');
+  return { status: 'CANCELLED', reason, compensate };
+}
+
+/** What one upstream outcome event tells the aggregator. */
+export type RecordedOutcome =
+  | { readonly service: 'payment'; readonly outcome: PaymentOutcome; readonly amountCents?: number; readonly currency?: string }
+  | { readonly service: 'inventory'; readonly outcome: InventoryOutcome; readonly skus: string[] };
+
+/** Maps an outcome event to the slot it fills; undefined for events the aggregator does not consume. */
+export function outcomeOf(event: Envelope): RecordedOutcome | undefined {
+  switch (event.eventType) {
+    case 'PaymentCharged': {
+      const p = (event as Envelope<'PaymentCharged'>).payload;
+      return { service: 'payment', outcome: 'CHARGED', amountCents: p.amountCents, currency: p.currency };
+    }
+    case 'PaymentDeclined': {
+      const p = (event as Envelope<'PaymentDeclined'>).payload;
+      return { service: 'payment', outcome: 'DECLINED', amountCents: p.amountCents, currency: p.currency };
+    }
+    case 'OrderRejected':
+      return { service: 'payment', outcome: 'REJECTED' };
+    case 'StockReserved':
+      return { service: 'inventory', outcome: 'RESERVED', skus: (event as Envelope<'StockReserved'>).payload.skus };
+    case 'StockBackordered':
+      return { service: 'inventory', outcome: 'BACKORDERED', skus: (event as Envelope<'StockBackordered'>).payload.skus };
+    default:
+      return undefined;
+  }
+}
+
+const PAYMENT_OUTCOMES: readonly string[] = ['CHARGED', 'DECLINED', 'REJECTED'];
+const INVENTORY_OUTCOMES: readonly string[] = ['RESERVED', 'BACKORDERED'];
+
+export const isPaymentOutcome = (v: unknown): v is PaymentOutcome => typeof v === 'string' && PAYMENT_OUTCOMES.includes(v);
+export const isInventoryOutcome = (v: unknown): v is InventoryOutcome => typeof v === 'string' && INVENTORY_OUTCOMES.includes(v);
