@@ -112,7 +112,7 @@ describe('inventory on OrderPlaced', () => {
 
   it('refuses more lines than one transaction can hold', async () => {
     const items = Array.from({ length: 51 }, (_, i) => ({ sku: `SKU-${i}`, quantity: 1 }));
-    await expect(inventory(placed(items), ctx)).rejects.toThrow('at most 50 lines');
+    await expect(inventory(placed(items), ctx)).rejects.toThrow('at most 50 fit one reservation');
     expect(transactions()).toHaveLength(0);
   });
 
