@@ -1,0 +1,185 @@
+import { GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { conditionalCheckFailed, context, ddbMock, envelope, TABLES } from './helpers';
+import { eventHash, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
+import { lifecycleKey, orderKey } from '../../../lambdas/adapters/keys';
+import type { Envelope } from '../../../lambdas/core/events';
+import { deterministicEventId } from '../../../lambdas/core/ids';
+import { ConflictingOutcomeError, orders } from '../../../lambdas/services/orders/orders';
+
+const ctx = context('orders');
+const charged = (amountCents = 1250) => envelope('PaymentCharged', { amountCents, currency: 'USD', chargeId: 'ch_1' }, { eventId: deterministicEventId('order-1', 'payment', 'PaymentCharged') });
+const declined = () => envelope('PaymentDeclined', { amountCents: 1250, currency: 'USD', reason: 'card_declined' }, { eventId: deterministicEventId('order-1', 'payment', 'PaymentDeclined') });
+const rejected = () => envelope('OrderRejected', { reason: 'UNKNOWN_SKU', skus: ['NOPE'] }, { eventId: deterministicEventId('order-1', 'payment', 'OrderRejected') });
+const reserved = () => envelope('StockReserved', { skus: ['SKU-1'] }, { eventId: deterministicEventId('order-1', 'inventory', 'StockReserved') });
+const backordered = () => envelope('StockBackordered', { skus: ['SKU-OOS'] }, { eventId: deterministicEventId('order-1', 'inventory', 'StockBackordered') });
+
+/**
+ * A fake of the one LIFECYCLE item that applies the two update shapes the aggregator sends with DynamoDB's
+ * semantics (condition, SET, ADD, ALL_NEW), so orderings and races can be played out. The exact expressions are
+ * asserted separately below.
+ */
+let lifecycle: Record<string, unknown> | undefined;
+function fakeLifecycle(initial?: Record<string, unknown>) {
+  lifecycle = initial ? { ...lifecycleKey('order-1'), ...initial } : undefined;
+  ddbMock.on(GetCommand, { Key: lifecycleKey('order-1') }).callsFake(() => ({ Item: lifecycle && structuredClone(lifecycle) }));
+  ddbMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+    const names = input.ExpressionAttributeNames ?? {};
+    const v = input.ExpressionAttributeValues ?? {};
+    const item: Record<string, unknown> = structuredClone(lifecycle) ?? { ...lifecycleKey('order-1') };
+    if (names['#slot']) {
+      const slot = names['#slot'];
+      const ok = item[slot] === undefined || (item[slot] === v[':outcome'] && item[names['#slotHash']!] === v[':hash']);
+      if (!ok) throw conditionalCheckFailed();
+      Object.assign(item, { [slot]: v[':outcome'], [names['#slotEventId']!]: v[':eventId'], [names['#slotHash']!]: v[':hash'], updatedAt: v[':now'] });
+      if (':amountCents' in v) Object.assign(item, { amountCents: v[':amountCents'], currency: v[':currency'] });
+      if (':skus' in v) item.skus = v[':skus'];
+      const receipts = names['#slotReceipts']!;
+      item[receipts] = Number(item[receipts] ?? 0) + 1;
+    } else {
+      const ok = (item.status === undefined || item.status === v[':accepted']) && item.decision === undefined;
+      if (!ok) throw conditionalCheckFailed();
+      Object.assign(item, { status: v[':status'], decision: v[':decision'], decidedAt: v[':now'] });
+      if (':reason' in v) Object.assign(item, { reason: v[':reason'], compensate: v[':compensate'] });
+    }
+    lifecycle = item;
+    return { Attributes: structuredClone(item) };
+  });
+}
+
+const decisionUpdates = () => ddbMock.commandCalls(UpdateCommand).filter((c) => c.args[0].input.ExpressionAttributeNames?.['#status']);
+const run = (e: Envelope) => orders(e, ctx);
+
+beforeEach(() => {
+  ddbMock.reset();
+  ddbMock.on(GetCommand).resolves({});
+  fakeLifecycle({ status: 'ACCEPTED' });
+});
+
+describe('orders: the expressions it sends', () => {
+  it('records an outcome with a first-value-wins condition and ALL_NEW', async () => {
+    await run(charged());
+    const input = ddbMock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      TableName: TABLES.orders,
+      Key: lifecycleKey('order-1'),
+      UpdateExpression: 'SET #slot = :outcome, #slotEventId = :eventId, #slotHash = :hash, updatedAt = :now, amountCents = :amountCents, currency = :currency ADD #slotReceipts :one',
+      ConditionExpression: 'attribute_not_exists(#slot) OR (#slot = :outcome AND #slotHash = :hash)',
+      ExpressionAttributeNames: { '#slot': 'payment', '#slotEventId': 'paymentEventId', '#slotHash': 'paymentHash', '#slotReceipts': 'paymentReceipts' },
+      ExpressionAttributeValues: { ':outcome': 'CHARGED', ':amountCents': 1250, ':currency': 'USD', ':one': 1 },
+      ReturnValues: 'ALL_NEW',
+    });
+  });
+
+  it('decides with a condition on an undecided status, storing the event', async () => {
+    await run(charged());
+    const { emits } = await run(reserved());
+    const input = decisionUpdates()[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('(attribute_not_exists(#status) OR #status = :accepted) AND attribute_not_exists(decision)');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':status': 'CONFIRMED', ':accepted': 'ACCEPTED', ':decision': JSON.stringify(emits![0]) });
+  });
+});
+
+describe('orders: deciding', () => {
+  it('waits for the second outcome, then confirms a charged and reserved order', async () => {
+    const first = await run(charged());
+    expect(first).toEqual({ emits: [], duplicate: false, outcome: 'WAITING' });
+    const second = await run(reserved());
+    expect(second.outcome).toBe('CONFIRMED');
+    expect(second.emits).toHaveLength(1);
+    const e = second.emits![0]!;
+    expect(e).toMatchObject({ eventId: deterministicEventId('order-1', 'orders', 'OrderConfirmed'), eventType: 'OrderConfirmed', orderId: 'order-1', correlationId: 'corr-1' });
+    expect(e.payload).toEqual({ amountCents: 1250, currency: 'USD', confirmedAt: e.occurredAt });
+    expect(lifecycle).toMatchObject({ status: 'CONFIRMED', payment: 'CHARGED', inventory: 'RESERVED', skus: ['SKU-1'] });
+  });
+
+  it('decides the same whichever outcome arrives first', async () => {
+    await run(reserved());
+    const second = await run(charged());
+    expect(second.outcome).toBe('CONFIRMED');
+    expect(second.emits![0]!.eventId).toBe(deterministicEventId('order-1', 'orders', 'OrderConfirmed'));
+  });
+
+  const cancellations: [string, () => Envelope, () => Envelope, object][] = [
+    ['declined + reserved', declined, reserved, { reason: 'PAYMENT_DECLINED', compensate: ['inventory'] }],
+    ['charged + backordered', charged, backordered, { reason: 'OUT_OF_STOCK', compensate: ['payment'] }],
+    ['declined + backordered', declined, backordered, { reason: 'PAYMENT_DECLINED', compensate: [] }],
+    ['rejected + backordered', rejected, backordered, { reason: 'UNKNOWN_SKU', compensate: [] }],
+  ];
+  it.each(cancellations)('cancels %s, in either order', async (_, a, b, expected) => {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      fakeLifecycle({ status: 'ACCEPTED' });
+      ddbMock.on(GetCommand, { Key: orderKey('order-1') }).resolves({ Item: { currency: 'USD' } });
+      await run(x());
+      const { emits, outcome } = await run(y());
+      expect(outcome).toBe('CANCELLED');
+      expect(emits!.map((e) => [e.eventType, e.payload])).toEqual([['OrderCancelled', { ...expected, currency: 'USD', cancelledAt: emits![0]!.occurredAt }]]);
+      expect(lifecycle).toMatchObject({ status: 'CANCELLED', ...expected });
+    }
+  });
+
+  it('takes the currency of a rejected order from the ORDER item (OrderRejected has none)', async () => {
+    ddbMock.on(GetCommand, { Key: orderKey('order-1') }).resolves({ Item: { currency: 'EUR' } });
+    await run(rejected());
+    const { emits } = await run(reserved());
+    expect(emits![0]!.payload).toMatchObject({ reason: 'UNKNOWN_SKU', compensate: ['inventory'], currency: 'EUR' });
+    expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders, Key: orderKey('order-1') })).toHaveLength(1);
+  });
+
+  it('works when the LIFECYCLE item does not exist yet', async () => {
+    fakeLifecycle(undefined);
+    await run(charged());
+    expect((await run(reserved())).outcome).toBe('CONFIRMED');
+  });
+});
+
+describe('orders: duplicates and races', () => {
+  it('a redelivered outcome before the decision changes nothing and emits nothing', async () => {
+    await run(charged());
+    const again = await run(charged());
+    expect(again).toEqual({ emits: [], duplicate: true, outcome: 'WAITING' });
+    expect(lifecycle).toMatchObject({ payment: 'CHARGED', paymentReceipts: 2 });
+  });
+
+  it('a redelivery after the decision re-emits the stored decision byte-identical, without deciding again', async () => {
+    await run(charged());
+    const decided = await run(reserved());
+    ddbMock.resetHistory();
+    for (const again of [await run(charged()), await run(reserved())]) {
+      expect(again.duplicate).toBe(true);
+      expect(again.outcome).toBe('CONFIRMED');
+      expect(JSON.stringify(again.emits)).toBe(JSON.stringify(decided.emits));
+    }
+    expect(decisionUpdates()).toHaveLength(0);
+  });
+
+  it('two workers that both see both outcomes emit one and the same decision', async () => {
+    // Both outcome writes landed before either worker decided (e.g. a redelivery racing the second outcome).
+    await run(charged());
+    fakeLifecycle({ ...lifecycle, inventory: 'RESERVED', inventoryHash: eventHash(reserved()), inventoryReceipts: 1, skus: ['SKU-1'] });
+    const [a, b] = await Promise.all([run(charged()), run(reserved())]);
+    expect(a.emits).toHaveLength(1);
+    expect(JSON.stringify(a.emits)).toBe(JSON.stringify(b.emits));
+    // Each tried to decide; the loser's conditional write failed and it re-read the winner's event.
+    expect(decisionUpdates()).toHaveLength(2);
+    expect(ddbMock.commandCalls(GetCommand, { Key: lifecycleKey('order-1') })).toHaveLength(1);
+  });
+
+  it('throws on a conflicting outcome from the same service (it dead-letters)', async () => {
+    await run(charged());
+    await expect(run(declined())).rejects.toBeInstanceOf(ConflictingOutcomeError);
+    expect(lifecycle).toMatchObject({ payment: 'CHARGED' });
+  });
+
+  it('throws on a reused event id with another payload', async () => {
+    await run(charged(1250));
+    await expect(run(charged(9999))).rejects.toBeInstanceOf(PayloadMismatchError);
+    expect(lifecycle).toMatchObject({ amountCents: 1250 });
+  });
+
+  it('ignores events it does not aggregate', async () => {
+    const result = await run(envelope('OrderPlaced', { customerId: 'c', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] }));
+    expect(result.outcome).toBe('IGNORED');
+    expect(ddbMock.calls()).toHaveLength(0);
+  });
+});
