@@ -1,0 +1,4 @@
+import { makeWorker } from '../../adapters/worker';
+import { notification } from './notification';
+
+export const handler = makeWorker('notification', notification);

@@ -1,0 +1,65 @@
+/**
+ * Notification: one e-mail per order and kind (confirmed | cancelled). The address is read from the ORDER item
+ * (events carry no personal data) and goes to the sender only.
+ *
+ * Exactly once is not possible with a sender that cannot dedupe: the send and our record of it cannot commit
+ * together. We choose send-then-record (at-least-once): the inbox record commits after the sender accepted the
+ * message, so a crash (or timeout, or failed commit) in between makes the retry send again. The window is from the
+ * sender's acceptance to the inbox transaction's commit: normally milliseconds, at worst until the Lambda timeout.
+ * Marking first would turn that window into a lost e-mail instead. The sender receives `${orderId}:${kind}` as its
+ * idempotency key: with a deduplicating sender (the simulated one dedupes on it) the retry sends nothing and the
+ * e-mail is exactly once. See docs/notification-window.md.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb } from '../../adapters/aws';
+import { ENV, required } from '../../adapters/env';
+import { orderKey } from '../../adapters/keys';
+import { statusWrite } from '../../adapters/status';
+import type { ServiceHandler } from '../../adapters/worker';
+import type { Envelope } from '../../core/events';
+import { SimulatedSender, type EmailKind, type EmailMessage, type Sender } from './sender';
+
+const KIND_OF: Partial<Record<Envelope['eventType'], EmailKind>> = { OrderConfirmed: 'confirmed', OrderCancelled: 'cancelled' };
+
+export function composeEmail(event: Envelope, kind: EmailKind, to: string): EmailMessage {
+  const subject = kind === 'confirmed' ? `Your order ${event.orderId} is confirmed` : `Your order ${event.orderId} was cancelled`;
+  const text =
+    kind === 'confirmed'
+      ? `Thank you. We have received your payment and reserved your items for order ${event.orderId}.`
+      : `We could not complete order ${event.orderId} (${(event as Envelope<'OrderCancelled'>).payload.reason}). Any charge will be refunded.`;
+  return { idempotencyKey: `${event.orderId}:${kind}`, orderId: event.orderId, kind, to, subject, text };
+}
+
+let simulated: Sender | undefined;
+const defaultSender = (): Sender => (simulated ??= new SimulatedSender(required(ENV.serviceTable)));
+
+export function makeNotification(sender: () => Sender = defaultSender): ServiceHandler {
+  return async (event, { inbox, service }) => {
+    const kind = KIND_OF[event.eventType];
+    if (!kind) return { outcome: 'IGNORED' };
+    let outcome = 'SENT';
+    const { emits, duplicate } = await inbox.once(event, async () => {
+      const to = await emailAddressOf(event.orderId);
+      if (!to) {
+        outcome = 'NO_ADDRESS';
+        return { emits: [], writes: [statusWrite(event.orderId, service, 'SKIPPED', { kind, reason: 'NO_ADDRESS' })] };
+      }
+      // Send first, record second (at-least-once): see the comment at the top.
+      const { sent } = await sender().send(composeEmail(event, kind, to));
+      if (!sent) outcome = 'ALREADY_SENT';
+      return { emits: [], writes: [statusWrite(event.orderId, service, 'SENT', { kind })] };
+    });
+    return { emits, duplicate, outcome: duplicate ? 'SENT' : outcome };
+  };
+}
+
+export const notification = makeNotification();
+
+async function emailAddressOf(orderId: string): Promise<string | undefined> {
+  const { Item } = await ddb.send(
+    new GetCommand({ TableName: required(ENV.ordersTable), Key: orderKey(orderId), ProjectionExpression: 'email', ConsistentRead: true }),
+  );
+  // The order is written before its first event: no ORDER item means a broken invariant, not a business case.
+  if (!Item) throw new Error(`order ${orderId} not found`);
+  return typeof Item.email === 'string' && Item.email.length > 0 ? Item.email : undefined;
+}
