@@ -41,7 +41,8 @@ export class Inbox {
     const { Item } = await ddb.send(new GetCommand({ TableName: this.table, Key: inboxKey(event.eventId), ConsistentRead: true }));
     if (!Item) return undefined;
     if (Item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
-    return Item.emits as Envelope[];
+    // Stored as JSON text (older records: a list): DynamoDB does not keep map key order, re-emits must be byte-identical.
+    return (typeof Item.emits === 'string' ? JSON.parse(Item.emits) : Item.emits) as Envelope[];
   }
 
   record(event: Envelope, emits: readonly Envelope[]): TransactItem {
@@ -53,7 +54,7 @@ export class Inbox {
           eventType: event.eventType,
           orderId: event.orderId,
           payloadHash: eventHash(event),
-          emits,
+          emits: JSON.stringify(emits),
           processedAt: new Date().toISOString(),
           [TTL_ATTRIBUTE]: epochSeconds() + this.ttlSeconds,
         },

@@ -38,6 +38,14 @@ export function envelopeOf(record: Pick<SQSRecord, 'body'>): Envelope {
   return parseEnvelope(body?.Type === 'Notification' && typeof body.Message === 'string' ? body.Message : record.body);
 }
 
+/** Why a body did not parse, without quoting it: the JSON error's kind, or the schema issues' paths and codes. */
+export function describeParseError(err: unknown): string {
+  if (err instanceof SyntaxError) return 'body is not valid JSON';
+  const issues = (err as { issues?: { path?: PropertyKey[]; code?: string }[] })?.issues;
+  if (Array.isArray(issues)) return `schema: ${issues.map((i) => `${(i.path ?? []).map(String).join('.') || '(root)'} ${i.code ?? 'invalid'}`).join('; ')}`;
+  return (err as Error)?.name ?? 'unparseable';
+}
+
 export function makeWorker(service: ServiceName, handle: ServiceHandler) {
   const inbox = new Inbox(required(ENV.serviceTable), Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400));
   const processor = new BatchProcessor(EventType.SQS);
@@ -49,7 +57,8 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
       try {
         envelope = envelopeOf(record);
       } catch (err) {
-        logger.error('malformed message', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message });
+        // Not err.message: JSON.parse quotes the body, which may hold an e-mail address or a payment token.
+        logger.error('malformed message', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: describeParseError(err) });
         throw err;
       }
       const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventType: envelope.eventType, eventId: envelope.eventId };
@@ -59,7 +68,10 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
           if (r.emits?.length) await publish(r.emits);
           return r;
         });
-        logger.info('processed', { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total });
+        const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total };
+        // A duplicate is the expected at-least-once path, not news: debug level.
+        if (result.duplicate) logger.debug('processed duplicate', line);
+        else logger.info('processed', line);
       } catch (err) {
         logger.error('processing failed', { ...keys, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message, errorName: (err as Error).name });
         throw err;
