@@ -1,0 +1,147 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ddbMock, envelope } from '../services/helpers';
+import { envelopeOf, makeWorker, type ServiceHandler } from '../../../lambdas/adapters/worker';
+import { outcomeEvent, type Envelope } from '../../../lambdas/core/events';
+import { orderKey } from '../../../lambdas/adapters/keys';
+import { logger } from '../../../lambdas/adapters/logger';
+import { notification } from '../../../lambdas/services/notification/notification';
+
+const snsMock = mockClient(SNSClient);
+const lambdaContext = { getRemainingTimeInMillis: () => 10_000, functionName: 'worker', awsRequestId: 'req-1' } as unknown as Context;
+
+const placed = (orderId: string) =>
+  envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }], paymentToken: 'tok_secret_4242' }, { orderId, eventId: `evt-${orderId}`, correlationId: `corr-${orderId}` });
+
+function record(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+    awsRegion: 'us-east-1',
+  };
+}
+const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+const snsWrapped = (e: Envelope) => JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn', Message: JSON.stringify(e) });
+
+beforeEach(() => {
+  ddbMock.reset();
+  snsMock.reset();
+  ddbMock.on(GetCommand).resolves({});
+  ddbMock.on(PutCommand).resolves({});
+  ddbMock.on(TransactWriteCommand).resolves({});
+  snsMock.on(PublishCommand).resolves({ MessageId: 'sns-1' });
+});
+
+describe('envelopeOf', () => {
+  it('parses a raw body and an SNS-wrapped body to the same envelope', () => {
+    const e = placed('o-1');
+    expect(envelopeOf({ body: JSON.stringify(e) })).toEqual(e);
+    expect(envelopeOf({ body: snsWrapped(e) })).toEqual(e);
+  });
+  it('throws on a body that is not an envelope', () => {
+    expect(() => envelopeOf({ body: '{"eventType":"Nope"}' })).toThrow();
+  });
+});
+
+describe('makeWorker: partial batch responses', () => {
+  const failOn = (orderId: string): ServiceHandler => async (e) => {
+    if (e.orderId === orderId) throw new Error('dependency down');
+    return { outcome: 'DONE' };
+  };
+
+  it('returns exactly the failed message ids', async () => {
+    const worker = makeWorker('shipping', failOn('o-2'));
+    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+  });
+
+  it('fails only the malformed record', async () => {
+    const seen: string[] = [];
+    const worker = makeWorker('shipping', async (e) => (seen.push(e.orderId), { outcome: 'DONE' }));
+    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('bad', 'not json at all'), record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+    expect(seen.sort()).toEqual(['o-1', 'o-3']);
+  });
+
+  it('returns an empty failure list when every record succeeds, raw or SNS-wrapped', async () => {
+    const seen: Envelope[] = [];
+    const worker = makeWorker('shipping', async (e) => (seen.push(e), { outcome: 'DONE' }));
+    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', snsWrapped(placed('o-2')))), lambdaContext);
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(seen.map((e) => e.orderId).sort()).toEqual(['o-1', 'o-2']);
+  });
+
+  it('publishes what the handler emits, with the routing attributes; a failed publish fails the record', async () => {
+    const emitted = outcomeEvent('StockReserved', placed('o-1'), 'inventory', { skus: ['SKU-1'] });
+    const worker = makeWorker('inventory', async () => ({ emits: [emitted], outcome: 'RESERVED' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    const input = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(input).toEqual({
+      TopicArn: process.env.TOPIC_ARN,
+      Message: JSON.stringify(emitted),
+      MessageAttributes: { eventType: { DataType: 'String', StringValue: 'StockReserved' }, orderId: { DataType: 'String', StringValue: 'o-1' } },
+    });
+
+    snsMock.on(PublishCommand).rejects(new Error('sns down'));
+    expect(await worker(batch(record('m2', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+  });
+});
+
+describe('makeWorker: log lines', () => {
+  let lines: string[] = [];
+  beforeEach(() => {
+    lines = [];
+    // Powertools writes JSON lines through its own Console on process.stdout / process.stderr.
+    const capture = (chunk: unknown) => (lines.push(String(chunk)), true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it('carry correlationId, orderId and eventType, and never an e-mail address or payment token', async () => {
+    const email = 'ada.lovelace@example.com';
+    ddbMock.on(GetCommand, { Key: orderKey('o-1') }).resolves({ Item: { email } });
+    const confirmed = envelope('OrderConfirmed', { amountCents: 100, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' }, { orderId: 'o-1', eventId: 'evt-c', correlationId: 'corr-o-1' });
+    const notify = makeWorker('notification', notification);
+    const failing = makeWorker('payment', async () => {
+      throw new Error('dependency down');
+    });
+
+    await notify(batch(record('m1', JSON.stringify(confirmed)), record('m2', `{"email":"${email}","paymentToken":"tok_secret_4242"`)), lambdaContext);
+    await failing(batch(record('m3', JSON.stringify(placed('o-2')))), lambdaContext);
+
+    const logs = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const processed = logs.find((l) => l.message === 'processed');
+    expect(processed).toMatchObject({ level: 'INFO', correlationId: 'corr-o-1', orderId: 'o-1', eventType: 'OrderConfirmed', outcome: 'SENT', duplicate: false });
+    expect(logs.find((l) => l.message === 'malformed message')).toMatchObject({ level: 'ERROR', messageId: 'm2', error: 'body is not valid JSON' });
+    expect(logs.find((l) => l.message === 'processing failed')).toMatchObject({ correlationId: 'corr-o-2', orderId: 'o-2', eventType: 'OrderPlaced', error: 'dependency down' });
+
+    const all = lines.join('');
+    expect(all).not.toContain(email);
+    expect(all).not.toContain('@example.com');
+    expect(all).not.toContain('tok_secret_4242');
+  });
+
+  it('log a duplicate at debug level, flagged duplicate: true', async () => {
+    logger.setLogLevel('DEBUG');
+    try {
+      const worker = makeWorker('shipping', async () => ({ emits: [], duplicate: true, outcome: 'REQUESTED' }));
+      expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    } finally {
+      logger.setLogLevel('INFO');
+    }
+    const logs = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs.filter((l) => String(l.message).startsWith('processed'))).toEqual([
+      expect.objectContaining({ level: 'DEBUG', message: 'processed duplicate', duplicate: true, orderId: 'o-1', correlationId: 'corr-o-1' }),
+    ]);
+  });
+});
