@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
@@ -58,6 +58,7 @@ export class PipelineFunction extends NodejsFunction {
         minify: true,
         format: OutputFormat.CJS,
         target: 'node20',
+        logLevel: LogLevel.WARNING,
       },
       environment: {
         [ENV.stage]: stage.name,

@@ -1,0 +1,66 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SERVICES } from '../../../lambdas/services/registry';
+import type { PipelineStack } from '../../../lib/pipeline-stack';
+import type { StageConfig } from '../../../lib/stages';
+import { logicalId, referencedIds, STAGE_NAMES, synth } from '../synth';
+
+type Alarm = { Properties: Record<string, any> };
+
+describe.each(STAGE_NAMES)('alarms (%s)', (stageName) => {
+  let stack: PipelineStack, stage: StageConfig, template: Template, alarms: Alarm[];
+  beforeAll(() => {
+    ({ stack, stage, template } = synth(stageName));
+    alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+  });
+
+  /** Alarms on one metric whose dimensions point at a resource (by logical id). */
+  const alarmsOn = (metricName: string, id: string) =>
+    alarms.filter((a) => a.Properties.MetricName === metricName && referencedIds(a.Properties.Dimensions).has(id));
+
+  const everyDlq = (): [string, IQueue][] => [
+    ...SERVICES.flatMap((s): [string, IQueue][] => [
+      [`${s.name} DLQ`, stack.serviceQueues.get(s.name)!.dlq],
+      [`${s.name} subscription DLQ`, stack.serviceQueues.get(s.name)!.subscriptionDlq],
+    ]),
+    ['outbox DLQ', stack.relay.dlq],
+  ];
+
+  it('every dead-letter queue alarms on its first visible message', () => {
+    for (const [what, dlq] of everyDlq()) {
+      const found = alarmsOn('ApproximateNumberOfMessagesVisible', logicalId(dlq));
+      expect(found, what).toHaveLength(1);
+      expect(found[0].Properties).toMatchObject({ Namespace: 'AWS/SQS', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    }
+  });
+
+  it.each(SERVICES.map((s) => s.name))('%s: main queue alarms when its oldest message is too old', (name) => {
+    const found = alarmsOn('ApproximateAgeOfOldestMessage', logicalId(stack.serviceQueues.get(name)!.queue));
+    expect(found).toHaveLength(1);
+    expect(found[0].Properties).toMatchObject({
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: stage.alarms.oldestMessageAgeSeconds,
+    });
+  });
+
+  it('the relay alarms when it falls behind the stream', () => {
+    const found = alarmsOn('IteratorAge', logicalId(stack.relay.fn));
+    expect(found).toHaveLength(1);
+    expect(found[0].Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: stage.alarms.outboxIteratorAgeMs,
+    });
+  });
+
+  it('every alarm notifies the alarm topic and treats missing data as fine', () => {
+    const alarmTopic = logicalId(stack.operations.alarmTopic);
+    expect(alarms.length).toBeGreaterThanOrEqual(3 * SERVICES.length + 2);
+    for (const alarm of alarms) {
+      expect(referencedIds(alarm.Properties.AlarmActions)).toEqual(new Set([alarmTopic]));
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+    expect(alarmTopic).not.toBe(logicalId(stack.topic));
+  });
+});

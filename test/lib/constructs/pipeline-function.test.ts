@@ -1,0 +1,78 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../../lambdas/adapters/env';
+import type { PipelineStack } from '../../../lib/pipeline-stack';
+import type { StageConfig } from '../../../lib/stages';
+import { logicalId, propsOf, referencedIds, STAGE_NAMES, synth } from '../synth';
+
+describe.each(STAGE_NAMES)('every function (%s)', (stageName) => {
+  let stack: PipelineStack, stage: StageConfig, template: Template, functions: [string, Record<string, any>][];
+  beforeAll(() => {
+    ({ stack, stage, template } = synth(stageName));
+    functions = Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, r]) => [id, r.Properties]);
+  });
+
+  it('one function per service, two for the API, one relay', () => {
+    expect(functions).toHaveLength(stack.workers.size + 3);
+  });
+
+  it('Node.js 22 on ARM64, JSON logs at the stage level', () => {
+    for (const [, fn] of functions) {
+      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Architectures).toEqual(['arm64']);
+      expect(fn.Handler).toBe('index.handler');
+      expect(fn.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: stage.logLevel });
+    }
+  });
+
+  it('logs to its own log group, with the stage retention (no logRetention custom resource)', () => {
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    const used = functions.map(([, fn]) => [...referencedIds(fn.LoggingConfig.LogGroup)][0]);
+    expect(new Set(used).size).toBe(functions.length);
+    for (const id of used) {
+      expect(groups[id].Properties.RetentionInDays).toBe(stage.logRetentionDays);
+      expect(groups[id].DeletionPolicy).toBe(stage.destroyData ? 'Delete' : 'Retain');
+    }
+  });
+
+  it('common environment: stage, fault hooks only where the stage allows, Powertools settings', () => {
+    for (const [id, fn] of functions) {
+      const env = fn.Environment.Variables;
+      expect(env[ENV.stage], id).toBe(stage.name);
+      expect(env[ENV.faultsEnabled], id).toBe(stage.faultsEnabled ? 'true' : 'false');
+      expect(env.POWERTOOLS_LOG_LEVEL, id).toBe(stage.logLevel);
+      expect(env.POWERTOOLS_SERVICE_NAME, id).toEqual(expect.any(String));
+    }
+    expect(stage.faultsEnabled).toBe(stageName === 'local');
+  });
+
+  it('workers log under their service name', () => {
+    for (const [name, worker] of stack.workers) {
+      expect(propsOf(template, logicalId(worker.fn)).Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe(name);
+    }
+  });
+});
+
+describe('bundling (local)', () => {
+  let stack: PipelineStack, template: Template;
+  beforeAll(() => ({ stack, template } = synth('local', { bundle: true })));
+
+  it('bundles every function locally (esbuild, no Docker) into one CommonJS file with the AWS SDK inside', () => {
+    const outdir = (stack.node.root as App).outdir;
+    // The staged bundle of a function: cdk.out/asset.<hash>/index.js, where the S3 key is <hash>.zip.
+    const bundleOf = (fn: { [key: string]: any }) =>
+      join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(existsSync(bundleOf(fn)), bundleOf(fn)).toBe(true);
+      expect(statSync(bundleOf(fn)).size).toBeGreaterThan(0);
+    }
+    // The shipping worker is the exemplar: its bundle carries the SDK (the emulator's Lambda stubs lack SNS).
+    const shipping = template.toJSON().Resources[logicalId(stack.workers.get('shipping')!.fn)];
+    const code = readFileSync(bundleOf(shipping), 'utf8');
+    expect(code).toMatch(/@aws-sdk|DynamoDBClient/);
+    expect(code).not.toMatch(/^\s*import\s/m);
+  });
+});
