@@ -123,6 +123,11 @@ async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: Wo
   // The aggregator only asks for a release after it saw StockReserved, which is emitted after the reservation commits.
   if (!Item) throw new Error(`no reservation recorded for order ${orderId}`);
   const lines = Item.lines as Line[];
+  const status = statusWrite(orderId, service, 'RELEASED', { skus: lines.map((l) => l.sku) });
+  if (Item.state === 'RELEASED') {
+    // Released before, but its inbox record has expired: the stock went back once already, record and move on.
+    return (await inbox.commit(event, [], [status])) === 'committed' ? { emits: [], duplicate: true, outcome: 'RELEASED' } : { ...(await replay(event, inbox)), outcome: 'RELEASED' };
+  }
   const catalogTable = required(ENV.catalogTable);
   const increments: TransactItem[] = lines.map((l) => ({
     Update: {
@@ -144,7 +149,7 @@ async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: Wo
       ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':now': new Date().toISOString() },
     },
   };
-  const writes = [...increments, released, statusWrite(orderId, service, 'RELEASED', { skus: lines.map((l) => l.sku) })];
+  const writes = [...increments, released, status];
   assertFitsOneTransaction(writes.length + 1);
   const committed = await inbox.commit(event, [], writes);
   return committed === 'committed' ? { emits: [], duplicate: false, outcome: 'RELEASED' } : { ...(await replay(event, inbox)), outcome: 'RELEASED' };

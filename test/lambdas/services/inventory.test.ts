@@ -160,6 +160,14 @@ describe('inventory on OrderCancelled', () => {
     expect(transactions()).toHaveLength(0);
   });
 
+  it('does not put stock back twice when the reservation is already RELEASED (inbox record expired)', async () => {
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservation, state: 'RELEASED' } });
+    const result = await inventory(cancelledEvent(['inventory']), ctx);
+    const [items] = transactions();
+    expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['STATUS#inventory', 'INBOX']);
+    expect(result).toEqual({ emits: [], duplicate: true, outcome: 'RELEASED' });
+  });
+
   it('throws when there is no reservation to release', async () => {
     await expect(inventory(cancelledEvent(['inventory']), ctx)).rejects.toThrow('no reservation recorded');
     expect(transactions()).toHaveLength(0);

@@ -1,0 +1,32 @@
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ddbMock, envelope, TABLES, transactions } from './helpers';
+import { handlerEntry, type ServiceName } from '../../../lambdas/services/registry';
+
+const context = { getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const OWNED: ServiceName[] = ['orders', 'payment', 'inventory', 'notification', 'analytics'];
+
+beforeEach(() => {
+  ddbMock.reset();
+  ddbMock.on(GetCommand).resolves({});
+  ddbMock.on(PutCommand).resolves({});
+  ddbMock.on(TransactWriteCommand).resolves({});
+});
+
+describe('worker entry points', () => {
+  it.each(OWNED)('%s: the registry entry file exports an SQS handler', async (name) => {
+    const mod = (await import(`../../../${handlerEntry(name)}`)) as { handler: (e: SQSEvent, c: Context) => Promise<unknown> };
+    expect(await mod.handler({ Records: [] }, context)).toEqual({ batchItemFailures: [] });
+  });
+
+  it('analytics handler: one SQS record in, one transaction on the service table out', async () => {
+    const { handler } = await import('../../../lambdas/services/analytics/handler');
+    const e = envelope('OrderConfirmed', { amountCents: 100, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' });
+    const record = { messageId: 'm1', body: JSON.stringify(e), attributes: { ApproximateReceiveCount: '1' } };
+    expect(await handler({ Records: [record] } as unknown as SQSEvent, context)).toEqual({ batchItemFailures: [] });
+    const [items] = transactions();
+    expect(items![0]!.Update!.TableName).toBe(TABLES.service);
+    expect(items![2]!.Put!.Item).toMatchObject({ pk: `INBOX#${e.eventId}` });
+  });
+});
