@@ -34,9 +34,12 @@ export interface PipelineFunctionProps {
 export class PipelineFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const { stage } = props;
+    if (!Object.values(RetentionDays).includes(stage.logRetentionDays)) {
+      throw new Error(`logRetentionDays ${stage.logRetentionDays} is not a CloudWatch Logs retention value`);
+    }
     // Created in the parent scope: `this` cannot be used before super().
     const logGroup = new LogGroup(scope, `${id}Logs`, {
-      retention: stage.logRetentionDays as RetentionDays,
+      retention: stage.logRetentionDays,
       removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
