@@ -7,6 +7,7 @@
  *   ORDER#<id> / STATUS#<service>   small item per service: what a client sees of its progress
  *   ORDER#<id> / OUTBOX#<eventId>   the event to publish (written in the same transaction as the order)
  *   IDEMPOTENCY#<customer>#<key> / IDEMPOTENCY   API Idempotency-Key record (expires)
+ *   FAULT#<eventId> / FAULT         local stage only: the relay's publish-fail-once hook fired (expires)
  * catalog table:        pk = <sku>: name, unitPriceCents, stock
  * each service's table: INBOX#<eventId> / INBOX (expires), plus the records of its effects
  */
@@ -18,6 +19,7 @@ export const apiIdempotencyKey = (customerId: string, key: string) => ({
   pk: `IDEMPOTENCY#${customerId}#${key}`,
   sk: 'IDEMPOTENCY',
 });
+export const faultKey = (eventId: string) => ({ pk: `FAULT#${eventId}`, sk: 'FAULT' });
 export const inboxKey = (eventId: string) => ({ pk: `INBOX#${eventId}`, sk: 'INBOX' });
 export const orderPartition = (orderId: string) => `ORDER#${orderId}`;
 

@@ -1,0 +1,130 @@
+/**
+ * The order request: its schema (the single source for validation and for docs/openapi.json), its limits, the
+ * request hash that tells an idempotent replay from a reused key, and the masking of personal data for responses.
+ * Pure: no AWS types.
+ */
+import { z } from 'zod';
+import { type Envelope, SCHEMA_VERSION } from './events';
+import { contentHash, deterministicEventId } from './ids';
+
+export const ORDER_LIMITS = {
+  customerIdMaxLength: 128,
+  emailMaxLength: 254,
+  minItems: 1,
+  maxItems: 50,
+  skuMaxLength: 64,
+  minQuantity: 1,
+  maxQuantity: 1000,
+  paymentTokenMaxLength: 128,
+  addressLineMaxLength: 128,
+  cityMaxLength: 128,
+  postalCodeMaxLength: 16,
+} as const;
+
+const L = ORDER_LIMITS;
+
+export const orderLineSchema = z.strictObject({
+  sku: z.string().min(1).max(L.skuMaxLength),
+  quantity: z.number().int().min(L.minQuantity).max(L.maxQuantity),
+});
+
+export const shippingAddressSchema = z.strictObject({
+  line1: z.string().min(1).max(L.addressLineMaxLength),
+  line2: z.string().max(L.addressLineMaxLength).optional(),
+  city: z.string().min(1).max(L.cityMaxLength),
+  postalCode: z.string().min(1).max(L.postalCodeMaxLength),
+  country: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code (2 uppercase letters)'),
+});
+
+/**
+ * Each SKU at most once: a duplicate would be priced and reserved twice, or not, depending on the reader.
+ * `when` runs it even when some lines failed, so one 400 lists every offending field; the lines it sees may
+ * therefore be malformed (the list itself is an array: `when` checks that).
+ */
+const uniqueSkus = z.superRefine<unknown[]>(
+  (items, ctx) => {
+    const first = new Map<string, number>();
+    items.forEach((item, i) => {
+      const sku = (item as { sku?: unknown } | null)?.sku;
+      if (typeof sku !== 'string') return;
+      const at = first.get(sku);
+      if (at === undefined) first.set(sku, i);
+      else ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: `duplicate SKU (first at items[${at}]): list each SKU once with its total quantity` });
+    });
+  },
+  { when: (payload) => Array.isArray(payload.value) },
+);
+
+export const orderRequestSchema = z.strictObject({
+  customerId: z.string().min(1).max(L.customerIdMaxLength),
+  email: z.email().max(L.emailMaxLength),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code (3 uppercase letters)'),
+  items: z.array(orderLineSchema).min(L.minItems).max(L.maxItems).check(uniqueSkus).describe('Each SKU at most once.'),
+  paymentToken: z.string().min(1).max(L.paymentTokenMaxLength).optional(),
+  shippingAddress: shippingAddressSchema.optional(),
+});
+
+export type OrderRequest = z.infer<typeof orderRequestSchema>;
+export type ShippingAddress = z.infer<typeof shippingAddressSchema>;
+
+export interface FieldError {
+  /** `items[1].sku`; a top-level unknown key is its own name; `(body)` for the body itself. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };
+
+/** Validates a parsed JSON body; on failure lists every offending field (never quoting a value). */
+export function validateOrder(body: unknown): Validation {
+  const result = orderRequestSchema.safeParse(body);
+  if (result.success) return { ok: true, order: result.data };
+  return { ok: false, errors: result.error.issues.flatMap(fieldErrors) };
+}
+
+function fieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field' }));
+  }
+  return [{ path: formatPath(issue.path), message: issue.message }];
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(body)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/** Hash of the validated body (keys sorted): the same body again is a replay, another body under the key is a 422. */
+export const requestHash = (order: OrderRequest): string => contentHash(order);
+
+/** The order's OrderPlaced event; its id is a pure function of the order, so a rebuilt copy has the same id. */
+export function orderPlaced(orderId: string, order: OrderRequest, correlationId: string, occurredAt: string): Envelope<'OrderPlaced'> {
+  return {
+    eventId: deterministicEventId(orderId, 'orders', 'OrderPlaced'),
+    eventType: 'OrderPlaced',
+    schemaVersion: SCHEMA_VERSION,
+    occurredAt,
+    correlationId,
+    orderId,
+    payload: {
+      customerId: order.customerId,
+      currency: order.currency,
+      items: order.items.map(({ sku, quantity }) => ({ sku, quantity })),
+      ...(order.paymentToken !== undefined ? { paymentToken: order.paymentToken } : {}),
+    },
+  };
+}
+
+/** `jane@example.com` -> `j***@example.com`: enough for the owner to recognise, not enough to contact. */
+export function maskEmail(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return '***';
+  return `${address[0]}***${address.slice(at)}`;
+}
+
+/** The postal code's first characters (at most a third of it, at most 2) and the country: no street, no city. */
+export function maskAddress(address: Pick<ShippingAddress, 'country' | 'postalCode'>): { country: string; postalCode: string } {
+  const code = address.postalCode;
+  const visible = Math.min(2, Math.floor(code.length / 3));
+  return { country: address.country, postalCode: `${code.slice(0, visible)}***` };
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { deterministicEventId } from '../../../lambdas/core/ids';
+import { PAYLOADS } from '../../../lambdas/core/events';
+import { formatPath, maskAddress, maskEmail, ORDER_LIMITS, orderPlaced, requestHash, validateOrder } from '../../../lambdas/core/order';
+
+const valid = () => ({
+  customerId: 'c-1',
+  email: 'jane@example.com',
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', quantity: 1 }],
+});
+
+const errorsOf = (body: unknown) => {
+  const v = validateOrder(body);
+  if (v.ok) throw new Error('expected the order to be invalid');
+  return v.errors;
+};
+const pathsOf = (body: unknown) => errorsOf(body).map((e) => e.path);
+
+describe('validateOrder', () => {
+  it('accepts a minimal order and a full one', () => {
+    expect(validateOrder(valid())).toEqual({ ok: true, order: valid() });
+    const full = { ...valid(), paymentToken: 'tok_1', shippingAddress: { line1: 'a', line2: 'b', city: 'c', postalCode: '1000', country: 'BE' } };
+    expect(validateOrder(full)).toEqual({ ok: true, order: full });
+  });
+
+  it('lists every offending field in one answer', () => {
+    expect(
+      pathsOf({ customerId: '', email: 'not-an-email', currency: 'eur', items: [{ sku: '', quantity: 0 }, { sku: 'A', quantity: 1.5 }], paymentToken: 5, shippingAddress: { line1: 'x', city: 'y', postalCode: '1', country: 'gbr' } }).sort(),
+    ).toEqual(['currency', 'customerId', 'email', 'items[0].quantity', 'items[0].sku', 'items[1].quantity', 'paymentToken', 'shippingAddress.country'].sort());
+  });
+
+  it('reports missing required fields by name', () => {
+    expect(pathsOf({}).sort()).toEqual(['currency', 'customerId', 'email', 'items']);
+    expect(pathsOf(null)).toEqual(['(body)']);
+    expect(pathsOf([valid()])).toEqual(['(body)']);
+  });
+
+  it('enforces the limits at their edges', () => {
+    const L = ORDER_LIMITS;
+    const lines = (n: number) => Array.from({ length: n }, (_, i) => ({ sku: `S-${i}`, quantity: 1 }));
+    expect(validateOrder({ ...valid(), items: lines(L.maxItems) }).ok).toBe(true);
+    expect(pathsOf({ ...valid(), items: lines(L.maxItems + 1) })).toEqual(['items']);
+    expect(pathsOf({ ...valid(), items: [] })).toEqual(['items']);
+    expect(validateOrder({ ...valid(), items: [{ sku: 'x'.repeat(L.skuMaxLength), quantity: L.maxQuantity }] }).ok).toBe(true);
+    expect(pathsOf({ ...valid(), items: [{ sku: 'x'.repeat(L.skuMaxLength + 1), quantity: L.maxQuantity + 1 }] })).toEqual(['items[0].sku', 'items[0].quantity']);
+    expect(validateOrder({ ...valid(), customerId: 'c'.repeat(L.customerIdMaxLength) }).ok).toBe(true);
+    expect(pathsOf({ ...valid(), customerId: 'c'.repeat(L.customerIdMaxLength + 1) })).toEqual(['customerId']);
+    expect(pathsOf({ ...valid(), email: `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(60)}.com` })).toEqual(['email']);
+    expect(pathsOf({ ...valid(), paymentToken: 't'.repeat(L.paymentTokenMaxLength + 1) })).toEqual(['paymentToken']);
+    expect(pathsOf({ ...valid(), shippingAddress: { line1: 'l'.repeat(L.addressLineMaxLength + 1), city: 'c', postalCode: 'p'.repeat(L.postalCodeMaxLength + 1), country: 'GB' } })).toEqual([
+      'shippingAddress.line1',
+      'shippingAddress.postalCode',
+    ]);
+  });
+
+  it('names each duplicate SKU, also when other fields are wrong', () => {
+    const dup = { ...valid(), items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 1 }, { sku: 'SKU-1', quantity: 3 }] };
+    expect(errorsOf(dup)).toEqual([{ path: 'items[2].sku', message: expect.stringContaining('duplicate SKU (first at items[0])') }]);
+    expect(pathsOf({ ...dup, currency: 'usd', items: [...dup.items.slice(0, 2), { sku: 'SKU-1', quantity: 0 }] }).sort()).toEqual(['currency', 'items[2].quantity', 'items[2].sku']);
+  });
+
+  it('rejects unknown keys, including __proto__ and constructor, one detail per key', () => {
+    expect(errorsOf({ ...valid(), isAdmin: true })).toEqual([{ path: 'isAdmin', message: 'unknown field' }]);
+    expect(pathsOf(JSON.parse(`{"customerId":"c","email":"a@b.co","currency":"USD","items":[{"sku":"A","quantity":1,"__proto__":{"x":1}}],"__proto__":{"admin":true},"constructor":{"prototype":{}}}`)).sort()).toEqual([
+      '__proto__',
+      'constructor',
+      'items[0].__proto__',
+    ]);
+    expect(pathsOf({ ...valid(), shippingAddress: { line1: 'a', city: 'c', postalCode: '1', country: 'GB', state: 'x' } })).toEqual(['shippingAddress.state']);
+  });
+
+  it('never quotes a submitted value in a message', () => {
+    const secret = 'leaky.value@nowhere';
+    for (const e of errorsOf({ customerId: 1, email: secret, currency: secret, items: [{ sku: 1, quantity: secret }], paymentToken: 7 })) expect(e.message).not.toContain(secret);
+  });
+});
+
+describe('formatPath', () => {
+  it('writes indexes in brackets and fields with dots', () => {
+    expect(formatPath(['items', 3, 'sku'])).toBe('items[3].sku');
+    expect(formatPath([])).toBe('(body)');
+  });
+});
+
+describe('requestHash', () => {
+  it('ignores key order and tells different bodies apart', () => {
+    const a = valid();
+    const b = { items: [{ quantity: 1, sku: 'SKU-1' }], currency: 'EUR', email: 'jane@example.com', customerId: 'c-1' };
+    expect(requestHash(a)).toBe(requestHash(b));
+    expect(requestHash({ ...a, items: [{ sku: 'SKU-1', quantity: 2 }] })).not.toBe(requestHash(a));
+  });
+});
+
+describe('orderPlaced', () => {
+  it('builds the envelope with the deterministic id and a valid payload', () => {
+    const e = orderPlaced('o-1', { ...valid(), paymentToken: 'tok_1', shippingAddress: { line1: 'a', city: 'c', postalCode: '1', country: 'BE' } }, 'corr-1', '2024-05-01T10:00:00.000Z');
+    expect(e).toEqual({
+      eventId: deterministicEventId('o-1', 'orders', 'OrderPlaced'),
+      eventType: 'OrderPlaced',
+      schemaVersion: 1,
+      occurredAt: '2024-05-01T10:00:00.000Z',
+      correlationId: 'corr-1',
+      orderId: 'o-1',
+      payload: { customerId: 'c-1', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 1 }], paymentToken: 'tok_1' },
+    });
+    expect(PAYLOADS.OrderPlaced.parse(e.payload)).toEqual(e.payload);
+    expect('paymentToken' in orderPlaced('o-1', valid(), 'c', 't').payload).toBe(false);
+  });
+});
+
+describe('masking', () => {
+  it('keeps the first letter and the domain of an e-mail', () => {
+    expect(maskEmail('jane@example.com')).toBe('j***@example.com');
+    expect(maskEmail('@example.com')).toBe('***');
+  });
+  it('keeps the country and at most a third of the postal code', () => {
+    expect(maskAddress({ country: 'GB', postalCode: 'NW1 6XE' })).toEqual({ country: 'GB', postalCode: 'NW***' });
+    expect(maskAddress({ country: 'DE', postalCode: '10115' })).toEqual({ country: 'DE', postalCode: '1***' });
+    expect(maskAddress({ country: 'IE', postalCode: 'D2' })).toEqual({ country: 'IE', postalCode: '***' });
+  });
+});
