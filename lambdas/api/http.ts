@@ -1,0 +1,90 @@
+/**
+ * Small HTTP helpers of the API handlers (API Gateway HTTP API, payload 2.0): JSON responses, the error body shape,
+ * request checks (content type, size) and the correlation id.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { FieldError } from '../core/order';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+/** Bodies above this are refused with 413 (counted in bytes, after base64 decoding). */
+export const MAX_BODY_BYTES = 32 * 1024;
+
+export type ErrorCode =
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'MALFORMED_JSON'
+  | 'VALIDATION_FAILED'
+  | 'INVALID_IDEMPOTENCY_KEY'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId: string; details?: FieldError[] };
+}
+
+// Responses carry personal data (masked) and per-request state: never cache them anywhere.
+const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(statusCode: number, code: ErrorCode, message: string, requestId: string, details?: FieldError[]): HttpResult {
+  const error: ErrorBody['error'] = { code, message, requestId, ...(details?.length ? { details } : {}) };
+  return json(statusCode, { error });
+}
+
+/** Header names are lower-case on AWS; an emulator may keep the client's case. */
+export function header(event: Pick<HttpEvent, 'headers'>, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  const wanted = name.toLowerCase();
+  if (headers[wanted] !== undefined) return headers[wanted];
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === wanted) return v;
+  return undefined;
+}
+
+/** `application/json`, with parameters allowed; a charset other than UTF-8 is refused (JSON is UTF-8, RFC 8259). */
+export function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const [type, ...params] = value.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => !p.startsWith('charset=') || ['utf-8', 'utf8', '"utf-8"'].includes(p.slice('charset='.length)));
+}
+
+/** The body as bytes, decoded when the gateway base64-encoded it. */
+export function bodyBytes(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The caller's `x-correlation-id` when it is a safe token (it goes into logs and events), else the request id. */
+export function correlationIdOf(event: HttpEvent): string {
+  const given = header(event, 'x-correlation-id');
+  return given !== undefined && CORRELATION_ID.test(given) ? given : event.requestContext.requestId;
+}
+
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/**
+ * The absolute URL of the API's base as this client reached it, so that a `Location` works as is: scheme from
+ * `x-forwarded-proto` (default https), the `host` header, and the raw path before `/orders` (on MiniStack it holds
+ * `/_aws/execute-api/<apiId>`), plus `/<stage>` for a named stage the raw path does not already carry.
+ */
+export function apiBaseUrl(event: HttpEvent): string {
+  const forwarded = header(event, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  const proto = forwarded === 'http' || forwarded === 'https' ? forwarded : 'https';
+  const given = header(event, 'host');
+  // Only a well-formed host: anything else would let a client shape the URL we hand back.
+  const host = given && HOST.test(given) ? given : event.requestContext.domainName;
+  const rawPath = event.rawPath ?? '';
+  const at = rawPath.lastIndexOf('/orders');
+  let prefix = at >= 0 ? rawPath.slice(0, at) : '';
+  const stage = event.requestContext.stage;
+  if (stage && stage !== '$default' && !prefix.split('/').includes(stage)) prefix = `${prefix}/${stage}`;
+  return `${proto}://${host}${prefix}`;
+}

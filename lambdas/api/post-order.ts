@@ -1,0 +1,86 @@
+/**
+ * POST /orders: validate, write the order with its OrderPlaced event in one transaction (the outbox relay
+ * publishes it), answer 202 with where to follow the order. A 202 means saved and certain to be published.
+ */
+import { faultsEnabled, ENV } from '../adapters/env';
+import { logger } from '../adapters/logger';
+import { saveNewOrder } from '../adapters/order-store';
+import { newOrderId } from '../core/ids';
+import { requestHash, validateOrder } from '../core/order';
+import { apiBaseUrl, bodyBytes, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, type HttpEvent, type HttpResult } from './http';
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,64}$/;
+const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
+export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
+
+export interface OrderAccepted {
+  orderId: string;
+  status: 'ACCEPTED';
+  statusUrl: string;
+}
+
+export const handler = async (event: HttpEvent): Promise<HttpResult> => {
+  const requestId = event.requestContext.requestId;
+  const correlationId = correlationIdOf(event);
+  const reject = (status: number, code: Parameters<typeof errorResponse>[1], message: string, details?: Parameters<typeof errorResponse>[4]) => {
+    // Paths and codes only: a value may be personal data.
+    logger.info('order rejected', { correlationId, status, code, fields: details?.map((d) => d.path) });
+    return errorResponse(status, code, message, requestId, details);
+  };
+
+  try {
+    if (!isJsonContentType(header(event, 'content-type'))) return reject(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+    const bytes = bodyBytes(event);
+    if (bytes.length > MAX_BODY_BYTES) return reject(413, 'PAYLOAD_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+
+    const key = header(event, 'idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      return reject(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -', [
+        { path: 'Idempotency-Key', message: 'expected 1 to 64 characters of [A-Za-z0-9_-]' },
+      ]);
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      return reject(400, 'MALFORMED_JSON', 'the body is not valid JSON');
+    }
+    const validation = validateOrder(body);
+    if (!validation.ok) return reject(400, 'VALIDATION_FAILED', 'the order is invalid', validation.errors);
+    const order = validation.order;
+
+    const result = await saveNewOrder({
+      orderId: newOrderId(),
+      order,
+      correlationId,
+      now: new Date(),
+      idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
+      faults: requestedFaults(event),
+    });
+    if (result.outcome === 'key-reused') {
+      return reject(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request body');
+    }
+
+    const replayed = result.outcome === 'replayed';
+    const statusUrl = `${apiBaseUrl(event)}/orders/${result.orderId}`;
+    logger.info('order accepted', { correlationId, orderId: result.orderId, lines: order.items.length, replayed });
+    const accepted: OrderAccepted = { orderId: result.orderId, status: 'ACCEPTED', statusUrl };
+    return json(202, accepted, { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
+  } catch (err) {
+    // Name and message of an SDK or runtime error, never the request; the client gets no detail at all.
+    logger.error('order failed', { correlationId, errorName: (err as Error)?.name, error: (err as Error)?.message });
+    return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId } });
+  }
+};
+
+/** The local stage's fault hooks; the header means nothing anywhere else. */
+function requestedFaults(event: HttpEvent): string[] | undefined {
+  if (!faultsEnabled()) return undefined;
+  return header(event, 'x-fault-inject')?.trim().toLowerCase() === PUBLISH_FAIL_ONCE ? [PUBLISH_FAIL_ONCE] : undefined;
+}
+
+function idempotencyTtlSeconds(): number {
+  const configured = Number(process.env[ENV.apiIdempotencyTtlSeconds]);
+  return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_IDEMPOTENCY_TTL_SECONDS;
+}

@@ -1,0 +1,81 @@
+/**
+ * Fixtures of the API tests: the environment, a mocked document client, and HTTP API (payload 2.0) events.
+ */
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+
+export const ORDERS_TABLE = 'orders-table';
+process.env.ORDERS_TABLE = ORDERS_TABLE;
+process.env.API_IDEMPOTENCY_TTL_SECONDS = '86400';
+process.env.TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:order-events';
+
+export const ddbMock = mockClient(DynamoDBDocumentClient);
+
+export const SECRETS = {
+  email: 'ada.lovelace@example.com',
+  token: 'tok_secret_4242',
+  line1: '12 Analytical Engine Lane',
+  city: 'Marylebone',
+  postalCode: 'NW1 6XE',
+} as const;
+
+export const validOrder = () => ({
+  customerId: 'c-1',
+  email: SECRETS.email,
+  currency: 'GBP',
+  items: [
+    { sku: 'SKU-1', quantity: 2 },
+    { sku: 'SKU-2', quantity: 1 },
+  ],
+  paymentToken: SECRETS.token,
+  shippingAddress: { line1: SECRETS.line1, city: SECRETS.city, postalCode: SECRETS.postalCode, country: 'GB' },
+});
+
+export interface EventOptions {
+  body?: string;
+  headers?: Record<string, string>;
+  rawPath?: string;
+  stage?: string;
+  isBase64Encoded?: boolean;
+  pathParameters?: Record<string, string>;
+  method?: string;
+}
+
+export function httpEvent(o: EventOptions = {}): APIGatewayProxyEventV2 {
+  const rawPath = o.rawPath ?? '/orders';
+  const method = o.method ?? 'POST';
+  return {
+    version: '2.0',
+    routeKey: `${method} /orders`,
+    rawPath,
+    rawQueryString: '',
+    headers: { host: 'abc123.execute-api.us-east-1.amazonaws.com', 'x-forwarded-proto': 'https', ...(o.headers ?? {}) },
+    body: o.body,
+    isBase64Encoded: o.isBase64Encoded ?? false,
+    pathParameters: o.pathParameters,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'req-1',
+      routeKey: `${method} /orders`,
+      stage: o.stage ?? '$default',
+      time: '01/May/2024:10:00:00 +0000',
+      timeEpoch: 1714557600000,
+    },
+  };
+}
+
+export const postEvent = (body: unknown, o: EventOptions = {}) =>
+  httpEvent({ ...o, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...(o.headers ?? {}) } });
+
+export const bodyOf = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(String(r.body)) as Record<string, any>;
+
+/** A TransactionCanceledException with one reason per item, like DynamoDB's (`Item` for ALL_OLD). */
+export function cancelled(reasons: { Code: string; Item?: Record<string, { S?: string; N?: string }> }[]): TransactionCanceledException {
+  return new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: reasons as never });
+}

@@ -1,0 +1,279 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bodyOf, cancelled, ddbMock, httpEvent, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
+import { handler } from '../../../lambdas/api/post-order';
+import { apiIdempotencyKey, orderKey, outboxKey } from '../../../lambdas/adapters/keys';
+import { deterministicEventId } from '../../../lambdas/core/ids';
+import { requestHash, validateOrder } from '../../../lambdas/core/order';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const NOW = new Date('2024-05-01T10:00:00.000Z');
+const NOW_S = NOW.getTime() / 1000;
+
+const transactions = () => ddbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
+const hashOf = (body: unknown) => {
+  const v = validateOrder(body);
+  if (!v.ok) throw new Error('invalid fixture');
+  return requestHash(v.order);
+};
+
+beforeEach(() => {
+  ddbMock.reset();
+  ddbMock.on(TransactWriteCommand).resolves({});
+  vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
+  delete process.env.FAULTS_ENABLED;
+});
+afterEach(() => vi.useRealTimers());
+
+describe('POST /orders: rejections write nothing', () => {
+  afterEach(() => expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0));
+
+  it.each([undefined, 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', 'application/json; charset=latin1'])('415 for content type %s', async (ct) => {
+    const event = httpEvent({ body: JSON.stringify(validOrder()), headers: ct ? { 'content-type': ct } : {} });
+    const res = await handler(event);
+    expect(res.statusCode).toBe(415);
+    expect(bodyOf(res)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String), requestId: 'req-1' } });
+  });
+
+  it('413 above 32 KiB, counting the decoded bytes of a base64 body', async () => {
+    const big = JSON.stringify({ ...validOrder(), pad: 'x'.repeat(32 * 1024) });
+    expect((await handler(postEvent(big))).statusCode).toBe(413);
+    const b64 = Buffer.from(big).toString('base64');
+    const res = await handler(postEvent(b64, { isBase64Encoded: true }));
+    expect(res.statusCode).toBe(413);
+    expect(bodyOf(res).error.code).toBe('PAYLOAD_TOO_LARGE');
+    // Multi-byte characters count as bytes: 11 000 x 3 bytes > 32 KiB although the string is shorter.
+    expect((await handler(postEvent(JSON.stringify({ ...validOrder(), customerId: '€'.repeat(11_000) })))).statusCode).toBe(413);
+  });
+
+  it.each(['{"customerId":', '', 'not json', '{"a":1}}'])('400 MALFORMED_JSON for %j', async (raw) => {
+    const res = await handler(postEvent(raw));
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res)).toEqual({ error: { code: 'MALFORMED_JSON', message: 'the body is not valid JSON', requestId: 'req-1' } });
+  });
+
+  it('400 VALIDATION_FAILED listing every offending field', async () => {
+    const res = await handler(
+      postEvent({ customerId: '', email: 'nope', currency: 'usd', items: [{ sku: 'A', quantity: 0 }, { sku: '', quantity: 2.5 }], paymentToken: 'x'.repeat(129), shippingAddress: { line1: '', city: 'c', postalCode: '1', country: 'UK1' }, extra: 1 }),
+    );
+    expect(res.statusCode).toBe(400);
+    const { error } = bodyOf(res);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.requestId).toBe('req-1');
+    expect(error.details.map((d: { path: string }) => d.path).sort()).toEqual(
+      ['customerId', 'email', 'currency', 'items[0].quantity', 'items[1].sku', 'items[1].quantity', 'paymentToken', 'shippingAddress.line1', 'shippingAddress.country', 'extra'].sort(),
+    );
+    for (const d of error.details) expect(d).toEqual({ path: expect.any(String), message: expect.any(String) });
+  });
+
+  it('400 for a body that is JSON but not an object', async () => {
+    for (const raw of ['null', '[]', '"order"', '42']) {
+      const res = await handler(postEvent(raw));
+      expect(res.statusCode).toBe(400);
+      expect(bodyOf(res).error.details).toEqual([{ path: '(body)', message: expect.any(String) }]);
+    }
+  });
+
+  it('400 naming the duplicate SKU', async () => {
+    const res = await handler(postEvent({ ...validOrder(), items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-1', quantity: 2 }] }));
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error.details).toEqual([{ path: 'items[1].sku', message: expect.stringContaining('duplicate SKU') }]);
+  });
+
+  it.each(['', 'has space', 'a'.repeat(65), 'semi;colon', 'ключ', 'a#b'])('400 INVALID_IDEMPOTENCY_KEY for %j', async (key) => {
+    const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error).toEqual({ code: 'INVALID_IDEMPOTENCY_KEY', message: expect.any(String), requestId: 'req-1', details: [{ path: 'Idempotency-Key', message: expect.any(String) }] });
+  });
+});
+
+describe('POST /orders: accepted', () => {
+  it('writes ORDER (no token), OUTBOX (the full event, expiring) in one transaction and answers 202', async () => {
+    const res = await handler(postEvent(validOrder(), { headers: { 'x-correlation-id': 'corr-abc' } }));
+    expect(res.statusCode).toBe(202);
+    const { orderId } = bodyOf(res);
+    expect(orderId).toMatch(UUID);
+    const eventId = deterministicEventId(orderId, 'orders', 'OrderPlaced');
+    const { items, paymentToken, shippingAddress, ...rest } = validOrder();
+    expect(transactions()).toEqual([
+      [
+        {
+          Put: {
+            TableName: ORDERS_TABLE,
+            Item: { ...orderKey(orderId), orderId, ...rest, items, shippingAddress, correlationId: 'corr-abc', createdAt: NOW.toISOString() },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: ORDERS_TABLE,
+            Item: {
+              ...outboxKey(orderId, eventId),
+              eventId,
+              eventType: 'OrderPlaced',
+              orderId,
+              event: {
+                eventId,
+                eventType: 'OrderPlaced',
+                schemaVersion: 1,
+                occurredAt: NOW.toISOString(),
+                correlationId: 'corr-abc',
+                orderId,
+                payload: { customerId: 'c-1', currency: 'GBP', items, paymentToken },
+              },
+              expiresAt: NOW_S + 86_400,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      ],
+    ]);
+    expect(JSON.stringify(transactions()[0]![0])).not.toContain(SECRETS.token);
+  });
+
+  it('accepts application/json with parameters, in any case', async () => {
+    for (const ct of ['application/json; charset=utf-8', 'Application/JSON;charset="UTF-8"', 'application/json; boundary=x']) {
+      expect((await handler(postEvent(validOrder(), { headers: { 'content-type': ct } }))).statusCode).toBe(202);
+    }
+  });
+
+  it('accepts a base64-encoded body', async () => {
+    const res = await handler(postEvent(Buffer.from(JSON.stringify(validOrder())).toString('base64'), { isBase64Encoded: true }));
+    expect(res.statusCode).toBe(202);
+  });
+
+  it('uses the request id as correlation id when x-correlation-id is missing or unsafe', async () => {
+    await handler(postEvent(validOrder(), { headers: { 'x-correlation-id': 'bad id\n{"injected":1}' } }));
+    await handler(postEvent(validOrder()));
+    for (const items of transactions()) expect(items[0]!.Put!.Item!.correlationId).toBe('req-1');
+  });
+
+  it.each([
+    ['$default on AWS', { rawPath: '/orders' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/'],
+    ['a named stage in the raw path', { rawPath: '/dev/orders', stage: 'dev' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/orders/'],
+    ['a named stage missing from the raw path', { rawPath: '/orders', stage: 'dev' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/orders/'],
+    ['the MiniStack prefix', { rawPath: '/_aws/execute-api/abc123/orders', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/orders/'],
+    ['MiniStack with a named stage', { rawPath: '/_aws/execute-api/abc123/orders', stage: 'v1', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/v1/orders/'],
+    ['no x-forwarded-proto (https) and a forged host (domain name instead)', { headers: { 'x-forwarded-proto': '', host: 'evil.example/path?' } }, 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/'],
+  ] as const)('Location and statusUrl for %s', async (_name, o, base) => {
+    const res = await handler(postEvent(validOrder(), { ...o, headers: { ...(o as { headers?: Record<string, string> }).headers } }));
+    expect(res.statusCode).toBe(202);
+    const body = bodyOf(res);
+    expect(body).toEqual({ orderId: expect.stringMatching(UUID), status: 'ACCEPTED', statusUrl: `${base}${body.orderId}` });
+    expect(res.headers?.location).toBe(body.statusUrl);
+    expect(res.headers?.['idempotent-replayed']).toBeUndefined();
+  });
+});
+
+describe('POST /orders: Idempotency-Key', () => {
+  const key = 'checkout-42';
+  const keyRecordPut = (items: NonNullable<ReturnType<typeof transactions>[number]>) => items[2]!.Put!;
+
+  it('adds the key record, scoped to the customer, with the request hash and the configured expiry', async () => {
+    const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
+    expect(res.statusCode).toBe(202);
+    const [items] = transactions();
+    expect(items).toHaveLength(3);
+    expect(keyRecordPut(items!)).toEqual({
+      TableName: ORDERS_TABLE,
+      Item: { ...apiIdempotencyKey('c-1', key), orderId: bodyOf(res).orderId, requestHash: hashOf(validOrder()), createdAt: NOW.toISOString(), expiresAt: NOW_S + 86_400 },
+      ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+      ExpressionAttributeNames: { '#ttl': 'expiresAt' },
+      ExpressionAttributeValues: { ':now': NOW_S },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('same key, same body: 202 with the first order id, Idempotent-Replayed, nothing created (ALL_OLD)', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(
+      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+    );
+    const res = await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }));
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res)).toEqual({ orderId: 'first-order', status: 'ACCEPTED', statusUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/first-order' });
+    expect(res.headers).toMatchObject({ location: bodyOf(res).statusUrl, 'idempotent-replayed': 'true' });
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('same key, other body: 422, no order id revealed', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(
+      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } }]),
+    );
+    const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
+    expect(res.statusCode).toBe(422);
+    expect(bodyOf(res)).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.any(String), requestId: 'req-1' } });
+    expect(res.body).not.toContain('first-order');
+  });
+
+  it('falls back to a consistent read of the key record when the cancellation carries no item', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
+    ddbMock.on(GetCommand).resolves({ Item: { orderId: 'first-order', requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
+    const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res).orderId).toBe('first-order');
+    expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([{ TableName: ORDERS_TABLE, Key: apiIdempotencyKey('c-1', key), ConsistentRead: true }]);
+  });
+
+  it('concurrent request holding the key (TransactionConflict): reads, and retries until the winner is visible', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
+    ddbMock
+      .on(GetCommand)
+      .resolvesOnce({})
+      .resolves({ Item: { orderId: 'winner', requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
+    const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res).orderId).toBe('winner');
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    // The retry is the same order, not a second one.
+    const [first, second] = transactions();
+    expect(second).toEqual(first);
+  });
+
+  it('the same key of another customer is another record', async () => {
+    await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
+    await handler(postEvent({ ...validOrder(), customerId: 'c-2' }, { headers: { 'idempotency-key': key } }));
+    expect(transactions().map((items) => items[2]!.Put!.Item!.pk)).toEqual(['IDEMPOTENCY#c-1#checkout-42', 'IDEMPOTENCY#c-2#checkout-42']);
+  });
+});
+
+describe('POST /orders: fault hook', () => {
+  const outboxItem = () => transactions()[0]![1]!.Put!.Item!;
+
+  it('marks the outbox item when FAULTS_ENABLED=true and the header asks', async () => {
+    process.env.FAULTS_ENABLED = 'true';
+    await handler(postEvent(validOrder(), { headers: { 'X-Fault-Inject': 'publish-fail-once' } }));
+    expect(outboxItem().faults).toEqual(['publish-fail-once']);
+  });
+
+  it.each([undefined, 'false', 'TRUE', '1'])('ignores the header when FAULTS_ENABLED is %s', async (flag) => {
+    if (flag !== undefined) process.env.FAULTS_ENABLED = flag;
+    await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': 'publish-fail-once' } }));
+    expect(outboxItem()).not.toHaveProperty('faults');
+  });
+});
+
+describe('POST /orders: unexpected failures', () => {
+  it('500 INTERNAL with the request id and nothing else', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    const res = await handler(postEvent(validOrder()));
+    expect(res.statusCode).toBe(500);
+    expect(bodyOf(res)).toEqual({ error: { code: 'INTERNAL', message: 'internal error', requestId: 'req-1' } });
+    expect(res.body).not.toMatch(/Throughput|at |\.ts/);
+  });
+
+  it('500 when the transaction is cancelled by anything but the key record', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }]));
+    const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }));
+    expect(res.statusCode).toBe(500);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('500 when the key stays contested, after a bounded number of attempts', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
+    ddbMock.on(GetCommand).resolves({});
+    const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }));
+    expect(res.statusCode).toBe(500);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(4);
+  });
+});
