@@ -1,0 +1,89 @@
+/**
+ * GET /orders/{orderId}: the order as a client may see it. Anyone holding the id can read it, so personal data is
+ * masked: the e-mail's first letter and domain, the address's country and the start of its postal code.
+ */
+import { logger } from '../adapters/logger';
+import { readOrder, type Item, type StoredOrder } from '../adapters/order-store';
+import { maskAddress, maskEmail } from '../core/order';
+import { SERVICES, type ServiceName } from '../services/registry';
+import { correlationIdOf, errorResponse, json, type HttpEvent, type HttpResult } from './http';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ORDER_STATUSES = ['ACCEPTED', 'CONFIRMED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** The services a client sees, from the registry (the aggregator shows as the order's own status instead). */
+export const VISIBLE_SERVICES = SERVICES.filter((s) => s.showsStatus).map((s) => s.name);
+
+export interface ServiceStatus {
+  status: string;
+  updatedAt: string | null;
+}
+
+export interface OrderView {
+  orderId: string;
+  status: OrderStatus;
+  reason?: string;
+  customerId: string;
+  email: string;
+  currency: string;
+  items: { sku: string; quantity: number }[];
+  total: { amountCents: number; currency: string } | null;
+  shippingAddress: { country: string; postalCode: string } | null;
+  createdAt: string;
+  updatedAt: string;
+  services: Partial<Record<ServiceName, ServiceStatus>>;
+}
+
+export const handler = async (event: HttpEvent): Promise<HttpResult> => {
+  const requestId = event.requestContext.requestId;
+  const correlationId = correlationIdOf(event);
+  const orderId = event.pathParameters?.orderId ?? '';
+  try {
+    const stored = UUID.test(orderId) ? await readOrder(orderId) : undefined;
+    if (!stored) {
+      logger.info('order not found', { correlationId, wellFormed: UUID.test(orderId) });
+      return errorResponse(404, 'NOT_FOUND', 'no such order', requestId);
+    }
+    const view = orderView(stored);
+    logger.info('order read', { correlationId, orderId: view.orderId, status: view.status });
+    return json(200, view);
+  } catch (err) {
+    logger.error('order read failed', { correlationId, orderId: UUID.test(orderId) ? orderId : undefined, errorName: (err as Error)?.name, error: (err as Error)?.message });
+    return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId } });
+  }
+};
+
+/** The client's view of the stored items: masked, with every visible service's status (PENDING until reported). */
+export function orderView({ order, lifecycle, statuses }: StoredOrder): OrderView {
+  const status = ORDER_STATUSES.find((s) => s === lifecycle?.status) ?? 'ACCEPTED';
+  const createdAt = String(order.createdAt);
+  const services: OrderView['services'] = {};
+  for (const name of VISIBLE_SERVICES) {
+    const item = statuses[name];
+    if (item && typeof item.status === 'string') services[name] = { status: item.status, updatedAt: str(item.updatedAt) ?? null };
+    // A cancelled order is never shipped: say so instead of PENDING forever.
+    else if (name === 'shipping' && status === 'CANCELLED') services[name] = { status: 'SKIPPED', updatedAt: decidedAt(lifecycle) ?? null };
+    else services[name] = { status: 'PENDING', updatedAt: null };
+  }
+  const address = order.shippingAddress as { country?: unknown; postalCode?: unknown } | undefined;
+  const times = [createdAt, str(lifecycle?.updatedAt), str(lifecycle?.decidedAt), ...Object.values(services).map((s) => s?.updatedAt)];
+  return {
+    orderId: String(order.orderId),
+    status,
+    ...(status === 'CANCELLED' && typeof lifecycle?.reason === 'string' ? { reason: lifecycle.reason } : {}),
+    customerId: String(order.customerId),
+    email: maskEmail(String(order.email ?? '')),
+    currency: String(order.currency),
+    items: ((order.items as { sku: string; quantity: number }[] | undefined) ?? []).map(({ sku, quantity }) => ({ sku, quantity: Number(quantity) })),
+    total: typeof lifecycle?.amountCents === 'number' ? { amountCents: lifecycle.amountCents, currency: str(lifecycle.currency) ?? String(order.currency) } : null,
+    shippingAddress: typeof address?.country === 'string' && typeof address.postalCode === 'string' ? maskAddress({ country: address.country, postalCode: address.postalCode }) : null,
+    createdAt,
+    // ISO-8601 UTC strings order lexically: the latest change anywhere in the partition.
+    updatedAt: times.filter((t): t is string => typeof t === 'string').reduce((a, b) => (b > a ? b : a), createdAt),
+    services,
+  };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const decidedAt = (lifecycle: Item | undefined) => str(lifecycle?.decidedAt) ?? str(lifecycle?.updatedAt);
