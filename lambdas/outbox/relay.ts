@@ -1,0 +1,79 @@
+/**
+ * The outbox relay: the orders table's stream -> SNS. Each new OUTBOX# item holds one event, written in the same
+ * transaction as its order; the relay publishes it. A failed record is reported by its sequence number, so the
+ * stream retries from there (bisecting, then the on-failure queue). Publishing twice is safe: consumers deduplicate
+ * on eventId.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { ddb } from '../adapters/aws';
+import { ENV, faultsEnabled, required } from '../adapters/env';
+import { logger } from '../adapters/logger';
+import { publish } from '../adapters/publisher';
+import { describeParseError } from '../adapters/worker';
+import { epochSeconds, faultKey, TTL_ATTRIBUTE } from '../adapters/keys';
+import { parseEnvelope, type Envelope } from '../core/events';
+
+export const OUTBOX_SK_PREFIX = 'OUTBOX#';
+export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
+const FAULT_MARKER_TTL_SECONDS = 86_400;
+
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
+  processPartialResponse(event, relayRecord, processor, { context, throwOnFullBatchFailure: false });
+
+/** Publishes the event of an inserted OUTBOX item; every other record (the stream carries the whole table) is skipped. */
+export async function relayRecord(record: DynamoDBRecord): Promise<void> {
+  if (record.eventName !== 'INSERT') return;
+  const image = record.dynamodb?.NewImage;
+  if (!image?.sk?.S?.startsWith(OUTBOX_SK_PREFIX)) return;
+
+  const item = unmarshall(image as Record<string, AttributeValue>);
+  let envelope: Envelope;
+  try {
+    // Checked, not trusted: a malformed event must stop here, not poison six queues.
+    envelope = parseEnvelope(JSON.stringify(item.event));
+  } catch (err) {
+    logger.error('malformed outbox item', { pk: item.pk, sk: item.sk, sequenceNumber: record.dynamodb?.SequenceNumber, error: describeParseError(err) });
+    throw err;
+  }
+  const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventId: envelope.eventId, eventType: envelope.eventType };
+  try {
+    if (faultsEnabled() && Array.isArray(item.faults) && item.faults.includes(PUBLISH_FAIL_ONCE)) await failOnce(envelope.eventId);
+    await publish([envelope]);
+  } catch (err) {
+    // The injected fault is the expected local test path, not news.
+    if (err instanceof InjectedFault) logger.warn('injected fault: publish fails once', keys);
+    else logger.error('publish failed', { ...keys, errorName: (err as Error)?.name, error: (err as Error)?.message });
+    throw err;
+  }
+  logger.info('published', keys);
+}
+
+export class InjectedFault extends Error {
+  constructor(eventId: string) {
+    super(`injected fault ${PUBLISH_FAIL_ONCE} for event ${eventId}`);
+    this.name = 'InjectedFault';
+  }
+}
+
+/** Local stage only: the first attempt writes the marker and fails; later attempts find the marker and go on. */
+async function failOnce(eventId: string): Promise<void> {
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: required(ENV.ordersTable),
+        Item: { ...faultKey(eventId), fault: PUBLISH_FAIL_ONCE, firedAt: new Date().toISOString(), [TTL_ATTRIBUTE]: epochSeconds() + FAULT_MARKER_TTL_SECONDS },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (err) {
+    if ((err as Error)?.name === 'ConditionalCheckFailedException') return;
+    throw err;
+  }
+  throw new InjectedFault(eventId);
+}
