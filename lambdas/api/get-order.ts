@@ -6,9 +6,9 @@ import { logger } from '../adapters/logger';
 import { readOrder, type Item, type StoredOrder } from '../adapters/order-store';
 import { maskAddress, maskEmail } from '../core/order';
 import { SERVICES, type ServiceName } from '../services/registry';
-import { correlationIdOf, errorResponse, json, type HttpEvent, type HttpResult } from './http';
+import { correlationIdOf, errorResponse, json, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = PATTERNS.orderId;
 const ORDER_STATUSES = ['ACCEPTED', 'CONFIRMED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 

@@ -11,15 +11,17 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** Bodies above this are refused with 413 (counted in bytes, after base64 decoding). */
 export const MAX_BODY_BYTES = 32 * 1024;
 
-export type ErrorCode =
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'MALFORMED_JSON'
-  | 'VALIDATION_FAILED'
-  | 'INVALID_IDEMPOTENCY_KEY'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'NOT_FOUND'
-  | 'INTERNAL';
+export const ERROR_CODES = [
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'MALFORMED_JSON',
+  'VALIDATION_FAILED',
+  'INVALID_IDEMPOTENCY_KEY',
+  'IDEMPOTENCY_KEY_REUSED',
+  'NOT_FOUND',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; details?: FieldError[] };
@@ -60,12 +62,17 @@ export function bodyBytes(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): B
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** Header and path formats, shared with docs/openapi.json. */
+export const PATTERNS = {
+  correlationId: /^[A-Za-z0-9_-]{1,128}$/,
+  idempotencyKey: /^[A-Za-z0-9_-]{1,64}$/,
+  orderId: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+} as const;
 
 /** The caller's `x-correlation-id` when it is a safe token (it goes into logs and events), else the request id. */
 export function correlationIdOf(event: HttpEvent): string {
   const given = header(event, 'x-correlation-id');
-  return given !== undefined && CORRELATION_ID.test(given) ? given : event.requestContext.requestId;
+  return given !== undefined && PATTERNS.correlationId.test(given) ? given : event.requestContext.requestId;
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;

@@ -7,9 +7,8 @@ import { logger } from '../adapters/logger';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { requestHash, validateOrder } from '../core/order';
-import { apiBaseUrl, bodyBytes, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, type HttpEvent, type HttpResult } from './http';
+import { apiBaseUrl, bodyBytes, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
 
@@ -34,7 +33,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
     if (bytes.length > MAX_BODY_BYTES) return reject(413, 'PAYLOAD_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes`);
 
     const key = header(event, 'idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    if (key !== undefined && !PATTERNS.idempotencyKey.test(key)) {
       return reject(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -', [
         { path: 'Idempotency-Key', message: 'expected 1 to 64 characters of [A-Za-z0-9_-]' },
       ]);

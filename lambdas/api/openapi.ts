@@ -1,0 +1,231 @@
+/**
+ * The OpenAPI 3.1 document of the API (docs/openapi.json, written by scripts/openapi.ts). The request schema is
+ * generated from the same zod schema the handler validates with; the responses are written here by hand.
+ * A unit test fails when the committed file differs from this.
+ */
+import { z } from 'zod';
+import { ORDER_LIMITS, orderRequestSchema } from '../core/order';
+import { ERROR_CODES, MAX_BODY_BYTES, PATTERNS } from './http';
+import { SERVICES } from '../services/registry';
+
+// As in get-order.ts (not imported: that module creates SDK clients).
+const VISIBLE_SERVICES = SERVICES.filter((s) => s.showsStatus).map((s) => s.name);
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: Json, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** JSON Schema text of a RegExp; JSON Schema has no flags, so a case-insensitive one spells out both cases. */
+const pattern = (re: RegExp) => (re.flags.includes('i') ? re.source.replaceAll('a-f', 'a-fA-F') : re.source);
+
+function requestSchema(): Json {
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(orderRequestSchema, { target: 'draft-2020-12', io: 'input' }) as Json;
+  return { ...schema, description: 'An order. Unknown fields are rejected; each SKU may appear once (a duplicate is a 400 naming items[i].sku).' };
+}
+
+/** An answer API Gateway gives itself: `{"message": ...}`. */
+const gatewayMessage = (description: string, example: string) => ({ description, content: { 'application/json': { schema: ref('GatewayMessage'), example: { message: example } } } });
+
+export function buildOpenApi(): Json {
+  const serviceStatus = ref('ServiceStatus');
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Order pipeline API',
+      version: '1.0.0',
+      description:
+        'Accepts orders (202: saved together with their OrderPlaced event, which is certain to be published) and shows their progress. ' +
+        'Errors of the API itself have the body `{"error": {...}}`; answers produced by API Gateway itself (throttling, authorizer, timeouts) have the body `{"message": "..."}`, which cannot be customised.',
+    },
+    servers: [
+      { url: 'https://{apiId}.execute-api.{region}.amazonaws.com', variables: { apiId: { default: 'abc123' }, region: { default: 'us-east-1' } } },
+      { url: 'http://127.0.0.1:{port}/_aws/execute-api/{apiId}', description: 'MiniStack emulator (local stage)', variables: { port: { default: '4566' }, apiId: { default: 'abc123' } } },
+    ],
+    paths: {
+      '/orders': {
+        post: {
+          operationId: 'placeOrder',
+          summary: 'Place an order',
+          parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/CorrelationId' }, { $ref: '#/components/parameters/FaultInject' }],
+          requestBody: {
+            required: true,
+            description: `At most ${MAX_BODY_BYTES} bytes. Content-Type application/json (parameters such as charset=utf-8 allowed).`,
+            content: { 'application/json': { schema: ref('OrderRequest') } },
+          },
+          responses: {
+            '202': {
+              ...jsonBody(ref('OrderAccepted'), 'Accepted: the order and its event are saved. Follow `Location` (or `statusUrl`) for its progress.'),
+              headers: {
+                Location: { description: 'Absolute URL of the order (GET /orders/{orderId}).', schema: { type: 'string', format: 'uri' } },
+                'Idempotent-Replayed': { description: 'Present (`true`) when this answers a replay of an earlier request with the same Idempotency-Key and body; nothing was created.', schema: { type: 'string', enum: ['true'] } },
+              },
+            },
+            '400': jsonBody(ref('Error'), 'MALFORMED_JSON, VALIDATION_FAILED (details list every offending field, duplicate SKUs included) or INVALID_IDEMPOTENCY_KEY.'),
+            '401': { $ref: '#/components/responses/Unauthorized' },
+            '413': jsonBody(ref('Error'), `PAYLOAD_TOO_LARGE: the body is over ${MAX_BODY_BYTES} bytes.`),
+            '415': jsonBody(ref('Error'), 'UNSUPPORTED_MEDIA_TYPE: the Content-Type is not application/json.'),
+            '422': jsonBody(ref('Error'), 'IDEMPOTENCY_KEY_REUSED: this customer used the Idempotency-Key before with another body.'),
+            '429': { $ref: '#/components/responses/Throttled' },
+            '500': { $ref: '#/components/responses/Internal' },
+            '503': { $ref: '#/components/responses/Unavailable' },
+          },
+        },
+      },
+      '/orders/{orderId}': {
+        get: {
+          operationId: 'getOrder',
+          summary: "An order's status, total and each service's progress (personal data masked)",
+          parameters: [
+            { name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid', pattern: pattern(PATTERNS.orderId) } },
+            { $ref: '#/components/parameters/CorrelationId' },
+          ],
+          responses: {
+            '200': jsonBody(ref('Order'), 'The order.'),
+            '401': { $ref: '#/components/responses/Unauthorized' },
+            '404': jsonBody(ref('Error'), 'NOT_FOUND: no order with this id (or the id is not a UUID).'),
+            '429': { $ref: '#/components/responses/Throttled' },
+            '500': { $ref: '#/components/responses/Internal' },
+            '503': { $ref: '#/components/responses/Unavailable' },
+          },
+        },
+      },
+    },
+    components: {
+      parameters: {
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description:
+            'Scoped to the customer. The same key with the same body answers 202 with the first order id and `Idempotent-Replayed: true`; with another body, 422. Concurrent requests with one key create one order.',
+          schema: { type: 'string', pattern: pattern(PATTERNS.idempotencyKey) },
+        },
+        CorrelationId: {
+          name: 'X-Correlation-Id',
+          in: 'header',
+          required: false,
+          description: "Carried into logs and events. Ignored (the request id is used) unless it matches the pattern.",
+          schema: { type: 'string', pattern: pattern(PATTERNS.correlationId) },
+        },
+        FaultInject: {
+          name: 'X-Fault-Inject',
+          in: 'header',
+          required: false,
+          description: 'Local stage only (ignored elsewhere): `publish-fail-once` makes the outbox relay fail the first publish of this order\'s event.',
+          schema: { type: 'string', enum: ['publish-fail-once'] },
+        },
+      },
+      responses: {
+        Unauthorized: gatewayMessage('From API Gateway once a JWT authorizer is attached (planned): missing or invalid token. Body not customisable.', 'Unauthorized'),
+        Throttled: gatewayMessage('From API Gateway: stage throttling. Body not customisable.', 'Too Many Requests'),
+        Unavailable: gatewayMessage('From API Gateway: the integration timed out or is unavailable. Body not customisable.', 'Service Unavailable'),
+        Internal: {
+          description: 'INTERNAL from the API (with the request id, no detail), or `{"message": "Internal Server Error"}` from API Gateway when the function itself failed.',
+          content: { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayMessage')] } } },
+        },
+      },
+      securitySchemes: {
+        jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Planned: not yet required by any operation.' },
+      },
+      schemas: {
+        OrderRequest: requestSchema(),
+        OrderAccepted: {
+          type: 'object',
+          required: ['orderId', 'status', 'statusUrl'],
+          additionalProperties: false,
+          properties: {
+            orderId: { type: 'string', format: 'uuid' },
+            status: { const: 'ACCEPTED' },
+            statusUrl: { type: 'string', format: 'uri', description: 'Same as the Location header.' },
+          },
+        },
+        Order: {
+          type: 'object',
+          required: ['orderId', 'status', 'customerId', 'email', 'currency', 'items', 'total', 'shippingAddress', 'createdAt', 'updatedAt', 'services'],
+          additionalProperties: false,
+          properties: {
+            orderId: { type: 'string', format: 'uuid' },
+            status: { enum: ['ACCEPTED', 'CONFIRMED', 'CANCELLED'] },
+            reason: { type: 'string', description: 'Why a CANCELLED order was cancelled: PAYMENT_DECLINED, OUT_OF_STOCK or UNKNOWN_SKU.' },
+            customerId: { type: 'string' },
+            email: { type: 'string', description: 'Masked: first letter and domain, e.g. j***@example.com.' },
+            currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+            items: {
+              type: 'array',
+              items: { type: 'object', required: ['sku', 'quantity'], additionalProperties: false, properties: { sku: { type: 'string' }, quantity: { type: 'integer', minimum: ORDER_LIMITS.minQuantity } } },
+            },
+            total: {
+              oneOf: [
+                { type: 'object', required: ['amountCents', 'currency'], additionalProperties: false, properties: { amountCents: { type: 'integer', minimum: 0 }, currency: { type: 'string' } } },
+                { type: 'null' },
+              ],
+              description: 'In minor units, once payment has priced the order; null before.',
+            },
+            shippingAddress: {
+              oneOf: [
+                { type: 'object', required: ['country', 'postalCode'], additionalProperties: false, properties: { country: { type: 'string' }, postalCode: { type: 'string', description: 'Masked, e.g. NW***.' } } },
+                { type: 'null' },
+              ],
+              description: 'Masked: country and the start of the postal code only.',
+            },
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time', description: 'The latest change to the order or any service status.' },
+            services: {
+              type: 'object',
+              required: [...VISIBLE_SERVICES],
+              additionalProperties: false,
+              properties: Object.fromEntries(VISIBLE_SERVICES.map((name) => [name, serviceStatus])),
+            },
+          },
+        },
+        ServiceStatus: {
+          type: 'object',
+          required: ['status', 'updatedAt'],
+          additionalProperties: false,
+          properties: {
+            status: {
+              type: 'string',
+              description: "PENDING until the service reports; then the service's own word (e.g. CHARGED, DECLINED, REFUNDED, RESERVED, BACKORDERED, RELEASED, REQUESTED, SENT, RECORDED). Shipping of a CANCELLED order is SKIPPED.",
+            },
+            updatedAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          additionalProperties: false,
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message', 'requestId'],
+              additionalProperties: false,
+              properties: {
+                code: { enum: [...ERROR_CODES] },
+                message: { type: 'string' },
+                requestId: { type: 'string', description: 'API Gateway request id: quote it when reporting a problem.' },
+                details: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['path', 'message'],
+                    additionalProperties: false,
+                    properties: { path: { type: 'string', examples: ['items[1].sku', 'email', 'Idempotency-Key'] }, message: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        GatewayMessage: {
+          type: 'object',
+          required: ['message'],
+          properties: { message: { type: 'string' } },
+          description: 'The body of answers API Gateway gives itself (401, 429, 503, some 500s). Not customisable for an HTTP API.',
+        },
+      },
+    },
+  };
+}
+
+/** The committed text: two-space JSON with a final newline. */
+export const renderOpenApi = (): string => `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
