@@ -76,22 +76,35 @@ export function correlationIdOf(event: HttpEvent): string {
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|[A-Za-z0-9.-]+\.localhost|\[::1\])$/i;
+/** MiniStack's path-based addressing (the LocalStack form): its events carry neither this prefix nor a scheme. */
+export const EMULATOR_PATH_PREFIX = '/_aws/execute-api/';
+
+const hostName = (host: string) => host.replace(/:\d{1,5}$/, '').toLowerCase();
 
 /**
- * The absolute URL of the API's base as this client reached it, so that a `Location` works as is: scheme from
- * `x-forwarded-proto` (default https), the `host` header, and the raw path before `/orders` (on MiniStack it holds
- * `/_aws/execute-api/<apiId>`), plus `/<stage>` for a named stage the raw path does not already carry.
+ * The absolute URL of the API's base as this client reached it, so that a `Location` works as is:
+ * - scheme from `x-forwarded-proto`; without it https, except http on a loopback host (the emulator, which sets no
+ *   such header over plain HTTP);
+ * - the `host` header (if well-formed, else the request's domain name);
+ * - the raw path before `/orders`, plus `/<stage>` for a named stage the raw path does not already carry.
+ * MiniStack, called as `http://127.0.0.1:<port>/_aws/execute-api/<apiId>/orders`, strips that prefix from `rawPath`;
+ * it is put back when a loopback host differs from the request's domain name (`<apiId>.execute-api.localhost`).
+ * On AWS the host is never loopback and always equals the domain name, so neither rule applies there.
  */
 export function apiBaseUrl(event: HttpEvent): string {
-  const forwarded = header(event, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  const proto = forwarded === 'http' || forwarded === 'https' ? forwarded : 'https';
+  const { apiId, domainName, stage } = event.requestContext;
   const given = header(event, 'host');
   // Only a well-formed host: anything else would let a client shape the URL we hand back.
-  const host = given && HOST.test(given) ? given : event.requestContext.domainName;
+  const host = given && HOST.test(given) ? given : domainName;
+  const loopback = LOOPBACK.test(hostName(host));
+  const forwarded = header(event, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  const proto = forwarded === 'http' || forwarded === 'https' ? forwarded : loopback ? 'http' : 'https';
+
   const rawPath = event.rawPath ?? '';
   const at = rawPath.lastIndexOf('/orders');
   let prefix = at >= 0 ? rawPath.slice(0, at) : '';
-  const stage = event.requestContext.stage;
+  if (loopback && !prefix.includes(EMULATOR_PATH_PREFIX) && hostName(host) !== hostName(domainName ?? '')) prefix = `${EMULATOR_PATH_PREFIX}${apiId}${prefix}`;
   if (stage && stage !== '$default' && !prefix.split('/').includes(stage)) prefix = `${prefix}/${stage}`;
   return `${proto}://${host}${prefix}`;
 }

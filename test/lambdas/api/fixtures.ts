@@ -41,6 +41,7 @@ export interface EventOptions {
   isBase64Encoded?: boolean;
   pathParameters?: Record<string, string>;
   method?: string;
+  domainName?: string;
 }
 
 export function httpEvent(o: EventOptions = {}): APIGatewayProxyEventV2 {
@@ -58,7 +59,7 @@ export function httpEvent(o: EventOptions = {}): APIGatewayProxyEventV2 {
     requestContext: {
       accountId: '000000000000',
       apiId: 'abc123',
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainName: o.domainName ?? 'abc123.execute-api.us-east-1.amazonaws.com',
       domainPrefix: 'abc123',
       http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
       requestId: 'req-1',

@@ -10,6 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 const NOW = new Date('2024-05-01T10:00:00.000Z');
 const NOW_S = NOW.getTime() / 1000;
 
+const MINISTACK = { rawPath: '/orders', domainName: 'abc123.execute-api.localhost' };
 const transactions = () => ddbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
 const hashOf = (body: unknown) => {
   const v = validateOrder(body);
@@ -152,8 +153,13 @@ describe('POST /orders: accepted', () => {
     ['$default on AWS', { rawPath: '/orders' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/'],
     ['a named stage in the raw path', { rawPath: '/dev/orders', stage: 'dev' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/orders/'],
     ['a named stage missing from the raw path', { rawPath: '/orders', stage: 'dev' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/orders/'],
-    ['the MiniStack prefix', { rawPath: '/_aws/execute-api/abc123/orders', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/orders/'],
-    ['MiniStack with a named stage', { rawPath: '/_aws/execute-api/abc123/orders', stage: 'v1', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/v1/orders/'],
+    ['the MiniStack prefix in the raw path', { rawPath: '/_aws/execute-api/abc123/orders', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/orders/'],
+    ['a named stage after the MiniStack prefix', { rawPath: '/_aws/execute-api/abc123/orders', stage: 'v1', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/v1/orders/'],
+    // MiniStack 1.5.33 as it is: rawPath stripped of the prefix (and of the stage), no x-forwarded-proto.
+    ['MiniStack path addressing (prefix stripped, no scheme header)', { ...MINISTACK, headers: { host: '127.0.0.1:45123', 'x-forwarded-proto': '' } }, 'http://127.0.0.1:45123/_aws/execute-api/abc123/orders/'],
+    ['MiniStack path addressing with a named stage', { ...MINISTACK, stage: 'v1', headers: { host: 'localhost:4566', 'x-forwarded-proto': '' } }, 'http://localhost:4566/_aws/execute-api/abc123/v1/orders/'],
+    ['MiniStack host addressing', { ...MINISTACK, headers: { host: 'abc123.execute-api.localhost:4566', 'x-forwarded-proto': '' } }, 'http://abc123.execute-api.localhost:4566/orders/'],
+    ['a custom domain with a base path', { rawPath: '/shop/orders', domainName: 'api.example.com', headers: { host: 'api.example.com' } }, 'https://api.example.com/shop/orders/'],
     ['no x-forwarded-proto (https) and a forged host (domain name instead)', { headers: { 'x-forwarded-proto': '', host: 'evil.example/path?' } }, 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/'],
   ] as const)('Location and statusUrl for %s', async (_name, o, base) => {
     const res = await handler(postEvent(validOrder(), { ...o, headers: { ...(o as { headers?: Record<string, string> }).headers } }));
