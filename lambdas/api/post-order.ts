@@ -6,11 +6,10 @@ import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
-import { requestHash, validateOrder } from '../core/order';
+import { PUBLISH_FAIL_ONCE, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
 import { apiBaseUrl, bodyBytes, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
 const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
-export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
 
 export interface OrderAccepted {
   orderId: string;
@@ -22,8 +21,8 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   const requestId = event.requestContext.requestId;
   const correlationId = correlationIdOf(event);
   const reject = (status: number, code: Parameters<typeof errorResponse>[1], message: string, details?: Parameters<typeof errorResponse>[4]) => {
-    // Paths and codes only: a value may be personal data.
-    logger.info('order rejected', { correlationId, status, code, fields: details?.map((d) => d.path) });
+    // Paths and codes only: a value may be personal data (and so may an unknown key's name).
+    logger.info('order rejected', { correlationId, status, code, fields: details?.map((d) => (d.message === UNKNOWN_FIELD ? '(unknown field)' : d.path)) });
     return errorResponse(status, code, message, requestId, details);
   };
 

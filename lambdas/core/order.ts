@@ -73,6 +73,12 @@ export interface FieldError {
   readonly message: string;
 }
 
+/** The message of a field the schema does not know; its path is the client's key name, so logs leave it out. */
+export const UNKNOWN_FIELD = 'unknown field';
+
+/** Local stage fault hook: carried on the order's OUTBOX item, honoured by the relay (see docs/contract.md). */
+export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
+
 export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };
 
 /** Validates a parsed JSON body; on failure lists every offending field (never quoting a value). */
@@ -84,7 +90,7 @@ export function validateOrder(body: unknown): Validation {
 
 function fieldErrors(issue: z.core.$ZodIssue): FieldError[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown field' }));
+    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: UNKNOWN_FIELD }));
   }
   return [{ path: formatPath(issue.path), message: issue.message }];
 }

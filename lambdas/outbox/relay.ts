@@ -16,9 +16,9 @@ import { publish } from '../adapters/publisher';
 import { describeParseError } from '../adapters/worker';
 import { epochSeconds, faultKey, TTL_ATTRIBUTE } from '../adapters/keys';
 import { parseEnvelope, type Envelope } from '../core/events';
+import { PUBLISH_FAIL_ONCE } from '../core/order';
 
 export const OUTBOX_SK_PREFIX = 'OUTBOX#';
-export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
 const FAULT_MARKER_TTL_SECONDS = 86_400;
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);

@@ -55,6 +55,7 @@ describe('POST /orders logs', () => {
     ['400 malformed JSON quoting the secrets', () => postEvent(raw.slice(0, -1))],
     ['400 schema with secrets in the offending fields', () => postEvent({ ...validOrder(), email: `${SECRETS.email}@@`, paymentToken: SECRETS.token.repeat(20), shippingAddress: { line1: SECRETS.line1, city: SECRETS.city, postalCode: SECRETS.postalCode.repeat(5), country: 'GB' } })],
     ['400 bad key', () => postEvent(validOrder(), { headers: { 'idempotency-key': SECRETS.email } })],
+    ['400 with an e-mail address as an unknown key', () => postEvent({ ...validOrder(), [SECRETS.email]: true })],
   ])('%s', async (_name, event) => {
     await postOrder(event());
     expectCleanLogs();
