@@ -1,0 +1,22 @@
+/** Environment for the CDK CLI and SDK clients talking to the emulator (test credentials, one region). */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+export function emulatorEnv(endpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+  };
+}
+
+/** SDK client config for the emulator. */
+export const clientConfig = (endpoint: string) => ({
+  endpoint,
+  region: LOCAL_REGION,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});

@@ -1,0 +1,233 @@
+/**
+ * The embedded local AWS emulator: MiniStack, pinned, installed into a project-local venv, bound to 127.0.0.1.
+ *
+ * Rules (see ../shared design notes): reuse only an emulator this checkout started (PID file + live process + health
+ * on its port); never adopt whatever else listens on 4566; stop with SIGTERM, then SIGKILL, and end the Lambda
+ * worker processes it leaves behind — only ours, found by this checkout's TMPDIR in their command line.
+ * When the user gives AWS_ENDPOINT_URL, that endpoint is used and nothing is started.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { LOCAL, LOG_FILE, ROOT, STATE_FILE, TMP, VENV } from './paths';
+
+export const MINISTACK_VERSION = '1.5.33';
+/** Caps the emulator's node worker processes: without it a burst spawns one per request and exhausts memory. */
+export const LAMBDA_ACCOUNT_CONCURRENCY = 24;
+
+export interface Emulator {
+  endpoint: string;
+  port: number | undefined;
+  /** 'ministack' when this checkout runs it; 'external' for a user-given AWS_ENDPOINT_URL. */
+  kind: 'ministack' | 'external';
+  /** True when this call started it (so the caller may stop it). */
+  started: boolean;
+  pid?: number;
+}
+
+interface State {
+  pid: number;
+  port: number;
+  version: string;
+  startedAt: string;
+  bootstrapped?: boolean;
+}
+
+const venvPython = join(VENV, 'bin', 'python');
+const stampFile = join(VENV, `.ministack-${MINISTACK_VERSION}`);
+
+export function readState(): State | undefined {
+  try {
+    return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(state: State): void {
+  mkdirSync(LOCAL, { recursive: true });
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** A state file counts only if its process is alive, is MiniStack from our venv, and answers health on its port. */
+export async function ownedEmulator(state = readState()): Promise<State | undefined> {
+  if (!state || !isAlive(state.pid)) return undefined;
+  const cmd = commandLine(state.pid);
+  if (!cmd.includes('ministack') || !cmd.includes(VENV)) return undefined;
+  return (await healthy(state.port)) ? state : undefined;
+}
+
+export async function healthy(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/_localstack/health`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** LOCAL_EMULATOR_PORT if given (it must be free), else the first free port from 4566 upward. */
+export async function choosePort(env = process.env, isFree = portIsFree): Promise<number> {
+  if (env.LOCAL_EMULATOR_PORT) {
+    const port = Number(env.LOCAL_EMULATOR_PORT);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`LOCAL_EMULATOR_PORT is not a port: ${env.LOCAL_EMULATOR_PORT}`);
+    if (!(await isFree(port))) throw new Error(`LOCAL_EMULATOR_PORT ${port} is in use by another process`);
+    return port;
+  }
+  for (let port = 4566; port < 4566 + 50; port++) if (await isFree(port)) return port;
+  throw new Error('no free port in 4566..4615 on 127.0.0.1');
+}
+
+/** Creates .local/venv and installs the pinned MiniStack, unless the stamp says it is there already. */
+export function ensureInstalled(): 'installed' | 'present' {
+  if (existsSync(stampFile) && existsSync(venvPython)) return 'present';
+  const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  if (py.status !== 0) throw new Error('python3 was not found: the local emulator needs Python 3 with the venv module');
+  mkdirSync(LOCAL, { recursive: true });
+  const venv = spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' });
+  if (venv.status !== 0) throw new Error(`python3 -m venv failed (is the venv module installed? e.g. apt-get install python3-venv):\n${venv.stderr}`);
+  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `ministack==${MINISTACK_VERSION}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (pip.status !== 0) throw new Error(`pip install ministack==${MINISTACK_VERSION} failed:\n${pip.stderr.slice(-2000)}`);
+  writeFileSync(stampFile, new Date().toISOString());
+  return 'installed';
+}
+
+/**
+ * Lambda code is unpacked under TMPDIR (.local/tmp). Node decides CommonJS vs ESM from the nearest package.json,
+ * which would otherwise be this project's ("type": "module") and make the CJS bundles fail to load. A package.json
+ * in TMPDIR restores what AWS has: no package.json above /var/task.
+ */
+function prepareTmpdir(): void {
+  mkdirSync(TMP, { recursive: true });
+  writeFileSync(join(TMP, 'package.json'), '{ "type": "commonjs" }\n');
+}
+
+export function logTail(lines = 30): string {
+  try {
+    return readFileSync(LOG_FILE, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function waitHealthy(port: number, deadlineMs: number, pid?: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (await healthy(port)) return;
+    if (pid && !isAlive(pid)) throw new Error(`the emulator exited during start-up; last log lines:\n${logTail()}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`the emulator did not answer /_localstack/health on port ${port} within ${deadlineMs / 1000} s; last log lines:\n${logTail()}`);
+}
+
+/** Start MiniStack, or reuse the one this checkout started, or use the user's AWS_ENDPOINT_URL. */
+export async function startOrReuse(env = process.env): Promise<Emulator> {
+  if (env.AWS_ENDPOINT_URL) return { endpoint: env.AWS_ENDPOINT_URL, port: Number(new URL(env.AWS_ENDPOINT_URL).port) || undefined, kind: 'external', started: false };
+  const owned = await ownedEmulator();
+  if (owned) return { endpoint: `http://127.0.0.1:${owned.port}`, port: owned.port, kind: 'ministack', started: false, pid: owned.pid };
+
+  ensureInstalled();
+  prepareTmpdir();
+  const port = await choosePort(env);
+  const log = openSync(LOG_FILE, 'w');
+  const child = spawn(venvPython, ['-m', 'ministack'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      BIND_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(port),
+      IOT_MTLS_ENABLED: '0', // its MQTT listener would otherwise bind 0.0.0.0:8883
+      TMPDIR: TMP,
+      LAMBDA_ACCOUNT_CONCURRENCY: String(LAMBDA_ACCOUNT_CONCURRENCY),
+      NODE_PATH: join(ROOT, 'node_modules'),
+    },
+  });
+  child.unref();
+  const pid = child.pid!;
+  writeState({ pid, port, version: MINISTACK_VERSION, startedAt: new Date().toISOString() });
+  try {
+    await waitHealthy(port, 30_000, pid);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { endpoint: `http://127.0.0.1:${port}`, port, kind: 'ministack', started: true, pid };
+}
+
+/** PIDs of processes whose command line mentions this checkout's TMPDIR: the emulator's Lambda workers. */
+export function orphanWorkers(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (commandLine(pid).includes(join(TMP, 'ministack-lambda-'))) pids.push(pid);
+  }
+  return pids;
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !isAlive(pid);
+}
+
+/** Stops the emulator this checkout started (if any) and every worker it left; removes its temp files. */
+export async function stop(): Promise<{ stopped: boolean; killed: boolean; orphans: number }> {
+  const state = readState();
+  let stopped = false;
+  let killed = false;
+  if (state && isAlive(state.pid) && commandLine(state.pid).includes('ministack')) {
+    process.kill(state.pid, 'SIGTERM');
+    if (!(await waitGone(state.pid, 8_000))) {
+      process.kill(state.pid, 'SIGKILL');
+      killed = true;
+      await waitGone(state.pid, 3_000);
+    }
+    stopped = true;
+  }
+  const orphans = orphanWorkers();
+  for (const pid of orphans) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  rmSync(STATE_FILE, { force: true });
+  if (existsSync(TMP)) for (const d of readdirSync(TMP)) if (d.startsWith('ministack-')) rmSync(join(TMP, d), { recursive: true, force: true });
+  return { stopped, killed, orphans: orphans.length };
+}

@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+
+/** Everything the local run writes lives under `.local/` (git-ignored), so one `rm -rf .local` resets it. */
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const LOCAL = join(ROOT, '.local');
+export const VENV = join(LOCAL, 'venv');
+export const TMP = join(LOCAL, 'tmp');
+export const STATE_FILE = join(LOCAL, 'emulator.json');
+export const LOG_FILE = join(LOCAL, 'ministack.log');
+export const OUTPUTS_FILE = join(LOCAL, 'outputs.json');
+export const WORKAROUNDS_FILE = join(LOCAL, 'workarounds.json');
+export const STACK_NAME = 'OrderPipeline-local';
