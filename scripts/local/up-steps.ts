@@ -1,0 +1,27 @@
+/**
+ * The steps that bring the local stack up, shared by `npm run local` and the integration suite's global setup.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { seedCatalog } from '../seed-catalog';
+import { clientConfig } from './aws-env';
+import { bootstrap, deploy, localApiUrl } from './deploy';
+import { ensureInstalled, readState, startOrReuse, writeState } from './emulator';
+import { step } from './progress';
+import { applyWorkarounds } from './workarounds';
+
+export const DEMO_ORDER = { customerId: 'demo-customer', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2 }, { sku: 'SKU-3', quantity: 1 }] };
+
+export async function bringUp(log = true) {
+  if (!process.env.AWS_ENDPOINT_URL) await step('install MiniStack into .local/venv (pinned)', async () => ensureInstalled(), !log);
+  const emulator = await step('start or reuse the emulator', () => startOrReuse(), !log);
+  const state = readState();
+  if (emulator.kind === 'external' || !state?.bootstrapped) {
+    await step('cdk bootstrap', () => bootstrap(emulator.endpoint), !log);
+    if (state && emulator.kind === 'ministack') writeState({ ...state, bootstrapped: true });
+  }
+  const outputs = await step('cdk deploy OrderPipeline-local (stage local)', () => deploy(emulator.endpoint), !log);
+  const record = await step('emulator workarounds', () => applyWorkarounds(outputs, emulator.endpoint), !log);
+  await step('seed the demo catalog', () => seedCatalog(outputs.CatalogTableName!, new DynamoDBClient(clientConfig(emulator.endpoint))), !log);
+  return { emulator, outputs, apiUrl: localApiUrl(outputs, emulator.endpoint), workarounds: record };
+}
+
