@@ -6,6 +6,7 @@ import { seedCatalog } from '../seed-catalog';
 import { clientConfig } from './aws-env';
 import { bootstrap, deploy, localApiUrl } from './deploy';
 import { ensureInstalled, readState, startOrReuse, writeState } from './emulator';
+import { withDeployLock } from './lease';
 import { step } from './progress';
 import { applyWorkarounds } from './workarounds';
 
@@ -14,14 +15,17 @@ export const DEMO_ORDER = { customerId: 'demo-customer', email: 'ada@example.com
 export async function bringUp(log = true) {
   if (!process.env.AWS_ENDPOINT_URL) await step('install MiniStack into .local/venv (pinned)', async () => ensureInstalled(), !log);
   const emulator = await step('start or reuse the emulator', () => startOrReuse(), !log);
-  const state = readState();
-  if (emulator.kind === 'external' || !state?.bootstrapped) {
-    await step('cdk bootstrap', () => bootstrap(emulator.endpoint), !log);
-    if (state && emulator.kind === 'ministack') writeState({ ...state, bootstrapped: true });
-  }
-  const outputs = await step('cdk deploy OrderPipeline-local (stage local)', () => deploy(emulator.endpoint), !log);
-  const record = await step('emulator workarounds', () => applyWorkarounds(outputs, emulator.endpoint), !log);
-  await step('seed the demo catalog', () => seedCatalog(outputs.CatalogTableName!, new DynamoDBClient(clientConfig(emulator.endpoint))), !log);
+  const { outputs, record } = await withDeployLock(async () => {
+    const state = readState();
+    if (emulator.kind === 'external' || !state?.bootstrapped) {
+      await step('cdk bootstrap', () => bootstrap(emulator.endpoint), !log);
+      if (state && emulator.kind === 'ministack') writeState({ ...state, bootstrapped: true });
+    }
+    const outputs = await step('cdk deploy OrderPipeline-local (stage local)', () => deploy(emulator.endpoint), !log);
+    const record = await step('emulator workarounds', () => applyWorkarounds(outputs, emulator.endpoint), !log);
+    await step('seed the demo catalog', () => seedCatalog(outputs.CatalogTableName!, new DynamoDBClient(clientConfig(emulator.endpoint))), !log);
+    return { outputs, record };
+  });
   return { emulator, outputs, apiUrl: localApiUrl(outputs, emulator.endpoint), workarounds: record };
 }
 

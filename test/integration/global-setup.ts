@@ -6,10 +6,12 @@
  */
 import type { TestProject } from 'vitest/node';
 import { stop } from '../../scripts/local/emulator';
+import { releaseLease, takeLease } from '../../scripts/local/lease';
 import { bringUp } from '../../scripts/local/up-steps';
 
 export default async function setup(project: TestProject) {
   const started = performance.now();
+  takeLease();
   const { emulator, outputs, apiUrl } = await bringUp(false);
   console.log(`integration: stack deployed on ${emulator.endpoint} (${emulator.kind}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   project.provide('endpoint', emulator.endpoint);
@@ -17,7 +19,8 @@ export default async function setup(project: TestProject) {
   project.provide('outputs', outputs);
   project.provide('apiUrl', apiUrl);
   return async () => {
-    if (emulator.started && process.env.KEEP_EMULATOR !== '1') await stop();
+    const lastUser = releaseLease();
+    if (emulator.started && lastUser && process.env.KEEP_EMULATOR !== '1') await stop();
   };
 }
 
