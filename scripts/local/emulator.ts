@@ -32,6 +32,8 @@ interface State {
   version: string;
   startedAt: string;
   bootstrapped?: boolean;
+  /** Who started it: a test run stops what it started; `npm run local` leaves its emulator up for the user. */
+  owner?: 'tests' | 'local';
 }
 
 const venvPython = join(VENV, 'bin', 'python');
@@ -150,7 +152,7 @@ export async function waitHealthy(port: number, deadlineMs: number, pid?: number
 }
 
 /** Start MiniStack, or reuse the one this checkout started, or use the user's AWS_ENDPOINT_URL. */
-export async function startOrReuse(env = process.env): Promise<Emulator> {
+export async function startOrReuse(env = process.env, owner: 'tests' | 'local' = 'local'): Promise<Emulator> {
   if (env.AWS_ENDPOINT_URL) return { endpoint: env.AWS_ENDPOINT_URL, port: Number(new URL(env.AWS_ENDPOINT_URL).port) || undefined, kind: 'external', started: false };
   const owned = await ownedEmulator();
   if (owned) return { endpoint: `http://127.0.0.1:${owned.port}`, port: owned.port, kind: 'ministack', started: false, pid: owned.pid };
@@ -175,7 +177,7 @@ export async function startOrReuse(env = process.env): Promise<Emulator> {
   });
   child.unref();
   const pid = child.pid!;
-  writeState({ pid, port, version: MINISTACK_VERSION, startedAt: new Date().toISOString() });
+  writeState({ pid, port, version: MINISTACK_VERSION, startedAt: new Date().toISOString(), owner });
   try {
     await waitHealthy(port, 30_000, pid);
   } catch (err) {

@@ -12,9 +12,9 @@ import { applyWorkarounds } from './workarounds';
 
 export const DEMO_ORDER = { customerId: 'demo-customer', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2 }, { sku: 'SKU-3', quantity: 1 }] };
 
-export async function bringUp(log = true) {
+export async function bringUp(log = true, owner: 'tests' | 'local' = 'local') {
   if (!process.env.AWS_ENDPOINT_URL) await step('install MiniStack into .local/venv (pinned)', async () => ensureInstalled(), !log);
-  const emulator = await step('start or reuse the emulator', () => startOrReuse(), !log);
+  const emulator = await step('start or reuse the emulator', () => startOrReuse(process.env, owner), !log);
   const { outputs, record } = await withDeployLock(async () => {
     const state = readState();
     if (emulator.kind === 'external' || !state?.bootstrapped) {

@@ -5,14 +5,14 @@
  * (KEEP_EMULATOR=1 keeps it for the next run).
  */
 import type { TestProject } from 'vitest/node';
-import { stop } from '../../scripts/local/emulator';
+import { readState, stop } from '../../scripts/local/emulator';
 import { releaseLease, takeLease } from '../../scripts/local/lease';
 import { bringUp } from '../../scripts/local/up-steps';
 
 export default async function setup(project: TestProject) {
   const started = performance.now();
   takeLease();
-  const { emulator, outputs, apiUrl } = await bringUp(false);
+  const { emulator, outputs, apiUrl } = await bringUp(false, 'tests');
   console.log(`integration: stack deployed on ${emulator.endpoint} (${emulator.kind}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   project.provide('endpoint', emulator.endpoint);
   project.provide('emulator', emulator.kind);
@@ -20,7 +20,8 @@ export default async function setup(project: TestProject) {
   project.provide('apiUrl', apiUrl);
   return async () => {
     const lastUser = releaseLease();
-    if (emulator.started && lastUser && process.env.KEEP_EMULATOR !== '1') await stop();
+    // Stop what a test run started once the last run sharing it is done; leave a `npm run local` emulator up.
+    if (lastUser && readState()?.owner === 'tests' && process.env.KEEP_EMULATOR !== '1') await stop();
   };
 }
 
