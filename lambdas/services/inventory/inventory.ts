@@ -63,16 +63,7 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
   const lines = mergeLines(event.payload.items);
   if (lines.length > MAX_LINES) throw new Error(`order has ${lines.length} lines, at most ${MAX_LINES} fit one reservation`);
   const skus = lines.map((l) => l.sku);
-  const catalogTable = required(ENV.catalogTable);
-  const decrements: TransactItem[] = lines.map((l) => ({
-    Update: {
-      TableName: catalogTable,
-      Key: catalogKey(l.sku),
-      UpdateExpression: 'SET stock = stock - :q',
-      ConditionExpression: 'attribute_exists(pk) AND stock >= :q',
-      ExpressionAttributeValues: { ':q': l.quantity },
-    },
-  }));
+  const decrements = lines.map((l) => stockChange(l, 'take'));
   const reservation: TransactItem = {
     Put: {
       TableName: required(ENV.serviceTable),
@@ -128,16 +119,7 @@ async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: Wo
     // Released before, but its inbox record has expired: the stock went back once already, record and move on.
     return (await inbox.commit(event, [], [status])) === 'committed' ? { emits: [], duplicate: true, outcome: 'RELEASED' } : { ...(await replay(event, inbox)), outcome: 'RELEASED' };
   }
-  const catalogTable = required(ENV.catalogTable);
-  const increments: TransactItem[] = lines.map((l) => ({
-    Update: {
-      TableName: catalogTable,
-      Key: catalogKey(l.sku),
-      UpdateExpression: 'SET stock = stock + :q',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':q': l.quantity },
-    },
-  }));
+  const increments = lines.map((l) => stockChange(l, 'give back'));
   const released: TransactItem = {
     Update: {
       TableName: serviceTable,
@@ -153,4 +135,18 @@ async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: Wo
   assertFitsOneTransaction(writes.length + 1);
   const committed = await inbox.commit(event, [], writes);
   return committed === 'committed' ? { emits: [], duplicate: false, outcome: 'RELEASED' } : { ...(await replay(event, inbox)), outcome: 'RELEASED' };
+}
+
+/** One line's stock update: taking never goes below zero (nor touches an unknown SKU); giving back always fits. */
+function stockChange(line: Line, direction: 'take' | 'give back'): TransactItem {
+  const take = direction === 'take';
+  return {
+    Update: {
+      TableName: required(ENV.catalogTable),
+      Key: catalogKey(line.sku),
+      UpdateExpression: take ? 'SET stock = stock - :q' : 'SET stock = stock + :q',
+      ConditionExpression: take ? 'attribute_exists(pk) AND stock >= :q' : 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':q': line.quantity },
+    },
+  };
 }
