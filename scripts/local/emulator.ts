@@ -71,10 +71,15 @@ function commandLine(pid: number): string {
 
 /** A state file counts only if its process is alive, is MiniStack from our venv, and answers health on its port. */
 export async function ownedEmulator(state = readState()): Promise<State | undefined> {
-  if (!state || !isAlive(state.pid)) return undefined;
-  const cmd = commandLine(state.pid);
-  if (!cmd.includes('ministack') || !cmd.includes(VENV)) return undefined;
+  if (!state || !isOurEmulatorProcess(state.pid)) return undefined;
   return (await healthy(state.port)) ? state : undefined;
+}
+
+/** The PID is alive and runs MiniStack from this checkout's venv (not a recycled PID, not another checkout's). */
+export function isOurEmulatorProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  const cmd = commandLine(pid);
+  return cmd.includes('ministack') && cmd.includes(VENV);
 }
 
 export async function healthy(port: number): Promise<boolean> {
@@ -156,6 +161,10 @@ export async function startOrReuse(env = process.env, owner: 'tests' | 'local' =
   if (env.AWS_ENDPOINT_URL) return { endpoint: env.AWS_ENDPOINT_URL, port: Number(new URL(env.AWS_ENDPOINT_URL).port) || undefined, kind: 'external', started: false };
   const owned = await ownedEmulator();
   if (owned) return { endpoint: `http://127.0.0.1:${owned.port}`, port: owned.port, kind: 'ministack', started: false, pid: owned.pid };
+  // Ours but not answering (hung, or stopped with SIGSTOP): stop it first, or starting another would overwrite the
+  // PID file and leave this one running where no `npm run local:stop` can find it (seen in a test: it kept its port).
+  const stale = readState();
+  if (stale && isOurEmulatorProcess(stale.pid)) await stop();
 
   ensureInstalled();
   prepareTmpdir();
@@ -212,7 +221,7 @@ export async function stop(): Promise<{ stopped: boolean; killed: boolean; orpha
   const state = readState();
   let stopped = false;
   let killed = false;
-  if (state && isAlive(state.pid) && commandLine(state.pid).includes('ministack')) {
+  if (state && isOurEmulatorProcess(state.pid)) {
     process.kill(state.pid, 'SIGTERM');
     if (!(await waitGone(state.pid, 8_000))) {
       process.kill(state.pid, 'SIGKILL');
