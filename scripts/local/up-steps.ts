@@ -5,7 +5,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { seedCatalog } from '../seed-catalog';
 import { clientConfig } from './aws-env';
 import { bootstrap, deploy, localApiUrl } from './deploy';
-import { ensureInstalled, readState, startOrReuse, writeState } from './emulator';
+import { stackIsUsable } from './cfn-query';
+import { ensureInstalled, startOrReuse } from './emulator';
 import { withDeployLock } from './lease';
 import { step } from './progress';
 import { applyWorkarounds } from './workarounds';
@@ -16,10 +17,12 @@ export async function bringUp(log = true, owner: 'tests' | 'local' = 'local') {
   if (!process.env.AWS_ENDPOINT_URL) await step('install MiniStack into .local/venv (pinned)', async () => ensureInstalled(), !log);
   const emulator = await step('start or reuse the emulator', () => startOrReuse(process.env, owner), !log);
   const { outputs, record } = await withDeployLock(async () => {
-    const state = readState();
-    if (emulator.kind === 'external' || !state?.bootstrapped) {
+    // Bootstrap only an environment that lacks it: ask the emulator itself (a reused emulator, or the user's
+    // LocalStack, may have it already), so a second run saves the 13-22 s that `cdk bootstrap` takes there.
+    if (await stackIsUsable(emulator.endpoint, 'CDKToolkit').catch(() => false)) {
+      if (log) console.log('✓ cdk bootstrap (skipped: the CDKToolkit stack exists on this emulator)');
+    } else {
       await step('cdk bootstrap', () => bootstrap(emulator.endpoint), !log);
-      if (state && emulator.kind === 'ministack') writeState({ ...state, bootstrapped: true });
     }
     const outputs = await step('cdk deploy OrderPipeline-local (stage local)', () => deploy(emulator.endpoint), !log);
     const record = await step('emulator workarounds', () => applyWorkarounds(outputs, emulator.endpoint), !log);
