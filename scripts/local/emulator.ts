@@ -177,6 +177,9 @@ export async function startOrReuse(env = process.env, owner: 'tests' | 'local' =
     env: {
       ...process.env,
       BIND_HOST: '127.0.0.1',
+      // The host MiniStack writes into the URLs it hands out (QueueUrl, stack outputs): 127.0.0.1, not its default
+      // `localhost`, so nothing that follows a returned URL goes anywhere else (and never to ::1, where it does not listen).
+      MINISTACK_HOST: '127.0.0.1',
       GATEWAY_PORT: String(port),
       IOT_MTLS_ENABLED: '0', // its MQTT listener would otherwise bind 0.0.0.0:8883
       TMPDIR: TMP,
