@@ -9,7 +9,7 @@ import { stackIsUsable } from './cfn-query';
 import { ensureInstalled, startOrReuse } from './emulator';
 import { withDeployLock } from './lease';
 import { step } from './progress';
-import { applyWorkarounds } from './workarounds';
+import { applyWorkarounds, summarize } from './workarounds';
 
 export const DEMO_ORDER = { customerId: 'demo-customer', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2 }, { sku: 'SKU-3', quantity: 1 }] };
 
@@ -26,6 +26,7 @@ export async function bringUp(log = true, owner: 'tests' | 'local' = 'local') {
     }
     const outputs = await step('cdk deploy OrderPipeline-local (stage local)', () => deploy(emulator.endpoint), !log);
     const record = await step('emulator workarounds', () => applyWorkarounds(outputs, emulator.endpoint), !log);
+    if (log) for (const line of summarize(record)) console.log(`  ${line}`);
     await step('seed the demo catalog', () => seedCatalog(outputs.CatalogTableName!, new DynamoDBClient(clientConfig(emulator.endpoint))), !log);
     return { outputs, record };
   });

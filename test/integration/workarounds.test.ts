@@ -1,20 +1,20 @@
 /**
  * Canaries for the emulator-only workarounds in scripts/local/workarounds.ts.
  *
- * Each canary deploys a throw-away probe stack through CloudFormation and looks at what MiniStack made of the
- * template on its own, before any workaround touched it. A canary that asserts a gap FAILS once the emulator closes
- * the gap: then delete the workaround and its canary. They are MiniStack-specific and skipped, with the reason, on
- * any other endpoint (e.g. LocalStack through AWS_ENDPOINT_URL).
+ * `runCanaries` deploys a throw-away probe stack through the emulator's CloudFormation and asks each workaround
+ * whether the emulator still lacks its feature, on the probe, before any workaround touched it. A test that asserts
+ * a gap FAILS once the emulator closes it: then delete the workaround and its test. They are MiniStack-specific and
+ * skipped, with the reason, on any other endpoint (e.g. LocalStack through AWS_ENDPOINT_URL).
  */
 import { DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TTL_ATTRIBUTE } from '../../lambdas/adapters/keys';
 import { clientConfig } from '../../scripts/local/aws-env';
 import { ROOT, STACK_NAME } from '../../scripts/local/paths';
-import { deployProbeStack, identifyEmulator, type ProbeStack } from './support/canary';
+import { redriveFromTemplate, runCanaries, ttlFromTemplate } from '../../scripts/local/workarounds';
+import { identifyEmulator } from './support/canary';
 import { endpoint, outputs } from './support/stack';
 
 const identity = await identifyEmulator(endpoint);
@@ -22,33 +22,23 @@ const onMiniStack = identity.product === 'ministack';
 const SKIP_REASON = `the canaries assert gaps of MiniStack; ${endpoint} is not MiniStack`;
 
 const ddb = new DynamoDBClient(clientConfig(endpoint));
-const sqs = new SQSClient(clientConfig(endpoint));
 
 describe(`MiniStack ${identity.version ?? ''} gaps behind scripts/local/workarounds.ts`, () => {
-  let probe: ProbeStack | undefined;
-
+  let lacking: Record<string, boolean> = {};
   beforeAll(async () => {
-    if (onMiniStack) probe = await deployProbeStack(endpoint);
-  });
-  afterAll(async () => {
-    await probe?.remove();
+    if (onMiniStack) lacking = await runCanaries(endpoint);
   });
 
-  it('still ignores TimeToLiveSpecification from CloudFormation (workaround: ttlFromTemplate)', async (ctx) => {
+  it(`still lacks ${ttlFromTemplate.lacks} (keep ${ttlFromTemplate.name})`, (ctx) => {
     ctx.skip(!onMiniStack, SKIP_REASON);
-    const { TimeToLiveDescription } = await ddb.send(new DescribeTimeToLiveCommand({ TableName: probe!.outputs.TableName }));
-    // Fails once MiniStack applies the template's TTL itself: delete the TTL workaround and this canary.
-    expect(TimeToLiveDescription?.TimeToLiveStatus, 'MiniStack now enables TTL from CloudFormation: drop the TTL workaround').toBe('DISABLED');
+    // Fails once MiniStack applies the template's TTL itself: delete ttlFromTemplate and this test.
+    expect(lacking[ttlFromTemplate.name], `MiniStack now does it: delete ${ttlFromTemplate.name}`).toBe(true);
   });
 
-  it('applies RedrivePolicy from CloudFormation (the redrive workaround stays a no-op check)', async (ctx) => {
+  it(`applies ${redriveFromTemplate.lacks} itself (${redriveFromTemplate.name} stays a no-op check)`, (ctx) => {
     ctx.skip(!onMiniStack, SKIP_REASON);
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: probe!.outputs.QueueUrl, AttributeNames: ['RedrivePolicy'] }));
-    // Fails if a MiniStack upgrade drops it: then the redrive workaround is doing real work and says so in its report.
-    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}'), 'MiniStack no longer applies RedrivePolicy from CloudFormation').toEqual({
-      deadLetterTargetArn: probe!.outputs.DlqArn,
-      maxReceiveCount: 3,
-    });
+    // Fails if an upgrade drops it: the workaround then does real work, and its report says so on every deploy.
+    expect(lacking[redriveFromTemplate.name], 'MiniStack no longer applies RedrivePolicy from CloudFormation').toBe(false);
   });
 });
 
