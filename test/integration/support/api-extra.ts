@@ -7,7 +7,7 @@ import { GetCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dyn
 import { SERVICES, type ServiceName } from '../../../lambdas/services/registry';
 import { STACK_OUTPUTS } from '../../../lib/outputs';
 import { getOrder } from './api';
-import { ddb, dlqUrl, output, pollUntil, sqs } from './stack';
+import { ddb, dlqUrl, output, pollUntil, queueUrl, sqs } from './stack';
 
 export type Item = Record<string, any>;
 
@@ -95,4 +95,17 @@ export function untilOrderState(orderId: string, status: string, services: Recor
     (r) => r.status === 200 && r.body.status === status && Object.entries(services).every(([s, want]) => r.body.services?.[s]?.status === want),
     { timeoutMs, what: `order ${orderId} to be ${status} with ${JSON.stringify(services)}` },
   ).then((r) => r.body);
+}
+
+/** Visible + in-flight messages of every registry service's main queue (in flight = being processed or awaiting retry). */
+export async function queueBacklogs(): Promise<Record<ServiceName, number>> {
+  const entries = await Promise.all(
+    SERVICES.map(async (s) => {
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl(s.name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
+      return [s.name, Number(Attributes?.ApproximateNumberOfMessages ?? NaN) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? NaN)] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<ServiceName, number>;
 }
