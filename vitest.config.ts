@@ -18,6 +18,19 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      {
+        // The messaging layer on MiniStack (default) or on a deployed emulator given by CONFORMANCE_OUTPUTS
+        // (npm run test:localstack). Files share one stack's queues: one at a time.
+        test: {
+          name: 'conformance',
+          include: ['test/conformance/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/conformance/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,81 @@
+/**
+ * The deployed queues and subscriptions have the attributes the template asks for: what the emulator made of the
+ * CloudFormation template, compared with the template synthesized from the same code (and with lib/stages.ts).
+ */
+import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, type Subscription } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { SERVICES } from '../../lambdas/services/registry';
+import { serviceOutputs } from '../../lib/outputs';
+import { DAY_SECONDS, visibilityTimeoutSeconds } from '../../lib/stages';
+import { dlqUrl, messagingTemplate, queueUrl, resourceBehindOutput, sns, sqs, stage, topicArn } from './support';
+
+const attributesOf = async (url: string) =>
+  (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
+
+describe('queue attributes are those of the template', () => {
+  it('the template itself carries the stage numbers (so comparing with it checks lib/stages.ts too)', () => {
+    for (const s of SERVICES) {
+      const q = resourceBehindOutput(serviceOutputs(s.name).queueUrl).props;
+      expect(q.VisibilityTimeout).toBe(visibilityTimeoutSeconds(stage));
+      expect(q.MessageRetentionPeriod).toBe(stage.queue.retentionDays * DAY_SECONDS);
+      expect(q.RedrivePolicy.maxReceiveCount).toBe(stage.worker.maxReceiveCount);
+      expect(q.SqsManagedSseEnabled).toBe(true);
+    }
+  });
+
+  for (const s of SERVICES) {
+    it(`${s.name}: queue and DLQ (visibility, retention, encryption, redrive)`, async () => {
+      const keys = serviceOutputs(s.name);
+      const qt = resourceBehindOutput(keys.queueUrl);
+      const dt = resourceBehindOutput(keys.dlqUrl);
+      expect(qt.props.RedrivePolicy.deadLetterTargetArn, 'template: the redrive target is this service\'s DLQ').toEqual({ 'Fn::GetAtt': [dt.logicalId, 'Arn'] });
+
+      const [q, d] = await Promise.all([attributesOf(queueUrl(s.name)), attributesOf(dlqUrl(s.name))]);
+      expect(Number(q.VisibilityTimeout), 'VisibilityTimeout').toBe(qt.props.VisibilityTimeout);
+      expect(Number(q.MessageRetentionPeriod), 'MessageRetentionPeriod').toBe(qt.props.MessageRetentionPeriod);
+      expect(q.SqsManagedSseEnabled, 'SqsManagedSseEnabled').toBe(String(qt.props.SqsManagedSseEnabled));
+      const redrive = JSON.parse(q.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
+      expect(redrive.deadLetterTargetArn, 'RedrivePolicy.deadLetterTargetArn').toBe(d.QueueArn);
+      expect(Number(redrive.maxReceiveCount), 'RedrivePolicy.maxReceiveCount').toBe(qt.props.RedrivePolicy.maxReceiveCount);
+
+      expect(Number(d.MessageRetentionPeriod), 'DLQ MessageRetentionPeriod').toBe(dt.props.MessageRetentionPeriod);
+      expect(d.SqsManagedSseEnabled, 'DLQ SqsManagedSseEnabled').toBe(String(dt.props.SqsManagedSseEnabled));
+      expect(d.RedrivePolicy, 'a DLQ has no DLQ of its own').toBeUndefined();
+    });
+  }
+});
+
+describe('subscriptions are those of the template', () => {
+  it('one per service queue: raw delivery, the filter policy on eventType, a subscription DLQ that exists', async () => {
+    const subs: Subscription[] = [];
+    let next: string | undefined;
+    do {
+      const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn(), NextToken: next }));
+      subs.push(...(page.Subscriptions ?? []));
+      next = page.NextToken;
+    } while (next);
+    expect(subs).toHaveLength(SERVICES.length);
+
+    const templateSubs = Object.values(messagingTemplate().Resources).filter((r: any) => r.Type === 'AWS::SNS::Subscription');
+    expect(templateSubs).toHaveLength(SERVICES.length);
+
+    for (const s of SERVICES) {
+      const queueArn = (await attributesOf(queueUrl(s.name))).QueueArn;
+      const sub = subs.find((x) => x.Endpoint === queueArn);
+      expect(sub, `${s.name}: a subscription to its queue`).toBeDefined();
+      expect(sub!.Protocol).toBe('sqs');
+      const attrs = (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub!.SubscriptionArn! }))).Attributes ?? {};
+      expect(attrs.RawMessageDelivery, `${s.name}: RawMessageDelivery`).toBe('true');
+      const policy = JSON.parse(attrs.FilterPolicy ?? '{}') as { eventType?: string[] };
+      expect(Object.keys(policy), `${s.name}: filters on eventType only`).toEqual(['eventType']);
+      expect([...policy.eventType!].sort(), `${s.name}: FilterPolicy.eventType`).toEqual([...s.consumes].sort());
+
+      // The subscription's own DLQ (messages SNS cannot deliver): not a stack output, so find it by its ARN.
+      const target = (JSON.parse(attrs.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string }).deadLetterTargetArn;
+      expect(target, `${s.name}: subscription RedrivePolicy`).toMatch(/^arn:aws:sqs:/);
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: target!.split(':').pop()! }));
+      expect(Number((await attributesOf(QueueUrl!)).MessageRetentionPeriod), `${s.name}: subscription DLQ retention`).toBe(14 * DAY_SECONDS);
+    }
+  });
+});
