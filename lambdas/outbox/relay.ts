@@ -17,14 +17,20 @@ import { describeParseError } from '../adapters/worker';
 import { epochSeconds, faultKey, TTL_ATTRIBUTE } from '../adapters/keys';
 import { parseEnvelope, type Envelope } from '../core/events';
 import { PUBLISH_FAIL_ONCE } from '../core/order';
+import { relayFailureMode } from './failure-mode';
 
 export const OUTBOX_SK_PREFIX = 'OUTBOX#';
 const FAULT_MARKER_TTL_SECONDS = 86_400;
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
-  processPartialResponse(event, relayRecord, processor, { context, throwOnFullBatchFailure: false });
+export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
+  const response = await processPartialResponse(event, relayRecord, processor, { context, throwOnFullBatchFailure: false });
+  if (response.batchItemFailures.length && relayFailureMode() === 'throw') {
+    throw new Error(`${response.batchItemFailures.length} of ${event.Records.length} records failed; failing the batch so the stream retries it`);
+  }
+  return response;
+};
 
 /** Publishes the event of an inserted OUTBOX item; every other record (the stream carries the whole table) is skipped. */
 export async function relayRecord(record: DynamoDBRecord): Promise<void> {

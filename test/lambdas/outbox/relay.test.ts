@@ -87,6 +87,20 @@ describe('outbox relay', () => {
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
   });
 
+  it('in throw mode (the local workaround for MiniStack) fails the whole batch when a record failed, and only then', async () => {
+    process.env.RELAY_FAILURE_MODE = 'throw';
+    try {
+      const [a, b] = ['o-1', 'o-2'].map((id) => itemsOf(id));
+      snsMock.on(PublishCommand, { MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' }, orderId: { DataType: 'String', StringValue: 'o-2' } } }).rejects(new Error('sns down'));
+      await expect(handler(batch(streamRecord('1', 'INSERT', a!.outbox), streamRecord('2', 'INSERT', b!.outbox)), context)).rejects.toThrow('1 of 2 records failed');
+      snsMock.reset();
+      snsMock.on(PublishCommand).resolves({ MessageId: 'm-3' });
+      expect(await handler(batch(streamRecord('1', 'INSERT', a!.outbox)), context)).toEqual({ batchItemFailures: [] });
+    } finally {
+      delete process.env.RELAY_FAILURE_MODE;
+    }
+  });
+
   it('a publish that fails after the save is published on the retry (same event)', async () => {
     const a = itemsOf('o-1');
     snsMock.on(PublishCommand).rejectsOnce(new Error('throttled')).resolves({ MessageId: 'm-2' });
