@@ -3,7 +3,7 @@
  * maxReceiveCount receives (stage local), with its body and message attributes. Every service queue at once.
  * Each receive hides the message for 1 s only (ReceiveMessage VisibilityTimeout), so this takes seconds, not 3 x 18 s.
  */
-import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
@@ -13,6 +13,8 @@ interface Trace {
   receiveCounts: number[];
   dlqBody?: string;
   dlqAttributes?: ReturnType<typeof plainAttributes>;
+  /** System attribute AWS sets on a message it moved to a DLQ: the queue it came from. */
+  dlqSourceArn?: string;
 }
 
 async function poisonRun(svc: ServiceName, runId: string) {
@@ -31,6 +33,7 @@ async function poisonRun(svc: ServiceName, runId: string) {
         if (!isOurs(m, runId)) continue;
         trace.dlqBody = m.Body;
         trace.dlqAttributes = plainAttributes(m.MessageAttributes);
+        trace.dlqSourceArn = m.Attributes?.DeadLetterQueueSourceArn;
         await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl(svc), ReceiptHandle: m.ReceiptHandle! }));
       }
       return trace;
@@ -38,7 +41,8 @@ async function poisonRun(svc: ServiceName, runId: string) {
     (t) => t.dlqBody !== undefined || t.receiveCounts.length > stage.worker.maxReceiveCount + 2,
     { what: `the poison message in ${svc}'s DLQ`, timeoutMs: 45_000 },
   );
-  return { trace, body, attributes: plainAttributes(envelopeAttributes(e)) };
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl(svc), AttributeNames: ['QueueArn'] }));
+  return { trace, body, attributes: plainAttributes(envelopeAttributes(e)), queueArn: Attributes?.QueueArn };
 }
 
 describe('dead-letter queues', () => {
@@ -46,10 +50,11 @@ describe('dead-letter queues', () => {
     const runId = `dlq-${randomUUID().slice(0, 8)}`;
     const results = await Promise.all(SERVICES.map(async (s) => ({ svc: s.name, ...(await poisonRun(s.name, runId)) })));
     const n = stage.worker.maxReceiveCount;
-    for (const { svc, trace, body, attributes } of results) {
+    for (const { svc, trace, body, attributes, queueArn } of results) {
       expect(trace.receiveCounts, `${svc}: ApproximateReceiveCount of each receive`).toEqual(Array.from({ length: n }, (_, i) => i + 1));
       expect(trace.dlqBody, `${svc}: body in the DLQ`).toBe(body);
       expect(trace.dlqAttributes, `${svc}: message attributes in the DLQ`).toEqual(attributes);
+      expect(trace.dlqSourceArn, `${svc}: DeadLetterQueueSourceArn`).toBe(queueArn);
     }
   });
 });
