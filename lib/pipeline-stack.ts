@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
@@ -6,11 +8,12 @@ import { PipelineData } from './constructs/data';
 import { Operations } from './constructs/operations';
 import { OrderApi } from './constructs/order-api';
 import { OutboxRelay } from './constructs/outbox-relay';
-import { ServiceQueue } from './constructs/service-queue';
+import { encryptWithKey, ServiceQueue } from './constructs/service-queue';
 import { ServiceWorker } from './constructs/worker';
 import { pascal } from './names';
 import { serviceOutputs, STACK_OUTPUTS } from './outputs';
-import type { StageConfig } from './stages';
+import { applyNagSuppressions } from './nag-suppressions';
+import { type StageConfig, withContext } from './stages';
 
 export interface PipelineStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -24,9 +27,13 @@ export const stackName = (stage: StageConfig): string => `OrderPipeline-${stage.
  * service -> worker. Everything per service comes from the registry: a sixth service is one registry entry.
  */
 export class PipelineStack extends Stack {
+  /** The stage as deployed: the stage config with the context's overrides (`-c auth=...`, `-c kms=...`). */
+  public readonly config: StageConfig;
   public readonly data: PipelineData;
-  /** The event topic. No KMS key for now: with a customer key, every subscriber queue would need kms grants. */
+  /** The event topic; encrypted with `messagingKey` in the `kms: 'customer-managed'` option. */
   public readonly topic: Topic;
+  /** The customer-managed key of the topic and every queue (`kms: 'customer-managed'`), else undefined. */
+  public readonly messagingKey?: Key;
   public readonly api: OrderApi;
   public readonly relay: OutboxRelay;
   public readonly serviceQueues: ReadonlyMap<ServiceName, ServiceQueue>;
@@ -35,19 +42,52 @@ export class PipelineStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    const { stage } = props;
+    const stage = withContext(props.stage, (key) => this.node.tryGetContext(key));
+    this.config = stage;
 
     this.data = new PipelineData(this, 'Data', { stage });
-    this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})` });
+    if (stage.kms === 'customer-managed') {
+      // A known name, so the key policy can name the topic's ARN (a Ref would be a cycle: the topic refers to the key).
+      const topicName = `${this.stackName}-events`;
+      this.messagingKey = new Key(this, 'MessagingKey', {
+        description: `Order pipeline (${stage.name}): event topic and queues`,
+        enableKeyRotation: true,
+        removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      });
+      // SNS encrypts what it delivers to the (encrypted) queues and subscription DLQs, for our topic only.
+      this.messagingKey.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowSnsDeliveryFromTheEventTopic',
+          principals: [new ServicePrincipal('sns.amazonaws.com')],
+          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: ['*'],
+          conditions: { ArnEquals: { 'aws:SourceArn': this.formatArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
+        }),
+      );
+      this.topic = new Topic(this, 'EventTopic', { topicName, displayName: `Order pipeline events (${stage.name})`, masterKey: this.messagingKey, enforceSSL: true });
+    } else {
+      this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true });
+    }
     this.api = new OrderApi(this, 'Api', { stage, ordersTable: this.data.orders });
     this.relay = new OutboxRelay(this, 'Outbox', { stage, ordersTable: this.data.orders, topic: this.topic });
     this.operations = new Operations(this, 'Operations', { stage });
+    // The alarm topic is built by Operations without a policy: publishers must use TLS there too (as `enforceSSL`).
+    this.operations.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowPublishThroughSSLOnly',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['sns:Publish'],
+        resources: [this.operations.alarmTopic.topicArn],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
 
     const queues = new Map<ServiceName, ServiceQueue>();
     const workers = new Map<ServiceName, ServiceWorker>();
     for (const service of SERVICES) {
       const Svc = pascal(service.name);
-      const inbox = new ServiceQueue(this, `${Svc}Queue`, { service, topic: this.topic, stage });
+      const inbox = new ServiceQueue(this, `${Svc}Queue`, { service, topic: this.topic, stage, encryptionKey: this.messagingKey });
       const worker = new ServiceWorker(this, `${Svc}Worker`, {
         service,
         stage,
@@ -57,6 +97,8 @@ export class PipelineStack extends Stack {
         catalogTable: this.data.catalog,
         topic: this.topic,
       });
+      // The queue's key is set below the L2 (see encryptWithKey), so the consumer's decrypt grant is ours to add.
+      if (this.messagingKey) this.messagingKey.grantDecrypt(worker.fn);
       queues.set(service.name, inbox);
       workers.set(service.name, worker);
 
@@ -72,6 +114,12 @@ export class PipelineStack extends Stack {
     this.serviceQueues = queues;
     this.workers = workers;
 
+    if (this.messagingKey) {
+      // The outbox DLQ too (the relay construct builds it with SSE-SQS). The relay's role sends to it on failure,
+      // with the kms:GenerateDataKey* and kms:Decrypt on this key that publishing to the topic already grants it.
+      encryptWithKey(this.relay.dlq, this.messagingKey);
+    }
+
     this.operations.alarmOnDeadLetters('OutboxDlqAlarm', this.relay.dlq, 'outbox relay DLQ');
     this.operations.alarmOnIteratorAge('OutboxIteratorAgeAlarm', this.relay.fn, 'outbox relay');
 
@@ -82,5 +130,8 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.ordersTableName, { value: this.data.orders.tableName });
     new CfnOutput(this, STACK_OUTPUTS.catalogTableName, { value: this.data.catalog.tableName });
     new CfnOutput(this, STACK_OUTPUTS.outboxDlqUrl, { value: this.relay.dlq.queueUrl });
+
+    // cdk-nag findings that are accepted, each with its reason, in one place.
+    applyNagSuppressions(this);
   }
 }

@@ -4,6 +4,30 @@
  */
 export type StageName = 'local' | 'dev' | 'prod';
 
+/**
+ * Who may call the API. `jwt`: every route needs a bearer JWT of `issuer` for `audience` (the HTTP API's JWT
+ * authorizer, and the handlers verify it again: lambdas/api/auth.ts); the order's owner is the token's `sub`.
+ * `off`: anyone may call (the local demo only; SECURITY.md lists what that relaxes).
+ * Issuer and audience come from context (`-c jwtIssuer=... -c jwtAudience=...`), or, with `createCognito` and no such
+ * context, from a Cognito user pool and app client that the stack creates (quick start).
+ */
+export interface AuthConfig {
+  readonly mode: 'jwt' | 'off';
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** Where the handlers fetch the issuer's keys; default `<issuer>/.well-known/jwks.json` (Cognito, Auth0, ...). */
+  readonly jwksUrl?: string;
+  /** Create a Cognito user pool + app client and trust it, unless an issuer is given. */
+  readonly createCognito?: boolean;
+}
+
+/**
+ * Encryption at rest of the event topic and the queues. `sqs-managed`: SSE-SQS on every queue, no key to manage (the
+ * topic keeps messages only in flight). `customer-managed`: one KMS key (rotated) for the topic and every queue, with
+ * the key policy that lets SNS deliver to the queues.
+ */
+export type KmsMode = 'customer-managed' | 'sqs-managed';
+
 export interface StageConfig {
   readonly name: StageName;
   readonly worker: {
@@ -39,6 +63,8 @@ export interface StageConfig {
   readonly seedDemoCatalog: boolean;
   /** Tables are destroyed with the stack only where losing them is fine. */
   readonly destroyData: boolean;
+  readonly auth: AuthConfig;
+  readonly kms: KmsMode;
 }
 
 const base = {
@@ -48,7 +74,11 @@ const base = {
   outbox: { batchSize: 50, retryAttempts: 10, maxRecordAgeSeconds: 3600 },
   alarms: { oldestMessageAgeSeconds: 300, outboxIteratorAgeMs: 60_000 },
   logRetentionDays: 14,
+  kms: 'sqs-managed',
 } as const;
+
+/** AWS stages are never open: a JWT is required, from the stack's own Cognito pool unless an issuer is given. */
+const awsAuth: AuthConfig = { mode: 'jwt', createCognito: true };
 
 export const STAGES: Record<StageName, StageConfig> = {
   local: {
@@ -63,8 +93,10 @@ export const STAGES: Record<StageName, StageConfig> = {
     faultsEnabled: true,
     seedDemoCatalog: true,
     destroyData: true,
+    // Off for the demo (npm run local); `-c auth=jwt -c jwtIssuer=... -c jwtAudience=... -c jwksUrl=...` turns it on.
+    auth: { mode: 'off' },
   },
-  dev: { ...base, name: 'dev', logLevel: 'INFO', faultsEnabled: false, seedDemoCatalog: true, destroyData: true },
+  dev: { ...base, name: 'dev', logLevel: 'INFO', faultsEnabled: false, seedDemoCatalog: true, destroyData: true, auth: awsAuth },
   prod: {
     ...base,
     name: 'prod',
@@ -75,8 +107,40 @@ export const STAGES: Record<StageName, StageConfig> = {
     faultsEnabled: false,
     seedDemoCatalog: false,
     destroyData: false,
+    auth: awsAuth,
   },
 };
+
+/** The CDK context keys that override a stage's auth and KMS settings. */
+export const CONTEXT_KEYS = { auth: 'auth', jwtIssuer: 'jwtIssuer', jwtAudience: 'jwtAudience', jwksUrl: 'jwksUrl', kms: 'kms' } as const;
+
+/**
+ * The stage as deployed: its config with the context's overrides applied (`-c auth=jwt|off`, `-c jwtIssuer=...`,
+ * `-c jwtAudience=...`, `-c jwksUrl=...`, `-c kms=customer-managed|sqs-managed`).
+ * An issuer from context replaces the stack's own Cognito pool. Only the local stage may be switched off.
+ */
+export function withContext(cfg: StageConfig, context: (key: string) => unknown): StageConfig {
+  const text = (key: string): string | undefined => {
+    const v = context(key);
+    return v === undefined || v === null || v === '' ? undefined : String(v);
+  };
+  const mode = text(CONTEXT_KEYS.auth);
+  if (mode !== undefined && mode !== 'jwt' && mode !== 'off') throw new Error(`-c auth=${mode}: use jwt or off`);
+  if (mode === 'off' && cfg.name !== 'local') throw new Error(`-c auth=off is refused for stage ${cfg.name}: only the local stage may run without authentication`);
+  const issuer = text(CONTEXT_KEYS.jwtIssuer);
+  const audience = text(CONTEXT_KEYS.jwtAudience);
+  const jwksUrl = text(CONTEXT_KEYS.jwksUrl);
+  let auth: AuthConfig = { ...cfg.auth, ...(mode ? { mode } : {}) };
+  if (issuer || audience || jwksUrl) {
+    auth = { ...auth, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}), ...(jwksUrl ? { jwksUrl } : {}), createCognito: false };
+  }
+  if (auth.mode === 'jwt' && !auth.createCognito && (!auth.issuer || !auth.audience)) {
+    throw new Error(`stage ${cfg.name}: auth=jwt needs -c jwtIssuer=... and -c jwtAudience=... (or the stack's own Cognito pool)`);
+  }
+  const kms = text(CONTEXT_KEYS.kms);
+  if (kms !== undefined && kms !== 'customer-managed' && kms !== 'sqs-managed') throw new Error(`-c kms=${kms}: use customer-managed or sqs-managed`);
+  return { ...cfg, auth, ...(kms ? { kms } : {}) };
+}
 
 export function stageConfig(name: string | undefined): StageConfig {
   const key = (name ?? 'dev') as StageName;

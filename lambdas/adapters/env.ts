@@ -14,6 +14,12 @@ export const ENV = {
   apiIdempotencyTtlSeconds: 'API_IDEMPOTENCY_TTL_SECONDS',
   /** "true" only in the local stage: enables fault-injection hooks. */
   faultsEnabled: 'FAULTS_ENABLED',
+  /** API functions: `jwt` (verify the bearer token, the caller is its `sub`) or `off` (the local demo). */
+  authMode: 'AUTH_MODE',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
+  /** The issuer's JSON Web Key Set (public keys). */
+  jwksUrl: 'JWKS_URL',
 } as const;
 
 export function required(name: string): string {

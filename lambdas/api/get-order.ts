@@ -1,11 +1,14 @@
 /**
- * GET /orders/{orderId}: the order as a client may see it. Anyone holding the id can read it, so personal data is
- * masked: the e-mail's first letter and domain, the address's country and the start of its postal code.
+ * GET /orders/{orderId}: the order as a client may see it. With authentication on (AUTH_MODE=jwt) only its owner
+ * (the token's `sub` that placed it) sees it: another caller gets the same 404 as for an unknown id, with no hint
+ * that it exists. With authentication off (the local demo) anyone holding the id can read it. Either way personal
+ * data is masked: the e-mail's first letter and domain, the address's country and the start of its postal code.
  */
 import { logger } from '../adapters/logger';
 import { readOrder, type Item, type StoredOrder } from '../adapters/order-store';
 import { maskAddress, maskEmail } from '../core/order';
 import { SERVICES, type ServiceName } from '../services/registry';
+import { authenticate, authFailureMessage, wwwAuthenticate } from './auth';
 import { correlationIdOf, errorResponse, json, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
 const UUID = PATTERNS.orderId;
@@ -40,9 +43,16 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   const correlationId = correlationIdOf(event);
   const orderId = event.pathParameters?.orderId ?? '';
   try {
+    const auth = await authenticate(event);
+    if (auth.kind === 'refused') {
+      logger.info('order read refused', { correlationId, status: 401, code: 'UNAUTHORIZED', auth: auth.reason, authError: auth.code });
+      return errorResponse(401, 'UNAUTHORIZED', authFailureMessage(auth.reason), requestId, undefined, { 'www-authenticate': wwwAuthenticate(auth.reason) });
+    }
     const stored = UUID.test(orderId) ? await readOrder(orderId) : undefined;
-    if (!stored) {
-      logger.info('order not found', { correlationId, wellFormed: UUID.test(orderId) });
+    // Someone else's order answers exactly as an unknown one does.
+    const notOwner = stored !== undefined && auth.kind === 'caller' && stored.order.customerId !== auth.sub;
+    if (!stored || notOwner) {
+      logger.info('order not found', { correlationId, wellFormed: UUID.test(orderId), ...(notOwner ? { notOwner } : {}) });
       return errorResponse(404, 'NOT_FOUND', 'no such order', requestId);
     }
     const view = orderView(stored);

@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'VALIDATION_FAILED',
   'INVALID_IDEMPOTENCY_KEY',
   'IDEMPOTENCY_KEY_REUSED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
   'NOT_FOUND',
   'INTERNAL',
 ] as const;
@@ -34,9 +36,9 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-export function errorResponse(statusCode: number, code: ErrorCode, message: string, requestId: string, details?: FieldError[]): HttpResult {
+export function errorResponse(statusCode: number, code: ErrorCode, message: string, requestId: string, details?: FieldError[], headers: Record<string, string> = {}): HttpResult {
   const error: ErrorBody['error'] = { code, message, requestId, ...(details?.length ? { details } : {}) };
-  return json(statusCode, { error });
+  return json(statusCode, { error }, headers);
 }
 
 /** Header names are lower-case on AWS; an emulator may keep the client's case. */

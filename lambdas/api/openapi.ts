@@ -18,9 +18,26 @@ const jsonBody = (schema: Json, description: string) => ({ description, content:
 /** JSON Schema text of a RegExp; JSON Schema has no flags, so a case-insensitive one spells out both cases. */
 const pattern = (re: RegExp) => (re.flags.includes('i') ? re.source.replaceAll('a-f', 'a-fA-F') : re.source);
 
+/**
+ * The validator's schema, with one difference the handler makes before validating: with authentication on, a missing
+ * `customerId` is the token's `sub` (post-order.ts), so the document lists it as optional and says when it is needed.
+ */
 function requestSchema(): Json {
   const { $schema: _dialect, ...schema } = z.toJSONSchema(orderRequestSchema, { target: 'draft-2020-12', io: 'input' }) as Json;
-  return { ...schema, description: 'An order. Unknown fields are rejected; each SKU may appear once (a duplicate is a 400 naming items[i].sku).' };
+  const properties = schema.properties as Record<string, Json>;
+  return {
+    ...schema,
+    required: (schema.required as string[]).filter((k) => k !== 'customerId'),
+    properties: {
+      ...properties,
+      customerId: {
+        ...properties.customerId,
+        description:
+          "The customer who owns the order. With a bearer token (every AWS stage) it is the token's `sub`: leave it out, or send exactly the `sub` (anything else is 403 FORBIDDEN). Required only where authentication is off (the local demo).",
+      },
+    },
+    description: 'An order. Unknown fields are rejected (`__proto__` and `constructor` too); each SKU may appear once (a duplicate is a 400 naming items[i].sku).',
+  };
 }
 
 /** An answer API Gateway gives itself: `{"message": ...}`. */
@@ -35,8 +52,10 @@ export function buildOpenApi(): Json {
       version: '1.0.0',
       description:
         'Accepts orders (202: saved together with their OrderPlaced event, which is certain to be published) and shows their progress. ' +
-        'Errors of the API itself have the body `{"error": {...}}`; answers produced by API Gateway itself (throttling, authorizer, timeouts) have the body `{"message": "..."}`, which cannot be customised.',
+        'Errors of the API itself have the body `{"error": {...}}`; answers produced by API Gateway itself (throttling, authorizer, timeouts) have the body `{"message": "..."}`, which cannot be customised. ' +
+        "Every operation needs a bearer JWT in the AWS stages (the caller is the token's `sub`: it owns the orders it places and sees only those); the local demo stage runs without authentication unless deployed with `-c auth=jwt`.",
     },
+    security: [{ jwt: [] }],
     servers: [
       { url: 'https://{apiId}.execute-api.{region}.amazonaws.com', variables: { apiId: { default: 'abc123' }, region: { default: 'us-east-1' } } },
       { url: 'http://127.0.0.1:{port}/_aws/execute-api/{apiId}', description: 'MiniStack emulator (local stage)', variables: { port: { default: '4566' }, apiId: { default: 'abc123' } } },
@@ -62,6 +81,7 @@ export function buildOpenApi(): Json {
             },
             '400': jsonBody(ref('Error'), 'MALFORMED_JSON, VALIDATION_FAILED (details list every offending field, duplicate SKUs included) or INVALID_IDEMPOTENCY_KEY.'),
             '401': { $ref: '#/components/responses/Unauthorized' },
+            '403': jsonBody(ref('Error'), "FORBIDDEN: the body's customerId is not the authenticated caller (the token's sub). Leave it out, or send the sub."),
             '413': jsonBody(ref('Error'), `PAYLOAD_TOO_LARGE: the body is over ${MAX_BODY_BYTES} bytes.`),
             '415': jsonBody(ref('Error'), 'UNSUPPORTED_MEDIA_TYPE: the Content-Type is not application/json.'),
             '422': jsonBody(ref('Error'), 'IDEMPOTENCY_KEY_REUSED: this customer used the Idempotency-Key before with another body.'),
@@ -82,7 +102,7 @@ export function buildOpenApi(): Json {
           responses: {
             '200': jsonBody(ref('Order'), 'The order.'),
             '401': { $ref: '#/components/responses/Unauthorized' },
-            '404': jsonBody(ref('Error'), 'NOT_FOUND: no order with this id (or the id is not a UUID).'),
+            '404': jsonBody(ref('Error'), "NOT_FOUND: no order with this id, the id is not a UUID, or the order belongs to another caller (the same answer: it does not reveal that the order exists)."),
             '429': { $ref: '#/components/responses/Throttled' },
             '500': { $ref: '#/components/responses/Internal' },
             '503': { $ref: '#/components/responses/Unavailable' },
@@ -97,7 +117,7 @@ export function buildOpenApi(): Json {
           in: 'header',
           required: false,
           description:
-            'Scoped to the customer. The same key with the same body answers 202 with the first order id and `Idempotent-Replayed: true`; with another body, 422. Concurrent requests with one key create one order.',
+            'Scoped to the customer (the authenticated caller where a token is required): keys of different callers never meet. The same key with the same body answers 202 with the first order id and `Idempotent-Replayed: true`; with another body, 422. Concurrent requests with one key create one order.',
           schema: { type: 'string', pattern: pattern(PATTERNS.idempotencyKey) },
         },
         CorrelationId: {
@@ -116,7 +136,12 @@ export function buildOpenApi(): Json {
         },
       },
       responses: {
-        Unauthorized: gatewayMessage('From API Gateway once a JWT authorizer is attached (planned): missing or invalid token. Body not customisable.', 'Unauthorized'),
+        Unauthorized: {
+          description:
+            'A missing, malformed, wrongly signed or expired bearer token, or one of another issuer or audience. On AWS the JWT authorizer answers first, with `{"message": "Unauthorized"}` (not customisable); where the gateway does not check (an emulator), the API answers UNAUTHORIZED itself, with `WWW-Authenticate: Bearer`.',
+          headers: { 'WWW-Authenticate': { description: 'RFC 6750: `Bearer realm="orders"`, plus `error="invalid_token"` when a token was sent.', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayMessage')] }, examples: { gateway: { value: { message: 'Unauthorized' } }, api: { value: { error: { code: 'UNAUTHORIZED', message: 'the bearer token has expired', requestId: 'abc' } } } } } },
+        },
         Throttled: gatewayMessage('From API Gateway: stage throttling. Body not customisable.', 'Too Many Requests'),
         Unavailable: gatewayMessage('From API Gateway: the integration timed out or is unavailable. Body not customisable.', 'Service Unavailable'),
         Internal: {
@@ -125,7 +150,13 @@ export function buildOpenApi(): Json {
         },
       },
       securitySchemes: {
-        jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Planned: not yet required by any operation.' },
+        jwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            "A JWT of the stage's issuer (the stack's Cognito user pool, or the issuer given with -c jwtIssuer) for its audience (`aud`, or `client_id` of an access token): signature, issuer, audience, expiry and not-before are checked. The caller is its `sub`. SECURITY.md shows how to get one.",
+        },
       },
       schemas: {
         OrderRequest: requestSchema(),

@@ -1,12 +1,17 @@
 /**
- * POST /orders: validate, write the order with its OrderPlaced event in one transaction (the outbox relay
- * publishes it), answer 202 with where to follow the order. A 202 means saved and certain to be published.
+ * POST /orders: authenticate, validate, write the order with its OrderPlaced event in one transaction (the outbox
+ * relay publishes it), answer 202 with where to follow the order. A 202 means saved and certain to be published.
+ *
+ * With authentication on (AUTH_MODE=jwt) the order belongs to the token's `sub`: the body's `customerId` may be left
+ * out (it is then the `sub`); one that differs from the `sub` is refused with 403 FORBIDDEN. The Idempotency-Key
+ * record is keyed by that customer, so one caller's keys never meet another's.
  */
 import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { PUBLISH_FAIL_ONCE, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
+import { authenticate, authFailureMessage, wwwAuthenticate } from './auth';
 import { apiBaseUrl, bodyBytes, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
 const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
@@ -27,6 +32,14 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   };
 
   try {
+    // Before anything else: an unauthenticated caller learns nothing about the request's other problems.
+    const auth = await authenticate(event);
+    if (auth.kind === 'refused') {
+      logger.info('order rejected', { correlationId, status: 401, code: 'UNAUTHORIZED', auth: auth.reason, authError: auth.code });
+      return errorResponse(401, 'UNAUTHORIZED', authFailureMessage(auth.reason), requestId, undefined, { 'www-authenticate': wwwAuthenticate(auth.reason) });
+    }
+    const caller = auth.kind === 'caller' ? auth.sub : undefined;
+
     if (!isJsonContentType(header(event, 'content-type'))) return reject(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     const bytes = bodyBytes(event);
     if (bytes.length > MAX_BODY_BYTES) return reject(413, 'PAYLOAD_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes`);
@@ -44,9 +57,15 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
     } catch {
       return reject(400, 'MALFORMED_JSON', 'the body is not valid JSON');
     }
+    // An authenticated caller may leave customerId out: it is the token's subject. (A copy: JSON.parse gave us own
+    // properties only, so a `__proto__` key stays a key, which the strict schema then rejects as unknown.)
+    if (caller !== undefined && isRecord(body) && !Object.hasOwn(body, 'customerId')) body = { ...body, customerId: caller };
     const validation = validateOrder(body);
     if (!validation.ok) return reject(400, 'VALIDATION_FAILED', 'the order is invalid', validation.errors);
     const order = validation.order;
+    if (caller !== undefined && order.customerId !== caller) {
+      return reject(403, 'FORBIDDEN', 'customerId must be the authenticated caller (the token\'s sub), or be left out');
+    }
 
     const result = await saveNewOrder({
       orderId: newOrderId(),
@@ -71,6 +90,8 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
     return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId } });
   }
 };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The local stage's fault hooks; the header means nothing anywhere else. */
 function requestedFaults(event: HttpEvent): string[] | undefined {

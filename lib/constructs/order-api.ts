@@ -1,9 +1,14 @@
-import { HttpApi, HttpMethod, type HttpStage, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Annotations, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, type HttpStage, type IHttpRouteAuthorizer, LogGroupLogDestination, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
 import type { StageConfig } from '../stages';
+import { Identity } from './identity';
 import { PipelineFunction } from './pipeline-function';
 
 export interface OrderApiProps {
@@ -13,6 +18,27 @@ export interface OrderApiProps {
 
 /** Powertools service name of the API functions (the `service` key of their log lines). */
 export const API_SERVICE_NAME = 'orders-api';
+
+/** What the handlers trust (AUTH_MODE=jwt): the issuer, the audience and where the issuer's keys are. */
+export interface ResolvedAuth {
+  readonly mode: 'jwt' | 'off';
+  readonly issuer?: string;
+  readonly audience?: string;
+  readonly jwksUrl?: string;
+}
+
+/** The access log line of every request: ids, route, status and latency; no header, no body, no token. */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+};
 
 /**
  * The public API: POST /orders (validate, write order + outbox event, answer 202) and GET /orders/{orderId}.
@@ -24,10 +50,25 @@ export class OrderApi extends Construct {
   public readonly stage: HttpStage;
   public readonly postOrder: PipelineFunction;
   public readonly getOrder: PipelineFunction;
+  /** The JWT authorizer on every route (auth mode jwt), else undefined. */
+  public readonly authorizer?: HttpJwtAuthorizer;
+  /** The quick-start Cognito pool (auth.createCognito without an issuer from context). */
+  public readonly identity?: Identity;
+  public readonly auth: ResolvedAuth;
+  public readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: OrderApiProps) {
     super(scope, id);
     const { stage } = props;
+
+    if (stage.auth.mode === 'jwt' && stage.auth.createCognito) this.identity = new Identity(this, 'Identity', { stage });
+    this.auth = resolveAuth(stage, this.identity);
+    if (this.auth.mode === 'off') {
+      Annotations.of(this).addWarning(
+        `AUTHENTICATION IS OFF for stage ${stage.name}: anyone who can reach the API may place orders and read any order by id (local demo only; see SECURITY.md).`,
+      );
+    }
+
     const common = {
       stage,
       serviceName: API_SERVICE_NAME,
@@ -36,6 +77,10 @@ export class OrderApi extends Construct {
       environment: {
         [ENV.ordersTable]: props.ordersTable.tableName,
         [ENV.apiIdempotencyTtlSeconds]: String(stage.api.idempotencyKeyHours * 3600),
+        [ENV.authMode]: this.auth.mode,
+        ...(this.auth.mode === 'jwt'
+          ? { [ENV.jwtIssuer]: this.auth.issuer!, [ENV.jwtAudience]: this.auth.audience!, [ENV.jwksUrl]: this.auth.jwksUrl! }
+          : {}),
       },
     };
 
@@ -59,11 +104,27 @@ export class OrderApi extends Construct {
       // Our own stage below carries the throttling settings.
       createDefaultStage: false,
     });
+    this.accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: stage.logRetentionDays,
+      removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: stage.api.throttleRatePerSecond, burstLimit: stage.api.throttleBurst },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
     });
+
+    if (this.auth.mode === 'jwt') {
+      this.authorizer = new HttpJwtAuthorizer('JwtAuthorizer', this.auth.issuer!, {
+        jwtAudience: [this.auth.audience!],
+        identitySource: ['$request.header.Authorization'],
+      });
+    }
+    const authorizer: IHttpRouteAuthorizer | undefined = this.authorizer;
 
     this.api.addRoutes({
       path: '/orders',
@@ -71,6 +132,7 @@ export class OrderApi extends Construct {
       integration: new HttpLambdaIntegration('PostOrderIntegration', this.postOrder, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
+      authorizer,
     });
     this.api.addRoutes({
       path: '/orders/{orderId}',
@@ -78,6 +140,7 @@ export class OrderApi extends Construct {
       integration: new HttpLambdaIntegration('GetOrderIntegration', this.getOrder, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
+      authorizer,
     });
   }
 
@@ -85,4 +148,13 @@ export class OrderApi extends Construct {
   get url(): string {
     return this.stage.url;
   }
+}
+
+/** Issuer, audience and JWKS URL: from the stage (context) or from the stack's own Cognito pool. */
+export function resolveAuth(stage: StageConfig, identity?: Identity): ResolvedAuth {
+  const { auth } = stage;
+  if (auth.mode === 'off') return { mode: 'off' };
+  if (identity) return { mode: 'jwt', issuer: identity.issuer, audience: identity.audience, jwksUrl: identity.jwksUrl };
+  if (!auth.issuer || !auth.audience) throw new Error(`stage ${stage.name}: auth mode jwt needs an issuer and an audience`);
+  return { mode: 'jwt', issuer: auth.issuer, audience: auth.audience, jwksUrl: auth.jwksUrl ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json` };
 }

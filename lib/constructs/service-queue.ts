@@ -2,7 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import type { ITopic, Subscription } from 'aws-cdk-lib/aws-sns';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { type CfnQueue, Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ServiceDefinition } from '../../lambdas/services/registry';
 import { DAY_SECONDS, visibilityTimeoutSeconds, type StageConfig } from '../stages';
@@ -11,6 +12,11 @@ export interface ServiceQueueProps {
   readonly service: ServiceDefinition;
   readonly topic: ITopic;
   readonly stage: StageConfig;
+  /**
+   * The customer-managed key of the stage's `kms: 'customer-managed'` option, for the queue and both DLQs; its policy
+   * must let SNS use it (lib/pipeline-stack.ts). Without it: SSE-SQS.
+   */
+  readonly encryptionKey?: IKey;
 }
 
 /** How long any dead-letter queue keeps a message: the SQS maximum, to leave time for a redrive. */
@@ -25,9 +31,24 @@ export const SECURE_QUEUE: Pick<QueueProps, 'encryption' | 'enforceSSL'> = {
   enforceSSL: true,
 };
 
-/** A dead-letter queue as every DLQ of this app is built. */
-export const deadLetterQueue = (scope: Construct, id: string): Queue =>
-  new Queue(scope, id, { ...SECURE_QUEUE, retentionPeriod: DLQ_RETENTION });
+/**
+ * SSE-KMS with a customer-managed key instead of SSE-SQS. Set on the CloudFormation resource, not through the L2
+ * `encryptionMasterKey`: with that, `SqsSubscription` would add a key-policy statement letting `sns.amazonaws.com`
+ * use the key for any topic at all; the stack adds one conditioned on our topic's ARN instead
+ * (lib/pipeline-stack.ts), and grants the consumers `kms:Decrypt` itself.
+ */
+export function encryptWithKey(queue: Queue, key: IKey): void {
+  const cfn = queue.node.defaultChild as CfnQueue;
+  cfn.kmsMasterKeyId = key.keyArn;
+  cfn.sqsManagedSseEnabled = undefined;
+}
+
+/** A dead-letter queue as every DLQ of this app is built (with a key: SSE-KMS, see `encryptWithKey`). */
+export function deadLetterQueue(scope: Construct, id: string, key?: IKey): Queue {
+  const dlq = new Queue(scope, id, { ...SECURE_QUEUE, retentionPeriod: DLQ_RETENTION });
+  if (key) encryptWithKey(dlq, key);
+  return dlq;
+}
 
 /**
  * One registry service's inbox: topic -> subscription (raw delivery, filtered on `eventType` = what the service
@@ -49,7 +70,7 @@ export class ServiceQueue extends Construct {
     if (service.consumes.length === 0) throw new Error(`service ${service.name} consumes nothing: it needs no queue`);
 
     this.maxReceiveCount = stage.worker.maxReceiveCount;
-    this.dlq = deadLetterQueue(this, 'Dlq');
+    this.dlq = deadLetterQueue(this, 'Dlq', props.encryptionKey);
     this.queue = new Queue(this, 'Queue', {
       ...SECURE_QUEUE,
       // >= 6x the function timeout, so a slow batch is not redelivered while it is still being processed.
@@ -57,8 +78,9 @@ export class ServiceQueue extends Construct {
       retentionPeriod: Duration.seconds(stage.queue.retentionDays * DAY_SECONDS),
       deadLetterQueue: { queue: this.dlq, maxReceiveCount: this.maxReceiveCount },
     });
+    if (props.encryptionKey) encryptWithKey(this.queue, props.encryptionKey);
 
-    this.subscriptionDlq = deadLetterQueue(this, 'SubscriptionDlq');
+    this.subscriptionDlq = deadLetterQueue(this, 'SubscriptionDlq', props.encryptionKey);
     this.subscription = props.topic.addSubscription(
       new SqsSubscription(this.queue, {
         // The body is the envelope JSON itself; `eventType` routes it (topic-exchange routing).

@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES } from '../../lambdas/services/registry';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { type PipelineStack, stackName } from '../../lib/pipeline-stack';
-import { stageConfig } from '../../lib/stages';
-import { actionsOf, STAGE_NAMES, synth, type Statement } from './synth';
+import { STAGES, stageConfig, withContext } from '../../lib/stages';
+import { IDENTITY_OUTPUTS } from '../../lib/constructs/identity';
+import { actionsOf, freshApp, logicalId, roleStatements, STAGE_NAMES, synth, type Statement } from './synth';
 
 describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
   let stack: PipelineStack, template: Template;
@@ -19,6 +20,8 @@ describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
     const expected = [
       ...Object.values(STACK_OUTPUTS),
       ...SERVICES.flatMap((s) => Object.values(serviceOutputs(s.name))),
+      // The quick-start Cognito pool of the AWS stages.
+      ...(stack.api.identity ? Object.values(IDENTITY_OUTPUTS) : []),
     ];
     expect(new Set(expected).size).toBe(expected.length);
     expect(outputs.sort()).toEqual(expected.sort());
@@ -50,9 +53,95 @@ describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
   });
 });
 
+describe('customer-managed key (-c kms=customer-managed)', () => {
+  const { stack, template } = (() => {
+    const fresh = freshApp('prod', { kms: 'customer-managed' });
+    return { stack: fresh.stack, template: fresh.template() };
+  })();
+  const keyId = () => logicalId(stack.messagingKey!);
+  const keyStatements = () => Object.values(template.findResources('AWS::KMS::Key'))[0]!.Properties.KeyPolicy.Statement as Statement[];
+
+  it('one rotated key, kept in prod, encrypts the event topic and every queue', () => {
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
+    expect(template.toJSON().Resources[logicalId(stack.topic)].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    expect(queues.length).toBe(SERVICES.length * 3 + 1);
+    for (const q of queues) {
+      expect(q.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+      expect(q.Properties.SqsManagedSseEnabled).toBeUndefined();
+    }
+  });
+
+  it('the key policy lets SNS use it only for our topic (aws:SourceArn), and no other service statement', () => {
+    const sns = keyStatements().filter((s) => JSON.stringify(s.Principal).includes('sns.amazonaws.com'));
+    expect(sns).toHaveLength(1);
+    expect(actionsOf(sns[0]!).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    const arn = JSON.stringify((sns[0]!.Condition as any).ArnEquals['aws:SourceArn']);
+    expect(arn).toContain(':sns:');
+    expect(arn).toContain(`${stack.stackName}-events`);
+    expect(template.toJSON().Resources[logicalId(stack.topic)].Properties.TopicName).toBe(`${stack.stackName}-events`);
+    const services = keyStatements().filter((s) => JSON.stringify(s.Principal ?? {}).includes('Service'));
+    expect(services).toHaveLength(1);
+  });
+
+  it('every worker may decrypt its queue; publishers may encrypt for the topic; only with this key', () => {
+    const grantsOn = (fn: { role?: unknown }) =>
+      roleStatementsOf(fn)
+        .filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))
+        .map((s) => ({ actions: actionsOf(s).sort(), resource: s.Resource }));
+    const keyArn = { 'Fn::GetAtt': [keyId(), 'Arn'] };
+    for (const service of SERVICES) {
+      const kms = grantsOn(stack.workers.get(service.name)!.fn);
+      expect(kms).toContainEqual({ actions: ['kms:Decrypt'], resource: keyArn });
+      if (service.emits.length > 0) expect(kms).toContainEqual({ actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resource: keyArn });
+      for (const g of kms) expect(g.resource).toEqual(keyArn);
+    }
+    // The relay publishes and, on failure, sends to its (encrypted) DLQ: GenerateDataKey + Decrypt.
+    expect(grantsOn(stack.relay.fn)).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resource: keyArn }]);
+    // The API neither publishes nor touches a queue.
+    expect(grantsOn(stack.api.postOrder)).toEqual([]);
+    expect(grantsOn(stack.api.getOrder)).toEqual([]);
+  });
+
+  it('the only wildcard action anywhere is kms:GenerateDataKey*, on this key', () => {
+    const allows = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.includes('*')));
+    expect(allows.length).toBeGreaterThan(0);
+    for (const s of allows) {
+      expect(actionsOf(s).filter((a) => a.includes('*'))).toEqual(['kms:GenerateDataKey*']);
+      expect(s.Resource).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
+    }
+  });
+
+  function roleStatementsOf(fn: { role?: unknown }): Statement[] {
+    return roleStatements(template, fn as never);
+  }
+});
+
 describe('stage selection', () => {
   it('defaults to dev and rejects unknown stages', () => {
     expect(stackName(stageConfig(undefined))).toBe('OrderPipeline-dev');
     expect(() => stageConfig('staging')).toThrow(/unknown stage/);
+  });
+
+  it('AWS stages require a JWT (own Cognito pool by default); local is off', () => {
+    expect(STAGES.dev.auth).toEqual({ mode: 'jwt', createCognito: true });
+    expect(STAGES.prod.auth).toEqual({ mode: 'jwt', createCognito: true });
+    expect(STAGES.local.auth).toEqual({ mode: 'off' });
+    for (const s of Object.values(STAGES)) expect(s.kms).toBe('sqs-managed');
+  });
+
+  it('context overrides: an issuer replaces the Cognito pool; auth=off only for local; bad values refused', () => {
+    const ctx = (c: Record<string, string>) => (k: string) => c[k];
+    expect(withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud' })).auth).toEqual({ mode: 'jwt', issuer: 'https://i.example', audience: 'aud', createCognito: false });
+    expect(withContext(STAGES.local, ctx({ auth: 'jwt', jwtIssuer: 'http://127.0.0.1:1', jwtAudience: 'a', jwksUrl: 'http://127.0.0.1:1/jwks.json' })).auth).toMatchObject({ mode: 'jwt', jwksUrl: 'http://127.0.0.1:1/jwks.json' });
+    expect(() => withContext(STAGES.prod, ctx({ auth: 'off' }))).toThrow(/only the local stage/);
+    expect(() => withContext(STAGES.local, ctx({ auth: 'jwt' }))).toThrow(/jwtIssuer/);
+    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example' }))).toThrow(/jwtAudience/);
+    expect(() => withContext(STAGES.local, ctx({ auth: 'maybe' }))).toThrow(/jwt or off/);
+    expect(() => withContext(STAGES.local, ctx({ kms: 'aws' }))).toThrow(/customer-managed/);
+    expect(withContext(STAGES.local, ctx({})).auth).toEqual({ mode: 'off' });
   });
 });

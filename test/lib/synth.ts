@@ -43,6 +43,21 @@ export function synth(stageName: StageName, { bundle = false } = {}): Synthesize
   return result;
 }
 
+/**
+ * A new app and stack for one stage, not cached (for tests that add aspects, such as cdk-nag, or set context such as
+ * `auth` and `kms`). Bundling and schema validation are skipped as in `synth`.
+ */
+export function freshApp(stageName: StageName, context: Record<string, string> = {}): { app: App; stack: PipelineStack; template: () => Template } {
+  const stage = STAGES[stageName];
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    outdir: mkdtempSync(join(tmpdir(), 'cdk-test-')),
+    context: { stage: stageName, 'aws:cdk:bundling-stacks': [], ...context },
+  });
+  const stack = new PipelineStack(app, stackName(stage), { stage });
+  return { app, stack, template: () => Template.fromStack(stack) };
+}
+
 /** The CloudFormation logical id of an L2 construct's main resource. */
 export const logicalId = (construct: IConstruct): string => {
   const cfn = (construct.node.defaultChild ?? construct) as CfnElement;

@@ -25,7 +25,10 @@ describe('docs/openapi.json', () => {
     expect(schema).not.toHaveProperty('$schema');
     expect(Object.keys(schema.properties)).toEqual(Object.keys(orderRequestSchema.shape));
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.required).toEqual(['customerId', 'email', 'currency', 'items']);
+    // customerId is optional on the wire: with a bearer token the handler takes it from the token's sub.
+    expect(schema.required).toEqual(['email', 'currency', 'items']);
+    expect(orderRequestSchema.shape.customerId.safeParse(undefined).success).toBe(false);
+    expect(schema.properties.customerId.description).toMatch(/sub/);
     expect(schema.properties.items).toMatchObject({ minItems: ORDER_LIMITS.minItems, maxItems: ORDER_LIMITS.maxItems });
     expect(schema.properties.items.items.properties.quantity).toEqual({ type: 'integer', minimum: ORDER_LIMITS.minQuantity, maximum: ORDER_LIMITS.maxQuantity });
     expect(schema.properties.shippingAddress.additionalProperties).toBe(false);
@@ -34,9 +37,13 @@ describe('docs/openapi.json', () => {
   it("documents the gateway's own 401/429/503 answers as {message}, and every status the handlers give", () => {
     const post = doc.paths['/orders'].post.responses;
     const get = doc.paths['/orders/{orderId}'].get.responses;
-    expect(Object.keys(post)).toEqual(['202', '400', '401', '413', '415', '422', '429', '500', '503']);
+    expect(Object.keys(post)).toEqual(['202', '400', '401', '403', '413', '415', '422', '429', '500', '503']);
     expect(Object.keys(get)).toEqual(['200', '401', '404', '429', '500', '503']);
-    for (const name of ['Unauthorized', 'Throttled', 'Unavailable']) {
+    // 401: the gateway's JWT authorizer ({message}) or, where the gateway does not check, the handler's UNAUTHORIZED.
+    expect(doc.components.responses.Unauthorized.content['application/json'].schema).toEqual({ oneOf: [{ $ref: '#/components/schemas/Error' }, { $ref: '#/components/schemas/GatewayMessage' }] });
+    expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(expect.arrayContaining(['UNAUTHORIZED', 'FORBIDDEN']));
+    expect(doc.security).toEqual([{ jwt: [] }]);
+    for (const name of ['Throttled', 'Unavailable']) {
       expect(doc.components.responses[name].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/GatewayMessage' });
     }
     expect(doc.components.schemas.GatewayMessage).toMatchObject({ required: ['message'], properties: { message: { type: 'string' } } });

@@ -1,9 +1,10 @@
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../../lambdas/adapters/env';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import type { StageConfig } from '../../../lib/stages';
-import { actionsOf, logicalId, propsOf, referencedIds, roleStatements, STAGE_NAMES, synth } from '../synth';
+import { ACCESS_LOG_FIELDS } from '../../../lib/constructs/order-api';
+import { actionsOf, freshApp, logicalId, propsOf, referencedIds, roleStatements, STAGE_NAMES, synth } from '../synth';
 
 const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
@@ -65,5 +66,94 @@ describe.each(STAGE_NAMES)('order API (%s)', (stageName) => {
       expect(referencedIds(statements.map((s) => s.Resource))).toEqual(new Set([orders]));
       expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
     }
+  });
+});
+
+describe.each(STAGE_NAMES)('order API authentication (%s)', (stageName) => {
+  let stack: PipelineStack, stage: StageConfig, template: Template;
+  beforeAll(() => ({ stack, stage, template } = synth(stageName)));
+  const routes = () => Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+
+  it('there are exactly the two routes', () => {
+    expect(routes().map((r) => r.Properties.RouteKey).sort()).toEqual(['GET /orders/{orderId}', 'POST /orders']);
+  });
+
+  if (stageName === 'local') {
+    it('local: no authorizer, AUTH_MODE=off (the demo; SECURITY.md)', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+      template.resourceCountIs('AWS::Cognito::UserPool', 0);
+      for (const r of routes()) expect(r.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+      for (const part of ['postOrder', 'getOrder'] as const) {
+        const env = propsOf(template, logicalId(stack.api[part])).Environment.Variables;
+        expect(env[ENV.authMode]).toBe('off');
+        expect(env[ENV.jwtIssuer]).toBeUndefined();
+      }
+    });
+  } else {
+    it('every route has the JWT authorizer of the stack\'s Cognito pool and client', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+      const [authorizerId, authorizer] = Object.entries(template.findResources('AWS::ApiGatewayV2::Authorizer'))[0]!;
+      expect(authorizer.Properties.AuthorizerType).toBe('JWT');
+      expect(authorizer.Properties.IdentitySource).toEqual(['$request.header.Authorization']);
+      const pool = logicalId(stack.api.identity!.userPool);
+      const client = logicalId(stack.api.identity!.client);
+      expect(referencedIds(authorizer.Properties.JwtConfiguration.Issuer)).toEqual(new Set([pool, 'AWS::Region']));
+      expect(referencedIds(authorizer.Properties.JwtConfiguration.Audience)).toEqual(new Set([client]));
+      expect(routes()).toHaveLength(2);
+      for (const r of routes()) {
+        expect(r.Properties.AuthorizationType).toBe('JWT');
+        expect(referencedIds(r.Properties.AuthorizerId)).toEqual(new Set([authorizerId]));
+      }
+    });
+
+    it('the handlers verify the same issuer and audience again (AUTH_MODE=jwt)', () => {
+      for (const part of ['postOrder', 'getOrder'] as const) {
+        const env = propsOf(template, logicalId(stack.api[part])).Environment.Variables;
+        expect(env[ENV.authMode]).toBe('jwt');
+        expect(referencedIds(env[ENV.jwtIssuer])).toEqual(new Set([logicalId(stack.api.identity!.userPool), 'AWS::Region']));
+        expect(JSON.stringify(env[ENV.jwtIssuer])).toContain('https://cognito-idp.');
+        expect(JSON.stringify(env[ENV.jwksUrl])).toContain('/.well-known/jwks.json');
+        expect(referencedIds(env[ENV.jwtAudience])).toEqual(new Set([logicalId(stack.api.identity!.client)]));
+      }
+    });
+
+    it('the quick-start pool: admin-created users, strong passwords, public client with USER_PASSWORD_AUTH', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPool', {
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        Policies: { PasswordPolicy: { MinimumLength: 12, RequireSymbols: true } },
+        DeletionProtection: stage.destroyData ? 'INACTIVE' : 'ACTIVE',
+      });
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        GenerateSecret: false,
+        ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH']),
+        PreventUserExistenceErrors: 'ENABLED',
+      });
+    });
+  }
+
+  it('access logs go to a log group with the stage retention, without headers or bodies', () => {
+    const stageProps = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!.Properties;
+    expect(referencedIds(stageProps.AccessLogSettings.DestinationArn)).toEqual(new Set([logicalId(stack.api.accessLogs)]));
+    expect(JSON.parse(stageProps.AccessLogSettings.Format)).toEqual(ACCESS_LOG_FIELDS);
+    expect(stageProps.AccessLogSettings.Format).not.toMatch(/header|body|authorization/i);
+    expect(propsOf(template, logicalId(stack.api.accessLogs)).RetentionInDays).toBe(stage.logRetentionDays);
+  });
+});
+
+describe('order API with context overrides', () => {
+  it('local with -c auth=jwt: authorizer of the given issuer, handlers get issuer, audience and JWKS URL', () => {
+    const { stack, template } = freshApp('local', { auth: 'jwt', jwtIssuer: 'http://127.0.0.1:9999', jwtAudience: 'orders-api', jwksUrl: 'http://127.0.0.1:9999/jwks.json' });
+    const t = template();
+    t.resourceCountIs('AWS::Cognito::UserPool', 0);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'http://127.0.0.1:9999', Audience: ['orders-api'] } });
+    for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route'))) expect(r.Properties.AuthorizationType).toBe('JWT');
+    const env = propsOf(t, logicalId(stack.api.postOrder)).Environment.Variables;
+    expect(env).toMatchObject({ [ENV.authMode]: 'jwt', [ENV.jwtIssuer]: 'http://127.0.0.1:9999', [ENV.jwtAudience]: 'orders-api', [ENV.jwksUrl]: 'http://127.0.0.1:9999/jwks.json' });
+  });
+
+  it('prod with an external issuer: no Cognito pool, JWKS URL derived from the issuer', () => {
+    const { stack, template } = freshApp('prod', { jwtIssuer: 'https://login.example.com/', jwtAudience: 'orders' });
+    template().resourceCountIs('AWS::Cognito::UserPool', 0);
+    expect(stack.api.auth).toEqual({ mode: 'jwt', issuer: 'https://login.example.com/', audience: 'orders', jwksUrl: 'https://login.example.com/.well-known/jwks.json' });
   });
 });

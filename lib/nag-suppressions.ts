@@ -1,0 +1,87 @@
+/**
+ * Every cdk-nag (AwsSolutions) finding this app accepts, each with the rule, where it applies and why, in one place.
+ * test/lib/nag.test.ts runs the pack on every stage (and on the customer-managed-key and local-with-JWT variants)
+ * and fails on any finding that is not acknowledged here. cdk-nag 3 matches ids exactly: a rule with findings
+ * (`IAM4[Policy::...]`, `IAM5[Action::...]`) is acknowledged per finding, never for the whole rule.
+ */
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IConstruct } from 'constructs';
+import type { PipelineStack } from './pipeline-stack';
+
+export interface NagAcknowledgement {
+  /** The rule (with its finding, if the rule reports several). */
+  readonly id: string;
+  readonly reason: string;
+  /** What it applies to; the stack for rules that concern every function alike. */
+  readonly scopes: (stack: PipelineStack) => readonly IConstruct[];
+}
+
+const LAMBDA_BASIC_EXECUTION = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
+
+export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
+  {
+    id: LAMBDA_BASIC_EXECUTION,
+    reason:
+      'AWSLambdaBasicExecutionRole grants only logs:CreateLogGroup/CreateLogStream/PutLogEvents, which every function needs to write its own log group; an inline copy would say the same with more to maintain.',
+    scopes: (stack) => [stack],
+  },
+  {
+    id: 'AwsSolutions-L1',
+    reason:
+      'Node.js 22 is a supported LTS runtime on Lambda; the runtime is chosen once in lib/constructs/pipeline-function.ts and moves to the next LTS as a deliberate change (bundles target node20 for the local emulator).',
+    scopes: (stack) => [stack],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'The outbox relay\'s stream event source needs dynamodb:ListStreams, which supports no resource-level permission (its other stream actions name the orders table\'s stream).',
+    scopes: (stack) => [stack.relay.fn],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    reason:
+      'Publishing to the event topic encrypted with the customer-managed key needs GenerateDataKey (Topic.grantPublish grants the GenerateDataKey* family); the statement names that one key only.',
+    scopes: (stack) => (stack.messagingKey ? [stack] : []),
+  },
+  {
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'These queues are dead-letter queues themselves: of an SNS subscription (messages SNS could not deliver) and of the outbox relay\'s stream event source (failed batch records). A DLQ of a DLQ would only hide the problem; each is alarmed instead.',
+    scopes: (stack) => [...[...stack.serviceQueues.values()].map((q) => q.subscriptionDlq), stack.relay.dlq],
+  },
+  {
+    id: 'AwsSolutions-DDB3',
+    reason:
+      'Point-in-time recovery is on where data is kept (prod, template-tested). Stages with destroyData (local, dev) hold throw-away data that is deleted with the stack, so continuous backups would only cost.',
+    scopes: (stack) => (stack.config.destroyData ? tables(stack) : []),
+  },
+  {
+    id: 'AwsSolutions-APIG4',
+    reason:
+      'Authentication is off only where the stage says so (the local demo, auth.mode off; SECURITY.md lists what that relaxes). Every AWS stage attaches the JWT authorizer to every route (template-tested); -c auth=off is refused outside the local stage.',
+    scopes: (stack) => (stack.config.auth.mode === 'off' ? [stack.api.api] : []),
+  },
+  {
+    id: 'AwsSolutions-COG2',
+    reason:
+      'The quick-start user pool offers MFA (TOTP) but does not require it, so a token is one USER_PASSWORD_AUTH call away for a first try; production deployments are expected to bring their own issuer (-c jwtIssuer) or require MFA.',
+    scopes: (stack) => (stack.api.identity ? [stack.api.identity.userPool] : []),
+  },
+  {
+    id: 'AwsSolutions-COG8',
+    reason:
+      'Threat protection needs the Cognito Plus feature plan (billed per user); it is a cost decision for whoever runs the quick-start pool in production, not a default of this open-source stack.',
+    scopes: (stack) => (stack.api.identity ? [stack.api.identity.userPool] : []),
+  },
+];
+
+function tables(stack: Stack): IConstruct[] {
+  return stack.node.findAll().filter((c) => CfnResource.isCfnResource(c) && c instanceof CfnTable);
+}
+
+/** Records every acknowledgement on its constructs (cdk-nag reads them from the construct metadata). */
+export function applyNagSuppressions(stack: PipelineStack): void {
+  for (const { id, reason, scopes } of NAG_ACKNOWLEDGEMENTS) {
+    for (const scope of scopes(stack)) Validations.of(scope).acknowledge({ id, reason });
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The handlers' own token checks (AUTH_MODE=jwt) against an issuer the test owns (JWKS on 127.0.0.1), and what
+ * POST / GET do with the caller: 401 before anything else, customerId = sub (403 if the body says otherwise),
+ * Idempotency-Key scoped to the sub, another caller's order is a 404 like an unknown one.
+ */
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bodyOf, ddbMock, httpEvent, postEvent, validOrder } from './fixtures';
+import { bearer, TEST_AUDIENCE, TestIssuer } from '../../integration/support/auth';
+import { audienceMatches, authenticate, authSettings, bearerToken, MAX_TOKEN_LENGTH } from '../../../lambdas/api/auth';
+import { handler as postOrder } from '../../../lambdas/api/post-order';
+import { handler as getOrder } from '../../../lambdas/api/get-order';
+import { apiIdempotencyKey } from '../../../lambdas/adapters/keys';
+
+const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
+let issuer: Awaited<ReturnType<typeof TestIssuer.start>>;
+const AUTH_VARS = ['AUTH_MODE', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'];
+
+beforeAll(async () => {
+  issuer = await TestIssuer.start();
+});
+afterAll(() => issuer.stop());
+beforeEach(() => {
+  Object.assign(process.env, issuer.env());
+  ddbMock.reset();
+  ddbMock.on(TransactWriteCommand).resolves({});
+  ddbMock.on(QueryCommand).resolves({ Items: [] });
+});
+afterEach(() => {
+  for (const v of AUTH_VARS) delete process.env[v];
+  vi.useRealTimers();
+});
+
+const transactions = () => ddbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
+const withoutCustomer = () => {
+  const { customerId: _c, ...rest } = validOrder();
+  return rest;
+};
+
+describe('authSettings', () => {
+  it('off when unset or off; jwt needs issuer, audience and JWKS URL; anything else fails closed', () => {
+    expect(authSettings({})).toEqual({ mode: 'off' });
+    expect(authSettings({ AUTH_MODE: 'off' })).toEqual({ mode: 'off' });
+    expect(authSettings(issuer.env())).toEqual({ mode: 'jwt', issuer: issuer.issuer, audience: TEST_AUDIENCE, jwksUrl: issuer.jwksUrl });
+    expect(() => authSettings({ AUTH_MODE: 'jwt', JWT_ISSUER: 'x', JWT_AUDIENCE: 'y' })).toThrow(/JWKS_URL/);
+    for (const mode of ['JWT', 'on', 'true', '']) expect(() => authSettings({ AUTH_MODE: mode })).toThrow(/jwt or off/);
+  });
+});
+
+describe('authenticate', () => {
+  const auth = (headers: Record<string, string>) => authenticate({ headers });
+
+  it('a valid token: the caller is its sub', async () => {
+    expect(await auth(bearer(await issuer.token({ sub: 'cust-42' })))).toEqual({ kind: 'caller', sub: 'cust-42' });
+    // Scheme case-insensitive; header name in any case (an emulator may keep the client's case).
+    expect(await auth({ Authorization: `bearer ${await issuer.token()}` })).toEqual({ kind: 'caller', sub: 'customer-a' });
+  });
+
+  it.each([
+    ['no header', {}, 'MISSING_TOKEN'],
+    ['an empty header', { authorization: '' }, 'MISSING_TOKEN'],
+    ['Basic credentials', { authorization: 'Basic dXNlcjpwYXNz' }, 'INVALID_TOKEN'],
+    ['Bearer without a token', { authorization: 'Bearer ' }, 'INVALID_TOKEN'],
+    ['garbage', { authorization: 'Bearer not.a.jwt' }, 'INVALID_TOKEN'],
+    ['an oversized header', { authorization: `Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}` }, 'INVALID_TOKEN'],
+  ])('refuses %s', async (_name, headers, reason) => {
+    expect(await auth(headers)).toMatchObject({ kind: 'refused', reason });
+  });
+
+  it.each([
+    ['a bad signature', { foreignKey: true }, 'INVALID_TOKEN', 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'],
+    ['an expired token', { expiresIn: -60 }, 'EXPIRED_TOKEN', 'ERR_JWT_EXPIRED'],
+    ['another issuer', { issuer: 'https://evil.example' }, 'INVALID_TOKEN', 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['another audience', { audience: 'someone-else' }, 'INVALID_TOKEN', 'WRONG_AUDIENCE'],
+    ['no exp', { omitExp: true }, 'INVALID_TOKEN', 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
+    ['an empty sub', { sub: '' }, 'INVALID_TOKEN', undefined],
+    ['an oversized sub', { sub: 'x'.repeat(129) }, 'INVALID_TOKEN', 'BAD_SUBJECT'],
+  ] as const)('refuses %s', async (_name, options, reason, code) => {
+    const result = await auth(bearer(await issuer.token(options)));
+    expect(result).toMatchObject({ kind: 'refused', reason });
+    if (code) expect(result).toMatchObject({ code });
+  });
+
+  it('tolerates a few seconds of clock skew, not more', async () => {
+    expect(await auth(bearer(await issuer.token({ expiresIn: -3 })))).toMatchObject({ kind: 'caller' });
+    expect(await auth(bearer(await issuer.token({ expiresIn: -10 })))).toMatchObject({ kind: 'refused', reason: 'EXPIRED_TOKEN' });
+  });
+
+  it('refuses an unsigned (alg none) token even with the right claims', async () => {
+    const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const unsigned = `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ iss: issuer.issuer, aud: TEST_AUDIENCE, sub: 'x', exp: now + 60 })}.`;
+    expect(await auth(bearer(unsigned))).toMatchObject({ kind: 'refused', reason: 'INVALID_TOKEN' });
+  });
+
+  it('accepts an access token without aud whose client_id is the audience (as API Gateway does)', async () => {
+    const token = await issuer.token({ claims: { client_id: TEST_AUDIENCE, token_use: 'access' } });
+    expect(await auth(bearer(token))).toEqual({ kind: 'caller', sub: 'customer-a' });
+    expect(audienceMatches({ client_id: 'other' }, TEST_AUDIENCE)).toBe(false);
+    expect(audienceMatches({ aud: ['a', TEST_AUDIENCE] }, TEST_AUDIENCE)).toBe(true);
+    expect(audienceMatches({ aud: 'a', client_id: TEST_AUDIENCE }, TEST_AUDIENCE)).toBe(false);
+  });
+
+  it('fetches the JWKS once per container, not per request', async () => {
+    const before = issuer.stats.fetches;
+    for (let i = 0; i < 3; i++) await auth(bearer(await issuer.token()));
+    expect(issuer.stats.fetches - before).toBeLessThanOrEqual(1);
+  });
+
+  it('off: everyone is anonymous, a token is not even looked at', async () => {
+    expect(await authenticate({ headers: {} }, { mode: 'off' })).toEqual({ kind: 'anonymous' });
+  });
+
+  it('a JWKS that cannot be reached is our fault (throws: 500), not the caller\'s', async () => {
+    await expect(authenticate({ headers: bearer(await issuer.token()) }, { ...authSettings(), jwksUrl: 'http://127.0.0.1:1/jwks.json' })).rejects.toThrow();
+  });
+
+  it('bearerToken', () => {
+    expect(bearerToken({ headers: { authorization: 'Bearer abc' } })).toBe('abc');
+    expect(bearerToken({ headers: { authorization: 'Bearer a b' } })).toBeUndefined();
+    expect(bearerToken({ headers: {} })).toBeUndefined();
+  });
+});
+
+describe('POST /orders with AUTH_MODE=jwt', () => {
+  it.each([
+    ['no token', async () => ({}), 'Bearer realm="orders"'],
+    ['a bad signature', async () => bearer(await issuer.token({ foreignKey: true })), 'Bearer realm="orders", error="invalid_token"'],
+    ['an expired token', async () => bearer(await issuer.token({ expiresIn: -60 })), 'Bearer realm="orders", error="invalid_token"'],
+  ])('401 UNAUTHORIZED for %s, before any other check, writing nothing', async (_name, headers, challenge) => {
+    // Wrong content type and an oversized body: the 401 comes first and tells nothing about them.
+    const res = await postOrder(httpEvent({ body: 'x'.repeat(40_000), headers: { 'content-type': 'text/plain', ...(await headers()) } }));
+    expect(res.statusCode).toBe(401);
+    expect(bodyOf(res)).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String), requestId: 'req-1' } });
+    expect(res.headers?.['www-authenticate']).toBe(challenge);
+    expect(transactions()).toHaveLength(0);
+  });
+
+  it('the order belongs to the sub: customerId may be left out', async () => {
+    const res = await postOrder(postEvent(withoutCustomer(), { headers: bearer(await issuer.token({ sub: 'cust-7' })) }));
+    expect(res.statusCode).toBe(202);
+    expect(transactions()[0]![0]!.Put!.Item!.customerId).toBe('cust-7');
+    expect((transactions()[0]![1]!.Put!.Item!.event as { payload: { customerId: string } }).payload.customerId).toBe('cust-7');
+  });
+
+  it('a body customerId equal to the sub is fine', async () => {
+    const res = await postOrder(postEvent({ ...validOrder(), customerId: 'cust-7' }, { headers: bearer(await issuer.token({ sub: 'cust-7' })) }));
+    expect(res.statusCode).toBe(202);
+  });
+
+  it('403 FORBIDDEN for a body customerId that is not the sub, writing nothing', async () => {
+    const res = await postOrder(postEvent({ ...validOrder(), customerId: 'someone-else' }, { headers: bearer(await issuer.token({ sub: 'cust-7' })) }));
+    expect(res.statusCode).toBe(403);
+    expect(bodyOf(res)).toEqual({ error: { code: 'FORBIDDEN', message: expect.any(String), requestId: 'req-1' } });
+    expect(res.body).not.toContain('someone-else');
+    expect(transactions()).toHaveLength(0);
+  });
+
+  it('the Idempotency-Key record is keyed by the authenticated caller', async () => {
+    const key = 'k-1';
+    await postOrder(postEvent(withoutCustomer(), { headers: { ...bearer(await issuer.token({ sub: 'cust-a' })), 'idempotency-key': key } }));
+    await postOrder(postEvent(withoutCustomer(), { headers: { ...bearer(await issuer.token({ sub: 'cust-b' })), 'idempotency-key': key } }));
+    expect(transactions().map((items) => items[2]!.Put!.Item!.pk)).toEqual([apiIdempotencyKey('cust-a', key).pk, apiIdempotencyKey('cust-b', key).pk]);
+  });
+
+  it('__proto__ and constructor keys are unknown fields (400), change no behaviour and pollute nothing', async () => {
+    const headers = bearer(await issuer.token({ sub: 'cust-7' }));
+    const raw = `{"__proto__":{"customerId":"someone-else","isAdmin":true},"constructor":{"prototype":{"polluted":true}},${JSON.stringify(withoutCustomer()).slice(1)}`;
+    const res = await postOrder(postEvent(raw, { headers }));
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error.details.map((d: { path: string }) => d.path).sort()).toEqual(['__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // Nested too.
+    const nested = { ...withoutCustomer(), items: [JSON.parse('{"sku":"SKU-1","quantity":1,"__proto__":{"quantity":999}}')] };
+    const res2 = await postOrder(postEvent(JSON.stringify(nested), { headers }));
+    expect(res2.statusCode).toBe(400);
+    expect(bodyOf(res2).error.details).toEqual([{ path: 'items[0].__proto__', message: 'unknown field' }]);
+    expect(transactions()).toHaveLength(0);
+  });
+});
+
+describe('GET /orders/{orderId} with AUTH_MODE=jwt', () => {
+  const orderOf = (customerId: string) => ({ pk: `ORDER#${ID}`, sk: 'ORDER', orderId: ID, customerId, email: 'a@example.com', currency: 'GBP', items: [], createdAt: '2024-05-01T10:00:00.000Z' });
+  const get = async (headers: Record<string, string>) => getOrder(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID }, headers }));
+
+  it('the owner sees it', async () => {
+    ddbMock.on(QueryCommand).resolves({ Items: [orderOf('cust-7')] });
+    const res = await get(bearer(await issuer.token({ sub: 'cust-7' })));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res).customerId).toBe('cust-7');
+  });
+
+  it("another caller's order: exactly the 404 of an unknown id", async () => {
+    const token = await issuer.token({ sub: 'cust-8' });
+    const unknown = await get(bearer(token));
+    ddbMock.on(QueryCommand).resolves({ Items: [orderOf('cust-7')] });
+    const foreign = await get(bearer(token));
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign).toEqual(unknown);
+  });
+
+  it('401 without reading anything for no token, a bad signature, an expired token', async () => {
+    for (const headers of [{}, bearer(await issuer.token({ foreignKey: true })), bearer(await issuer.token({ expiresIn: -60 }))]) {
+      const res = await get(headers);
+      expect(res.statusCode).toBe(401);
+      expect(bodyOf(res).error.code).toBe('UNAUTHORIZED');
+    }
+    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('500 (fail closed) when AUTH_MODE is misspelt', async () => {
+    process.env.AUTH_MODE = 'JWT';
+    ddbMock.on(QueryCommand).resolves({ Items: [orderOf('cust-7')] });
+    const res = await get({});
+    expect(res.statusCode).toBe(500);
+    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+});
