@@ -230,7 +230,7 @@ export async function start(env = process.env): Promise<Running> {
   try {
     await waitHealthy(port, pid);
   } catch (err) {
-    await stop();
+    await stop({ onlyIfStartedBy: process.pid });
     throw err;
   }
   return running;
@@ -269,9 +269,13 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Stops the LocalStack this checkout started (SIGTERM, then SIGKILL after 3 s) and removes its temp files. */
-export async function stop(): Promise<{ stopped: boolean; killed: boolean; strays: number }> {
+/**
+ * Stops the LocalStack this checkout started (SIGTERM, then SIGKILL after 3 s) and removes its temp files.
+ * `onlyIfStartedBy`: do nothing when the PID file names another starter (a run must not stop a later run's LocalStack).
+ */
+export async function stop({ onlyIfStartedBy }: { onlyIfStartedBy?: number } = {}): Promise<{ stopped: boolean; killed: boolean; strays: number }> {
   const running = readPidFile();
+  if (onlyIfStartedBy !== undefined && running && running.ownerPid !== onlyIfStartedBy) return { stopped: false, killed: false, strays: 0 };
   let stopped = false;
   let killed = false;
   if (running && isOurLocalStack(running.pid)) {

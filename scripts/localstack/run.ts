@@ -27,8 +27,7 @@ function runSuite(endpoint: string): Promise<number> {
 
 async function stopQuietly(): Promise<void> {
   await step('stop LocalStack', async () => {
-    const r = await stop();
-    return r;
+    return stop({ onlyIfStartedBy: process.pid });
   }).then(
     (r) => console.log(`  ${r.stopped ? (r.killed ? 'stopped with SIGKILL' : 'stopped') : 'was not running'}${r.strays ? `, ${r.strays} stray process(es) killed` : ''}; temp files removed`),
     (err: unknown) => console.error(`  could not stop LocalStack: ${err instanceof Error ? err.message : String(err)}`),
@@ -43,7 +42,7 @@ async function main(): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     console.error(`\n${sig}: stopping LocalStack`);
-    void stop().finally(() => process.exit(130));
+    void stop({ onlyIfStartedBy: process.pid }).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
