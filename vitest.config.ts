@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/lambdas/**/*.test.ts', 'test/scripts/**/*.test.ts'], environment: 'node' } },
-      { test: { name: 'infra', include: ['test/lib/**/*.test.ts'], environment: 'node', testTimeout: 120_000 } },
+      { test: { name: 'infra', include: ['test/lib/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 120_000 } },
       {
         test: {
           name: 'integration',

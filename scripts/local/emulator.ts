@@ -70,7 +70,7 @@ function commandLine(pid: number): string {
 }
 
 /** A state file counts only if its process is alive, is MiniStack from our venv, and answers health on its port. */
-export async function ownedEmulator(state = readState()): Promise<State | undefined> {
+export async function ownedEmulator(state: State | null | undefined = readState()): Promise<State | undefined> {
   if (!state || !isOurEmulatorProcess(state.pid)) return undefined;
   return (await healthy(state.port)) ? state : undefined;
 }

@@ -54,7 +54,7 @@ describe('ownedEmulator: reuse only what this checkout started', () => {
   const state = (pid: number, port: number) => ({ pid, port, version: '1.5.33', startedAt: new Date().toISOString() });
 
   it('has nothing to reuse without a state file', async () => {
-    expect(await ownedEmulator(undefined)).toBeUndefined();
+    expect(await ownedEmulator(null)).toBeUndefined(); // null, not undefined: undefined would read the real state file
   });
 
   it('ignores a state file whose process is gone', async () => {
