@@ -54,6 +54,9 @@ The demo order above:
   curl -s '${demoUrl}'
 
 Try a declined card ("paymentToken":"tok_declined") or a missing item ({"sku":"SKU-OOS","quantity":1}).
+
+!! AUTH IS OFF in the local stage: anyone who can reach ${apiUrl} may place and read orders.
+!! AWS stages require a JWT (see SECURITY.md). The emulator listens on 127.0.0.1 only.
 `);
 }
 
