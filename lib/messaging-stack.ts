@@ -5,7 +5,7 @@ import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { ServiceQueue } from './constructs/service-queue';
 import { pascal } from './names';
 import { serviceOutputs, STACK_OUTPUTS } from './outputs';
-import type { StageConfig } from './stages';
+import { CONTEXT_KEYS, type StageConfig } from './stages';
 
 export interface MessagingStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -28,8 +28,12 @@ export class MessagingStack extends Stack {
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, props);
     const { stage } = props;
-    // Same props as the pipeline stack's EventTopic (lib/pipeline-stack.ts).
-    this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})` });
+    // The pipeline stack's customer-managed-key variant (topic + key + key policy) is built inline there; until it is
+    // a construct both stacks can use, this stack mirrors only the default SSE-SQS variant and refuses the other.
+    const kms = (this.node.tryGetContext(CONTEXT_KEYS.kms) as string | undefined) || stage.kms;
+    if (kms !== 'sqs-managed') throw new Error(`${id}: kms=${kms} is not mirrored by the messaging stack (SSE-SQS only)`);
+    // Same props as the pipeline stack's EventTopic in that variant (lib/pipeline-stack.ts).
+    this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true });
 
     const queues = new Map<ServiceName, ServiceQueue>();
     for (const service of SERVICES) {

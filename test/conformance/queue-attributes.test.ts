@@ -2,7 +2,7 @@
  * The deployed queues and subscriptions have the attributes the template asks for: what the emulator made of the
  * CloudFormation template, compared with the template synthesized from the same code (and with lib/stages.ts).
  */
-import { GetSubscriptionAttributesCommand, ListSubscriptionsByTopicCommand, type Subscription } from '@aws-sdk/client-sns';
+import { GetSubscriptionAttributesCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, type Subscription } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { SERVICES } from '../../lambdas/services/registry';
@@ -77,5 +77,16 @@ describe('subscriptions are those of the template', () => {
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: target!.split(':').pop()! }));
       expect(Number((await attributesOf(QueueUrl!)).MessageRetentionPeriod), `${s.name}: subscription DLQ retention`).toBe(14 * DAY_SECONDS);
     }
+  });
+});
+
+describe('the topic is that of the template', () => {
+  it('refuses publishing without TLS (enforceSSL: a Deny on aws:SecureTransport = false)', async () => {
+    const policies = Object.values(messagingTemplate().Resources).filter((r: any) => r.Type === 'AWS::SNS::TopicPolicy');
+    expect(policies, 'template: one topic policy').toHaveLength(1);
+    const { Attributes = {} } = await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn() }));
+    const statements = (JSON.parse(Attributes.Policy ?? '{}') as { Statement?: any[] }).Statement ?? [];
+    const tlsOnly = statements.find((st) => st.Effect === 'Deny' && JSON.stringify(st.Condition ?? {}).includes('"aws:SecureTransport":"false"'));
+    expect(tlsOnly, `topic policy as deployed: ${Attributes.Policy}`).toBeDefined();
   });
 });
