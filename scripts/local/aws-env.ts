@@ -3,6 +3,8 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
 export function emulatorEnv(endpoint: string): Record<string, string> {
+  const host = new URL(endpoint).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new Error(`refusing a non-loopback emulator endpoint: ${endpoint}`);
   return {
     AWS_ENDPOINT_URL: endpoint,
     AWS_ENDPOINT_URL_S3: endpoint,

@@ -8,8 +8,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { choosePortFrom, portIsFree } from './ports';
 import { LOCAL, LOG_FILE, ROOT, STATE_FILE, TMP, VENV } from './paths';
 
 export const MINISTACK_VERSION = '1.5.33';
@@ -91,25 +91,8 @@ export async function healthy(port: number): Promise<boolean> {
   }
 }
 
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** LOCAL_EMULATOR_PORT if given (it must be free), else the first free port from 4566 upward. */
-export async function choosePort(env = process.env, isFree = portIsFree): Promise<number> {
-  if (env.LOCAL_EMULATOR_PORT) {
-    const port = Number(env.LOCAL_EMULATOR_PORT);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`LOCAL_EMULATOR_PORT is not a port: ${env.LOCAL_EMULATOR_PORT}`);
-    if (!(await isFree(port))) throw new Error(`LOCAL_EMULATOR_PORT ${port} is in use by another process`);
-    return port;
-  }
-  for (let port = 4566; port < 4566 + 50; port++) if (await isFree(port)) return port;
-  throw new Error('no free port in 4566..4615 on 127.0.0.1');
-}
+export const choosePort = (env = process.env, isFree = portIsFree) => choosePortFrom(4566, 'LOCAL_EMULATOR_PORT', env, isFree);
 
 /** Creates .local/venv and installs the pinned MiniStack, unless the stamp says it is there already. */
 export function ensureInstalled(): 'installed' | 'present' {

@@ -13,8 +13,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { choosePortFrom, portIsFree } from '../local/ports';
 
 export const LOCALSTACK_VERSION = '4.14.0';
 /** The pins that made 4.14.0 install and start on Python 3.13 here (newer majors of these break it). */
@@ -108,25 +108,8 @@ export function ensureInstalled(env = process.env): 'installed' | 'present' {
   return 'installed';
 }
 
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
 /** LOCALSTACK_PORT if given (it must be free), else the first free port from 4610 upward. */
-export async function choosePort(env = process.env, isFree = portIsFree): Promise<number> {
-  if (env.LOCALSTACK_PORT) {
-    const port = Number(env.LOCALSTACK_PORT);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`LOCALSTACK_PORT is not a port: ${env.LOCALSTACK_PORT}`);
-    if (!(await isFree(port))) throw new Error(`LOCALSTACK_PORT ${port} is in use by another process`);
-    return port;
-  }
-  for (let port = FIRST_PORT; port < FIRST_PORT + 50; port++) if (await isFree(port)) return port;
-  throw new Error(`no free port in ${FIRST_PORT}..${FIRST_PORT + 49} on 127.0.0.1`);
-}
+export const choosePort = (env = process.env, isFree = portIsFree) => choosePortFrom(FIRST_PORT, 'LOCALSTACK_PORT', env, isFree);
 
 export function isAlive(pid: number): boolean {
   try {
