@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// The pinned AWS SDK warns once per process that releases after January 2027 need Node 22; on this Node 20 toolchain
+// the warning repeats in every test worker and buries the output. Workers inherit this.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // Three projects, mirroring the tree: unit (lambdas), infra (lib: template tests), integration (the deployed
 // stack on an emulator). Integration files share one emulator and one stack, so they run one file at a time.
 export default defineConfig({
