@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import { join } from 'node:path';
 import { choosePortFrom, portIsFree } from './ports';
 import { LOCAL, LOG_FILE, ROOT, STATE_FILE, TMP, VENV } from './paths';
+import { commandLine, isAlive } from './processes';
+export { isAlive };
 
 export const MINISTACK_VERSION = '1.5.33';
 /** Caps the emulator's node worker processes: without it a burst spawns one per request and exhausts memory. */
@@ -52,22 +54,6 @@ export function writeState(state: State): void {
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
 
 /** A state file counts only if its process is alive, is MiniStack from our venv, and answers health on its port. */
 export async function ownedEmulator(state: State | null | undefined = readState()): Promise<State | undefined> {

@@ -15,6 +15,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { choosePortFrom, portIsFree } from '../local/ports';
+import { commandLine, isAlive } from '../local/processes';
+export { isAlive };
 
 export const LOCALSTACK_VERSION = '4.14.0';
 /** The pins that made 4.14.0 install and start on Python 3.13 here (newer majors of these break it). */
@@ -111,22 +113,6 @@ export function ensureInstalled(env = process.env): 'installed' | 'present' {
 /** LOCALSTACK_PORT if given (it must be free), else the first free port from 4610 upward. */
 export const choosePort = (env = process.env, isFree = portIsFree) => choosePortFrom(FIRST_PORT, 'LOCALSTACK_PORT', env, isFree);
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
 
 /** Alive and running LocalStack from this checkout's venv: never a recycled PID or somebody else's LocalStack. */
 export function isOurLocalStack(pid: number): boolean {
