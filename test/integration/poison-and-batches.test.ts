@@ -42,20 +42,36 @@ const taken: { svc: ServiceName; message: Message }[] = [];
  * messages are put back at once). Returns it still in flight, so the caller decides when it goes.
  */
 async function untilDeadLettered(svc: ServiceName, marker: string, sentAt: number, timeoutMs = 90_000): Promise<DeadLetter> {
+  return (await untilAllDeadLettered(svc, [marker], sentAt, timeoutMs))[0]!;
+}
+
+/**
+ * Waits for one message per marker in the service's DLQ. Every message we receive here counts as a receive, so the
+ * ones we are waiting for are held (never released) once seen: each is received by us exactly once, and its
+ * ApproximateReceiveCount is the source queue's receives + 1. Messages of others are released at once.
+ */
+async function untilAllDeadLettered(svc: ServiceName, markers: string[], sentAt: number, timeoutMs = 90_000): Promise<DeadLetter[]> {
   touched.add(svc);
   const dlq = dlqUrl(svc);
-  const seen = await pollUntil(
+  const found = new Map<string, DeadLetter>();
+  await pollUntil(
     async () => {
       const visibleBefore = (await depth(dlq)).visible;
-      if (visibleBefore < 1) return { visibleBefore, found: [] as Message[] };
-      return { visibleBefore, found: await takeMine(dlq, (m) => Boolean(m.Body?.includes(marker)), 60) };
+      if (visibleBefore < 1) return found.size;
+      const wanted = markers.filter((m) => !found.has(m));
+      const mine = await takeMine(dlq, (m) => wanted.some((w) => m.Body?.includes(w)), 120);
+      for (const message of mine) {
+        taken.push({ svc, message });
+        const marker = wanted.find((w) => message.Body?.includes(w))!;
+        expect(found.has(marker), `one copy of ${marker} in the ${svc} DLQ`).toBe(false);
+        found.set(marker, { message, afterSeconds: (Date.now() - sentAt) / 1000, visibleBefore });
+      }
+      return found.size;
     },
-    (s) => s.found.length > 0,
-    { timeoutMs, intervalMs: 500, what: `a message marked ${marker} in the ${svc} DLQ` },
+    (n) => n === markers.length,
+    { timeoutMs, intervalMs: 500, what: `messages marked ${markers.join(', ')} in the ${svc} DLQ` },
   );
-  taken.push(...seen.found.map((message) => ({ svc, message })));
-  expect(seen.found, `one copy of ${marker} in the ${svc} DLQ`).toHaveLength(1);
-  return { message: seen.found[0]!, afterSeconds: (Date.now() - sentAt) / 1000, visibleBefore: seen.visibleBefore };
+  return markers.map((m) => found.get(m)!);
 }
 
 /** An OrderConfirmed envelope for an order id of its own, shaped as the orders service emits it. */
@@ -142,12 +158,12 @@ describe('poison messages and partial batches (local stage timings)', () => {
       const reusedAt = Date.now();
       await sendEnvelope(queueUrl('shipping'), reused);
 
-      const deadMalformed = await untilDeadLettered('shipping', `${RUN}-malformed`, sentAt);
-      expect(deadMalformed.message.Body).toBe(malformed);
-      expect(Number(deadMalformed.message.Attributes?.ApproximateReceiveCount) - 1).toBe(maxReceiveCount);
-      const deadReused = await untilDeadLettered('shipping', `${RUN}-mismatch`, reusedAt);
-      expect(JSON.parse(deadReused.message.Body!)).toEqual(reused);
-      expect(Number(deadReused.message.Attributes?.ApproximateReceiveCount) - 1).toBe(maxReceiveCount);
+      // Both wait in one pass: polling for one would receive (and so count) the other while it sits in the DLQ.
+      const [deadMalformed, deadReused] = await untilAllDeadLettered('shipping', [`${RUN}-malformed`, `${RUN}-mismatch`], Math.min(sentAt, reusedAt));
+      expect(deadMalformed!.message.Body).toBe(malformed);
+      expect(Number(deadMalformed!.message.Attributes?.ApproximateReceiveCount) - 1).toBe(maxReceiveCount);
+      expect(JSON.parse(deadReused!.message.Body!)).toEqual(reused);
+      expect(Number(deadReused!.message.Attributes?.ApproximateReceiveCount) - 1).toBe(maxReceiveCount);
 
       // Only the malformed one (and the reused id) dead-lettered: the valid ones were acknowledged, not retried
       // with the batch (had the whole batch failed, all three would be here by now).
@@ -155,7 +171,7 @@ describe('poison messages and partial batches (local stage timings)', () => {
       expect(validInDlq.map((m) => m.Body)).toEqual([]);
       // The shipment still comes from the first delivery.
       expect(await shipmentOf(valid[0]!.orderId)).toEqual(shipments[0]);
-      await deleteMessages(dlqUrl('shipping'), [deadMalformed.message, deadReused.message]);
+      await deleteMessages(dlqUrl('shipping'), [deadMalformed!.message, deadReused!.message]);
     };
 
     const [dead] = await Promise.all([poison(), batch()]);
