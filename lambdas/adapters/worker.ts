@@ -12,6 +12,7 @@ import { countingRequests } from './aws';
 import { ENV, required } from './env';
 import { Inbox } from './inbox';
 import { logger } from './logger';
+import { emitCount } from './metrics';
 import { publish } from './publisher';
 
 export interface WorkerContext {
@@ -52,6 +53,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const ctx: WorkerContext = { service, inbox, remainingMs: () => context.getRemainingTimeInMillis() };
+    let duplicates = 0;
     const recordHandler = async (record: SQSRecord) => {
       let envelope: Envelope;
       try {
@@ -70,13 +72,19 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         });
         const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total };
         // A duplicate is the expected at-least-once path, not news: debug level.
-        if (result.duplicate) logger.debug('processed duplicate', line);
+        if (result.duplicate) {
+          duplicates += 1;
+          logger.debug('processed duplicate', line);
+        }
         else logger.info('processed', line);
       } catch (err) {
         logger.error('processing failed', { ...keys, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message, errorName: (err as Error).name });
         throw err;
       }
     };
-    return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    const response = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    // Duplicates are expected under at-least-once delivery; their rate is worth a graph, one metric line per batch.
+    if (duplicates > 0) emitCount('DuplicateDeliveries', duplicates, { service });
+    return response;
   };
 }

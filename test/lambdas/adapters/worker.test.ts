@@ -144,4 +144,18 @@ describe('makeWorker: log lines', () => {
       expect.objectContaining({ level: 'DEBUG', message: 'processed duplicate', duplicate: true, orderId: 'o-1', correlationId: 'corr-o-1' }),
     ]);
   });
+
+  it('count duplicates of a batch in one DuplicateDeliveries metric (EMF), at any log level; none without duplicates', async () => {
+    const worker = makeWorker('shipping', async (e) => ({ emits: [], duplicate: e.orderId !== 'o-3', outcome: 'REQUESTED' }));
+    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+    await makeWorker('shipping', async () => ({ emits: [], duplicate: false }))(batch(record('m4', JSON.stringify(placed('o-4')))), lambdaContext);
+    const metrics = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+    expect(metrics).toEqual([
+      {
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service']], Metrics: [{ Name: 'DuplicateDeliveries', Unit: 'Count' }] }] },
+        service: 'shipping',
+        DuplicateDeliveries: 2,
+      },
+    ]);
+  });
 });
