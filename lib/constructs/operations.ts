@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -32,47 +32,36 @@ export class Operations extends Construct {
 
   /** Any message in a dead-letter queue is work that did not happen: alarm on the first one. */
   alarmOnDeadLetters(id: string, dlq: IQueue, what: string): Alarm {
-    return this.add(
-      new Alarm(this, id, {
-        alarmDescription: `${what}: messages in a dead-letter queue (inspect, fix, redrive)`,
-        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold: 0,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+    return this.above(
+      id,
+      `${what}: messages in a dead-letter queue (inspect, fix, redrive)`,
+      dlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      0,
     );
   }
 
   /** A queue whose oldest message keeps ageing is not being drained (worker failing, throttled or too slow). */
   alarmOnBacklogAge(id: string, queue: IQueue, what: string): Alarm {
-    return this.add(
-      new Alarm(this, id, {
-        alarmDescription: `${what}: oldest message older than ${this.stage.alarms.oldestMessageAgeSeconds} s`,
-        metric: queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold: this.stage.alarms.oldestMessageAgeSeconds,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    const limit = this.stage.alarms.oldestMessageAgeSeconds;
+    return this.above(id, `${what}: oldest message older than ${limit} s`, queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }), limit);
   }
 
   /** A stream consumer falling behind: events reach the topic late, and records near maxRecordAge are dropped. */
   alarmOnIteratorAge(id: string, fn: IFunction, what: string): Alarm {
-    return this.add(
-      new Alarm(this, id, {
-        alarmDescription: `${what}: stream iterator age above ${this.stage.alarms.outboxIteratorAgeMs} ms`,
-        metric: fn.metric('IteratorAge', { period: ONE_MINUTE, statistic: 'Maximum' }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold: this.stage.alarms.outboxIteratorAgeMs,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    const limit = this.stage.alarms.outboxIteratorAgeMs;
+    return this.above(id, `${what}: stream iterator age above ${limit} ms`, fn.metric('IteratorAge', { period: ONE_MINUTE, statistic: 'Maximum' }), limit);
   }
 
-  private add(alarm: Alarm): Alarm {
+  /** Every alarm here has one shape: the minute's maximum above a threshold, notifying the alarm topic. */
+  private above(id: string, alarmDescription: string, metric: IMetric, threshold: number): Alarm {
+    const alarm = new Alarm(this, id, {
+      alarmDescription,
+      metric,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     alarm.addAlarmAction(this.action);
     this.alarms.push(alarm);
     return alarm;
