@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import { join } from 'node:path';
 import { choosePortFrom, portIsFree } from './ports';
 import { LOCAL, LOG_FILE, ROOT, STATE_FILE, TMP, VENV } from './paths';
-import { commandLine, isAlive } from './processes';
+import { commandLine, isAlive, killAll, waitGone } from './processes';
 export { isAlive };
 
 export const MINISTACK_VERSION = '1.5.33';
@@ -179,15 +179,6 @@ export function orphanWorkers(): number[] {
   return pids;
 }
 
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!isAlive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return !isAlive(pid);
-}
-
 /** Stops the emulator this checkout started (if any) and every worker it left; removes its temp files. */
 export async function stop(): Promise<{ stopped: boolean; killed: boolean; orphans: number }> {
   const state = readState();
@@ -203,13 +194,7 @@ export async function stop(): Promise<{ stopped: boolean; killed: boolean; orpha
     stopped = true;
   }
   const orphans = orphanWorkers();
-  for (const pid of orphans) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  killAll(orphans);
   rmSync(STATE_FILE, { force: true });
   if (existsSync(TMP)) for (const d of readdirSync(TMP)) if (d.startsWith('ministack-')) rmSync(join(TMP, d), { recursive: true, force: true });
   return { stopped, killed, orphans: orphans.length };

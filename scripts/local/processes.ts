@@ -18,3 +18,24 @@ export function commandLine(pid: number): string {
     return '';
   }
 }
+
+/** Waits up to `ms` for a process to exit; true once it has. */
+export async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !isAlive(pid);
+}
+
+/** SIGKILLs each of these (our own leftover) processes; one already gone is fine. */
+export function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}

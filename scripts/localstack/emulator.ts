@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { choosePortFrom, portIsFree } from '../local/ports';
-import { commandLine, isAlive } from '../local/processes';
+import { commandLine, isAlive, killAll, waitGone } from '../local/processes';
 export { isAlive };
 
 export const LOCALSTACK_VERSION = '4.14.0';
@@ -205,15 +205,6 @@ export async function start(env = process.env): Promise<Running> {
   return running;
 }
 
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!isAlive(pid)) return true;
-    await pause(100);
-  }
-  return !isAlive(pid);
-}
-
 /** Processes whose command line names our venv or state folder (helpers that left the process group). */
 function strays(): number[] {
   const pids: number[] = [];
@@ -258,13 +249,7 @@ export async function stop({ onlyIfStartedBy }: { onlyIfStartedBy?: number } = {
     stopped = true;
   }
   const left = strays();
-  for (const pid of left) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  killAll(left);
   for (const path of [DATA_DIR, TMP_DIR, PID_FILE, OUTPUTS_FILE]) rmSync(path, { recursive: true, force: true });
   return { stopped, killed, strays: left.length };
 }
