@@ -29,5 +29,8 @@ export function serviceOutputs(name: ServiceName) {
     queueUrl: unclashed(`${Svc}QueueUrl`, `${Svc}ServiceQueueUrl`),
     dlqUrl: unclashed(`${Svc}DlqUrl`, `${Svc}ServiceDlqUrl`),
     tableName: unclashed(`${Svc}TableName`, `${Svc}ServiceTableName`),
+    /** Only for a service with `afterDeadline` events. */
+    deadlineQueueUrl: `${Svc}DeadlineQueueUrl`,
+    deadlineDlqUrl: `${Svc}DeadlineDlqUrl`,
   };
 }

@@ -13,7 +13,7 @@ import { ServiceWorker } from './constructs/worker';
 import { pascal } from './names';
 import { serviceOutputs, STACK_OUTPUTS } from './outputs';
 import { applyNagSuppressions } from './nag-suppressions';
-import { type StageConfig, withContext } from './stages';
+import { MAX_DELIVERY_DELAY_SECONDS, type StageConfig, withContext } from './stages';
 
 export interface PipelineStackProps extends StackProps {
   readonly stage: StageConfig;
@@ -43,6 +43,9 @@ export class PipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
     const stage = withContext(props.stage, (key) => this.node.tryGetContext(key));
+    if (stage.orderDeadlineSeconds > MAX_DELIVERY_DELAY_SECONDS) {
+      throw new Error(`orderDeadlineSeconds ${stage.orderDeadlineSeconds} exceeds SQS's ${MAX_DELIVERY_DELAY_SECONDS} s delivery delay`);
+    }
     this.config = stage;
 
     this.data = new PipelineData(this, 'Data', { stage });
@@ -88,10 +91,23 @@ export class PipelineStack extends Stack {
     for (const service of SERVICES) {
       const Svc = pascal(service.name);
       const inbox = new ServiceQueue(this, `${Svc}Queue`, { service, topic: this.topic, stage, encryptionKey: this.messagingKey });
+      // The order deadline: the same events again, held back by an SQS delivery delay (works on AWS at any scale
+      // and on the emulator alike; no scan, no scheduler per order).
+      const deadline = service.afterDeadline?.length
+        ? new ServiceQueue(this, `${Svc}DeadlineQueue`, {
+            service,
+            topic: this.topic,
+            stage,
+            encryptionKey: this.messagingKey,
+            consumes: service.afterDeadline,
+            deliveryDelaySeconds: stage.orderDeadlineSeconds,
+          })
+        : undefined;
       const worker = new ServiceWorker(this, `${Svc}Worker`, {
         service,
         stage,
         queue: inbox.queue,
+        deadlineQueue: deadline?.queue,
         serviceTable: this.data.serviceTable(service.name),
         ordersTable: this.data.orders,
         catalogTable: this.data.catalog,
@@ -107,6 +123,12 @@ export class PipelineStack extends Stack {
       this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`);
 
       const keys = serviceOutputs(service.name);
+      if (deadline) {
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`);
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`);
+        new CfnOutput(this, keys.deadlineQueueUrl, { value: deadline.queue.queueUrl });
+        new CfnOutput(this, keys.deadlineDlqUrl, { value: deadline.dlq.queueUrl });
+      }
       new CfnOutput(this, keys.queueUrl, { value: inbox.queue.queueUrl });
       new CfnOutput(this, keys.dlqUrl, { value: inbox.dlq.queueUrl });
       new CfnOutput(this, keys.tableName, { value: this.data.serviceTable(service.name).tableName });

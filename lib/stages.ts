@@ -52,7 +52,20 @@ export interface StageConfig {
     /** How long an Idempotency-Key is remembered for the API. */
     readonly idempotencyKeyHours: number;
   };
-  readonly outbox: { readonly batchSize: number; readonly retryAttempts: number; readonly maxRecordAgeSeconds: number };
+  readonly outbox: {
+    readonly batchSize: number;
+    readonly retryAttempts: number;
+    readonly maxRecordAgeSeconds: number;
+    /** The sweeper republishes an OUTBOX item still pending this long after its insert (> the relay's usual delay). */
+    readonly sweepAfterSeconds: number;
+    /** How often the sweeper runs (EventBridge's finest schedule is a minute). */
+    readonly sweepEveryMinutes: number;
+  };
+  /**
+   * An order still undecided this long after its OrderPlaced was published is cancelled with reason TIMEOUT and
+   * compensated. An SQS delivery delay carries it, so at most 900 s.
+   */
+  readonly orderDeadlineSeconds: number;
   readonly alarms: { readonly oldestMessageAgeSeconds: number; readonly outboxIteratorAgeMs: number };
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN';
   /** CloudWatch Logs retention; must be a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). */
@@ -71,7 +84,8 @@ const base = {
   worker: { timeoutSeconds: 10, memoryMb: 256, batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 5, maxReceiveCount: 5 },
   queue: { retentionDays: 4, dlqRetentionDays: 14, redriveGraceDays: 7 },
   api: { memoryMb: 256, timeoutSeconds: 5, throttleRatePerSecond: 100, throttleBurst: 200, idempotencyKeyHours: 24 },
-  outbox: { batchSize: 50, retryAttempts: 10, maxRecordAgeSeconds: 3600 },
+  outbox: { batchSize: 50, retryAttempts: 10, maxRecordAgeSeconds: 3600, sweepAfterSeconds: 300, sweepEveryMinutes: 1 },
+  orderDeadlineSeconds: 600,
   alarms: { oldestMessageAgeSeconds: 300, outboxIteratorAgeMs: 60_000 },
   logRetentionDays: 14,
   kms: 'sqs-managed',
@@ -88,7 +102,9 @@ export const STAGES: Record<StageName, StageConfig> = {
     // 55 s). A 2 s timeout would make it 36 s but leaves little room for a cold start of a bundled worker.
     worker: { ...base.worker, timeoutSeconds: 3, maxConcurrency: 2, maxReceiveCount: 3, maxBatchingWindowSeconds: 0 },
     queue: { ...base.queue, retentionDays: 1 },
-    outbox: { ...base.outbox, retryAttempts: 3 },
+    outbox: { ...base.outbox, retryAttempts: 3, sweepAfterSeconds: 10 },
+    // Long enough for a burst of test orders to decide on time, short enough to test the TIMEOUT path in a minute.
+    orderDeadlineSeconds: 40,
     logLevel: 'INFO',
     logRetentionDays: 3,
     faultsEnabled: true,
@@ -142,6 +158,9 @@ export function withContext(cfg: StageConfig, context: (key: string) => unknown)
   if (kms !== undefined && kms !== 'customer-managed' && kms !== 'sqs-managed') throw new Error(`-c kms=${kms}: use customer-managed or sqs-managed`);
   return { ...cfg, auth, ...(kms ? { kms } : {}) };
 }
+
+/** SQS's largest delivery delay: the deadline queue's delay. */
+export const MAX_DELIVERY_DELAY_SECONDS = 900;
 
 export function stageConfig(name: string | undefined): StageConfig {
   const key = (name ?? 'dev') as StageName;

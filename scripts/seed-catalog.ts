@@ -1,24 +1,37 @@
 /**
  * Seeds the demo catalog (SKU-1..SKU-9 priced and stocked, SKU-OOS with none) into a non-production stage.
- * Plain puts: running it again restores stock. Used by `npm run local` and after `npm run deploy`.
+ * Creates the items that are missing and leaves existing ones alone: resetting the stock of a SKU that live
+ * reservations hold would break the books (`receivedStock` = stock + reserved, checked by `npm run reconcile`).
+ * Used by `npm run local` and after `npm run deploy`.
  *   tsx scripts/seed-catalog.ts                (table from CloudFormation outputs file given by SEED_OUTPUTS_FILE,
  *                                               or CATALOG_TABLE)
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DEMO_CATALOG } from '../lambdas/core/catalog';
 
 export async function seedCatalog(tableName: string, client: DynamoDBClient = new DynamoDBClient({})): Promise<number> {
   const ddb = DynamoDBDocumentClient.from(client);
-  let requests = DEMO_CATALOG.map((item) => ({ PutRequest: { Item: { pk: item.sku, ...item } } }));
-  for (let attempt = 0; requests.length && attempt < 5; attempt++) {
-    const res = await ddb.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-    requests = (res.UnprocessedItems?.[tableName] as typeof requests | undefined) ?? [];
-  }
-  if (requests.length) throw new Error(`catalog seed left ${requests.length} items unprocessed`);
-  return DEMO_CATALOG.length;
+  const created = await Promise.all(
+    DEMO_CATALOG.map(async (item) => {
+      try {
+        await ddb.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { pk: item.sku, ...item, receivedStock: item.stock },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return 1;
+      } catch (err) {
+        if ((err as Error).name === 'ConditionalCheckFailedException') return 0;
+        throw err;
+      }
+    }),
+  );
+  return created.reduce<number>((a, b) => a + b, 0);
 }
 
 function tableFromEnv(): string {
@@ -37,5 +50,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(0);
   }
   const table = tableFromEnv();
-  seedCatalog(table).then((n) => console.log(`seeded ${n} catalog items into ${table}`));
+  seedCatalog(table).then((n) => console.log(`seeded ${n} missing catalog items into ${table}`));
 }

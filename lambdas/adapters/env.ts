@@ -12,6 +12,8 @@ export const ENV = {
   serviceTable: 'SERVICE_TABLE',
   idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
   apiIdempotencyTtlSeconds: 'API_IDEMPOTENCY_TTL_SECONDS',
+  /** The outbox sweeper republishes items pending longer than this. */
+  outboxSweepAfterSeconds: 'OUTBOX_SWEEP_AFTER_SECONDS',
   /** "true" only in the local stage: enables fault-injection hooks. */
   faultsEnabled: 'FAULTS_ENABLED',
   /** API functions: `jwt` (verify the bearer token, the caller is its `sub`) or `off` (the local demo). */

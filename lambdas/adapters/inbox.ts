@@ -30,6 +30,62 @@ export class TransactionConditionError extends Error {
 
 export const eventHash = (e: Envelope): string => contentHash({ t: e.eventType, o: e.orderId, p: e.payload });
 
+/**
+ * Contention is retried inside the commit, not by SQS: a hot item (a popular SKU's stock, a busy counter shard) is
+ * in many concurrent transactions and DynamoDB cancels the losers with TransactionConflict; throttling looks alike.
+ * Bounded, with full jitter, so concurrent losers spread out instead of colliding again. Worst case ~1.5 s in all.
+ */
+export const CONTENTION_RETRY = { attempts: 7, baseMs: 20, capMs: 500 } as const;
+const CONTENTION_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+const CONTENTION_ERRORS = new Set([
+  'TransactionConflictException',
+  'TransactionInProgressException',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+]);
+
+/** Conflicts and throttles retried inside commits since the counter was read (the worker reports it per batch). */
+export const contention = { retried: 0 };
+
+/** True for a cancellation caused only by contention (no condition failed), or a throttling/conflict error. */
+export function isContention(err: unknown, codes = cancellationCodes(err)): boolean {
+  if (codes) return !codes.includes('ConditionalCheckFailed') && codes.some((c) => CONTENTION_CODES.has(c));
+  return CONTENTION_ERRORS.has((err as Error)?.name);
+}
+
+/** Full jitter: a random wait up to min(cap, base x 2^attempt). */
+export const backoffMs = (attempt: number, random = Math.random): number =>
+  Math.floor(random() * Math.min(CONTENTION_RETRY.capMs, CONTENTION_RETRY.baseMs * 2 ** attempt));
+
+/**
+ * Sends one TransactWrite, retrying contention with jittered backoff; any other error, or contention that outlasts
+ * the attempts, is thrown (the message is then retried by SQS).
+ */
+export async function transactWithRetry(items: TransactItem[], sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ddb.send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (err) {
+      if (attempt >= CONTENTION_RETRY.attempts || !isContention(err)) throw err;
+      contention.retried += 1;
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+/**
+ * What an effect commits. `doneBefore` names a write whose own condition failing means the effect was applied
+ * earlier under an inbox record that has since expired (a redrive weeks later): then only `doneBefore.writes` commit
+ * with a fresh inbox record, and the event counts as a duplicate instead of poison.
+ */
+export interface Effect {
+  emits: Envelope[];
+  writes: TransactItem[];
+  doneBefore?: { readonly marker: number; readonly writes: TransactItem[] };
+}
+
 export class Inbox {
   constructor(
     private readonly table: string,
@@ -70,7 +126,7 @@ export class Inbox {
    */
   async commit(event: Envelope, emits: readonly Envelope[], writes: readonly TransactItem[]): Promise<'committed' | 'duplicate'> {
     try {
-      await ddb.send(new TransactWriteCommand({ TransactItems: [...writes, this.record(event, emits)] }));
+      await transactWithRetry([...writes, this.record(event, emits)]);
       return 'committed';
     } catch (err) {
       const codes = cancellationCodes(err);
@@ -84,14 +140,20 @@ export class Inbox {
    * The usual path: return the prior emits for a duplicate; otherwise run the effect (which may call an external
    * system that deduplicates on its own key) and commit its writes with the inbox record.
    */
-  async once(
-    event: Envelope,
-    effect: () => Promise<{ emits: Envelope[]; writes: TransactItem[] }>,
-  ): Promise<{ emits: Envelope[]; duplicate: boolean }> {
+  async once(event: Envelope, effect: () => Promise<Effect>): Promise<{ emits: Envelope[]; duplicate: boolean }> {
     const seen = await this.prior(event);
     if (seen) return { emits: seen, duplicate: true };
-    const { emits, writes } = await effect();
-    if ((await this.commit(event, emits, writes)) === 'committed') return { emits, duplicate: false };
+    const { emits, writes, doneBefore } = await effect();
+    let committed: 'committed' | 'duplicate';
+    try {
+      committed = await this.commit(event, emits, writes);
+    } catch (err) {
+      const markerFailed = err instanceof TransactionConditionError && doneBefore && err.codes[doneBefore.marker] === 'ConditionalCheckFailed';
+      if (!markerFailed) throw err;
+      committed = await this.commit(event, [], doneBefore.writes);
+      if (committed === 'committed') return { emits: [], duplicate: true };
+    }
+    if (committed === 'committed') return { emits, duplicate: false };
     return { emits: (await this.prior(event)) ?? [], duplicate: true };
   }
 }

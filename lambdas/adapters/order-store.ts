@@ -8,10 +8,13 @@ import { orderPlaced, type OrderRequest } from '../core/order';
 import { ddb } from './aws';
 import { ENV, required } from './env';
 import { cancellationCodes, type TransactItem } from './inbox';
-import { apiIdempotencyKey, epochSeconds, orderKey, orderPartition, outboxKey, TTL_ATTRIBUTE } from './keys';
+import { apiIdempotencyKey, epochSeconds, OUTBOX_PENDING, orderKey, orderPartition, outboxKey, paymentTokenKey, TTL_ATTRIBUTE } from './keys';
 
-/** The outbox item only has to live until the relay has published it; a day covers every stream retry. */
-export const OUTBOX_TTL_SECONDS = 86_400;
+/**
+ * The payment token's item lives until payment has decided the charge (it deletes it then); the order's deadline
+ * decides every order long before this, so the TTL only cleans up after a payment message that never arrived.
+ */
+export const PAYMENT_TOKEN_TTL_SECONDS = 86_400;
 /** Transactions lost to a concurrent request with the same key (TransactionConflict) are retried this often. */
 const MAX_ATTEMPTS = 4;
 
@@ -59,7 +62,10 @@ export async function saveNewOrder(input: NewOrder, table = required(ENV.ordersT
   throw new Error(`idempotency key still contested after ${MAX_ATTEMPTS} attempts`);
 }
 
-/** ORDER, OUTBOX and (with a key) IDEMPOTENCY, in that order: the key record's cancellation code is the last one. */
+/**
+ * ORDER, OUTBOX, (with a token) PAYTOKEN and (with a key) IDEMPOTENCY, in that order: the key record's cancellation
+ * code is the last one.
+ */
 export function orderTransaction(input: NewOrder, table: string): TransactItem[] {
   const { orderId, order, correlationId, now } = input;
   const createdAt = now.toISOString();
@@ -69,7 +75,7 @@ export function orderTransaction(input: NewOrder, table: string): TransactItem[]
     {
       Put: {
         TableName: table,
-        // Immutable and without the payment token: the token lives only in the outbox item, which expires.
+        // Immutable and without the payment token: that has an item of its own which only payment reads.
         Item: {
           ...orderKey(orderId),
           orderId,
@@ -80,6 +86,8 @@ export function orderTransaction(input: NewOrder, table: string): TransactItem[]
           ...(order.shippingAddress ? { shippingAddress: order.shippingAddress } : {}),
           correlationId,
           createdAt,
+          // Local stage only: the workers' fault hooks (drop:<service>) are read from here.
+          ...(input.faults?.length ? { faults: [...input.faults] } : {}),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -94,12 +102,24 @@ export function orderTransaction(input: NewOrder, table: string): TransactItem[]
           orderId,
           event,
           ...(input.faults?.length ? { faults: [...input.faults] } : {}),
-          [TTL_ATTRIBUTE]: nowSeconds + OUTBOX_TTL_SECONDS,
+          // Pending (in the sparse index the sweeper reads) and without a TTL until published: an event that the
+          // relay gave up on is republished by the sweeper, never expired unpublished.
+          [OUTBOX_PENDING.partition]: OUTBOX_PENDING.value,
+          [OUTBOX_PENDING.since]: now.getTime(),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
   ];
+  if (order.paymentToken !== undefined) {
+    items.push({
+      Put: {
+        TableName: table,
+        Item: { ...paymentTokenKey(orderId), orderId, token: order.paymentToken, [TTL_ATTRIBUTE]: nowSeconds + PAYMENT_TOKEN_TTL_SECONDS },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+  }
   if (input.idempotency) {
     const { key, requestHash, ttlSeconds } = input.idempotency;
     items.push({
@@ -142,9 +162,9 @@ export interface StoredOrder {
 }
 
 /**
- * The order, its lifecycle and every service status with one Query of the order's partition. The outbox item
- * (which holds the payment token) is filtered out server side. Strongly consistent: a client following the
- * `Location` of a 202 at once must find the order.
+ * The order, its lifecycle and every service status with one Query of the order's partition (the outbox item is
+ * filtered out server side; the payment token has a partition of its own). Strongly consistent: a client following
+ * the `Location` of a 202 at once must find the order.
  */
 export async function readOrder(orderId: string, table = required(ENV.ordersTable)): Promise<StoredOrder | undefined> {
   const found: Item[] = [];

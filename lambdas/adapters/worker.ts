@@ -8,9 +8,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/events';
 import type { ServiceName } from '../services/registry';
-import { countingRequests } from './aws';
-import { ENV, required } from './env';
-import { Inbox } from './inbox';
+import { ENV, faultsEnabled, required } from './env';
+import { dropFault } from '../core/order';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { countingRequests, ddb } from './aws';
+import { orderKey } from './keys';
+import { contention, Inbox } from './inbox';
 import { logger } from './logger';
 import { emitCount } from './metrics';
 import { publish } from './publisher';
@@ -64,6 +67,10 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         throw err;
       }
       const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventType: envelope.eventType, eventId: envelope.eventId };
+      if (faultsEnabled() && (await injectedFaults(envelope.orderId)).includes(dropFault(service))) {
+        logger.warn('injected fault: message dropped without effect', keys);
+        return;
+      }
       try {
         const { result, requests } = await countingRequests(async () => {
           const r = await handle(envelope, ctx);
@@ -85,6 +92,19 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
     const response = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
     // Duplicates are expected under at-least-once delivery; their rate is worth a graph, one metric line per batch.
     if (duplicates > 0) emitCount('DuplicateDeliveries', duplicates, { service });
+    // Hot items: how often a commit lost to a concurrent transaction (or was throttled) and was retried in place.
+    const retried = contention.retried;
+    contention.retried = 0;
+    if (retried > 0) {
+      emitCount('ConflictsRetried', retried, { service });
+      logger.info('contention retried', { retried, records: event.Records.length });
+    }
     return response;
   };
+}
+
+/** Local stage only: the fault hooks the order was placed with (its ORDER item's `faults`). */
+async function injectedFaults(orderId: string): Promise<string[]> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.ordersTable), Key: orderKey(orderId), ProjectionExpression: 'faults' }));
+  return Array.isArray(Item?.faults) ? Item.faults.map(String) : [];
 }

@@ -10,7 +10,7 @@ import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
-import { PUBLISH_FAIL_ONCE, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
+import { parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
 import { authenticate, authFailureMessage, wwwAuthenticate } from './auth';
 import { apiBaseUrl, bodyBytes, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
@@ -96,7 +96,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** The local stage's fault hooks; the header means nothing anywhere else. */
 function requestedFaults(event: HttpEvent): string[] | undefined {
   if (!faultsEnabled()) return undefined;
-  return header(event, 'x-fault-inject')?.trim().toLowerCase() === PUBLISH_FAIL_ONCE ? [PUBLISH_FAIL_ONCE] : undefined;
+  const faults = parseFaults(header(event, 'x-fault-inject'));
+  return faults.length ? faults : undefined;
 }
 
 function idempotencyTtlSeconds(): number {

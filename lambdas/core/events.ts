@@ -2,8 +2,9 @@
  * The event contract: every message on the topic is one envelope. `eventType` is copied into the SNS message
  * attribute of the same name so that subscription filter policies can route it (topic-exchange routing).
  *
- * No personal data travels in events except the payment token on OrderPlaced, which only the payment service reads.
- * Services that need the e-mail address read it from the orders table.
+ * No personal data and no secret travels in events: the payment token stays in its own item of the orders table
+ * (PAYTOKEN#<orderId>), which only the payment service reads. Services that need the e-mail address read it from the
+ * orders table.
  */
 import { z } from 'zod';
 import { deterministicEventId } from './ids';
@@ -22,6 +23,9 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export const SCHEMA_VERSION = 1;
 
+export const CANCEL_REASONS = ['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+
 const sku = z.string().min(1).max(64);
 const currency = z.string().regex(/^[A-Z]{3}$/);
 const line = z.object({ sku, quantity: z.number().int().min(1).max(1000) });
@@ -32,7 +36,6 @@ export const PAYLOADS = {
     customerId: z.string(),
     currency,
     items: z.array(line).min(1).max(50),
-    paymentToken: z.string().optional(),
   }),
   PaymentCharged: z.object({ amountCents: z.number().int().nonnegative(), currency, chargeId: z.string() }),
   PaymentDeclined: z.object({ amountCents: z.number().int().nonnegative(), currency, reason: z.string() }),
@@ -41,10 +44,12 @@ export const PAYLOADS = {
   StockReserved: z.object({ skus: z.array(sku) }),
   StockBackordered: z.object({ skus: z.array(sku) }),
   OrderConfirmed: z.object({ amountCents: z.number().int().nonnegative(), currency, confirmedAt: z.string() }),
+  /**
+   * Every effectful service undoes whatever it did for the order, judged by its own records (a charge, a reservation),
+   * never by the reason: compensation follows facts, not labels. TIMEOUT: undecided at the order's deadline.
+   */
   OrderCancelled: z.object({
-    reason: z.enum(['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU']),
-    /** Services that must undo their effect: payment refunds, inventory releases. */
-    compensate: z.array(z.enum(['payment', 'inventory'])),
+    reason: z.enum(CANCEL_REASONS),
     currency,
     cancelledAt: z.string(),
   }),

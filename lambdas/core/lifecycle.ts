@@ -2,30 +2,27 @@
  * The order lifecycle decision, as pure functions (no AWS types): the orders aggregator records one outcome per
  * upstream service (payment, inventory) and, once both are known, decides CONFIRMED or CANCELLED exactly once.
  */
-import type { Envelope } from './events';
+import type { CancelReason, Envelope } from './events';
 
+export type { CancelReason };
 export type PaymentOutcome = 'CHARGED' | 'DECLINED' | 'REJECTED';
 export type InventoryOutcome = 'RESERVED' | 'BACKORDERED';
-export type CompensatingService = 'payment' | 'inventory';
-export type CancelReason = 'PAYMENT_DECLINED' | 'OUT_OF_STOCK' | 'UNKNOWN_SKU';
 
-export type Decision =
-  | { readonly status: 'CONFIRMED' }
-  | { readonly status: 'CANCELLED'; readonly reason: CancelReason; readonly compensate: CompensatingService[] };
+export type Decision = { readonly status: 'CONFIRMED' } | { readonly status: 'CANCELLED'; readonly reason: CancelReason };
 
 /**
  * CONFIRMED iff the payment was charged and the stock reserved. Otherwise CANCELLED, with the most specific reason
- * (an unknown SKU explains a decline-free rejection and usually the backorder too), and every effect that
- * happened listed for compensation.
+ * (an unknown SKU explains a decline-free rejection and usually the backorder too). The decision names no
+ * compensation: on OrderCancelled payment and inventory each undo whatever their own records say they did.
  */
 export function decide(payment: PaymentOutcome, inventory: InventoryOutcome): Decision {
   if (payment === 'CHARGED' && inventory === 'RESERVED') return { status: 'CONFIRMED' };
   const reason: CancelReason = payment === 'REJECTED' ? 'UNKNOWN_SKU' : payment === 'DECLINED' ? 'PAYMENT_DECLINED' : 'OUT_OF_STOCK';
-  const compensate: CompensatingService[] = [];
-  if (payment === 'CHARGED') compensate.push('payment');
-  if (inventory === 'RESERVED') compensate.push('inventory');
-  return { status: 'CANCELLED', reason, compensate };
+  return { status: 'CANCELLED', reason };
 }
+
+/** The decision at the order's deadline when payment or inventory has not reported: cancel, whatever was done. */
+export const TIMED_OUT: Decision = { status: 'CANCELLED', reason: 'TIMEOUT' };
 
 /** What one upstream outcome event tells the aggregator. */
 export type RecordedOutcome =

@@ -76,8 +76,20 @@ export interface FieldError {
 /** The message of a field the schema does not know; its path is the client's key name, so logs leave it out. */
 export const UNKNOWN_FIELD = 'unknown field';
 
-/** Local stage fault hook: carried on the order's OUTBOX item, honoured by the relay (see docs/contract.md). */
+/** Local stage fault hooks: carried on the order's OUTBOX item, honoured by the relay (see docs/contract.md). */
 export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
+/** The relay drops the event as if its retries were exhausted (what AWS does; MiniStack retries forever). */
+export const RELAY_GIVES_UP = 'relay-gives-up';
+export const FAULT_HOOKS = [PUBLISH_FAIL_ONCE, RELAY_GIVES_UP] as const;
+/** `drop:<service>`: that service's worker acknowledges the order's messages without acting (a message lost to a DLQ). */
+export const dropFault = (service: string) => `drop:${service}`;
+
+/** The fault hooks named in an `X-Fault-Inject` header (comma-separated); unknown names are ignored. */
+export function parseFaults(header: string | undefined): string[] {
+  if (!header) return [];
+  const names = header.split(',').map((f) => f.trim().toLowerCase());
+  return [...new Set(names.filter((f) => (FAULT_HOOKS as readonly string[]).includes(f) || /^drop:[a-z]{1,32}$/.test(f)))];
+}
 
 export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };
 
@@ -100,10 +112,17 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
-/** Hash of the validated body (keys sorted): the same body again is a replay, another body under the key is a 422. */
-export const requestHash = (order: OrderRequest): string => contentHash(order);
+/**
+ * Hash of the validated body (keys sorted): the same body again is a replay, another body under the key is a 422.
+ * The payment token is left out: no stored hash may cover it (SECURITY.md). So a retry that differs only in its
+ * token is a replay of the first order, which is charged with the first token.
+ */
+export const requestHash = ({ paymentToken: _secret, ...order }: OrderRequest): string => contentHash(order);
 
-/** The order's OrderPlaced event; its id is a pure function of the order, so a rebuilt copy has the same id. */
+/**
+ * The order's OrderPlaced event; its id is a pure function of the order, so a rebuilt copy has the same id.
+ * It never carries the payment token (that has its own item, which only payment reads).
+ */
 export function orderPlaced(orderId: string, order: OrderRequest, correlationId: string, occurredAt: string): Envelope<'OrderPlaced'> {
   return {
     eventId: deterministicEventId(orderId, 'orders', 'OrderPlaced'),
@@ -116,7 +135,6 @@ export function orderPlaced(orderId: string, order: OrderRequest, correlationId:
       customerId: order.customerId,
       currency: order.currency,
       items: order.items.map(({ sku, quantity }) => ({ sku, quantity })),
-      ...(order.paymentToken !== undefined ? { paymentToken: order.paymentToken } : {}),
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The outbox relay: the orders table's stream -> SNS. Each new OUTBOX# item holds one event, written in the same
- * transaction as its order; the relay publishes it. A failed record is reported by its sequence number, so the
- * stream retries from there (bisecting, then the on-failure queue). Publishing twice is safe: consumers deduplicate
- * on eventId.
+ * transaction as its order; the relay publishes it and marks it published. A failed record is reported by its
+ * sequence number, so the stream retries from there (bisecting, then the on-failure queue). What the relay gives up
+ * on stays pending, and the sweeper (sweeper.ts) republishes it. Publishing twice is safe: consumers deduplicate on
+ * eventId.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -13,10 +14,11 @@ import { ddb } from '../adapters/aws';
 import { ENV, faultsEnabled, required } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { publish } from '../adapters/publisher';
+import { markPublished } from '../adapters/outbox';
 import { describeParseError } from '../adapters/worker';
 import { epochSeconds, faultKey, TTL_ATTRIBUTE } from '../adapters/keys';
 import { parseEnvelope, type Envelope } from '../core/events';
-import { PUBLISH_FAIL_ONCE } from '../core/order';
+import { PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from '../core/order';
 import { relayFailureMode } from './failure-mode';
 
 export const OUTBOX_SK_PREFIX = 'OUTBOX#';
@@ -48,8 +50,14 @@ export async function relayRecord(record: DynamoDBRecord): Promise<void> {
     throw err;
   }
   const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventId: envelope.eventId, eventType: envelope.eventType };
+  const faults: unknown[] = faultsEnabled() && Array.isArray(item.faults) ? item.faults : [];
+  if (faults.includes(RELAY_GIVES_UP)) {
+    // As the stream does after its retries (MiniStack never gives up): the record is dropped, the item stays pending.
+    logger.warn('injected fault: the relay gives up on this event', keys);
+    return;
+  }
   try {
-    if (faultsEnabled() && Array.isArray(item.faults) && item.faults.includes(PUBLISH_FAIL_ONCE)) await failOnce(envelope.eventId);
+    if (faults.includes(PUBLISH_FAIL_ONCE)) await failOnce(envelope.eventId);
     await publish([envelope]);
   } catch (err) {
     // The injected fault is the expected local test path, not news.
@@ -57,6 +65,8 @@ export async function relayRecord(record: DynamoDBRecord): Promise<void> {
     else logger.error('publish failed', { ...keys, errorName: (err as Error)?.name, error: (err as Error)?.message });
     throw err;
   }
+  // A failure here retries the record: a second publish, which consumers drop by eventId.
+  await markPublished(required(ENV.ordersTable), { pk: String(item.pk), sk: String(item.sk) });
   logger.info('published', keys);
 }
 

@@ -12,6 +12,11 @@ export interface ServiceDefinition {
   readonly summary: string;
   /** Event types routed to this service's queue by the subscription filter policy. */
   readonly consumes: readonly EventType[];
+  /**
+   * Event types this service receives a second time, delayed by the stage's order deadline, through a delay queue
+   * of its own (the orders aggregator: an order still undecided then is cancelled with reason TIMEOUT).
+   */
+  readonly afterDeadline?: readonly EventType[];
   /** Event types this service publishes (grants sns:Publish when non-empty). */
   readonly emits: readonly EventType[];
   /** What the worker may touch, for least-privilege grants. */
@@ -28,15 +33,16 @@ export interface ServiceDefinition {
 export const SERVICES: readonly ServiceDefinition[] = [
   {
     name: 'orders',
-    summary: 'The order aggregate: records payment/inventory outcomes and decides CONFIRMED or CANCELLED once.',
+    summary: 'The order aggregate: records payment/inventory outcomes and decides CONFIRMED or CANCELLED once, or TIMEOUT at the deadline.',
     consumes: ['PaymentCharged', 'PaymentDeclined', 'OrderRejected', 'StockReserved', 'StockBackordered'],
+    afterDeadline: ['OrderPlaced'],
     emits: ['OrderConfirmed', 'OrderCancelled'],
     access: { orders: 'write' },
     showsStatus: false,
   },
   {
     name: 'payment',
-    summary: 'Prices the order from the catalog and charges it; refunds when a cancelled order had been charged.',
+    summary: 'Fixes the order\'s price once, then charges it; on a cancelled order refunds whatever was charged.',
     consumes: ['OrderPlaced', 'OrderCancelled'],
     emits: ['PaymentCharged', 'PaymentDeclined', 'OrderRejected'],
     access: { orders: 'write', catalog: 'read' },
@@ -44,7 +50,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
   },
   {
     name: 'inventory',
-    summary: 'Reserves every line in one transaction; releases when a cancelled order had been reserved.',
+    summary: 'Reserves every line in one transaction; on a cancelled order releases whatever was reserved.',
     consumes: ['OrderPlaced', 'OrderCancelled'],
     emits: ['StockReserved', 'StockBackordered'],
     access: { orders: 'write', catalog: 'write' },

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TTL_ATTRIBUTE } from '../../lambdas/adapters/keys';
+import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../../lambdas/adapters/keys';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
 import { pascal } from '../names';
 import type { StageConfig } from '../stages';
@@ -41,6 +41,12 @@ export class PipelineData extends Construct {
       sortKey: sk,
       stream: StreamViewType.NEW_IMAGE,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+    });
+    // Sparse: only OUTBOX items not yet published carry these attributes, so the sweeper reads exactly those.
+    this.orders.addGlobalSecondaryIndex({
+      indexName: OUTBOX_PENDING_INDEX,
+      partitionKey: { name: OUTBOX_PENDING.partition, type: AttributeType.STRING },
+      sortKey: { name: OUTBOX_PENDING.since, type: AttributeType.NUMBER },
     });
 
     // Catalog items live until changed: no TTL.

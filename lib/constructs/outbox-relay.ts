@@ -1,4 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +9,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
+import { OUTBOX_PENDING_INDEX } from '../../lambdas/adapters/keys';
 import type { StageConfig } from '../stages';
 import { PipelineFunction } from './pipeline-function';
 import { deadLetterQueue } from './service-queue';
@@ -23,13 +26,17 @@ export const OUTBOX_SK_PREFIX = 'OUTBOX#';
 
 /**
  * The transactional outbox's second half: the orders-table stream -> relay -> SNS topic. An order and its event are
- * written in one transaction, so an accepted order's event cannot be lost between the API and the topic.
+ * written in one transaction, so an accepted order's event cannot be lost between the API and the topic. What the
+ * relay gives up on stays pending and a scheduled sweeper republishes it: no human needed once publishing works.
  */
 export class OutboxRelay extends Construct {
   public readonly fn: PipelineFunction;
   /** Records the relay gave up on (retries or record age exhausted): metadata of the failed batch, to replay. */
   public readonly dlq: Queue;
   public readonly eventSource: DynamoEventSource;
+  /** Republishes OUTBOX items still pending `sweepAfterSeconds` after their insert, every `sweepEveryMinutes`. */
+  public readonly sweeper: PipelineFunction;
+  public readonly sweepSchedule: Rule;
 
   constructor(scope: Construct, id: string, props: OutboxRelayProps) {
     super(scope, id);
@@ -67,7 +74,26 @@ export class OutboxRelay extends Construct {
     this.fn.addEventSource(this.eventSource);
 
     props.topic.grantPublish(this.fn);
-    // The FAULT#<eventId> marker of the local stage's publish-fail-once hook; nothing else is written.
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [ordersTable.tableArn] }));
+    // UpdateItem: marking an OUTBOX item published. PutItem: the FAULT#<eventId> marker of the local stage's
+    // publish-fail-once hook.
+    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [ordersTable.tableArn] }));
+
+    this.sweeper = new PipelineFunction(this, 'Sweeper', {
+      entry: 'lambdas/outbox/sweeper.ts',
+      stage,
+      serviceName: 'outbox-sweeper',
+      description: 'Republishes OUTBOX# items still pending after the relay (it gave up, or is slow)',
+      timeoutSeconds: 60,
+      memoryMb: stage.worker.memoryMb,
+      environment: { [ENV.ordersTable]: ordersTable.tableName, [ENV.topicArn]: props.topic.topicArn, [ENV.outboxSweepAfterSeconds]: String(stage.outbox.sweepAfterSeconds) },
+    });
+    props.topic.grantPublish(this.sweeper);
+    this.sweeper.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${ordersTable.tableArn}/index/${OUTBOX_PENDING_INDEX}`] }));
+    this.sweeper.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [ordersTable.tableArn] }));
+    this.sweepSchedule = new Rule(this, 'SweepSchedule', {
+      description: 'Outbox sweeper: republish events the relay did not',
+      schedule: Schedule.rate(Duration.minutes(stage.outbox.sweepEveryMinutes)),
+      targets: [new LambdaFunction(this.sweeper, { retryAttempts: 0 })],
+    });
   }
 }

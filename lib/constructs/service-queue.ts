@@ -5,6 +5,7 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { type CfnQueue, Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { EventType } from '../../lambdas/core/events';
 import type { ServiceDefinition } from '../../lambdas/services/registry';
 import { DAY_SECONDS, visibilityTimeoutSeconds, type StageConfig } from '../stages';
 
@@ -17,6 +18,10 @@ export interface ServiceQueueProps {
    * must let SNS use it (lib/pipeline-stack.ts). Without it: SSE-SQS.
    */
   readonly encryptionKey?: IKey;
+  /** The event types routed here; default: what the service consumes. */
+  readonly consumes?: readonly EventType[];
+  /** Every message waits this long before it can be received (a delay queue: the order deadline). */
+  readonly deliveryDelaySeconds?: number;
 }
 
 /** How long any dead-letter queue keeps a message: the SQS maximum, to leave time for a redrive. */
@@ -67,7 +72,8 @@ export class ServiceQueue extends Construct {
   constructor(scope: Construct, id: string, props: ServiceQueueProps) {
     super(scope, id);
     const { service, stage } = props;
-    if (service.consumes.length === 0) throw new Error(`service ${service.name} consumes nothing: it needs no queue`);
+    const consumes = props.consumes ?? service.consumes;
+    if (consumes.length === 0) throw new Error(`service ${service.name} consumes nothing: it needs no queue`);
 
     this.maxReceiveCount = stage.worker.maxReceiveCount;
     this.dlq = deadLetterQueue(this, 'Dlq', props.encryptionKey);
@@ -77,6 +83,7 @@ export class ServiceQueue extends Construct {
       visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(stage)),
       retentionPeriod: Duration.seconds(stage.queue.retentionDays * DAY_SECONDS),
       deadLetterQueue: { queue: this.dlq, maxReceiveCount: this.maxReceiveCount },
+      ...(props.deliveryDelaySeconds ? { deliveryDelay: Duration.seconds(props.deliveryDelaySeconds) } : {}),
     });
     if (props.encryptionKey) encryptWithKey(this.queue, props.encryptionKey);
 
@@ -85,7 +92,7 @@ export class ServiceQueue extends Construct {
       new SqsSubscription(this.queue, {
         // The body is the envelope JSON itself; `eventType` routes it (topic-exchange routing).
         rawMessageDelivery: true,
-        filterPolicy: { eventType: SubscriptionFilter.stringFilter({ allowlist: [...service.consumes] }) },
+        filterPolicy: { eventType: SubscriptionFilter.stringFilter({ allowlist: [...consumes] }) },
         deadLetterQueue: this.subscriptionDlq,
       }),
     );

@@ -12,8 +12,10 @@ import { PipelineFunction } from './pipeline-function';
 export interface ServiceWorkerProps {
   readonly service: ServiceDefinition;
   readonly stage: StageConfig;
-  /** The service's own queue: the only one it consumes. */
+  /** The service's own queue. */
   readonly queue: IQueue;
+  /** Its deadline queue, for a service with `afterDeadline` events (the same worker drains both). */
+  readonly deadlineQueue?: IQueue;
   /** The service's own table: inbox records and effect records. */
   readonly serviceTable: ITable;
   readonly ordersTable: ITable;
@@ -28,6 +30,7 @@ export interface ServiceWorkerProps {
 export class ServiceWorker extends Construct {
   public readonly fn: PipelineFunction;
   public readonly eventSource: SqsEventSource;
+  public readonly deadlineEventSource?: SqsEventSource;
 
   constructor(scope: Construct, id: string, props: ServiceWorkerProps) {
     super(scope, id);
@@ -54,15 +57,21 @@ export class ServiceWorker extends Construct {
       environment,
     });
 
-    this.eventSource = new SqsEventSource(props.queue, {
-      batchSize: service.limits?.batchSize ?? stage.worker.batchSize,
-      maxBatchingWindow: Duration.seconds(stage.worker.maxBatchingWindowSeconds),
-      reportBatchItemFailures: true,
-      // Backpressure: at most this many concurrent batches, to spare DynamoDB and the (simulated) providers.
-      maxConcurrency: service.limits?.maxConcurrency ?? stage.worker.maxConcurrency,
-    });
-    // Also grants consuming this queue, and only this queue.
+    const source = (queue: IQueue) =>
+      new SqsEventSource(queue, {
+        batchSize: service.limits?.batchSize ?? stage.worker.batchSize,
+        maxBatchingWindow: Duration.seconds(stage.worker.maxBatchingWindowSeconds),
+        reportBatchItemFailures: true,
+        // Backpressure: at most this many concurrent batches, to spare DynamoDB and the (simulated) providers.
+        maxConcurrency: service.limits?.maxConcurrency ?? stage.worker.maxConcurrency,
+      });
+    this.eventSource = source(props.queue);
+    // Also grants consuming this queue, and only this queue (and the deadline queue below, if any).
     this.fn.addEventSource(this.eventSource);
+    if (props.deadlineQueue) {
+      this.deadlineEventSource = source(props.deadlineQueue);
+      this.fn.addEventSource(this.deadlineEventSource);
+    }
 
     props.serviceTable.grantReadWriteData(this.fn);
     if (service.access.orders === 'write') props.ordersTable.grantReadWriteData(this.fn);

@@ -66,7 +66,7 @@ const SAMPLE_PAYLOADS: { [T in EventType]: Payload<T> } = {
   StockReserved: { skus: ['SKU-1'] },
   StockBackordered: { skus: ['SKU-OOS'] },
   OrderConfirmed: { amountCents: 500, currency: 'USD', confirmedAt: '2026-01-01T00:00:00.000Z' },
-  OrderCancelled: { reason: 'PAYMENT_DECLINED', compensate: ['inventory'], currency: 'USD', cancelledAt: '2026-01-01T00:00:00.000Z' },
+  OrderCancelled: { reason: 'PAYMENT_DECLINED', currency: 'USD', cancelledAt: '2026-01-01T00:00:00.000Z' },
 };
 
 /** An envelope as the relay publishes it; `runId` (the correlation id) tells this run's messages from any other. */

@@ -1,11 +1,13 @@
 /**
  * Analytics: confirmed and cancelled orders and revenue per day and currency. Exact under duplicates because each
- * message's ADD commits in one transaction with its inbox record (a redelivery's transaction is cancelled by the
- * inbox condition). No hot item: the day's counter is split into SHARDS items, and a message picks its shard by a
- * stable hash of its event id, so a redelivery lands on the same shard and concurrent messages spread out.
- * Readers sum the shards (readDailyTotals).
+ * message's ADD commits in one transaction with its inbox record and a per-order marker (`COUNTED#<orderId>`, no
+ * TTL): a redelivery is cancelled by the inbox condition, and one after the inbox record expired (a late redrive) by
+ * the marker, since an order has exactly one decision. No hot partition: the day's counter is split into SHARDS
+ * items, each in a partition of its own (`DAILY#<date>#<currency>#<shard>`), and a message picks its shard by a
+ * stable hash of its event id, so a redelivery lands on the same shard and concurrent messages spread out over
+ * partitions. Readers sum the shards (readDailyTotals).
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { ddb } from '../../adapters/aws';
 import { ENV, required } from '../../adapters/env';
@@ -16,8 +18,10 @@ import type { Envelope } from '../../core/events';
 
 export const SHARDS = 8;
 
-export const dailyPartition = (date: string, currency: string) => `DAILY#${date}#${currency}`;
-export const shardKey = (date: string, currency: string, shard: number) => ({ pk: dailyPartition(date, currency), sk: `SHARD#${shard}` });
+/** Each shard is its own partition: a partition serves about 1,000 write units a second, a sort key does not help. */
+export const shardKey = (date: string, currency: string, shard: number) => ({ pk: `DAILY#${date}#${currency}#${shard}`, sk: 'SHARD' });
+/** The order was counted (one decision per order): outlives every inbox record. */
+export const countedKey = (orderId: string) => ({ pk: `COUNTED#${orderId}`, sk: 'COUNTED' });
 
 /** Stable across runtimes and redeliveries: the first 32 bits of sha256(eventId), mod SHARDS. */
 export const shardOf = (eventId: string): number => createHash('sha256').update(eventId).digest().readUInt32BE(0) % SHARDS;
@@ -61,31 +65,32 @@ export const analytics: ServiceHandler = async (event, { inbox, service }) => {
         ExpressionAttributeValues: { ':date': c.date, ':currency': c.currency, ':confirmed': c.add.confirmed, ':cancelled': c.add.cancelled, ':revenue': c.add.revenueCents },
       },
     };
-    return { emits: [], writes: [counter, statusWrite(event.orderId, service, 'RECORDED', { date: c.date, currency: c.currency })] };
+    const status = statusWrite(event.orderId, service, 'RECORDED', { date: c.date, currency: c.currency });
+    const counted: TransactItem = {
+      Put: {
+        TableName: required(ENV.serviceTable),
+        Item: { ...countedKey(event.orderId), orderId: event.orderId, eventId: event.eventId, date: c.date, currency: c.currency },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    return { emits: [], writes: [counter, counted, status], doneBefore: { marker: 1, writes: [status] } };
   });
   return { emits, duplicate, outcome: 'RECORDED' };
 };
 
-/** The day's totals in one currency: the sum of its shards (one Query, at most SHARDS small items). */
+/** The day's totals in one currency: the sum of its shards (one BatchGet of SHARDS small items). */
 export async function readDailyTotals(table: string, date: string, currency: string, consistent = true): Promise<DailyTotals> {
   const totals: DailyTotals = { confirmed: 0, cancelled: 0, revenueCents: 0 };
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :shard)',
-        ExpressionAttributeValues: { ':pk': dailyPartition(date, currency), ':shard': 'SHARD#' },
-        ConsistentRead: consistent,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  let keys: Record<string, unknown>[] = Array.from({ length: SHARDS }, (_, shard) => shardKey(date, currency, shard));
+  for (let round = 0; keys.length > 0; round++) {
+    if (round === 5) throw new Error(`daily totals: ${keys.length} shards unread after 5 rounds`);
+    const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent } } }));
+    for (const item of out.Responses?.[table] ?? []) {
       totals.confirmed += Number(item.confirmed ?? 0);
       totals.cancelled += Number(item.cancelled ?? 0);
       totals.revenueCents += Number(item.revenueCents ?? 0);
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+    keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+  }
   return totals;
 }

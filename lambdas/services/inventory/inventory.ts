@@ -2,11 +2,18 @@
  * Inventory: reserves every line of a placed order in ONE transaction (conditional stock decrements + the
  * reservation record + status + inbox record), so an order is reserved entirely or not at all and never twice.
  * A line that is short (or unknown) cancels the transaction; the order is then BACKORDERED and nothing is
- * decremented. A cancelled order that was reserved gets its stock back, again in one transaction.
+ * decremented. The reservation record (`RESERVATION#<orderId>`) is the fact compensation follows:
+ *
+ *   (none) ─reserve─▶ RESERVED ─cancel─▶ RELEASED (what could be given back; `unreleased` lists the rest)
+ *      ├──short────▶ BACKORDERED (nothing taken; cancel leaves it)
+ *      └─cancel────▶ VOID (cancelled before inventory acted: a late OrderPlaced reserves nothing)
+ *
+ * A release gives back every line whose SKU is still in the catalog and records the others with their reason;
+ * it never fails the whole order for one delisted SKU.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
-import { catalogKey } from '../../adapters/catalog';
+import { catalogKey, getCatalogItems } from '../../adapters/catalog';
 import { ENV, required } from '../../adapters/env';
 import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
@@ -48,6 +55,13 @@ function assertFitsOneTransaction(actions: number): void {
 
 const OUTCOME = { StockReserved: 'RESERVED', StockBackordered: 'BACKORDERED' } as Record<string, string>;
 
+export type ReservationState = 'RESERVED' | 'BACKORDERED' | 'RELEASED' | 'VOID';
+
+/** A line that could not be given back, and why (for an operator: see the reservation and the status detail). */
+export interface Unreleased extends Line {
+  readonly reason: 'SKU_NOT_IN_CATALOG';
+}
+
 export const inventory: ServiceHandler = async (event, ctx) => {
   if (event.eventType === 'OrderPlaced') return reserve(event as Envelope<'OrderPlaced'>, ctx);
   if (event.eventType === 'OrderCancelled') return release(event as Envelope<'OrderCancelled'>, ctx);
@@ -64,14 +78,7 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
   if (lines.length > MAX_LINES) throw new Error(`order has ${lines.length} lines, at most ${MAX_LINES} fit one reservation`);
   const skus = lines.map((l) => l.sku);
   const decrements = lines.map((l) => stockChange(l, 'take'));
-  const reservation: TransactItem = {
-    Put: {
-      TableName: required(ENV.serviceTable),
-      Item: { ...reservationKey(orderId), orderId, lines, state: 'RESERVED', reservedAt: new Date().toISOString() },
-      // One reservation per order, whatever event id asked for it.
-      ConditionExpression: 'attribute_not_exists(pk)',
-    },
-  };
+  const reservation = reservationPut(orderId, { lines, state: 'RESERVED', reservedAt: new Date().toISOString() });
   const writes = [...decrements, reservation, statusWrite(orderId, service, 'RESERVED', { skus })];
   assertFitsOneTransaction(writes.length + 1); // + the inbox record
 
@@ -80,7 +87,11 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
   try {
     committed = await inbox.commit(event, reserved, writes);
   } catch (err) {
-    const short = err instanceof TransactionConditionError ? shortSkus(err.codes, lines) : undefined;
+    if (!(err instanceof TransactionConditionError)) throw err;
+    // The reservation record exists: the order was cancelled first (VOID), or this event was handled under an
+    // inbox record that has since expired. Its record says what to re-emit.
+    if (err.codes[lines.length] === 'ConditionalCheckFailed') return fromExistingRecord(event, ctx);
+    const short = shortSkus(err.codes, lines);
     if (!short) throw err;
     return backorder(event, short, ctx);
   }
@@ -88,10 +99,36 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
   return replay(event, inbox);
 }
 
+/** A reservation record was there before this attempt: record the event and re-emit what the record implies. */
+async function fromExistingRecord(event: Envelope, ctx: WorkerContext): Promise<HandlerResult> {
+  const record = await readReservation(event.orderId);
+  if (!record) throw new Error(`order ${event.orderId}: reservation condition failed but no reservation exists`);
+  const skus = (record.lines as Line[] | undefined)?.map((l) => l.sku) ?? (record.skus as string[] | undefined) ?? [];
+  const emits =
+    record.state === 'RESERVED' || record.state === 'RELEASED'
+      ? [outcomeEvent('StockReserved', event, ctx.service, { skus })]
+      : record.state === 'BACKORDERED'
+        ? [outcomeEvent('StockBackordered', event, ctx.service, { skus })]
+        : [];
+  // VOID: cancelled before inventory acted; nothing to reserve, nothing to report.
+  const committed = await ctx.inbox.commit(event, emits, []);
+  if (committed === 'duplicate') return replay(event, ctx.inbox);
+  return { emits, duplicate: record.state !== 'VOID', outcome: String(record.state) };
+}
+
 /** Nothing was decremented (the transaction was cancelled): record the backorder with the inbox record. */
-async function backorder(event: Envelope, skus: string[], { inbox, service }: Pick<WorkerContext, 'inbox' | 'service'>): Promise<HandlerResult> {
+async function backorder(event: Envelope, skus: string[], ctx: WorkerContext): Promise<HandlerResult> {
+  const { inbox, service } = ctx;
   const emits = [outcomeEvent('StockBackordered', event, service, { skus })];
-  const committed = await inbox.commit(event, emits, [statusWrite(event.orderId, service, 'BACKORDERED', { skus })]);
+  const record = reservationPut(event.orderId, { skus, state: 'BACKORDERED', backorderedAt: new Date().toISOString() });
+  let committed: 'committed' | 'duplicate';
+  try {
+    committed = await inbox.commit(event, emits, [record, statusWrite(event.orderId, service, 'BACKORDERED', { skus })]);
+  } catch (err) {
+    // Cancelled (VOID) between the two transactions.
+    if (err instanceof TransactionConditionError && err.codes[0] === 'ConditionalCheckFailed') return fromExistingRecord(event, ctx);
+    throw err;
+  }
   if (committed === 'committed') return { emits, duplicate: false, outcome: 'BACKORDERED' };
   return replay(event, inbox);
 }
@@ -102,42 +139,66 @@ async function replay(event: Envelope, inbox: WorkerContext['inbox']): Promise<H
   return { emits, duplicate: true, outcome: OUTCOME[emits[0]?.eventType ?? ''] };
 }
 
+/**
+ * OrderCancelled, whatever its reason: give back what was reserved (what can be), close an absent record as VOID.
+ * Loops only when the record or the catalog changed between the read and the transaction.
+ */
 async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: WorkerContext): Promise<HandlerResult> {
-  // Only a reserved order gets stock back; the aggregator says which through `compensate`.
-  if (!event.payload.compensate.includes('inventory')) return { outcome: 'IGNORED' };
   const seen = await inbox.prior(event);
-  if (seen) return { emits: seen, duplicate: true, outcome: 'RELEASED' };
-
+  if (seen) return { emits: seen, duplicate: true, outcome: 'COMPENSATED' };
   const { orderId } = event;
-  const serviceTable = required(ENV.serviceTable);
-  const { Item } = await ddb.send(new GetCommand({ TableName: serviceTable, Key: reservationKey(orderId), ConsistentRead: true }));
-  // The aggregator only asks for a release after it saw StockReserved, which is emitted after the reservation commits.
-  if (!Item) throw new Error(`no reservation recorded for order ${orderId}`);
-  const lines = Item.lines as Line[];
-  const status = statusWrite(orderId, service, 'RELEASED', { skus: lines.map((l) => l.sku) });
-  if (Item.state === 'RELEASED') {
-    // Released before, but its inbox record has expired: the stock went back once already, record and move on.
-    return (await inbox.commit(event, [], [status])) === 'committed' ? { emits: [], duplicate: true, outcome: 'RELEASED' } : { ...(await replay(event, inbox)), outcome: 'RELEASED' };
+  for (let pass = 0; pass < 3; pass++) {
+    const record = await readReservation(orderId);
+    const step = await compensation(orderId, record, service);
+    try {
+      const committed = await inbox.commit(event, [], step.writes);
+      return committed === 'committed' ? { emits: [], duplicate: false, outcome: step.outcome } : { ...(await replay(event, inbox)), outcome: step.outcome };
+    } catch (err) {
+      // A line's SKU left the catalog, or the record changed, since the read: look again.
+      if (!(err instanceof TransactionConditionError) || !err.codes.includes('ConditionalCheckFailed')) throw err;
+    }
   }
-  const increments = lines.map((l) => stockChange(l, 'give back'));
+  throw new Error(`order ${orderId}: reservation or catalog kept changing during the release`);
+}
+
+async function compensation(orderId: string, record: Record<string, unknown> | undefined, service: string): Promise<{ writes: TransactItem[]; outcome: string }> {
+  if (!record) {
+    return { writes: [reservationPut(orderId, { state: 'VOID', voidedAt: new Date().toISOString() }), statusWrite(orderId, service, 'VOIDED')], outcome: 'VOIDED' };
+  }
+  if (record.state !== 'RESERVED') return { writes: [], outcome: record.state === 'BACKORDERED' ? 'NOTHING_TO_RELEASE' : String(record.state) };
+
+  const lines = record.lines as Line[];
+  const inCatalog = await getCatalogItems(lines.map((l) => l.sku));
+  const giveBack = lines.filter((l) => inCatalog.has(l.sku));
+  const unreleased: Unreleased[] = lines.filter((l) => !inCatalog.has(l.sku)).map((l) => ({ ...l, reason: 'SKU_NOT_IN_CATALOG' }));
   const released: TransactItem = {
     Update: {
-      TableName: serviceTable,
+      TableName: required(ENV.serviceTable),
       Key: reservationKey(orderId),
-      UpdateExpression: 'SET #state = :released, releasedAt = :now',
+      UpdateExpression: 'SET #state = :released, releasedAt = :now, unreleased = :unreleased',
       // Stock goes back at most once, even if the inbox record had expired.
       ConditionExpression: '#state = :reserved',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':now': new Date().toISOString() },
+      ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':now': new Date().toISOString(), ':unreleased': unreleased },
     },
   };
-  const writes = [...increments, released, status];
+  const status = statusWrite(orderId, service, 'RELEASED', { skus: giveBack.map((l) => l.sku), ...(unreleased.length ? { unreleased } : {}) });
+  const writes = [...giveBack.map((l) => stockChange(l, 'give back')), released, status];
   assertFitsOneTransaction(writes.length + 1);
-  const committed = await inbox.commit(event, [], writes);
-  return committed === 'committed' ? { emits: [], duplicate: false, outcome: 'RELEASED' } : { ...(await replay(event, inbox)), outcome: 'RELEASED' };
+  return { writes, outcome: unreleased.length ? 'PARTLY_RELEASED' : 'RELEASED' };
 }
 
-/** One line's stock update: taking never goes below zero (nor touches an unknown SKU); giving back always fits. */
+async function readReservation(orderId: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.serviceTable), Key: reservationKey(orderId), ConsistentRead: true }));
+  return Item;
+}
+
+/** The order's one reservation record, whatever its state: created once, whatever event id asked for it. */
+function reservationPut(orderId: string, fields: Record<string, unknown> & { state: ReservationState }): TransactItem {
+  return { Put: { TableName: required(ENV.serviceTable), Item: { ...reservationKey(orderId), orderId, ...fields }, ConditionExpression: 'attribute_not_exists(pk)' } };
+}
+
+/** One line's stock update: taking never goes below zero (nor touches an unknown SKU); giving back needs the SKU. */
 function stockChange(line: Line, direction: 'take' | 'give back'): TransactItem {
   const take = direction === 'take';
   return {
@@ -145,6 +206,7 @@ function stockChange(line: Line, direction: 'take' | 'give back'): TransactItem 
       TableName: required(ENV.catalogTable),
       Key: catalogKey(line.sku),
       UpdateExpression: take ? 'SET stock = stock - :q' : 'SET stock = stock + :q',
+      // Giving back to a deleted SKU would recreate it as an item with only a stock: the release leaves it out.
       ConditionExpression: take ? 'attribute_exists(pk) AND stock >= :q' : 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':q': line.quantity },
     },

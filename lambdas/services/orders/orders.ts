@@ -5,15 +5,21 @@
  * The decision is then written once, conditionally, together with the event it emits; every later attempt
  * re-emits that stored event byte-identical (same deterministic id), so consumers see one outcome per order.
  * No inbox record is needed: the conditional writes on the LIFECYCLE item are the idempotency.
+ *
+ * The deadline: the aggregator also receives each OrderPlaced once more, delayed by the stage's order deadline (its
+ * deadline queue, see the registry's `afterDeadline`). An order still undecided then is CANCELLED with reason
+ * TIMEOUT by the same conditional decision write, so exactly one decision still holds; payment and inventory then
+ * undo whatever they did. An outcome that arrives after any decision is recorded on the LIFECYCLE item for the
+ * record but changes nothing: the stored decision is re-emitted (consumers drop the copy).
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
 import { ENV, required } from '../../adapters/env';
 import { eventHash, PayloadMismatchError } from '../../adapters/inbox';
 import { lifecycleKey, orderKey } from '../../adapters/keys';
-import type { ServiceHandler } from '../../adapters/worker';
+import type { HandlerResult, ServiceHandler } from '../../adapters/worker';
 import { outcomeEvent, type Envelope } from '../../core/events';
-import { decide, type Decision, isInventoryOutcome, isPaymentOutcome, outcomeOf, type RecordedOutcome } from '../../core/lifecycle';
+import { decide, type Decision, isInventoryOutcome, isPaymentOutcome, outcomeOf, type RecordedOutcome, TIMED_OUT } from '../../core/lifecycle';
 
 /** A service reported two different outcomes for one order (e.g. CHARGED, then DECLINED): a bug upstream. */
 export class ConflictingOutcomeError extends Error {
@@ -26,9 +32,10 @@ export class ConflictingOutcomeError extends Error {
 type Lifecycle = Record<string, unknown>;
 
 export const orders: ServiceHandler = async (event, { service }) => {
+  const table = required(ENV.ordersTable);
+  if (event.eventType === 'OrderPlaced') return deadlinePassed(table, event, service);
   const recorded = outcomeOf(event);
   if (!recorded) return { outcome: 'IGNORED' };
-  const table = required(ENV.ordersTable);
 
   const lifecycle = await recordOutcome(table, event, recorded);
   const duplicate = Number(lifecycle[`${recorded.service}Receipts`]) > 1;
@@ -39,6 +46,16 @@ export const orders: ServiceHandler = async (event, { service }) => {
   const decided = await decideOnce(table, event, service, lifecycle, decide(payment, inventory));
   return { emits: [decided], duplicate, outcome: decided.eventType === 'OrderConfirmed' ? 'CONFIRMED' : 'CANCELLED' };
 };
+
+/** The order's deadline: decide TIMEOUT unless it is decided already (then nothing happens). */
+async function deadlinePassed(table: string, placed: Envelope, service: string): Promise<HandlerResult> {
+  const lifecycle = await readLifecycle(table, placed.orderId);
+  // Decided on time: the usual case, nothing to do and nothing to re-emit (its consumers have it).
+  if (typeof lifecycle?.decision === 'string') return { emits: [], outcome: 'DECIDED_IN_TIME' };
+  const currency = (placed as Envelope<'OrderPlaced'>).payload.currency;
+  const decided = await decideOnce(table, placed, service, { currency, ...lifecycle }, TIMED_OUT);
+  return { emits: [decided], outcome: decided.eventType === 'OrderCancelled' ? 'TIMEOUT' : 'DECIDED_IN_TIME' };
+}
 
 /**
  * Sets this service's outcome unless another one is recorded; the event hash tells a replay of the same event from
@@ -84,13 +101,13 @@ async function decideOnce(table: string, cause: Envelope, service: string, lifec
   const event: Envelope =
     decision.status === 'CONFIRMED'
       ? outcomeEvent('OrderConfirmed', cause, service, { amountCents: Number(lifecycle.amountCents), currency, confirmedAt: now }, now)
-      : outcomeEvent('OrderCancelled', cause, service, { reason: decision.reason, compensate: decision.compensate, currency, cancelledAt: now }, now);
+      : outcomeEvent('OrderCancelled', cause, service, { reason: decision.reason, currency, cancelledAt: now }, now);
   try {
     await ddb.send(
       new UpdateCommand({
         TableName: table,
         Key: lifecycleKey(cause.orderId),
-        UpdateExpression: 'SET #status = :status, decision = :decision, decidedAt = :now' + (decision.status === 'CANCELLED' ? ', reason = :reason, compensate = :compensate' : ''),
+        UpdateExpression: 'SET #status = :status, decision = :decision, decidedAt = :now' + (decision.status === 'CANCELLED' ? ', reason = :reason' : ''),
         ConditionExpression: '(attribute_not_exists(#status) OR #status = :accepted) AND attribute_not_exists(decision)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -99,7 +116,7 @@ async function decideOnce(table: string, cause: Envelope, service: string, lifec
           // A string, not a map: DynamoDB does not keep map key order, and the re-emit must be byte-identical.
           ':decision': JSON.stringify(event),
           ':now': now,
-          ...(decision.status === 'CANCELLED' ? { ':reason': decision.reason, ':compensate': decision.compensate } : {}),
+          ...(decision.status === 'CANCELLED' ? { ':reason': decision.reason } : {}),
         },
       }),
     );

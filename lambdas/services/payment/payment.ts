@@ -1,21 +1,47 @@
 /**
- * Payment: prices a placed order from the catalog and charges it through the provider (which dedupes on
- * `${orderId}:charge`); refunds a cancelled order that it had charged. An unknown SKU, a declined card are business
- * outcomes: recorded, emitted, acknowledged. The payment token is passed to the provider and nowhere else.
+ * Payment: charges a placed order and refunds a cancelled one, through a provider that dedupes on
+ * `${orderId}:charge` / `${orderId}:refund`. The charge is an effect outside DynamoDB, so it is made safe by a ledger
+ * item per order (`PAYMENT#<orderId>` in this service's table), a small state machine:
+ *
+ *   (none) ─price─▶ PRICED ─provider─▶ CHARGED ─cancel─▶ REFUNDED
+ *      │              │  └──────────▶ DECLINED                         REJECTED: an unknown SKU, never charged
+ *      └─cancel─▶ VOID ◀─cancel─┘  (a charge that lands after VOID is refunded by whoever sees it: REFUNDED)
+ *
+ * - The amount is fixed once, before the provider is called: the first attempt prices the order from the catalog
+ *   and writes PRICED (or REJECTED) conditionally; every retry and every concurrent copy reuses that intent, so a
+ *   catalog edit between attempts changes neither the outcome nor the amount sent under the provider key.
+ * - Compensation follows facts: OrderCancelled refunds whatever the ledger (or, for an unfinished PRICED, the
+ *   provider) says was charged, whatever the cancel reason; with nothing charged it moves the ledger to VOID, which
+ *   stops any later attempt from charging. An attempt whose charge lost that race refunds it itself.
+ * - The payment token is read from its own item of the orders table just before the charge and deleted in the
+ *   same transaction that records the charge's result; it is never stored, logged or hashed here.
+ * Declined, unknown SKU: business outcomes, recorded, emitted, acknowledged.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getCatalogItems } from '../../adapters/catalog';
 import { ENV, required } from '../../adapters/env';
-import type { TransactItem } from '../../adapters/inbox';
+import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
+import { paymentTokenKey } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
 import { ddb } from '../../adapters/aws';
 import type { HandlerResult, ServiceHandler, WorkerContext } from '../../adapters/worker';
 import type { CatalogItem } from '../../core/catalog';
-import { outcomeEvent, type Envelope, type EventType } from '../../core/events';
-import { SimulatedPaymentProvider, type PaymentProvider } from './provider';
+import { outcomeEvent, type Envelope } from '../../core/events';
+import { SimulatedPaymentProvider, type ChargeResult, type PaymentProvider } from './provider';
 
-/** The service's own ledger entry for an order's charge: what a later refund needs (charge id, amount). */
+/** The service's own ledger entry for an order's charge: the intent (amount), then what happened to it. */
 export const paymentRecordKey = (orderId: string) => ({ pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' });
+
+export type LedgerState = 'PRICED' | 'REJECTED' | 'CHARGED' | 'DECLINED' | 'VOID' | 'REFUNDED';
+
+export interface Ledger {
+  readonly state: LedgerState;
+  readonly currency: string;
+  readonly amountCents?: number;
+  readonly unknownSkus?: string[];
+  readonly chargeId?: string;
+  readonly reason?: string;
+}
 
 export type Pricing = { readonly amountCents: number } | { readonly unknownSkus: string[] };
 
@@ -26,7 +52,8 @@ export function priceOrder(items: readonly { sku: string; quantity: number }[], 
   return { amountCents: items.reduce((sum, l) => sum + catalog.get(l.sku)!.unitPriceCents * l.quantity, 0) };
 }
 
-const OUTCOME_OF: Partial<Record<EventType, string>> = { PaymentCharged: 'CHARGED', PaymentDeclined: 'DECLINED', OrderRejected: 'REJECTED' };
+const chargeKey = (orderId: string) => `${orderId}:charge`;
+const refundKey = (orderId: string) => `${orderId}:refund`;
 
 let simulated: PaymentProvider | undefined;
 const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPaymentProvider(required(ENV.serviceTable)));
@@ -34,73 +61,221 @@ const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPayme
 export function makePayment(provider: () => PaymentProvider = defaultProvider): ServiceHandler {
   return async (event, ctx) => {
     if (event.eventType === 'OrderPlaced') return charge(event as Envelope<'OrderPlaced'>, ctx, provider());
-    if (event.eventType === 'OrderCancelled') return refund(event as Envelope<'OrderCancelled'>, ctx, provider());
+    if (event.eventType === 'OrderCancelled') return compensate(event as Envelope<'OrderCancelled'>, ctx, provider());
     return { outcome: 'IGNORED' };
   };
 }
 
 export const payment = makePayment();
 
-async function charge(event: Envelope<'OrderPlaced'>, { inbox, service }: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
-  const { orderId } = event;
-  const { items, currency, paymentToken } = event.payload;
-  const { emits, duplicate } = await inbox.once(event, async () => {
-    const pricing = priceOrder(items, await getCatalogItems(items.map((l) => l.sku)));
-    if ('unknownSkus' in pricing) {
-      const skus = pricing.unknownSkus;
-      return {
-        emits: [outcomeEvent('OrderRejected', event, service, { reason: 'UNKNOWN_SKU', skus })],
-        writes: [statusWrite(orderId, service, 'REJECTED', { reason: 'UNKNOWN_SKU', skus })],
-      };
-    }
-    const { amountCents } = pricing;
-    const result = await provider.charge({ idempotencyKey: `${orderId}:charge`, orderId, amountCents, currency, token: paymentToken });
-    if (result.status === 'DECLINED') {
-      return {
-        emits: [outcomeEvent('PaymentDeclined', event, service, { amountCents, currency, reason: result.reason })],
-        writes: [statusWrite(orderId, service, 'DECLINED', { amountCents, currency, reason: result.reason })],
-      };
-    }
-    const ledger: TransactItem = {
-      Put: {
-        TableName: required(ENV.serviceTable),
-        Item: { ...paymentRecordKey(orderId), orderId, state: 'CHARGED', chargeId: result.chargeId, amountCents, currency, chargedAt: new Date().toISOString() },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
-    return {
-      emits: [outcomeEvent('PaymentCharged', event, service, { amountCents, currency, chargeId: result.chargeId })],
-      writes: [ledger, statusWrite(orderId, service, 'CHARGED', { amountCents, currency })],
-    };
-  });
-  return { emits, duplicate, outcome: OUTCOME_OF[emits[0]?.eventType ?? 'OrderPlaced'] ?? 'UNKNOWN' };
+const ledgerTable = () => required(ENV.serviceTable);
+
+async function readLedger(orderId: string): Promise<Ledger | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: ledgerTable(), Key: paymentRecordKey(orderId), ConsistentRead: true }));
+  return Item as Ledger | undefined;
 }
 
-async function refund(event: Envelope<'OrderCancelled'>, { inbox, service }: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
-  // Only an order this service charged is refunded; the aggregator says which through `compensate`.
-  if (!event.payload.compensate.includes('payment')) return { outcome: 'IGNORED' };
-  const { orderId } = event;
-  const table = required(ENV.serviceTable);
-  const { emits, duplicate } = await inbox.once(event, async () => {
-    const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: paymentRecordKey(orderId), ConsistentRead: true }));
-    // The aggregator only asks for a refund after it saw PaymentCharged, which this service emits after recording.
-    if (!Item) throw new Error(`no charge recorded for order ${orderId}`);
-    const amountCents = Number(Item.amountCents);
-    const currency = String(Item.currency);
-    const status = statusWrite(orderId, service, 'REFUNDED', { amountCents, currency });
-    if (Item.state === 'REFUNDED') return { emits: [], writes: [status] };
-    const { refundId } = await provider.refund({ idempotencyKey: `${orderId}:refund`, orderId, chargeId: String(Item.chargeId), amountCents, currency });
-    const ledger: TransactItem = {
-      Update: {
-        TableName: table,
-        Key: paymentRecordKey(orderId),
-        UpdateExpression: 'SET #state = :refunded, refundId = :refundId, refundedAt = :now',
-        ConditionExpression: '#state = :charged',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':refunded': 'REFUNDED', ':charged': 'CHARGED', ':refundId': refundId, ':now': new Date().toISOString() },
-      },
-    };
-    return { emits: [], writes: [ledger, status] };
-  });
-  return { emits, duplicate, outcome: 'REFUNDED' };
+/** The ledger as it is, or the intent this attempt writes first (the price is fixed here, once per order). */
+async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<Ledger> {
+  const existing = await readLedger(event.orderId);
+  if (existing) return existing;
+  const { items, currency } = event.payload;
+  const pricing = priceOrder(items, await getCatalogItems(items.map((l) => l.sku)));
+  const intent: Ledger =
+    'unknownSkus' in pricing ? { state: 'REJECTED', currency, unknownSkus: pricing.unknownSkus } : { state: 'PRICED', currency, amountCents: pricing.amountCents };
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: ledgerTable(),
+        Item: { ...paymentRecordKey(event.orderId), orderId: event.orderId, ...intent, lines: items, pricedAt: new Date().toISOString() },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return intent;
+  } catch (err) {
+    if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw err;
+    // A concurrent copy priced first, or the order was cancelled first (VOID): theirs stands.
+    const now = await readLedger(event.orderId);
+    if (!now) throw err;
+    return now;
+  }
 }
+
+/** The outcome event and status of a decided charge, as every attempt rebuilds it (deterministic event id). */
+function outcomeOf(event: Envelope, service: string, ledger: Ledger): { emits: Envelope[]; status?: TransactItem; outcome: string } {
+  const { orderId } = event;
+  const { currency } = ledger;
+  const amountCents = Number(ledger.amountCents ?? 0);
+  switch (ledger.state) {
+    case 'REJECTED': {
+      const skus = ledger.unknownSkus ?? [];
+      return {
+        emits: [outcomeEvent('OrderRejected', event, service, { reason: 'UNKNOWN_SKU', skus })],
+        status: statusWrite(orderId, service, 'REJECTED', { reason: 'UNKNOWN_SKU', skus }),
+        outcome: 'REJECTED',
+      };
+    }
+    case 'CHARGED':
+      return {
+        emits: [outcomeEvent('PaymentCharged', event, service, { amountCents, currency, chargeId: String(ledger.chargeId) })],
+        status: statusWrite(orderId, service, 'CHARGED', { amountCents, currency }),
+        outcome: 'CHARGED',
+      };
+    case 'DECLINED': {
+      const reason = String(ledger.reason);
+      return {
+        emits: [outcomeEvent('PaymentDeclined', event, service, { amountCents, currency, reason })],
+        status: statusWrite(orderId, service, 'DECLINED', { amountCents, currency, reason }),
+        outcome: 'DECLINED',
+      };
+    }
+    default:
+      // VOID or REFUNDED: the order was cancelled first; nothing to report, nothing to charge.
+      return { emits: [], outcome: ledger.state };
+  }
+}
+
+const tokenDelete = (orderId: string): TransactItem => ({ Delete: { TableName: required(ENV.ordersTable), Key: paymentTokenKey(orderId) } });
+
+async function paymentToken(orderId: string): Promise<string | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.ordersTable), Key: paymentTokenKey(orderId), ConsistentRead: true }));
+  return typeof Item?.token === 'string' ? Item.token : undefined;
+}
+
+async function charge(event: Envelope<'OrderPlaced'>, { inbox, service }: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
+  const { orderId } = event;
+  const seen = await inbox.prior(event);
+  if (seen) return { emits: seen, duplicate: true, outcome: outcomeName(seen) };
+
+  const ledger = await ledgerOrIntent(event);
+  if (ledger.state !== 'PRICED') {
+    // Decided before (a concurrent copy, or an inbox record that expired), rejected, or cancelled first.
+    const decided = outcomeOf(event, service, ledger);
+    return record(event, inbox, decided.emits, [...(decided.status ? [decided.status] : []), tokenDelete(orderId)], decided.outcome);
+  }
+
+  const amountCents = Number(ledger.amountCents);
+  const { currency } = ledger;
+  const result = await provider.charge({ idempotencyKey: chargeKey(orderId), orderId, amountCents, currency, token: await paymentToken(orderId) });
+  const settled: Ledger =
+    result.status === 'CHARGED' ? { state: 'CHARGED', currency, amountCents, chargeId: result.chargeId } : { state: 'DECLINED', currency, amountCents, reason: result.reason };
+  const decided = outcomeOf(event, service, settled);
+  const ledgerUpdate: TransactItem = {
+    Update: {
+      TableName: ledgerTable(),
+      Key: paymentRecordKey(orderId),
+      UpdateExpression: 'SET #state = :state, chargeId = :chargeId, reason = :reason, settledAt = :now',
+      // Only from PRICED: a cancellation that came first (VOID) must see its refund happen (below).
+      ConditionExpression: '#state = :priced',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':state': settled.state, ':priced': 'PRICED', ':chargeId': settled.chargeId ?? null, ':reason': settled.reason ?? null, ':now': new Date().toISOString() },
+    },
+  };
+  try {
+    return await record(event, inbox, decided.emits, [ledgerUpdate, decided.status!, tokenDelete(orderId)], decided.outcome);
+  } catch (err) {
+    if (!(err instanceof TransactionConditionError) || err.codes[0] !== 'ConditionalCheckFailed') throw err;
+  }
+  // The ledger left PRICED while the provider was called: the order was cancelled (VOID, or REFUNDED by a
+  // cancellation that found this charge at the provider). A charge that landed after that is refunded here.
+  const now = await readLedger(orderId);
+  if (now?.state !== 'VOID' && now?.state !== 'REFUNDED') throw new Error(`order ${orderId}: payment ledger is ${String(now?.state)} after a charge attempt`);
+  if (result.status !== 'CHARGED') return record(event, inbox, [], [tokenDelete(orderId)], now.state);
+  return refundLateCharge(event, inbox, service, provider, result, amountCents, currency);
+}
+
+/** A charge that arrived after the order was cancelled: refund it (the same refund key, so at most once). */
+async function refundLateCharge(
+  event: Envelope,
+  inbox: WorkerContext['inbox'],
+  service: string,
+  provider: PaymentProvider,
+  result: Extract<ChargeResult, { status: 'CHARGED' }>,
+  amountCents: number,
+  currency: string,
+): Promise<HandlerResult> {
+  const { orderId } = event;
+  const { refundId } = await provider.refund({ idempotencyKey: refundKey(orderId), orderId, chargeId: result.chargeId, amountCents, currency });
+  const refunded: TransactItem = {
+    Update: {
+      TableName: ledgerTable(),
+      Key: paymentRecordKey(orderId),
+      UpdateExpression: 'SET #state = :refunded, chargeId = :chargeId, refundId = :refundId, refundedAt = :now',
+      ConditionExpression: '#state IN (:void, :refunded)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':refunded': 'REFUNDED', ':void': 'VOID', ':chargeId': result.chargeId, ':refundId': refundId, ':now': new Date().toISOString() },
+    },
+  };
+  const status = statusWrite(orderId, service, 'REFUNDED', { amountCents, currency, late: true });
+  return record(event, inbox, [], [refunded, status, tokenDelete(orderId)], 'REFUNDED_LATE');
+}
+
+/**
+ * OrderCancelled, whatever its reason: refund what was charged, and close the ledger so nothing is charged later.
+ * Loops only when the ledger changed under it (a charge attempt settled concurrently); each pass re-reads it.
+ */
+async function compensate(event: Envelope<'OrderCancelled'>, { inbox, service }: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
+  const seen = await inbox.prior(event);
+  if (seen) return { emits: seen, duplicate: true, outcome: 'COMPENSATED' };
+  const { orderId } = event;
+  for (let pass = 0; pass < 3; pass++) {
+    const ledger = await readLedger(orderId);
+    const step = await compensation(orderId, ledger, provider, service);
+    try {
+      return await record(event, inbox, [], [...step.writes, tokenDelete(orderId)], step.outcome);
+    } catch (err) {
+      if (!(err instanceof TransactionConditionError) || err.codes[0] !== 'ConditionalCheckFailed') throw err;
+    }
+  }
+  throw new Error(`order ${orderId}: payment ledger kept changing during compensation`);
+}
+
+/** What cancelling does for a ledger in each state; the first write is conditional on the state that was read. */
+async function compensation(orderId: string, ledger: Ledger | undefined, provider: PaymentProvider, service: string): Promise<{ writes: TransactItem[]; outcome: string }> {
+  const table = ledgerTable();
+  const now = new Date().toISOString();
+  const transition = (from: LedgerState, set: string, values: Record<string, unknown>): TransactItem => ({
+    Update: {
+      TableName: table,
+      Key: paymentRecordKey(orderId),
+      UpdateExpression: `SET #state = :to, compensatedAt = :now${set}`,
+      ConditionExpression: '#state = :from',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':from': from, ':now': now, ...values },
+    },
+  });
+  if (!ledger) {
+    // Cancelled before payment ever priced it: VOID stops a late OrderPlaced from charging.
+    const voided: TransactItem = {
+      Put: { TableName: table, Item: { ...paymentRecordKey(orderId), orderId, state: 'VOID', compensatedAt: now }, ConditionExpression: 'attribute_not_exists(pk)' },
+    };
+    return { writes: [voided, statusWrite(orderId, service, 'VOIDED')], outcome: 'VOIDED' };
+  }
+  const amountCents = Number(ledger.amountCents ?? 0);
+  const { currency } = ledger;
+  if (ledger.state === 'CHARGED' || ledger.state === 'PRICED') {
+    // PRICED: an attempt may have charged and not recorded it yet (crashed, or still running): ask the provider.
+    const charged = ledger.state === 'CHARGED' ? { chargeId: String(ledger.chargeId) } : await provider.find({ idempotencyKey: chargeKey(orderId), orderId });
+    if (!charged) return { writes: [transition('PRICED', '', { ':to': 'VOID' }), statusWrite(orderId, service, 'VOIDED')], outcome: 'VOIDED' };
+    const { refundId } = await provider.refund({ idempotencyKey: refundKey(orderId), orderId, chargeId: charged.chargeId, amountCents, currency });
+    return {
+      writes: [
+        transition(ledger.state, ', chargeId = :chargeId, refundId = :refundId, refundedAt = :now', { ':to': 'REFUNDED', ':chargeId': charged.chargeId, ':refundId': refundId }),
+        statusWrite(orderId, service, 'REFUNDED', { amountCents, currency }),
+      ],
+      outcome: 'REFUNDED',
+    };
+  }
+  // DECLINED, REJECTED: nothing was taken; VOID, REFUNDED: already undone. The status already says so.
+  return { writes: [], outcome: ledger.state === 'REFUNDED' || ledger.state === 'VOID' ? ledger.state : 'NOTHING_TO_REFUND' };
+}
+
+/** Commits the writes with the inbox record; a concurrent copy that won the inbox race gives its emits instead. */
+async function record(event: Envelope, inbox: WorkerContext['inbox'], emits: Envelope[], writes: TransactItem[], outcome: string): Promise<HandlerResult> {
+  if ((await inbox.commit(event, emits, writes)) === 'committed') return { emits, duplicate: false, outcome };
+  const prior = (await inbox.prior(event)) ?? [];
+  return { emits: prior, duplicate: true, outcome: outcomeName(prior) ?? outcome };
+}
+
+const OUTCOME_OF: Record<string, string> = { PaymentCharged: 'CHARGED', PaymentDeclined: 'DECLINED', OrderRejected: 'REJECTED' };
+const outcomeName = (emits: readonly Envelope[]): string => OUTCOME_OF[emits[0]?.eventType ?? ''] ?? 'NO_OUTCOME';

@@ -13,7 +13,7 @@ export interface ChargeRequest {
   readonly orderId: string;
   readonly amountCents: number;
   readonly currency: string;
-  /** Secret-ish: never log it, never store it. */
+  /** Secret: never log it, never store it, never hash it. */
   readonly token?: string;
 }
 
@@ -36,6 +36,11 @@ export interface RefundResult {
 export interface PaymentProvider {
   charge(request: ChargeRequest): Promise<ChargeResult>;
   refund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * The charge made under this idempotency key, if one was made (real providers look a request up by its key).
+   * Lets a cancellation learn whether an attempt that never recorded its result took the money.
+   */
+  find(request: { readonly idempotencyKey: string; readonly orderId: string }): Promise<{ readonly chargeId: string } | undefined>;
 }
 
 /** Resolves the provider's API secret (a real provider reads it from Secrets Manager / SSM, cached per container). */
@@ -75,6 +80,13 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     return this.recordOnce(chargeRecordKey(request.orderId), request.idempotencyKey, fingerprint, { ...result, amountCents: request.amountCents, currency: request.currency }, (item) =>
       item.status === 'CHARGED' ? { status: 'CHARGED', chargeId: String(item.chargeId) } : { status: 'DECLINED', reason: String(item.reason) },
     );
+  }
+
+  async find(request: { idempotencyKey: string; orderId: string }): Promise<{ chargeId: string } | undefined> {
+    await this.credentials?.();
+    const { Item } = await ddb.send(new GetCommand({ TableName: this.table, Key: chargeRecordKey(request.orderId), ConsistentRead: true }));
+    if (!Item || Item.idempotencyKey !== request.idempotencyKey || Item.status !== 'CHARGED') return undefined;
+    return { chargeId: String(Item.chargeId) };
   }
 
   async refund(request: RefundRequest): Promise<RefundResult> {

@@ -1,6 +1,7 @@
 /**
  * Shipping: a confirmed order gets one shipment request. Only OrderConfirmed is routed here, so a cancelled
- * order can never ship. The shipment put, the status and the inbox record commit together.
+ * order can never ship. The shipment put, the status and the inbox record commit together. The shipment is keyed on
+ * the order, so a redelivery after the inbox record expired (a late redrive) finds it and counts as a duplicate.
  */
 import { ENV, required } from '../../adapters/env';
 import { statusWrite } from '../../adapters/status';
@@ -10,8 +11,11 @@ export const shipmentKey = (orderId: string) => ({ pk: `SHIPMENT#${orderId}`, sk
 
 export const shipping: ServiceHandler = async (event, { inbox, service }) => {
   if (event.eventType !== 'OrderConfirmed') return { outcome: 'IGNORED' };
+  const status = statusWrite(event.orderId, service, 'REQUESTED');
   const { duplicate } = await inbox.once(event, async () => ({
     emits: [],
+    // An existing shipment (write 0) is the shipment: done before.
+    doneBefore: { marker: 0, writes: [status] },
     writes: [
       {
         Put: {
@@ -21,7 +25,7 @@ export const shipping: ServiceHandler = async (event, { inbox, service }) => {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      statusWrite(event.orderId, service, 'REQUESTED'),
+      status,
     ],
   }));
   return { duplicate, outcome: 'REQUESTED' };

@@ -14,7 +14,7 @@ const snsMock = mockClient(SNSClient);
 const lambdaContext = { getRemainingTimeInMillis: () => 10_000, functionName: 'worker', awsRequestId: 'req-1' } as unknown as Context;
 
 const placed = (orderId: string) =>
-  envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }], paymentToken: 'tok_secret_4242' }, { orderId, eventId: `evt-${orderId}`, correlationId: `corr-${orderId}` });
+  envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] }, { orderId, eventId: `evt-${orderId}`, correlationId: `corr-${orderId}` });
 
 function record(messageId: string, body: string): SQSRecord {
   return {

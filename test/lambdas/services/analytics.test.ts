@@ -8,7 +8,7 @@ import { analytics, readDailyTotals, SHARDS, shardKey, shardOf } from '../../../
 const ctx = context('analytics');
 const confirmed = (eventId = 'evt-c1', amountCents = 1250) =>
   envelope('OrderConfirmed', { amountCents, currency: 'USD', confirmedAt: '2024-05-01T23:59:59.000Z' }, { eventId });
-const cancelledEvent = () => envelope('OrderCancelled', { reason: 'OUT_OF_STOCK', compensate: [], currency: 'EUR', cancelledAt: '2024-05-02T00:00:01.000Z' });
+const cancelledEvent = () => envelope('OrderCancelled', { reason: 'OUT_OF_STOCK', currency: 'EUR', cancelledAt: '2024-05-02T00:00:01.000Z' });
 
 beforeEach(() => {
   ddbMock.reset();

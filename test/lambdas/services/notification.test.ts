@@ -8,7 +8,7 @@ import { emailKey, maskEmail, type EmailMessage } from '../../../lambdas/service
 
 const ctx = context('notification');
 const confirmed = () => envelope('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' });
-const cancelledEvent = () => envelope('OrderCancelled', { reason: 'OUT_OF_STOCK', compensate: ['payment'], currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
+const cancelledEvent = () => envelope('OrderCancelled', { reason: 'OUT_OF_STOCK', currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
 
 beforeEach(() => {
   ddbMock.reset();

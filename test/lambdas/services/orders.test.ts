@@ -40,7 +40,7 @@ function fakeLifecycle(initial?: Record<string, unknown>) {
       const ok = (item.status === undefined || item.status === v[':accepted']) && item.decision === undefined;
       if (!ok) throw conditionalCheckFailed();
       Object.assign(item, { status: v[':status'], decision: v[':decision'], decidedAt: v[':now'] });
-      if (':reason' in v) Object.assign(item, { reason: v[':reason'], compensate: v[':compensate'] });
+      if (':reason' in v) Object.assign(item, { reason: v[':reason'] });
     }
     lifecycle = item;
     return { Attributes: structuredClone(item) };
@@ -101,10 +101,10 @@ describe('orders: deciding', () => {
   });
 
   const cancellations: [string, () => Envelope, () => Envelope, object][] = [
-    ['declined + reserved', declined, reserved, { reason: 'PAYMENT_DECLINED', compensate: ['inventory'] }],
-    ['charged + backordered', charged, backordered, { reason: 'OUT_OF_STOCK', compensate: ['payment'] }],
-    ['declined + backordered', declined, backordered, { reason: 'PAYMENT_DECLINED', compensate: [] }],
-    ['rejected + backordered', rejected, backordered, { reason: 'UNKNOWN_SKU', compensate: [] }],
+    ['declined + reserved', declined, reserved, { reason: 'PAYMENT_DECLINED' }],
+    ['charged + backordered', charged, backordered, { reason: 'OUT_OF_STOCK' }],
+    ['declined + backordered', declined, backordered, { reason: 'PAYMENT_DECLINED' }],
+    ['rejected + backordered', rejected, backordered, { reason: 'UNKNOWN_SKU' }],
   ];
   it.each(cancellations)('cancels %s, in either order', async (_, a, b, expected) => {
     for (const [x, y] of [[a, b], [b, a]] as const) {
@@ -122,7 +122,7 @@ describe('orders: deciding', () => {
     ddbMock.on(GetCommand, { Key: orderKey('order-1') }).resolves({ Item: { currency: 'EUR' } });
     await run(rejected());
     const { emits } = await run(reserved());
-    expect(emits![0]!.payload).toMatchObject({ reason: 'UNKNOWN_SKU', compensate: ['inventory'], currency: 'EUR' });
+    expect(emits![0]!.payload).toMatchObject({ reason: 'UNKNOWN_SKU', currency: 'EUR' });
     expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders, Key: orderKey('order-1') })).toHaveLength(1);
   });
 
