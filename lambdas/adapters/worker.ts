@@ -67,8 +67,10 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         throw err;
       }
       const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventType: envelope.eventType, eventId: envelope.eventId };
-      if (faultsEnabled() && (await injectedFaults(envelope.orderId)).includes(dropFault(service))) {
-        logger.warn('injected fault: message dropped without effect', keys);
+      // `drop:<service>` loses the order's OrderPlaced at that service (as if it sat in a DLQ); its compensation
+      // (OrderCancelled) still arrives, which is what the deadline path needs.
+      if (envelope.eventType === 'OrderPlaced' && faultsEnabled() && (await injectedFaults(envelope.orderId)).includes(dropFault(service))) {
+        logger.warn('injected fault: OrderPlaced dropped without effect', keys);
         return;
       }
       try {

@@ -81,7 +81,7 @@ export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
 /** The relay drops the event as if its retries were exhausted (what AWS does; MiniStack retries forever). */
 export const RELAY_GIVES_UP = 'relay-gives-up';
 export const FAULT_HOOKS = [PUBLISH_FAIL_ONCE, RELAY_GIVES_UP] as const;
-/** `drop:<service>`: that service's worker acknowledges the order's messages without acting (a message lost to a DLQ). */
+/** `drop:<service>`: that service's worker acknowledges the order's OrderPlaced without acting (lost to a DLQ). */
 export const dropFault = (service: string) => `drop:${service}`;
 
 /** The fault hooks named in an `X-Fault-Inject` header (comma-separated); unknown names are ignored. */
