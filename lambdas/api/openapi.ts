@@ -4,6 +4,7 @@
  * A unit test fails when the committed file differs from this.
  */
 import { z } from 'zod';
+import { CANCEL_REASONS } from '../core/events';
 import { ORDER_LIMITS, orderRequestSchema } from '../core/order';
 import { ERROR_CODES, MAX_BODY_BYTES, PATTERNS } from './http';
 import { SERVICES } from '../services/registry';
@@ -177,7 +178,7 @@ export function buildOpenApi(): Json {
           properties: {
             orderId: { type: 'string', format: 'uuid' },
             status: { enum: ['ACCEPTED', 'CONFIRMED', 'CANCELLED'] },
-            reason: { type: 'string', description: 'Why a CANCELLED order was cancelled: PAYMENT_DECLINED, OUT_OF_STOCK or UNKNOWN_SKU.' },
+            reason: { enum: [...CANCEL_REASONS], description: 'Why a CANCELLED order was cancelled; TIMEOUT: still undecided at its deadline.' },
             customerId: { type: 'string' },
             email: { type: 'string', description: 'Masked: first letter and domain, e.g. j***@example.com.' },
             currency: { type: 'string', pattern: '^[A-Z]{3}$' },
