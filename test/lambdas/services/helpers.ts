@@ -2,9 +2,10 @@
  * Shared fixtures of the service tests: table names in the environment, a worker context, envelopes, and helpers to
  * read the commands a handler sent to the (mocked) DynamoDB document client.
  */
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
 import { Inbox } from '../../../lambdas/adapters/inbox';
 import { inboxKey } from '../../../lambdas/adapters/keys';
 import type { WorkerContext } from '../../../lambdas/adapters/worker';
@@ -64,4 +65,110 @@ export function cancelled(codes: string[]): TransactionCanceledException {
 
 export function conditionalCheckFailed(): Error {
   return Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+}
+
+/**
+ * Contention retries inside commits wait a random (full-jitter) time; with Math.random at 0 every wait is 0 ms, so a
+ * test of the retry path is fast and its attempt count is still the real one. Restored by vi.restoreAllMocks().
+ */
+export function instantBackoff(): void {
+  vi.spyOn(Math, 'random').mockReturnValue(0);
+}
+
+type Item = Record<string, unknown>;
+type Names = Record<string, string> | undefined;
+type Values = Record<string, unknown> | undefined;
+
+/**
+ * A small in-memory DynamoDB behind the mocked document client, for tests whose point is what happens across
+ * attempts and concurrent copies (a retry after a catalog edit, a cancellation racing a charge): Get, Put, Delete,
+ * BatchGet and TransactWrite with the condition and update expressions the services use (anything else throws, so a
+ * test never passes on an expression the fake silently misread). A transaction checks every condition first and
+ * is cancelled with per-item reason codes like DynamoDB's; otherwise all its writes apply.
+ */
+export class FakeTables {
+  readonly items = new Map<string, Item>();
+  /** Make the next TransactWrite fail with this error before it applies anything (a crash, a timeout). */
+  failNextTransact?: Error;
+
+  static id(table: string, key: Item): string {
+    return `${table}|${String(key.pk)}|${String(key.sk ?? '')}`;
+  }
+
+  get(table: string, key: Item): Item | undefined {
+    const item = this.items.get(FakeTables.id(table, key));
+    return item && structuredClone(item);
+  }
+
+  put(table: string, item: Item): void {
+    this.items.set(FakeTables.id(table, item), structuredClone(item));
+  }
+
+  delete(table: string, key: Item): void {
+    this.items.delete(FakeTables.id(table, key));
+  }
+
+  /** Every stored item of a table. */
+  all(table: string): Item[] {
+    return [...this.items].filter(([id]) => id.startsWith(`${table}|`)).map(([, item]) => item);
+  }
+
+  install(): this {
+    ddbMock.on(GetCommand).callsFake((input: { TableName: string; Key: Item }) => ({ Item: this.get(input.TableName, input.Key) }));
+    ddbMock.on(PutCommand).callsFake((input: { TableName: string; Item: Item; ConditionExpression?: string; ExpressionAttributeNames?: Names; ExpressionAttributeValues?: Values }) => {
+      if (!holds(input.ConditionExpression, input.ExpressionAttributeNames, input.ExpressionAttributeValues, this.get(input.TableName, input.Item))) throw conditionalCheckFailed();
+      this.put(input.TableName, input.Item);
+      return {};
+    });
+    ddbMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: Item[] }> }) => ({
+      Responses: Object.fromEntries(Object.entries(input.RequestItems).map(([table, { Keys }]) => [table, Keys.map((k) => this.get(table, k)).filter(Boolean)])),
+    }));
+    ddbMock.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
+      const failure = this.failNextTransact;
+      if (failure) {
+        this.failNextTransact = undefined;
+        throw failure;
+      }
+      const items = input.TransactItems ?? [];
+      const codes = items.map((t) => {
+        const op = (t.Put ?? t.Update ?? t.Delete ?? t.ConditionCheck)!;
+        const key = t.Put ? t.Put.Item! : (op as { Key: Item }).Key;
+        return holds(op.ConditionExpression, op.ExpressionAttributeNames, op.ExpressionAttributeValues, this.get(op.TableName!, key)) ? 'None' : 'ConditionalCheckFailed';
+      });
+      if (codes.includes('ConditionalCheckFailed')) throw cancelled(codes);
+      for (const t of items) {
+        if (t.Put) this.put(t.Put.TableName!, t.Put.Item!);
+        else if (t.Delete) this.delete(t.Delete.TableName!, t.Delete.Key!);
+        else if (t.Update) {
+          const { TableName, Key, UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues } = t.Update;
+          const item = this.get(TableName!, Key!) ?? { ...Key };
+          applySet(item, UpdateExpression!, ExpressionAttributeNames, ExpressionAttributeValues);
+          this.put(TableName!, item);
+        }
+      }
+      return {};
+    });
+    return this;
+  }
+}
+
+function holds(expression: string | undefined, names: Names, values: Values, item: Item | undefined): boolean {
+  if (!expression) return true;
+  const name = (n: string) => names?.[n] ?? n;
+  let m: RegExpExecArray | null;
+  if ((m = /^attribute_not_exists\((\S+)\)$/.exec(expression))) return item?.[name(m[1]!)] === undefined;
+  if ((m = /^attribute_exists\((\S+)\)$/.exec(expression))) return item?.[name(m[1]!)] !== undefined;
+  if ((m = /^(\S+) = (:\w+)$/.exec(expression))) return item !== undefined && item[name(m[1]!)] === values?.[m[2]!];
+  if ((m = /^(\S+) IN \(([^)]*)\)$/.exec(expression))) return item !== undefined && m[2]!.split(/,\s*/).some((v) => item[name(m![1]!)] === values?.[v]);
+  throw new Error(`FakeTables: unsupported condition ${expression}`);
+}
+
+function applySet(item: Item, expression: string, names: Names, values: Values): void {
+  const m = /^SET (.+)$/.exec(expression);
+  if (!m) throw new Error(`FakeTables: unsupported update ${expression}`);
+  for (const part of m[1]!.split(/,\s*/)) {
+    const [lhs, rhs] = part.split(/\s*=\s*/);
+    if (!lhs || !rhs?.startsWith(':')) throw new Error(`FakeTables: unsupported update ${part}`);
+    item[names?.[lhs] ?? lhs] = values?.[rhs];
+  }
 }

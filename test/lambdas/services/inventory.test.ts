@@ -1,21 +1,28 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { cancelled, context, ddbMock, envelope, inboxHolds, lastInboxRecord, TABLES, transactions } from './helpers';
-import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
+import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cancelled, context, ddbMock, envelope, inboxHolds, instantBackoff, lastInboxRecord, TABLES, transactions } from './helpers';
+import { CONTENTION_RETRY, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, statusKey } from '../../../lambdas/adapters/keys';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { inventory, mergeLines, reservationKey, shortSkus } from '../../../lambdas/services/inventory/inventory';
 
 const ctx = context('inventory');
 const placed = (items = [{ sku: 'SKU-2', quantity: 3 }, { sku: 'SKU-1', quantity: 1 }]) => envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items });
-const cancelledEvent = (compensate: ('payment' | 'inventory')[]) =>
-  envelope('OrderCancelled', { reason: 'PAYMENT_DECLINED', compensate, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
+const cancelledEvent = (reason: 'PAYMENT_DECLINED' | 'OUT_OF_STOCK' | 'UNKNOWN_SKU' | 'TIMEOUT' = 'PAYMENT_DECLINED') =>
+  envelope('OrderCancelled', { reason, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
+
+/** The catalog as the release reads it (which SKUs still exist). */
+function catalogHas(skus: string[]) {
+  ddbMock.on(BatchGetCommand).resolves({ Responses: { [TABLES.catalog]: skus.map((pk) => ({ pk, name: pk, unitPriceCents: 100, stock: 5 })) } });
+}
 
 beforeEach(() => {
   ddbMock.reset();
   ddbMock.on(GetCommand).resolves({});
   ddbMock.on(TransactWriteCommand).resolves({});
+  catalogHas(['SKU-1', 'SKU-2']);
 });
+afterEach(() => vi.restoreAllMocks());
 
 describe('line helpers', () => {
   it('merges repeated skus and sorts', () =>
@@ -59,10 +66,16 @@ describe('inventory on OrderPlaced', () => {
     const result = await inventory(placed([{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-OOS', quantity: 1 }]), ctx);
 
     const [, backorder] = transactions();
-    expect(backorder).toHaveLength(2);
-    expect(backorder![0]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'BACKORDERED', detail: { skus: ['SKU-OOS'] } });
-    expect(backorder![1]!.Put!.Item).toMatchObject({ ...inboxKey('evt-OrderPlaced'), emits: JSON.stringify(result.emits) });
-    expect(JSON.stringify(backorder)).not.toContain('stock');
+    expect(backorder).toHaveLength(3);
+    // The reservation record says BACKORDERED (nothing taken): a later cancellation then has nothing to release.
+    expect(backorder![0]!.Put).toMatchObject({
+      TableName: TABLES.service,
+      Item: { ...reservationKey('order-1'), orderId: 'order-1', state: 'BACKORDERED', skus: ['SKU-OOS'] },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(backorder![1]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'BACKORDERED', detail: { skus: ['SKU-OOS'] } });
+    expect(backorder![2]!.Put!.Item).toMatchObject({ ...inboxKey('evt-OrderPlaced'), emits: JSON.stringify(result.emits) });
+    expect(backorder!.filter((i) => (i.Update ?? i.Put)?.TableName === TABLES.catalog)).toEqual([]);
     expect(result).toMatchObject({ duplicate: false, outcome: 'BACKORDERED' });
     expect(result.emits!.map((e) => [e.eventType, e.payload])).toEqual([['StockBackordered', { skus: ['SKU-OOS'] }]]);
   });
@@ -73,10 +86,49 @@ describe('inventory on OrderPlaced', () => {
     expect(result.emits!.map((e) => e.payload)).toEqual([{ skus: ['NOPE'] }]);
   });
 
-  it('retries (throws) on a transaction conflict rather than backordering', async () => {
+  it('retries a transaction conflict in place, then throws (SQS retries) rather than backordering', async () => {
+    instantBackoff();
     ddbMock.on(TransactWriteCommand).rejects(cancelled(['TransactionConflict', 'None', 'None', 'None', 'None']));
     await expect(inventory(placed(), ctx)).rejects.toThrow('TransactionConflict');
-    expect(transactions()).toHaveLength(1);
+    const all = transactions();
+    expect(all).toHaveLength(CONTENTION_RETRY.attempts);
+    // Every attempt is the same reservation; no backorder record was ever written.
+    for (const items of all) expect(items).toEqual(all[0]);
+    expect(JSON.stringify(all)).not.toContain('BACKORDERED');
+  });
+
+  it('a hot SKU: a conflict that clears on a later attempt reserves once', async () => {
+    instantBackoff();
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['TransactionConflict', 'None', 'None', 'None', 'None']))
+      .rejectsOnce(cancelled(['None', 'TransactionConflict', 'None', 'None', 'None']))
+      .resolves({});
+    const result = await inventory(placed(), ctx);
+    expect(result).toMatchObject({ duplicate: false, outcome: 'RESERVED' });
+    expect(transactions()).toHaveLength(3);
+  });
+
+  it('an order cancelled first (reservation VOID) reserves nothing and emits nothing', async () => {
+    // Fails on c5101ed: there was no VOID record; a late OrderPlaced reserved stock for a cancelled order.
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservationKey('order-1'), orderId: 'order-1', state: 'VOID' } });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    const result = await inventory(placed(), ctx);
+    const [reserve, recordOnly] = transactions();
+    expect(reserve![2]!.Put!.Item).toMatchObject({ ...reservationKey('order-1'), state: 'RESERVED' });
+    // The transaction was cancelled, so its decrements did not apply; the second commits the inbox record only.
+    expect(recordOnly).toHaveLength(1);
+    expect(recordOnly![0]!.Put!.Item).toMatchObject({ ...inboxKey('evt-OrderPlaced'), emits: '[]' });
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'VOID' });
+  });
+
+  it('a redelivery after the inbox record expired re-emits from the reservation record, taking no stock', async () => {
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservationKey('order-1'), state: 'RESERVED', lines: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 3 }] } });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    const result = await inventory(placed(), ctx);
+    expect(transactions()[1]).toHaveLength(1);
+    expect(result).toMatchObject({ duplicate: true, outcome: 'RESERVED' });
+    expect(result.emits!.map((e) => [e.eventType, e.payload])).toEqual([['StockReserved', { skus: ['SKU-1', 'SKU-2'] }]]);
   });
 
   it('a redelivery re-emits the recorded event and decrements nothing', async () => {
@@ -130,46 +182,130 @@ describe('inventory on OrderCancelled', () => {
 
   it('puts every reserved line back and marks the reservation RELEASED in one transaction', async () => {
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
-    const result = await inventory(cancelledEvent(['inventory']), ctx);
+    const result = await inventory(cancelledEvent(), ctx);
 
     const [items] = transactions();
     expect(items).toHaveLength(5);
-    expect(items!.slice(0, 2).map((i) => [i.Update!.Key, i.Update!.UpdateExpression, i.Update!.ExpressionAttributeValues])).toEqual([
-      [{ pk: 'SKU-1' }, 'SET stock = stock + :q', { ':q': 1 }],
-      [{ pk: 'SKU-2' }, 'SET stock = stock + :q', { ':q': 3 }],
+    expect(items!.slice(0, 2).map((i) => i.Update)).toEqual([
+      { TableName: TABLES.catalog, Key: { pk: 'SKU-1' }, UpdateExpression: 'SET stock = stock + :q', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':q': 1 } },
+      { TableName: TABLES.catalog, Key: { pk: 'SKU-2' }, UpdateExpression: 'SET stock = stock + :q', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':q': 3 } },
     ]);
-    expect(items![2]!.Update).toMatchObject({ Key: reservationKey('order-1'), ConditionExpression: '#state = :reserved', ExpressionAttributeValues: { ':released': 'RELEASED' } });
-    expect(items![3]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'RELEASED' });
+    expect(items![2]!.Update).toMatchObject({
+      TableName: TABLES.service,
+      Key: reservationKey('order-1'),
+      ConditionExpression: '#state = :reserved',
+      ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':unreleased': [] },
+    });
+    expect(items![3]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'RELEASED', detail: { skus: ['SKU-1', 'SKU-2'] } });
+    expect(items![3]!.Put!.Item!.detail).not.toHaveProperty('unreleased');
     expect(items![4]!.Put!.Item).toMatchObject(inboxKey('evt-OrderCancelled'));
     expect(result).toEqual({ emits: [], duplicate: false, outcome: 'RELEASED' });
   });
 
-  it('does nothing when inventory is not among the compensations', async () => {
-    const result = await inventory(cancelledEvent(['payment']), ctx);
-    expect(result.outcome).toBe('IGNORED');
-    expect(ddbMock.calls()).toHaveLength(0);
+  it.each(['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT'] as const)('releases a reservation whatever the reason (%s)', async (reason) => {
+    // Fails on c5101ed: the release followed the event's `compensate` list, not the reservation record.
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
+    const result = await inventory(cancelledEvent(reason), ctx);
+    expect(result.outcome).toBe('RELEASED');
+    expect(transactions()[0]!.filter((i) => i.Update?.UpdateExpression === 'SET stock = stock + :q')).toHaveLength(2);
+  });
+
+  it('with one SKU deleted from the catalog: gives back the rest, records `unreleased`, never throws', async () => {
+    // Fails on c5101ed: the give-back of the deleted SKU failed its condition on every receive (poison), nothing released.
+    catalogHas(['SKU-1']);
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
+    const result = await inventory(cancelledEvent(), ctx);
+
+    expect(ddbMock.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems![TABLES.catalog]!.Keys).toEqual([{ pk: 'SKU-1' }, { pk: 'SKU-2' }]);
+    const all = transactions();
+    expect(all).toHaveLength(1);
+    const items = all[0]!;
+    expect(items).toHaveLength(4);
+    expect(items[0]!.Update).toMatchObject({ TableName: TABLES.catalog, Key: { pk: 'SKU-1' }, UpdateExpression: 'SET stock = stock + :q', ExpressionAttributeValues: { ':q': 1 } });
+    const unreleased = [{ sku: 'SKU-2', quantity: 3, reason: 'SKU_NOT_IN_CATALOG' }];
+    expect(items[1]!.Update).toMatchObject({ Key: reservationKey('order-1'), ConditionExpression: '#state = :reserved', ExpressionAttributeValues: { ':released': 'RELEASED', ':unreleased': unreleased } });
+    expect(items[2]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'RELEASED', detail: { skus: ['SKU-1'], unreleased } });
+    expect(items[3]!.Put!.Item).toMatchObject(inboxKey('evt-OrderCancelled'));
+    expect(items.some((i) => JSON.stringify(i.Update?.Key) === JSON.stringify({ pk: 'SKU-2' }))).toBe(false);
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'PARTLY_RELEASED' });
+  });
+
+  it('a SKU deleted between the catalog read and the commit: reads again and gives back the rest', async () => {
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
+    ddbMock
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: { [TABLES.catalog]: [{ pk: 'SKU-1' }, { pk: 'SKU-2' }] } })
+      .resolves({ Responses: { [TABLES.catalog]: [{ pk: 'SKU-1' }] } });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None', 'None'])).resolves({});
+    const result = await inventory(cancelledEvent(), ctx);
+    const [first, second] = transactions();
+    expect(first).toHaveLength(5);
+    expect(second!.map((i) => i.Update?.Key ?? (i.Put!.Item as { sk: string }).sk)).toEqual([{ pk: 'SKU-1' }, reservationKey('order-1'), 'STATUS#inventory', 'INBOX']);
+    expect(result.outcome).toBe('PARTLY_RELEASED');
+  });
+
+  it('with no reservation: records VOID (conditionally) so a later OrderPlaced reserves nothing', async () => {
+    // Fails on c5101ed: a cancellation with no reservation threw (and a late OrderPlaced then reserved stock).
+    const result = await inventory(cancelledEvent('TIMEOUT'), ctx);
+    const [items] = transactions();
+    expect(items).toHaveLength(3);
+    expect(items![0]!.Put).toMatchObject({
+      TableName: TABLES.service,
+      Item: { ...reservationKey('order-1'), orderId: 'order-1', state: 'VOID' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(items![1]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'VOIDED' });
+    expect(items![2]!.Put!.Item).toMatchObject(inboxKey('evt-OrderCancelled'));
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'VOIDED' });
+
+    // The late OrderPlaced: its reservation put meets the VOID record, so the whole transaction (decrements too) is cancelled.
+    ddbMock.resetHistory();
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: items![0]!.Put!.Item });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    const late = await inventory(placed(), ctx);
+    expect(late).toEqual({ emits: [], duplicate: false, outcome: 'VOID' });
+    const [, recorded] = transactions();
+    expect(recorded).toHaveLength(1);
+    expect(recorded![0]!.Put!.Item).toMatchObject(inboxKey('evt-OrderPlaced'));
+  });
+
+  it('a backordered order has nothing to release', async () => {
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservationKey('order-1'), state: 'BACKORDERED', skus: ['SKU-OOS'] } });
+    const result = await inventory(cancelledEvent('OUT_OF_STOCK'), ctx);
+    const [items] = transactions();
+    expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['INBOX']);
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'NOTHING_TO_RELEASE' });
   });
 
   it('a redelivered cancellation releases nothing again', async () => {
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
-    await inventory(cancelledEvent(['inventory']), ctx);
+    await inventory(cancelledEvent(), ctx);
     inboxHolds('evt-OrderCancelled', lastInboxRecord());
     ddbMock.resetHistory();
-    const second = await inventory(cancelledEvent(['inventory']), ctx);
-    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'RELEASED' });
+    const second = await inventory(cancelledEvent(), ctx);
+    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'COMPENSATED' });
     expect(transactions()).toHaveLength(0);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 
   it('does not put stock back twice when the reservation is already RELEASED (inbox record expired)', async () => {
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservation, state: 'RELEASED' } });
-    const result = await inventory(cancelledEvent(['inventory']), ctx);
+    const result = await inventory(cancelledEvent(), ctx);
     const [items] = transactions();
-    expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['STATUS#inventory', 'INBOX']);
-    expect(result).toEqual({ emits: [], duplicate: true, outcome: 'RELEASED' });
+    expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['INBOX']);
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'RELEASED' });
   });
 
-  it('throws when there is no reservation to release', async () => {
-    await expect(inventory(cancelledEvent(['inventory']), ctx)).rejects.toThrow('no reservation recorded');
-    expect(transactions()).toHaveLength(0);
+  it('the release is conditional on RESERVED: a record that changed under it is read again, not released twice', async () => {
+    ddbMock
+      .on(GetCommand, { Key: reservationKey('order-1') })
+      .resolvesOnce({ Item: reservation })
+      .resolves({ Item: { ...reservation, state: 'RELEASED' } });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    const result = await inventory(cancelledEvent(), ctx);
+    const [, second] = transactions();
+    expect(second!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['INBOX']);
+    expect(result.outcome).toBe('RELEASED');
   });
 });

@@ -1,39 +1,77 @@
-import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cancelled, conditionalCheckFailed, context, ddbMock, envelope, inboxHolds, lastInboxRecord, TABLES, transactions } from './helpers';
+import { context, ddbMock, envelope, FakeTables, TABLES, transactions } from './helpers';
 import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
-import { inboxKey, statusKey } from '../../../lambdas/adapters/keys';
+import { inboxKey, paymentTokenKey, statusKey } from '../../../lambdas/adapters/keys';
+import type { CancelReason } from '../../../lambdas/core/events';
 import { contentHash, deterministicEventId } from '../../../lambdas/core/ids';
-import { payment, paymentRecordKey, priceOrder } from '../../../lambdas/services/payment/payment';
-import { chargeRecordKey, IdempotencyKeyReuseError, refundRecordKey, SimulatedPaymentProvider } from '../../../lambdas/services/payment/provider';
+import { makePayment, paymentRecordKey, priceOrder } from '../../../lambdas/services/payment/payment';
+import {
+  chargeRecordKey,
+  IdempotencyKeyReuseError,
+  refundRecordKey,
+  SimulatedPaymentProvider,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentProvider,
+  type RefundRequest,
+} from '../../../lambdas/services/payment/provider';
 
 const ctx = context('payment');
-const placed = (over: { token?: string; items?: { sku: string; quantity: number }[] } = {}) =>
-  envelope('OrderPlaced', {
-    customerId: 'c-1',
-    currency: 'USD',
-    items: over.items ?? [
-      { sku: 'SKU-1', quantity: 2 },
-      { sku: 'SKU-3', quantity: 1 },
-    ],
-    ...(over.token ? { paymentToken: over.token } : {}),
-  });
-const cancelledEvent = (compensate: ('payment' | 'inventory')[]) =>
-  envelope('OrderCancelled', { reason: 'OUT_OF_STOCK', compensate, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
+const ITEMS = [
+  { sku: 'SKU-1', quantity: 2 },
+  { sku: 'SKU-3', quantity: 1 },
+];
+const placed = (items = ITEMS) => envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items });
+const cancelledEvent = (reason: CancelReason = 'OUT_OF_STOCK') => envelope('OrderCancelled', { reason, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
 
-function catalogHas(items: { pk: string; unitPriceCents: number }[]) {
-  ddbMock.on(BatchGetCommand).resolves({ Responses: { [TABLES.catalog]: items.map((i) => ({ ...i, name: i.pk, stock: 10 })) } });
+/** The provider as the handler sees it (the simulated one over the same tables), recording every call; hooks let a
+ *  test run something (a concurrent copy, a cancellation, a catalog edit) while a charge is in flight. */
+class RecordingProvider implements PaymentProvider {
+  readonly charges: ChargeRequest[] = [];
+  readonly refunds: RefundRequest[] = [];
+  finds = 0;
+  beforeCharge?: () => Promise<unknown>;
+  afterCharge?: () => Promise<unknown>;
+  private readonly inner = new SimulatedPaymentProvider(TABLES.service);
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    this.charges.push(request);
+    const [before, after] = [this.beforeCharge, this.afterCharge];
+    this.beforeCharge = this.afterCharge = undefined;
+    await before?.();
+    const result = await this.inner.charge(request);
+    await after?.();
+    return result;
+  }
+  refund(request: RefundRequest) {
+    this.refunds.push(request);
+    return this.inner.refund(request);
+  }
+  find(request: { idempotencyKey: string; orderId: string }) {
+    this.finds += 1;
+    return this.inner.find(request);
+  }
 }
+
+let db: FakeTables;
+let provider: RecordingProvider;
+let pay: ReturnType<typeof makePayment>;
+
+const ledger = () => db.get(TABLES.service, paymentRecordKey('order-1'));
+const token = () => db.get(TABLES.orders, paymentTokenKey('order-1'));
+const status = () => db.get(TABLES.orders, statusKey('order-1', 'payment'));
+const setPrice = (sku: string, unitPriceCents: number) => db.put(TABLES.catalog, { pk: sku, name: sku, unitPriceCents, stock: 10 });
 
 beforeEach(() => {
   ddbMock.reset();
-  ddbMock.on(GetCommand).resolves({});
-  ddbMock.on(PutCommand).resolves({});
-  ddbMock.on(TransactWriteCommand).resolves({});
-  catalogHas([
-    { pk: 'SKU-1', unitPriceCents: 250 },
-    { pk: 'SKU-3', unitPriceCents: 750 },
-  ]);
+  db = new FakeTables().install();
+  ddbMock.on(DeleteCommand).resolves({});
+  setPrice('SKU-1', 250);
+  setPrice('SKU-3', 750);
+  db.put(TABLES.orders, { ...paymentTokenKey('order-1'), orderId: 'order-1', token: 'tok_visa_4242' });
+  provider = new RecordingProvider();
+  pay = makePayment(() => provider);
 });
 
 describe('priceOrder', () => {
@@ -44,127 +82,214 @@ describe('priceOrder', () => {
 });
 
 describe('payment on OrderPlaced', () => {
-  it('prices from the catalog, charges once with the order key and records the charge, status and inbox together', async () => {
-    const result = await payment(placed({ token: 'tok_visa' }), ctx);
+  it('writes the PRICED intent before calling the provider, then records the charge, status, token delete and inbox together', async () => {
+    provider.beforeCharge = async () => {
+      // The amount is fixed before the provider is called.
+      expect(ledger()).toMatchObject({ ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'PRICED', amountCents: 1250, currency: 'USD', lines: ITEMS });
+    };
+    const result = await pay(placed(), ctx);
 
     expect(ddbMock.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems![TABLES.catalog]!.Keys).toEqual([{ pk: 'SKU-1' }, { pk: 'SKU-3' }]);
-    const providerPut = ddbMock.commandCalls(PutCommand);
-    expect(providerPut).toHaveLength(1);
-    const charge = providerPut[0]!.args[0].input;
-    expect(charge.Item).toMatchObject({ ...chargeRecordKey('order-1'), idempotencyKey: 'order-1:charge', status: 'CHARGED', amountCents: 1250, currency: 'USD' });
-    expect(charge.ConditionExpression).toBe('attribute_not_exists(pk)');
-    expect(JSON.stringify(charge)).not.toContain('tok_visa');
+    const intent = ddbMock.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(intent).toMatchObject({ TableName: TABLES.service, Item: { ...paymentRecordKey('order-1'), state: 'PRICED', amountCents: 1250 }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(provider.charges).toEqual([{ idempotencyKey: 'order-1:charge', orderId: 'order-1', amountCents: 1250, currency: 'USD', token: 'tok_visa_4242' }]);
+    const charge = db.get(TABLES.service, chargeRecordKey('order-1'))!;
+    expect(charge).toMatchObject({ idempotencyKey: 'order-1:charge', status: 'CHARGED', amountCents: 1250, currency: 'USD' });
 
-    const [items] = transactions();
-    expect(items).toHaveLength(3);
-    expect(items![0]!.Put).toMatchObject({ TableName: TABLES.service, Item: { ...paymentRecordKey('order-1'), state: 'CHARGED', amountCents: 1250 } });
-    expect(items![1]!.Put).toMatchObject({ TableName: TABLES.orders, Item: { ...statusKey('order-1', 'payment'), status: 'CHARGED', detail: { amountCents: 1250, currency: 'USD' } } });
-    expect(items![2]!.Put).toMatchObject({ TableName: TABLES.service, Item: inboxKey('evt-OrderPlaced'), ConditionExpression: 'attribute_not_exists(pk)' });
-    expect(JSON.stringify(items)).not.toContain('tok_visa');
+    const all = transactions();
+    expect(all).toHaveLength(1);
+    const items = all[0]!;
+    expect(items).toHaveLength(4);
+    expect(items[0]!.Update).toMatchObject({
+      TableName: TABLES.service,
+      Key: paymentRecordKey('order-1'),
+      ConditionExpression: '#state = :priced',
+      ExpressionAttributeValues: { ':state': 'CHARGED', ':priced': 'PRICED', ':chargeId': charge.chargeId },
+    });
+    expect(items[1]!.Put).toMatchObject({ TableName: TABLES.orders, Item: { ...statusKey('order-1', 'payment'), status: 'CHARGED', detail: { amountCents: 1250, currency: 'USD' } } });
+    expect(items[2]!.Delete).toEqual({ TableName: TABLES.orders, Key: paymentTokenKey('order-1') });
+    expect(items[3]!.Put).toMatchObject({ TableName: TABLES.service, Item: inboxKey('evt-OrderPlaced'), ConditionExpression: 'attribute_not_exists(pk)' });
 
-    expect(result.outcome).toBe('CHARGED');
-    expect(result.duplicate).toBe(false);
+    expect(ledger()).toMatchObject({ state: 'CHARGED', amountCents: 1250, chargeId: charge.chargeId });
+    expect(result).toMatchObject({ outcome: 'CHARGED', duplicate: false });
     expect(result.emits).toHaveLength(1);
     expect(result.emits![0]).toMatchObject({
       eventId: deterministicEventId('order-1', 'payment', 'PaymentCharged'),
       eventType: 'PaymentCharged',
       correlationId: 'corr-1',
       orderId: 'order-1',
-      payload: { amountCents: 1250, currency: 'USD', chargeId: charge.Item!.chargeId },
+      payload: { amountCents: 1250, currency: 'USD', chargeId: charge.chargeId },
     });
   });
 
-  it('records a decline as an outcome: PaymentDeclined, status DECLINED, no ledger entry', async () => {
-    const result = await payment(placed({ token: 'tok_declined' }), ctx);
-    expect(ddbMock.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({ status: 'DECLINED', reason: 'card_declined' });
-    const [items] = transactions();
-    expect(items!.map((i) => (i.Put?.Item as { sk: string }).sk)).toEqual(['STATUS#payment', 'INBOX']);
-    expect(items![0]!.Put!.Item).toMatchObject({ status: 'DECLINED' });
+  it('the token is read from PAYTOKEN, deleted in the commit, and in no stored item or write', async () => {
+    // Fails on c5101ed: the token came in OrderPlaced (payload.paymentToken) and its item was never read or deleted.
+    await pay(placed(), ctx);
+    expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders, Key: paymentTokenKey('order-1') })).toHaveLength(1);
+    expect(provider.charges[0]!.token).toBe('tok_visa_4242');
+    expect(token()).toBeUndefined();
+    expect(JSON.stringify([...db.items.values()])).not.toContain('tok_visa_4242');
+    const writes = ddbMock.calls().filter((c) => !(c.args[0] instanceof GetCommand));
+    expect(JSON.stringify(writes.map((c) => c.args[0].input))).not.toContain('tok_visa_4242');
+  });
+
+  it('a declined token: PaymentDeclined, ledger DECLINED, token deleted', async () => {
+    db.put(TABLES.orders, { ...paymentTokenKey('order-1'), orderId: 'order-1', token: 'tok_declined' });
+    const result = await pay(placed(), ctx);
+    expect(db.get(TABLES.service, chargeRecordKey('order-1'))).toMatchObject({ status: 'DECLINED', reason: 'card_declined' });
+    expect(ledger()).toMatchObject({ state: 'DECLINED', amountCents: 1250, reason: 'card_declined' });
+    expect(status()).toMatchObject({ status: 'DECLINED', detail: { amountCents: 1250, currency: 'USD', reason: 'card_declined' } });
+    expect(token()).toBeUndefined();
     expect(result).toMatchObject({ outcome: 'DECLINED', duplicate: false });
     expect(result.emits!.map((e) => [e.eventType, e.payload])).toEqual([['PaymentDeclined', { amountCents: 1250, currency: 'USD', reason: 'card_declined' }]]);
   });
 
-  it('rejects an order with an unknown sku without charging', async () => {
-    const result = await payment(placed({ items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'NOPE', quantity: 1 }] }), ctx);
-    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+  it('rejects an order with an unknown sku without calling the provider; the REJECTED intent stands', async () => {
+    const result = await pay(placed([{ sku: 'SKU-1', quantity: 1 }, { sku: 'NOPE', quantity: 1 }]), ctx);
+    expect(provider.charges).toEqual([]);
+    expect(ledger()).toMatchObject({ state: 'REJECTED', unknownSkus: ['NOPE'] });
     const [items] = transactions();
-    expect(items).toHaveLength(2);
-    expect(items![0]!.Put!.Item).toMatchObject({ status: 'REJECTED', detail: { reason: 'UNKNOWN_SKU', skus: ['NOPE'] } });
+    expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk ?? (i.Delete ? 'DELETE PAYTOKEN' : '?'))).toEqual(['STATUS#payment', 'DELETE PAYTOKEN', 'INBOX']);
+    expect(status()).toMatchObject({ status: 'REJECTED', detail: { reason: 'UNKNOWN_SKU', skus: ['NOPE'] } });
     expect(result.outcome).toBe('REJECTED');
     expect(result.emits!.map((e) => [e.eventType, e.payload])).toEqual([['OrderRejected', { reason: 'UNKNOWN_SKU', skus: ['NOPE'] }]]);
   });
 
   it('a redelivery re-emits the recorded events and charges nothing', async () => {
-    const first = await payment(placed(), ctx);
-    inboxHolds('evt-OrderPlaced', lastInboxRecord());
+    const first = await pay(placed(), ctx);
     ddbMock.resetHistory();
-
-    const second = await payment(placed(), ctx);
+    const second = await pay(placed(), ctx);
     expect(second).toEqual({ emits: first.emits, duplicate: true, outcome: 'CHARGED' });
+    expect(provider.charges).toHaveLength(1);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
-  it('a concurrent copy that loses the inbox race returns the winner emits', async () => {
-    const first = await payment(placed(), ctx);
-    const record = lastInboxRecord();
-    ddbMock.reset();
-    catalogHas([{ pk: 'SKU-1', unitPriceCents: 250 }, { pk: 'SKU-3', unitPriceCents: 750 }]);
-    // The provider already has the charge (it dedupes), and the inbox record appears between read and commit.
-    ddbMock.on(PutCommand).rejects(conditionalCheckFailed());
-    ddbMock.on(GetCommand, { Key: chargeRecordKey('order-1') }).resolves({ Item: chargeRecord((first.emits![0]!.payload as { chargeId: string }).chargeId) });
-    ddbMock.on(GetCommand, { Key: inboxKey('evt-OrderPlaced') }).resolvesOnce({}).resolves({ Item: record });
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed']));
+  it.each([
+    ['the price changed', () => setPrice('SKU-3', 999)],
+    ['a SKU was delisted', () => db.delete(TABLES.catalog, { pk: 'SKU-3' })],
+  ])('a retry after a catalog edit (%s) reuses the PRICED intent: same amount to the provider, same outcome', async (_, edit) => {
+    // Fails on c5101ed: the retry priced again; a new price met IdempotencyKeyReuseError on every receive, a
+    // delisted SKU turned the charged order into OrderRejected (charged, never refunded).
+    db.failNextTransact = Object.assign(new Error('Task timed out'), { name: 'TimeoutError' });
+    await expect(pay(placed(), ctx)).rejects.toThrow('Task timed out');
+    expect(ledger()).toMatchObject({ state: 'PRICED', amountCents: 1250 });
+    expect(db.get(TABLES.service, chargeRecordKey('order-1'))).toMatchObject({ status: 'CHARGED', amountCents: 1250 });
 
-    const second = await payment(placed(), ctx);
-    expect(second).toEqual({ emits: first.emits, duplicate: true, outcome: 'CHARGED' });
+    edit();
+    const retry = await pay(placed(), ctx);
+    expect(provider.charges.map((c) => c.amountCents)).toEqual([1250, 1250]);
+    expect(retry).toMatchObject({ outcome: 'CHARGED', duplicate: false });
+    expect(retry.emits!.map((e) => [e.eventType, (e.payload as { amountCents: number }).amountCents])).toEqual([['PaymentCharged', 1250]]);
+    expect(ledger()).toMatchObject({ state: 'CHARGED', amountCents: 1250 });
+  });
+
+  it('two concurrent copies straddling a catalog edit: both report the one charge, nothing rejected', async () => {
+    // Fails on c5101ed: the second copy priced the edited catalog and committed OrderRejected; the charge was orphaned.
+    let second: Awaited<ReturnType<typeof pay>> | undefined;
+    provider.beforeCharge = async () => {
+      db.delete(TABLES.catalog, { pk: 'SKU-3' });
+      second = await pay(placed(), ctx);
+    };
+    const first = await pay(placed(), ctx);
+
+    expect(provider.charges.map((c) => [c.idempotencyKey, c.amountCents])).toEqual([
+      ['order-1:charge', 1250],
+      ['order-1:charge', 1250],
+    ]);
+    expect(second).toMatchObject({ outcome: 'CHARGED', duplicate: false });
+    expect(first).toEqual({ emits: second!.emits, duplicate: true, outcome: 'CHARGED' });
+    expect(ledger()).toMatchObject({ state: 'CHARGED', amountCents: 1250 });
+    expect(JSON.stringify([...db.items.values()])).not.toContain('UNKNOWN_SKU');
+  });
+
+  it('a cancellation that came first (ledger VOID): charges nothing, emits nothing, deletes the token', async () => {
+    // Fails on c5101ed: there was no VOID; a late OrderPlaced charged a cancelled order.
+    await pay(cancelledEvent('TIMEOUT'), ctx);
+    expect(ledger()).toMatchObject({ state: 'VOID' });
+    const late = await pay(placed(), ctx);
+    expect(late).toEqual({ emits: [], duplicate: false, outcome: 'VOID' });
+    expect(provider.charges).toEqual([]);
+    expect(db.get(TABLES.service, chargeRecordKey('order-1'))).toBeUndefined();
+    expect(ledger()).toMatchObject({ state: 'VOID' });
+    expect(token()).toBeUndefined();
+  });
+
+  it('a charge whose commit loses to VOID refunds itself', async () => {
+    // Fails on c5101ed: a cancellation of an order payment had not recorded threw, and the charge that landed stayed.
+    provider.beforeCharge = () => pay(cancelledEvent('TIMEOUT'), ctx);
+    const result = await pay(placed(), ctx);
+
+    const charge = db.get(TABLES.service, chargeRecordKey('order-1'))!;
+    expect(charge).toMatchObject({ status: 'CHARGED', amountCents: 1250 });
+    expect(provider.refunds).toEqual([{ idempotencyKey: 'order-1:refund', orderId: 'order-1', chargeId: charge.chargeId, amountCents: 1250, currency: 'USD' }]);
+    expect(db.get(TABLES.service, refundRecordKey('order-1'))).toMatchObject({ status: 'REFUNDED', amountCents: 1250 });
+    expect(ledger()).toMatchObject({ state: 'REFUNDED', chargeId: charge.chargeId });
+    expect(status()).toMatchObject({ status: 'REFUNDED', detail: { amountCents: 1250, currency: 'USD', late: true } });
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'REFUNDED_LATE' });
+    expect(token()).toBeUndefined();
+  });
+
+  it('a charge whose cancellation found it at the provider first: refunded once, under the one refund key', async () => {
+    provider.afterCharge = () => pay(cancelledEvent('TIMEOUT'), ctx);
+    const result = await pay(placed(), ctx);
+    expect(provider.finds).toBe(1);
+    expect(provider.refunds.map((r) => r.idempotencyKey)).toEqual(['order-1:refund', 'order-1:refund']);
+    expect(db.all(TABLES.service).filter((i) => String(i.pk).startsWith('REFUND#'))).toHaveLength(1);
+    expect(ledger()).toMatchObject({ state: 'REFUNDED' });
+    expect(result).toMatchObject({ emits: [], outcome: 'REFUNDED_LATE' });
   });
 
   it('throws when an event id is reused with another payload, and charges nothing', async () => {
-    await payment(placed(), ctx);
-    inboxHolds('evt-OrderPlaced', lastInboxRecord());
+    await pay(placed(), ctx);
     ddbMock.resetHistory();
-    await expect(payment(placed({ items: [{ sku: 'SKU-1', quantity: 5 }] }), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
+    await expect(pay(placed([{ sku: 'SKU-1', quantity: 5 }]), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
+    expect(provider.charges).toHaveLength(1);
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
-  it('fails (retries) when the catalog is unavailable', async () => {
+  it('fails (retries) when the catalog is unavailable, having written no intent', async () => {
     ddbMock.on(BatchGetCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
-    await expect(payment(placed(), ctx)).rejects.toThrow('throttled');
+    await expect(pay(placed(), ctx)).rejects.toThrow('throttled');
+    expect(ledger()).toBeUndefined();
+    expect(provider.charges).toEqual([]);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 });
 
 /** The provider's charge record as a first attempt of order-1 (1250 USD) wrote it. */
-const chargeRecord = (chargeId: string) => ({
-  ...chargeRecordKey('order-1'),
-  idempotencyKey: 'order-1:charge',
-  fingerprint: fingerprintOf(1250, 'USD'),
-  status: 'CHARGED',
-  chargeId,
-});
 const fingerprintOf = (amountCents: number, currency: string) => contentHash({ amountCents, currency });
 
 describe('SimulatedPaymentProvider', () => {
-  const provider = new SimulatedPaymentProvider(TABLES.service);
+  const simulated = new SimulatedPaymentProvider(TABLES.service);
   const request = { idempotencyKey: 'order-9:charge', orderId: 'order-9', amountCents: 100, currency: 'USD', token: 'tok_visa' };
 
   it('returns the recorded answer for a key it has seen (dedupes like a real provider)', async () => {
-    ddbMock.on(PutCommand).rejects(conditionalCheckFailed());
-    ddbMock.on(GetCommand, { Key: chargeRecordKey('order-9') }).resolves({
-      Item: { ...chargeRecordKey('order-9'), idempotencyKey: 'order-9:charge', fingerprint: fingerprintOf(100, 'USD'), status: 'DECLINED', reason: 'card_declined' },
-    });
-    await expect(provider.charge(request)).resolves.toEqual({ status: 'DECLINED', reason: 'card_declined' });
+    db.put(TABLES.service, { ...chargeRecordKey('order-9'), idempotencyKey: 'order-9:charge', fingerprint: fingerprintOf(100, 'USD'), status: 'DECLINED', reason: 'card_declined' });
+    await expect(simulated.charge(request)).resolves.toEqual({ status: 'DECLINED', reason: 'card_declined' });
   });
 
   it('rejects a seen key with other parameters', async () => {
-    ddbMock.on(PutCommand).rejects(conditionalCheckFailed());
-    ddbMock.on(GetCommand, { Key: chargeRecordKey('order-9') }).resolves({
-      Item: { ...chargeRecordKey('order-9'), idempotencyKey: 'order-9:charge', fingerprint: fingerprintOf(999, 'USD'), status: 'CHARGED', chargeId: 'ch_x' },
-    });
-    await expect(provider.charge(request)).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
+    db.put(TABLES.service, { ...chargeRecordKey('order-9'), idempotencyKey: 'order-9:charge', fingerprint: fingerprintOf(999, 'USD'), status: 'CHARGED', chargeId: 'ch_x' });
+    await expect(simulated.charge(request)).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
+  });
+
+  it('never stores the token, even hashed', async () => {
+    await simulated.charge(request);
+    const stored = db.get(TABLES.service, chargeRecordKey('order-9'))!;
+    expect(JSON.stringify(stored)).not.toContain('tok_visa');
+    expect(stored.fingerprint).toBe(fingerprintOf(100, 'USD'));
+  });
+
+  it('find: the charge made under the key, nothing for a decline or an unknown key', async () => {
+    await expect(simulated.find({ idempotencyKey: 'order-9:charge', orderId: 'order-9' })).resolves.toBeUndefined();
+    const charged = await simulated.charge(request);
+    await expect(simulated.find({ idempotencyKey: 'order-9:charge', orderId: 'order-9' })).resolves.toEqual({ chargeId: (charged as { chargeId: string }).chargeId });
+    await expect(simulated.find({ idempotencyKey: 'other:charge', orderId: 'order-9' })).resolves.toBeUndefined();
+    await simulated.charge({ ...request, idempotencyKey: 'order-8:charge', orderId: 'order-8', token: 'tok_declined' });
+    await expect(simulated.find({ idempotencyKey: 'order-8:charge', orderId: 'order-8' })).resolves.toBeUndefined();
   });
 
   it('asks its credentials resolver before calling out', async () => {
@@ -180,42 +305,110 @@ describe('SimulatedPaymentProvider', () => {
 });
 
 describe('payment on OrderCancelled', () => {
-  const ledger = { ...paymentRecordKey('order-1'), state: 'CHARGED', chargeId: 'ch_1', amountCents: 1250, currency: 'USD' };
+  const charged = { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'CHARGED', chargeId: 'ch_1', amountCents: 1250, currency: 'USD' };
 
-  it('refunds a charged order with the refund key, marks the ledger and status in one transaction', async () => {
-    ddbMock.on(GetCommand, { Key: paymentRecordKey('order-1') }).resolves({ Item: ledger });
-    const result = await payment(cancelledEvent(['payment', 'inventory']), ctx);
+  it.each(['OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT', 'PAYMENT_DECLINED'] as const)(
+    'refunds a CHARGED ledger whatever the reason (%s): refund key, ledger, status, token delete and inbox in one transaction',
+    async (reason) => {
+      // Fails on c5101ed for UNKNOWN_SKU and TIMEOUT: the refund followed the decision's `compensate` list, not the ledger.
+      db.put(TABLES.service, charged);
+      const result = await pay(cancelledEvent(reason), ctx);
 
-    const refund = ddbMock.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(refund.Item).toMatchObject({ ...refundRecordKey('order-1'), idempotencyKey: 'order-1:refund', chargeId: 'ch_1', amountCents: 1250, status: 'REFUNDED' });
-    const [items] = transactions();
-    expect(items).toHaveLength(3);
-    expect(items![0]!.Update).toMatchObject({ Key: paymentRecordKey('order-1'), ConditionExpression: '#state = :charged' });
-    expect(items![1]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'payment'), status: 'REFUNDED' });
-    expect(items![2]!.Put!.Item).toMatchObject(inboxKey('evt-OrderCancelled'));
-    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'REFUNDED' });
+      expect(provider.refunds).toEqual([{ idempotencyKey: 'order-1:refund', orderId: 'order-1', chargeId: 'ch_1', amountCents: 1250, currency: 'USD' }]);
+      expect(provider.finds).toBe(0);
+      const [items] = transactions();
+      expect(items).toHaveLength(4);
+      expect(items![0]!.Update).toMatchObject({
+        Key: paymentRecordKey('order-1'),
+        ConditionExpression: '#state = :from',
+        ExpressionAttributeValues: { ':from': 'CHARGED', ':to': 'REFUNDED', ':chargeId': 'ch_1' },
+      });
+      expect(items![1]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'payment'), status: 'REFUNDED', detail: { amountCents: 1250, currency: 'USD' } });
+      expect(items![2]!.Delete).toEqual({ TableName: TABLES.orders, Key: paymentTokenKey('order-1') });
+      expect(items![3]!.Put!.Item).toMatchObject(inboxKey('evt-OrderCancelled'));
+      expect(ledger()).toMatchObject({ state: 'REFUNDED', refundId: db.get(TABLES.service, refundRecordKey('order-1'))!.refundId });
+      expect(result).toEqual({ emits: [], duplicate: false, outcome: 'REFUNDED' });
+    },
+  );
+
+  it('a PRICED ledger whose charge the provider has (an attempt crashed before recording it): refunds it', async () => {
+    // Fails on c5101ed: there was no intent and no provider lookup; the unrecorded charge was never refunded.
+    db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'PRICED', amountCents: 1250, currency: 'USD' });
+    const { chargeId } = (await new SimulatedPaymentProvider(TABLES.service).charge({ idempotencyKey: 'order-1:charge', orderId: 'order-1', amountCents: 1250, currency: 'USD' })) as { chargeId: string };
+
+    const result = await pay(cancelledEvent('TIMEOUT'), ctx);
+    expect(provider.finds).toBe(1);
+    expect(provider.refunds).toEqual([{ idempotencyKey: 'order-1:refund', orderId: 'order-1', chargeId, amountCents: 1250, currency: 'USD' }]);
+    expect(transactions()[0]![0]!.Update).toMatchObject({ ConditionExpression: '#state = :from', ExpressionAttributeValues: { ':from': 'PRICED', ':to': 'REFUNDED' } });
+    expect(ledger()).toMatchObject({ state: 'REFUNDED', chargeId });
+    expect(result.outcome).toBe('REFUNDED');
   });
 
-  it('does nothing when payment is not among the compensations', async () => {
-    const result = await payment(cancelledEvent(['inventory']), ctx);
-    expect(result.outcome).toBe('IGNORED');
-    expect(ddbMock.calls()).toHaveLength(0);
+  it('a PRICED ledger the provider never charged: VOID (conditionally), nothing refunded, a later attempt charges nothing', async () => {
+    db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'PRICED', amountCents: 1250, currency: 'USD' });
+    const result = await pay(cancelledEvent('TIMEOUT'), ctx);
+    expect(provider.refunds).toEqual([]);
+    expect(transactions()[0]![0]!.Update).toMatchObject({ ConditionExpression: '#state = :from', ExpressionAttributeValues: { ':from': 'PRICED', ':to': 'VOID' } });
+    expect(status()).toMatchObject({ status: 'VOIDED' });
+    expect(result.outcome).toBe('VOIDED');
+
+    expect(await pay(placed(), ctx)).toEqual({ emits: [], duplicate: false, outcome: 'VOID' });
+    expect(provider.charges).toEqual([]);
+  });
+
+  it('no ledger: writes VOID with a create-only condition', async () => {
+    // Fails on c5101ed: "no charge recorded" was thrown, so a cancellation that overtook OrderPlaced dead-lettered.
+    const result = await pay(cancelledEvent('UNKNOWN_SKU'), ctx);
+    const [items] = transactions();
+    expect(items![0]!.Put).toMatchObject({ TableName: TABLES.service, Item: { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'VOID' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(items![1]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'payment'), status: 'VOIDED' });
+    expect(items![2]!.Delete).toEqual({ TableName: TABLES.orders, Key: paymentTokenKey('order-1') });
+    expect(provider.finds + provider.refunds.length).toBe(0);
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'VOIDED' });
+    expect(token()).toBeUndefined();
+  });
+
+  it.each(['DECLINED', 'REJECTED'])('a %s ledger: nothing to refund, nothing written but the inbox record and the token delete', async (state) => {
+    db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state, amountCents: 1250, currency: 'USD' });
+    const result = await pay(cancelledEvent('PAYMENT_DECLINED'), ctx);
+    expect(provider.refunds).toEqual([]);
+    const [items] = transactions();
+    expect(items!.map((i) => (i.Delete ? 'DELETE' : (i.Put!.Item as { sk: string }).sk))).toEqual(['DELETE', 'INBOX']);
+    expect(ledger()).toMatchObject({ state });
+    expect(result.outcome).toBe('NOTHING_TO_REFUND');
+  });
+
+  it('a ledger that settled between the read and the commit is read again (CHARGED after PRICED): refunded once', async () => {
+    db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'PRICED', amountCents: 1250, currency: 'USD' });
+    // The charge attempt settles while the cancellation asks the provider: the VOID transition then fails its condition.
+    const inner = provider.find.bind(provider);
+    provider.find = async (request) => {
+      const found = await inner(request);
+      db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'CHARGED', chargeId: 'ch_late', amountCents: 1250, currency: 'USD' });
+      return found;
+    };
+    const result = await pay(cancelledEvent('TIMEOUT'), ctx);
+    expect(transactions()).toHaveLength(2);
+    expect(provider.refunds.map((r) => r.chargeId)).toEqual(['ch_late']);
+    expect(ledger()).toMatchObject({ state: 'REFUNDED' });
+    expect(result.outcome).toBe('REFUNDED');
   });
 
   it('a redelivered cancellation refunds nothing again', async () => {
-    ddbMock.on(GetCommand, { Key: paymentRecordKey('order-1') }).resolves({ Item: ledger });
-    await payment(cancelledEvent(['payment']), ctx);
-    inboxHolds('evt-OrderCancelled', lastInboxRecord());
+    db.put(TABLES.service, charged);
+    await pay(cancelledEvent(), ctx);
     ddbMock.resetHistory();
-
-    const second = await payment(cancelledEvent(['payment']), ctx);
-    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'REFUNDED' });
-    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+    const second = await pay(cancelledEvent(), ctx);
+    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'COMPENSATED' });
+    expect(provider.refunds).toHaveLength(1);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
-  it('throws when asked to refund an order it never charged (an inconsistency to dead-letter)', async () => {
-    await expect(payment(cancelledEvent(['payment']), ctx)).rejects.toThrow('no charge recorded');
-    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+  it('a cancellation redelivered after its inbox record expired (ledger REFUNDED) refunds nothing again', async () => {
+    db.put(TABLES.service, { ...charged, state: 'REFUNDED', refundId: 're_1' });
+    const result = await pay(cancelledEvent(), ctx);
+    expect(provider.refunds).toEqual([]);
+    expect(ledger()).toMatchObject({ state: 'REFUNDED', refundId: 're_1' });
+    expect(result.outcome).toBe('REFUNDED');
   });
 });
