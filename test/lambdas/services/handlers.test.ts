@@ -5,7 +5,7 @@ import { ddbMock, envelope, TABLES, transactions } from './helpers';
 import { handlerEntry, type ServiceName } from '../../../lambdas/services/registry';
 
 const context = { getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
-const OWNED: ServiceName[] = ['orders', 'payment', 'inventory', 'notification', 'analytics'];
+const OWNED: ServiceName[] = ['orders', 'payment', 'inventory', 'shipping', 'notification', 'analytics'];
 
 beforeEach(() => {
   ddbMock.reset();
@@ -26,7 +26,8 @@ describe('worker entry points', () => {
     const record = { messageId: 'm1', body: JSON.stringify(e), attributes: { ApproximateReceiveCount: '1' } };
     expect(await handler({ Records: [record] } as unknown as SQSEvent, context)).toEqual({ batchItemFailures: [] });
     const [items] = transactions();
+    expect(items).toHaveLength(4);
     expect(items![0]!.Update!.TableName).toBe(TABLES.service);
-    expect(items![2]!.Put!.Item).toMatchObject({ pk: `INBOX#${e.eventId}` });
+    expect(items![3]!.Put!.Item).toMatchObject({ pk: `INBOX#${e.eventId}` });
   });
 });
