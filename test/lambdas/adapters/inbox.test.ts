@@ -1,7 +1,17 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelled, ddbMock, envelope, TABLES } from '../services/helpers';
-import { eventHash, Inbox, PayloadMismatchError, TransactionConditionError } from '../../../lambdas/adapters/inbox';
+import {
+  backoffMs,
+  CONTENTION_RETRY,
+  contention,
+  eventHash,
+  Inbox,
+  isContention,
+  PayloadMismatchError,
+  TransactionConditionError,
+  transactWithRetry,
+} from '../../../lambdas/adapters/inbox';
 import { inboxKey } from '../../../lambdas/adapters/keys';
 import { outcomeEvent } from '../../../lambdas/core/events';
 
@@ -14,7 +24,9 @@ beforeEach(() => {
   ddbMock.reset();
   ddbMock.on(GetCommand).resolves({});
   ddbMock.on(TransactWriteCommand).resolves({});
+  contention.retried = 0;
 });
+afterEach(() => vi.restoreAllMocks());
 
 describe('Inbox', () => {
   it('commits the effect with a conditional inbox record last, carrying the hash, emits and expiry', async () => {
@@ -67,5 +79,101 @@ describe('Inbox', () => {
     ddbMock.on(GetCommand, { Key: inboxKey(event.eventId) }).resolves({ Item: record });
     expect(await run()).toEqual({ emits: [emitted], duplicate: true });
     expect(runs).toBe(1);
+  });
+});
+
+const conflict = () => cancelled(['TransactionConflict', 'None']);
+const throttled = () => Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+
+describe('contention inside the commit', () => {
+  it('a TransactionConflict is retried with jittered backoff, then succeeds', async () => {
+    // Fails on c5101ed: the conflict was thrown at once (the message went back to SQS and, under load, to the DLQ).
+    const waits: number[] = [];
+    ddbMock.on(TransactWriteCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    await transactWithRetry([effect], async (ms) => void waits.push(ms));
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(3);
+    // Full jitter: half of min(cap, base x 2^attempt) for attempts 1 and 2.
+    expect(waits).toEqual([Math.floor(0.5 * CONTENTION_RETRY.baseMs * 2), Math.floor(0.5 * CONTENTION_RETRY.baseMs * 4)]);
+    expect(contention.retried).toBe(2);
+  });
+
+  it('Inbox.commit retries a conflict and commits once', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    ddbMock.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
+    expect(await inbox.commit(event, [], [effect])).toBe('committed');
+    const calls = ddbMock.commandCalls(TransactWriteCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.args[0].input.TransactItems).toEqual(calls[0]!.args[0].input.TransactItems);
+  });
+
+  it('throttling is retried too', async () => {
+    ddbMock.on(TransactWriteCommand).rejectsOnce(throttled()).resolves({});
+    await transactWithRetry([effect], async () => undefined);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it(`gives up after CONTENTION_RETRY.attempts (${CONTENTION_RETRY.attempts}) and throws the conflict`, async () => {
+    const waits: number[] = [];
+    ddbMock.on(TransactWriteCommand).rejects(conflict());
+    const err = await transactWithRetry([effect], async (ms) => void waits.push(ms)).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('TransactionCanceledException');
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(CONTENTION_RETRY.attempts);
+    expect(waits).toHaveLength(CONTENTION_RETRY.attempts - 1);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(CONTENTION_RETRY.capMs);
+  });
+
+  it('a ConditionalCheckFailed is never retried, even next to a conflict', async () => {
+    const waits: number[] = [];
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'TransactionConflict']));
+    await expect(transactWithRetry([effect], async (ms) => void waits.push(ms))).rejects.toThrow('Transaction cancelled');
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(waits).toEqual([]);
+    // Through the inbox: the effect's condition surfaces after one attempt.
+    ddbMock.resetHistory();
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None']));
+    await expect(inbox.commit(event, [], [effect])).rejects.toBeInstanceOf(TransactionConditionError);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('any other error is not retried', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(transactWithRetry([effect], async () => undefined)).rejects.toThrow('denied');
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('isContention and backoffMs', () => {
+    expect(isContention(conflict())).toBe(true);
+    expect(isContention(cancelled(['None', 'ThrottlingError']))).toBe(true);
+    expect(isContention(cancelled(['ConditionalCheckFailed', 'TransactionConflict']))).toBe(false);
+    expect(isContention(cancelled(['None', 'None']))).toBe(false);
+    expect(isContention(throttled())).toBe(true);
+    expect(isContention(new Error('x'))).toBe(false);
+    expect(backoffMs(1, () => 0.999)).toBe(Math.floor(0.999 * CONTENTION_RETRY.baseMs * 2));
+    expect(backoffMs(20, () => 0.999)).toBe(Math.floor(0.999 * CONTENTION_RETRY.capMs));
+    expect(backoffMs(3, () => 0)).toBe(0);
+  });
+});
+
+describe('Inbox.once with doneBefore', () => {
+  const marker = { Put: { TableName: 'effects', Item: { pk: 'M', sk: 'M' }, ConditionExpression: 'attribute_not_exists(pk)' } };
+  const status = { Put: { TableName: 'status', Item: { pk: 'S', sk: 'S' } } };
+
+  it('the marker failing: commits only doneBefore.writes with a fresh inbox record, a duplicate with no emits', async () => {
+    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    const result = await inbox.once(event, async () => ({ emits: [emitted], writes: [effect, marker, status], doneBefore: { marker: 1, writes: [status] } }));
+    expect(result).toEqual({ emits: [], duplicate: true });
+    const second = ddbMock.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
+    expect(second).toHaveLength(2);
+    expect(second[0]).toEqual(status);
+    expect(second[1]!.Put).toMatchObject({ Item: { ...inboxKey(event.eventId), emits: '[]' } });
+  });
+
+  it('another write failing is thrown, not taken for done', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']));
+    await expect(inbox.once(event, async () => ({ emits: [], writes: [effect, marker, status], doneBefore: { marker: 1, writes: [status] } }))).rejects.toBeInstanceOf(
+      TransactionConditionError,
+    );
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 });
