@@ -178,8 +178,70 @@ describe('orders: duplicates and races', () => {
   });
 
   it('ignores events it does not aggregate', async () => {
-    const result = await run(envelope('OrderPlaced', { customerId: 'c', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] }));
+    const result = await run(envelope('OrderConfirmed', { amountCents: 1, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }));
     expect(result.outcome).toBe('IGNORED');
     expect(ddbMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('orders: the deadline (OrderPlaced, delayed by the deadline queue)', () => {
+  // Fails on c5101ed (every case here): the aggregator ignored OrderPlaced; an undecided order stayed ACCEPTED forever.
+  const placedLate = () => envelope('OrderPlaced', { customerId: 'c', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 1 }] });
+  const timeoutId = deterministicEventId('order-1', 'orders', 'OrderCancelled');
+
+  it('an undecided order is CANCELLED with reason TIMEOUT, once', async () => {
+    await run(charged());
+    const result = await run(placedLate());
+    expect(result.outcome).toBe('TIMEOUT');
+    expect(result.emits!.map((e) => [e.eventId, e.eventType, e.payload])).toEqual([
+      [timeoutId, 'OrderCancelled', { reason: 'TIMEOUT', currency: 'USD', cancelledAt: result.emits![0]!.occurredAt }],
+    ]);
+    expect(lifecycle).toMatchObject({ status: 'CANCELLED', reason: 'TIMEOUT', payment: 'CHARGED', decision: JSON.stringify(result.emits![0]) });
+    const input = decisionUpdates()[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe('(attribute_not_exists(#status) OR #status = :accepted) AND attribute_not_exists(decision)');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':status': 'CANCELLED', ':reason': 'TIMEOUT' });
+
+    // The delayed copy redelivered: the order is decided, nothing happens and nothing is re-emitted.
+    ddbMock.resetHistory();
+    expect(await run(placedLate())).toEqual({ emits: [], outcome: 'DECIDED_IN_TIME' });
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('an order nobody reported on (no LIFECYCLE item) times out with the currency of OrderPlaced', async () => {
+    fakeLifecycle(undefined);
+    const result = await run(placedLate());
+    expect(result.emits![0]!.payload).toMatchObject({ reason: 'TIMEOUT', currency: 'EUR' });
+    expect(lifecycle).toMatchObject({ status: 'CANCELLED', reason: 'TIMEOUT' });
+    expect(ddbMock.commandCalls(GetCommand, { Key: orderKey('order-1') })).toHaveLength(0);
+  });
+
+  it('a decided order: nothing is written, nothing emitted', async () => {
+    await run(charged());
+    const decided = await run(reserved());
+    ddbMock.resetHistory();
+    expect(await run(placedLate())).toEqual({ emits: [], outcome: 'DECIDED_IN_TIME' });
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(lifecycle).toMatchObject({ status: 'CONFIRMED', decision: JSON.stringify(decided.emits![0]) });
+  });
+
+  it('an outcome after a TIMEOUT decision re-emits the stored decision and changes nothing', async () => {
+    const timedOut = await run(placedLate());
+    ddbMock.resetHistory();
+    const lateCharge = await run(charged());
+    const lateReservation = await run(reserved());
+    for (const late of [lateCharge, lateReservation]) {
+      expect(late.outcome).toBe('CANCELLED');
+      expect(JSON.stringify(late.emits)).toBe(JSON.stringify(timedOut.emits));
+    }
+    expect(decisionUpdates()).toHaveLength(0);
+    // Recorded for the record; the decision stands.
+    expect(lifecycle).toMatchObject({ status: 'CANCELLED', reason: 'TIMEOUT', payment: 'CHARGED', inventory: 'RESERVED' });
+  });
+
+  it('the deadline racing the last outcome: one decision, the same event from both', async () => {
+    await run(charged());
+    const [deadline, outcome] = await Promise.all([run(placedLate()), run(reserved())]);
+    expect(JSON.stringify(deadline.emits)).toBe(JSON.stringify(outcome.emits));
+    expect(lifecycle!.decision).toBe(JSON.stringify(outcome.emits![0]));
   });
 });
