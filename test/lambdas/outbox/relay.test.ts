@@ -1,12 +1,13 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/outbox/relay';
 import { orderTransaction } from '../../../lambdas/adapters/order-store';
-import { faultKey } from '../../../lambdas/adapters/keys';
+import { faultKey, OUTBOX_PENDING } from '../../../lambdas/adapters/keys';
+import { OUTBOX_TTL_SECONDS } from '../../../lambdas/adapters/outbox';
 
 // Read at call time by the relay and the publisher.
 process.env.ORDERS_TABLE = 'orders-table';
@@ -45,12 +46,23 @@ function streamRecord(seq: string, eventName: 'INSERT' | 'MODIFY' | 'REMOVE', it
 }
 const batch = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
 const published = () => snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+const marks = () => ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+/** The markPublished update of one outbox item: out of the pending index, a TTL from now. */
+const markOf = (outbox: Record<string, any>) => ({
+  TableName: 'orders-table',
+  Key: { pk: outbox.pk, sk: outbox.sk },
+  UpdateExpression: 'REMOVE #shard, #since SET #ttl = :ttl',
+  ConditionExpression: 'attribute_exists(pk)',
+  ExpressionAttributeNames: { '#shard': OUTBOX_PENDING.partition, '#since': OUTBOX_PENDING.since, '#ttl': 'expiresAt' },
+  ExpressionAttributeValues: { ':ttl': expect.any(Number) },
+});
 
 beforeEach(() => {
   ddbMock.reset();
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ddbMock.on(PutCommand).resolves({});
+  ddbMock.on(UpdateCommand).resolves({});
   delete process.env.FAULTS_ENABLED;
 });
 
@@ -77,7 +89,34 @@ describe('outbox relay', () => {
       },
     ]);
     expect(JSON.parse(published()[0]!.Message!)).toEqual(a.outbox.event);
-    expect(ddbMock.calls()).toHaveLength(0);
+    // Fails on c5101ed: nothing marked the item published (and it expired after a day, published or not).
+    expect(marks()).toEqual([markOf(a.outbox)]);
+    const ttl = Number(marks()[0]!.ExpressionAttributeValues![':ttl']);
+    const now = Math.floor(Date.now() / 1000);
+    expect(ttl).toBeGreaterThanOrEqual(now + OUTBOX_TTL_SECONDS - 5);
+    expect(ttl).toBeLessThanOrEqual(now + OUTBOX_TTL_SECONDS + 5);
+    expect(ddbMock.calls()).toHaveLength(1);
+  });
+
+  it('a failed publish leaves the item pending (not marked) and fails the record', async () => {
+    const a = itemsOf('o-1');
+    snsMock.on(PublishCommand).rejects(new Error('sns down'));
+    expect(await handler(batch(streamRecord('8', 'INSERT', a.outbox)), context)).toEqual({ batchItemFailures: [{ itemIdentifier: '8' }] });
+    expect(marks()).toEqual([]);
+  });
+
+  it('a mark that fails (not a missing item) fails the record, so the retry publishes and marks again', async () => {
+    const a = itemsOf('o-1');
+    ddbMock.on(UpdateCommand).rejectsOnce(Object.assign(new Error('down'), { name: 'InternalServerError' })).resolves({});
+    expect(await handler(batch(streamRecord('8', 'INSERT', a.outbox)), context)).toEqual({ batchItemFailures: [{ itemIdentifier: '8' }] });
+    expect(await handler(batch(streamRecord('8', 'INSERT', a.outbox)), context)).toEqual({ batchItemFailures: [] });
+    expect(published()).toHaveLength(2);
+    expect(marks()).toHaveLength(2);
+  });
+
+  it('an item already gone (expired) when marked is fine', async () => {
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' }));
+    expect(await handler(batch(streamRecord('8', 'INSERT', itemsOf('o-1').outbox)), context)).toEqual({ batchItemFailures: [] });
   });
 
   it('reports exactly the sequence number of the record whose publish failed', async () => {
@@ -150,6 +189,33 @@ describe('outbox relay: publish-fail-once hook', () => {
     if (flag !== undefined) process.env.FAULTS_ENABLED = flag;
     expect(await handler(batch(streamRecord('5', 'INSERT', itemsOf('o-1', ['publish-fail-once']).outbox)), context)).toEqual({ batchItemFailures: [] });
     expect(published()).toHaveLength(1);
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+    expect(marks()).toHaveLength(1);
+  });
+});
+
+describe('outbox relay: relay-gives-up hook', () => {
+  it('publishes nothing, marks nothing, and reports no failure: the item stays pending for the sweeper', async () => {
+    // Fails on c5101ed: the hook did not exist; the relay published the event.
+    process.env.FAULTS_ENABLED = 'true';
+    const a = itemsOf('o-1', ['relay-gives-up']);
+    expect(a.outbox[OUTBOX_PENDING.partition]).toBe(OUTBOX_PENDING.value);
+    expect(await handler(batch(streamRecord('5', 'INSERT', a.outbox)), context)).toEqual({ batchItemFailures: [] });
+    expect(published()).toEqual([]);
     expect(ddbMock.calls()).toHaveLength(0);
+  });
+
+  it('only for its own order: the other records of the batch are published', async () => {
+    process.env.FAULTS_ENABLED = 'true';
+    const [a, b] = [itemsOf('o-1', ['relay-gives-up']), itemsOf('o-2')];
+    expect(await handler(batch(streamRecord('1', 'INSERT', a.outbox), streamRecord('2', 'INSERT', b.outbox)), context)).toEqual({ batchItemFailures: [] });
+    expect(published().map((p) => p.MessageAttributes!.orderId!.StringValue)).toEqual(['o-2']);
+    expect(marks()).toEqual([markOf(b.outbox)]);
+  });
+
+  it('is ignored when FAULTS_ENABLED is not true', async () => {
+    expect(await handler(batch(streamRecord('5', 'INSERT', itemsOf('o-1', ['relay-gives-up']).outbox)), context)).toEqual({ batchItemFailures: [] });
+    expect(published()).toHaveLength(1);
+    expect(marks()).toHaveLength(1);
   });
 });
