@@ -62,7 +62,7 @@ describe('POST /orders logs', () => {
   });
 
   it('replay and 422', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
     ddbMock.on(GetCommand).resolves({ Item: { orderId: ID, requestHash: 'other', expiresAt: Date.now() / 1000 + 60 } });
     expect((await postOrder(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }))).statusCode).toBe(422);
     expectCleanLogs();

@@ -2,7 +2,8 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyOf, cancelled, ddbMock, httpEvent, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
 import { handler } from '../../../lambdas/api/post-order';
-import { apiIdempotencyKey, orderKey, outboxKey } from '../../../lambdas/adapters/keys';
+import { apiIdempotencyKey, orderKey, OUTBOX_PENDING, outboxKey, paymentTokenKey } from '../../../lambdas/adapters/keys';
+import { PAYMENT_TOKEN_TTL_SECONDS } from '../../../lambdas/adapters/order-store';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { requestHash, validateOrder } from '../../../lambdas/core/order';
 
@@ -89,7 +90,9 @@ describe('POST /orders: rejections write nothing', () => {
 });
 
 describe('POST /orders: accepted', () => {
-  it('writes ORDER (no token), OUTBOX (the full event, expiring) in one transaction and answers 202', async () => {
+  it('writes ORDER (no token), OUTBOX (the full event, pending, no TTL) and PAYTOKEN in one transaction and answers 202', async () => {
+    // Fails on c5101ed: the token travelled in OrderPlaced (OUTBOX item, every queue), the OUTBOX item expired in a
+    // day whether published or not, and nothing marked it pending for the sweeper.
     const res = await handler(postEvent(validOrder(), { headers: { 'x-correlation-id': 'corr-abc' } }));
     expect(res.statusCode).toBe(202);
     const { orderId } = bodyOf(res);
@@ -120,16 +123,35 @@ describe('POST /orders: accepted', () => {
                 occurredAt: NOW.toISOString(),
                 correlationId: 'corr-abc',
                 orderId,
-                payload: { customerId: 'c-1', currency: 'GBP', items, paymentToken },
+                payload: { customerId: 'c-1', currency: 'GBP', items },
               },
-              expiresAt: NOW_S + 86_400,
+              [OUTBOX_PENDING.partition]: OUTBOX_PENDING.value,
+              [OUTBOX_PENDING.since]: NOW.getTime(),
             },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: ORDERS_TABLE,
+            Item: { ...paymentTokenKey(orderId), orderId, token: paymentToken, expiresAt: NOW_S + PAYMENT_TOKEN_TTL_SECONDS },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
       ],
     ]);
-    expect(JSON.stringify(transactions()[0]![0])).not.toContain(SECRETS.token);
+    const [order, outbox] = transactions()[0]!;
+    expect(JSON.stringify(order)).not.toContain(SECRETS.token);
+    expect(JSON.stringify(outbox)).not.toContain(SECRETS.token);
+    expect(outbox!.Put!.Item).not.toHaveProperty('expiresAt');
+  });
+
+  it('without a payment token: no PAYTOKEN item', async () => {
+    const { paymentToken: _t, ...noToken } = validOrder();
+    expect((await handler(postEvent(noToken))).statusCode).toBe(202);
+    const [items] = transactions();
+    expect(items).toHaveLength(2);
+    expect(JSON.stringify(items)).not.toContain('PAYTOKEN#');
   });
 
   it('accepts application/json with parameters, in any case', async () => {
@@ -173,13 +195,15 @@ describe('POST /orders: accepted', () => {
 
 describe('POST /orders: Idempotency-Key', () => {
   const key = 'checkout-42';
-  const keyRecordPut = (items: NonNullable<ReturnType<typeof transactions>[number]>) => items[2]!.Put!;
+  const keyRecordPut = (items: NonNullable<ReturnType<typeof transactions>[number]>) => items[items.length - 1]!.Put!;
 
   it('adds the key record, scoped to the customer, with the request hash and the configured expiry', async () => {
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
     const [items] = transactions();
-    expect(items).toHaveLength(3);
+    // ORDER, OUTBOX, PAYTOKEN, then the key record (last: its cancellation code is the last one).
+    expect(items).toHaveLength(4);
+    expect(items![2]!.Put!.Item).toMatchObject(paymentTokenKey(bodyOf(res).orderId));
     expect(keyRecordPut(items!)).toEqual({
       TableName: ORDERS_TABLE,
       Item: { ...apiIdempotencyKey('c-1', key), orderId: bodyOf(res).orderId, requestHash: hashOf(validOrder()), createdAt: NOW.toISOString(), expiresAt: NOW_S + 86_400 },
@@ -188,11 +212,28 @@ describe('POST /orders: Idempotency-Key', () => {
       ExpressionAttributeValues: { ':now': NOW_S },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+    expect(JSON.stringify(keyRecordPut(items!))).not.toContain(SECRETS.token);
+  });
+
+  it('the request hash leaves the token out: the same body with another token is a replay of the first order', async () => {
+    // Fails on c5101ed: the stored request hash (unsalted SHA-256, kept for a day) covered the payment token.
+    const other = { ...validOrder(), paymentToken: 'tok_other_9999' };
+    expect(hashOf(other)).toBe(hashOf(validOrder()));
+    const { paymentToken: _t, ...withoutToken } = validOrder();
+    expect(hashOf(withoutToken)).toBe(hashOf(validOrder()));
+    expect(hashOf({ ...validOrder(), currency: 'EUR' })).not.toBe(hashOf(validOrder()));
+
+    ddbMock.on(TransactWriteCommand).rejects(
+      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+    );
+    const res = await handler(postEvent(other, { headers: { 'idempotency-key': key } }));
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res).orderId).toBe('first-order');
   });
 
   it('same key, same body: 202 with the first order id, Idempotent-Replayed, nothing created (ALL_OLD)', async () => {
     ddbMock.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
     );
     const res = await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }));
     expect(res.statusCode).toBe(202);
@@ -204,7 +245,7 @@ describe('POST /orders: Idempotency-Key', () => {
 
   it('same key, other body: 422, no order id revealed', async () => {
     ddbMock.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } }]),
+      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } }]),
     );
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(422);
@@ -213,7 +254,7 @@ describe('POST /orders: Idempotency-Key', () => {
   });
 
   it('falls back to a consistent read of the key record when the cancellation carries no item', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
     ddbMock.on(GetCommand).resolves({ Item: { orderId: 'first-order', requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
@@ -222,7 +263,7 @@ describe('POST /orders: Idempotency-Key', () => {
   });
 
   it('concurrent request holding the key (TransactionConflict): reads, and retries until the winner is visible', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
     ddbMock
       .on(GetCommand)
       .resolvesOnce({})
@@ -239,7 +280,7 @@ describe('POST /orders: Idempotency-Key', () => {
   it('the same key of another customer is another record', async () => {
     await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     await handler(postEvent({ ...validOrder(), customerId: 'c-2' }, { headers: { 'idempotency-key': key } }));
-    expect(transactions().map((items) => items[2]!.Put!.Item!.pk)).toEqual(['IDEMPOTENCY#c-1#checkout-42', 'IDEMPOTENCY#c-2#checkout-42']);
+    expect(transactions().map((items) => items[items.length - 1]!.Put!.Item!.pk)).toEqual(['IDEMPOTENCY#c-1#checkout-42', 'IDEMPOTENCY#c-2#checkout-42']);
   });
 });
 
@@ -269,14 +310,14 @@ describe('POST /orders: unexpected failures', () => {
   });
 
   it('500 when the transaction is cancelled by anything but the key record', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }]));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]));
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }));
     expect(res.statusCode).toBe(500);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
   it('500 when the key stays contested, after a bounded number of attempts', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
     ddbMock.on(GetCommand).resolves({});
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }));
     expect(res.statusCode).toBe(500);

@@ -90,6 +90,14 @@ describe('requestHash', () => {
     expect(requestHash(a)).toBe(requestHash(b));
     expect(requestHash({ ...a, items: [{ sku: 'SKU-1', quantity: 2 }] })).not.toBe(requestHash(a));
   });
+
+  it('leaves the payment token out (no stored hash covers it)', () => {
+    // Fails on c5101ed: the token was part of the hashed body.
+    const v = validateOrder(valid());
+    if (!v.ok) throw new Error('invalid fixture');
+    expect(requestHash({ ...v.order, paymentToken: 'tok_a' })).toBe(requestHash(v.order));
+    expect(requestHash({ ...v.order, paymentToken: 'tok_a' })).toBe(requestHash({ ...v.order, paymentToken: 'tok_b' }));
+  });
 });
 
 describe('orderPlaced', () => {
@@ -102,8 +110,10 @@ describe('orderPlaced', () => {
       occurredAt: '2024-05-01T10:00:00.000Z',
       correlationId: 'corr-1',
       orderId: 'o-1',
-      payload: { customerId: 'c-1', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 1 }], paymentToken: 'tok_1' },
+      // Never the payment token (it has an item of its own that only payment reads), nor the address.
+      payload: { customerId: 'c-1', currency: 'EUR', items: [{ sku: 'SKU-1', quantity: 1 }] },
     });
+    expect(JSON.stringify(e)).not.toContain('tok_1');
     expect(PAYLOADS.OrderPlaced.parse(e.payload)).toEqual(e.payload);
     expect('paymentToken' in orderPlaced('o-1', valid(), 'c', 't').payload).toBe(false);
   });
