@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
 import { orderBody, postOrder } from './support/api';
 import { dlqDepths, getItem, itemsWithPkPrefix, queueBacklogs, serviceStatuses, stockOf, untilOrderState } from './support/api-extra';
+import { expectReconciled } from './support/reconcile';
 import { pollUntil, serviceTable, uniqueCustomer } from './support/stack';
 
 const OWN_SKU = 'SKU-8';
@@ -55,6 +56,7 @@ describe('business outcomes are results, not failures', () => {
     expect(await itemsWithPkPrefix(serviceTable('payment'), `REFUND#${orderId}`)).toEqual([]);
     expect(await itemsWithPkPrefix(serviceTable('shipping'), `SHIPMENT#${orderId}`)).toEqual([]);
     expect(await itemsWithPkPrefix(serviceTable('notification'), `EMAIL#${orderId}#`)).toEqual([expect.objectContaining({ kind: 'cancelled' })]);
+    await expectReconciled([orderId]);
 
     await expectNoFailures();
   });
@@ -67,14 +69,15 @@ describe('business outcomes are results, not failures', () => {
     expect(order.reason).toBe('OUT_OF_STOCK');
     expect(serviceStatuses(order)).toEqual({ payment: 'REFUNDED', inventory: 'BACKORDERED', shipping: 'SKIPPED', notification: 'SENT', analytics: 'RECORDED' });
 
-    // All or nothing: the in-stock line was not decremented either, and there is no reservation to release.
+    // All or nothing: the in-stock line was not decremented either; the record says BACKORDERED (nothing to release).
     expect(await stockOf(OWN_SKU)).toBe(stockBefore);
     expect(await stockOf('SKU-OOS')).toBe(0);
-    expect(await getItem(serviceTable('inventory'), { pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' })).toBeUndefined();
+    expect(await getItem(serviceTable('inventory'), { pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' })).toMatchObject({ state: 'BACKORDERED', skus: ['SKU-OOS'] });
     // Charged once, refunded once.
     expect(await getItem(serviceTable('payment'), { pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' })).toMatchObject({ state: 'REFUNDED', amountCents: 8 * 250 + 999 });
     expect(await itemsWithPkPrefix(serviceTable('payment'), `REFUND#${orderId}`)).toHaveLength(1);
     expect(await itemsWithPkPrefix(serviceTable('shipping'), `SHIPMENT#${orderId}`)).toEqual([]);
+    await expectReconciled([orderId]);
 
     await expectNoFailures();
   });
@@ -90,8 +93,10 @@ describe('business outcomes are results, not failures', () => {
 
     expect(await stockOf(OWN_SKU)).toBe(stockBefore);
     expect(await getItem(serviceTable('payment'), { pk: `CHARGE#${orderId}`, sk: 'CHARGE' })).toBeUndefined();
-    expect(await getItem(serviceTable('payment'), { pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' })).toBeUndefined();
+    // The ledger's intent records the rejection, fixed once: a later catalog edit cannot turn it into a charge.
+    expect(await getItem(serviceTable('payment'), { pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' })).toMatchObject({ state: 'REJECTED', unknownSkus: ['SKU-NOPE'] });
     expect(await itemsWithPkPrefix(serviceTable('shipping'), `SHIPMENT#${orderId}`)).toEqual([]);
+    await expectReconciled([orderId]);
 
     await expectNoFailures();
   });

@@ -5,7 +5,7 @@
  */
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { orderKey, outboxKey } from '../../lambdas/adapters/keys';
 import { type Envelope } from '../../lambdas/core/events';
 import { deterministicEventId } from '../../lambdas/core/ids';
@@ -16,8 +16,9 @@ import { expectReconciled, reconcileNow } from './support/reconcile';
 import { ddb, pollUntil, queueUrl, serviceTable, uniqueCustomer } from './support/stack';
 import { formatReport } from '../../scripts/reconcile';
 
+/** DLQ depths before each test: a case must add no dead letter of its own. */
 let dlqBaseline: Awaited<ReturnType<typeof dlqDepths>>;
-beforeAll(async () => {
+beforeEach(async () => {
   dlqBaseline = await dlqDepths();
 });
 
