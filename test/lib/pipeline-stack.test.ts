@@ -19,13 +19,25 @@ describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
     const outputs = Object.keys(template.toJSON().Outputs);
     const expected = [
       ...Object.values(STACK_OUTPUTS),
-      ...SERVICES.flatMap((s) => Object.values(serviceOutputs(s.name))),
+      ...SERVICES.flatMap((s) => {
+        const { deadlineQueueUrl, deadlineDlqUrl, ...always } = serviceOutputs(s.name);
+        // The deadline queue's outputs exist only for a service with `afterDeadline` events (the orders aggregator).
+        return [...Object.values(always), ...(s.afterDeadline?.length ? [deadlineQueueUrl, deadlineDlqUrl] : [])];
+      }),
       // The quick-start Cognito pool of the AWS stages.
       ...(stack.api.identity ? Object.values(IDENTITY_OUTPUTS) : []),
     ];
     expect(new Set(expected).size).toBe(expected.length);
     expect(outputs.sort()).toEqual(expected.sort());
-    expect(serviceOutputs('payment')).toEqual({ queueUrl: 'PaymentQueueUrl', dlqUrl: 'PaymentDlqUrl', tableName: 'PaymentTableName' });
+    expect(serviceOutputs('payment')).toEqual({
+      queueUrl: 'PaymentQueueUrl',
+      dlqUrl: 'PaymentDlqUrl',
+      tableName: 'PaymentTableName',
+      deadlineQueueUrl: 'PaymentDeadlineQueueUrl',
+      deadlineDlqUrl: 'PaymentDeadlineDlqUrl',
+    });
+    expect(outputs).toContain('OrdersDeadlineQueueUrl');
+    expect(outputs).not.toContain('PaymentDeadlineQueueUrl');
   });
 
   it('contains no CDK custom resource (the emulator handles them badly)', () => {
@@ -66,7 +78,8 @@ describe('customer-managed key (-c kms=customer-managed)', () => {
     template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
     expect(template.toJSON().Resources[logicalId(stack.topic)].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
     const queues = Object.values(template.findResources('AWS::SQS::Queue'));
-    expect(queues.length).toBe(SERVICES.length * 3 + 1);
+    // Queue, DLQ and subscription DLQ per service and per deadline queue, plus the relay's on-failure queue.
+    expect(queues.length).toBe((SERVICES.length + SERVICES.filter((s) => s.afterDeadline?.length).length) * 3 + 1);
     for (const q of queues) {
       expect(q.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId(), 'Arn'] });
       expect(q.Properties.SqsManagedSseEnabled).toBeUndefined();

@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TTL_ATTRIBUTE } from '../../../lambdas/adapters/keys';
+import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../../../lambdas/adapters/keys';
 import { SERVICES } from '../../../lambdas/services/registry';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import type { StageConfig } from '../../../lib/stages';
@@ -32,6 +32,28 @@ describe.each(STAGE_NAMES)('tables (%s)', (stageName) => {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
+  });
+
+  it('the orders table has the sparse outbox-pending index the sweeper queries (oldest first), and no other', () => {
+    const orders = resourceOf(stack.data.orders).Properties;
+    expect(orders.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: OUTBOX_PENDING_INDEX,
+        KeySchema: [
+          { AttributeName: OUTBOX_PENDING.partition, KeyType: 'HASH' },
+          { AttributeName: OUTBOX_PENDING.since, KeyType: 'RANGE' },
+        ],
+        // The sweeper republishes the event from the index item itself.
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(orders.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: OUTBOX_PENDING.partition, AttributeType: 'S' },
+        { AttributeName: OUTBOX_PENDING.since, AttributeType: 'N' },
+      ]),
+    );
+    for (const s of SERVICES) expect(resourceOf(stack.data.serviceTable(s.name)).Properties.GlobalSecondaryIndexes).toBeUndefined();
   });
 
   it('the catalog is keyed by sku alone', () => {

@@ -1,7 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../../lambdas/adapters/env';
-import { outboxKey } from '../../../lambdas/adapters/keys';
+import { OUTBOX_PENDING_INDEX, outboxKey } from '../../../lambdas/adapters/keys';
+import { OUTBOX_TTL_SECONDS } from '../../../lambdas/adapters/outbox';
 import { OUTBOX_SK_PREFIX } from '../../../lib/constructs/outbox-relay';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import type { StageConfig } from '../../../lib/stages';
@@ -53,15 +54,67 @@ describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
     expect(referencedIds(env[ENV.topicArn])).toEqual(new Set([logicalId(stack.topic)]));
   });
 
-  it('may publish to the topic, put (FAULT# marker) on the orders table, read its stream, send to its DLQ', () => {
+  it('may publish to the topic, update (mark published) and put (FAULT# marker) on the orders table, read its stream, send to its DLQ', () => {
     const statements = roleStatements(template, stack.relay.fn);
     const publish = statements.filter((s) => actionsOf(s).includes('sns:Publish'));
     expect(publish).toHaveLength(1);
     expect(referencedIds(publish[0].Resource)).toEqual(new Set([logicalId(stack.topic)]));
     const onTable = statements.filter((s) => referencedIds(s.Resource).has(logicalId(stack.data.orders)));
-    expect(onTable.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']));
+    expect(onTable.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']));
     expect(onTable.flatMap(actionsOf)).not.toContain('dynamodb:DeleteItem');
     const toDlq = statements.filter((s) => referencedIds(s.Resource).has(logicalId(stack.relay.dlq)));
     expect(toDlq.flatMap(actionsOf)).toContain('sqs:SendMessage');
+  });
+
+  describe('the outbox sweeper', () => {
+    const sweeperId = () => logicalId(stack.relay.sweeper);
+
+    it('runs on a schedule from the stage, invoking the sweeper once per tick (no event retries)', () => {
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).filter((r) =>
+        (r.Properties.Targets ?? []).some((t: { Arn: unknown }) => referencedIds(t.Arn).has(sweeperId())),
+      );
+      expect(rules).toHaveLength(1);
+      const rule = rules[0]!.Properties;
+      const minutes = stage.outbox.sweepEveryMinutes;
+      expect(rule.ScheduleExpression).toBe(`rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`);
+      expect(rule.State ?? 'ENABLED').toBe('ENABLED');
+      expect(rule.Targets).toHaveLength(1);
+      expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
+      // EventBridge may invoke it, from this rule only.
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) => referencedIds(p.Properties.FunctionName).has(sweeperId()));
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+      expect(referencedIds(permissions[0]!.Properties.SourceArn)).toEqual(new Set([logicalId(stack.relay.sweepSchedule)]));
+    });
+
+    it('environment: the orders table, the topic and the sweep window; the window is inside the published TTL', () => {
+      const fn = propsOf(template, sweeperId());
+      const env = fn.Environment.Variables;
+      expect(referencedIds(env[ENV.ordersTable])).toEqual(new Set([logicalId(stack.data.orders)]));
+      expect(referencedIds(env[ENV.topicArn])).toEqual(new Set([logicalId(stack.topic)]));
+      expect(Number(env[ENV.outboxSweepAfterSeconds])).toBe(stage.outbox.sweepAfterSeconds);
+      expect(stage.outbox.sweepAfterSeconds).toBeGreaterThan(0);
+      expect(stage.outbox.sweepAfterSeconds).toBeLessThan(OUTBOX_TTL_SECONDS);
+      expect(fn.Timeout).toBeGreaterThan(2);
+    });
+
+    it('grants: publish to the topic, query the pending index only, update (mark) OUTBOX items; nothing else', () => {
+      const statements = roleStatements(template, stack.relay.sweeper).filter((s) => s.Effect === 'Allow');
+      const publish = statements.filter((s) => actionsOf(s).includes('sns:Publish'));
+      expect(publish).toHaveLength(1);
+      expect(referencedIds(publish[0]!.Resource)).toEqual(new Set([logicalId(stack.topic)]));
+
+      const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+      const query = dynamo.find((s) => actionsOf(s).includes('dynamodb:Query'))!;
+      expect(query.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.data.orders), 'Arn'] }, `/index/${OUTBOX_PENDING_INDEX}`]] });
+      const update = dynamo.find((s) => actionsOf(s).includes('dynamodb:UpdateItem'))!;
+      expect(update.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.data.orders), 'Arn'] });
+      // No other table, no queue.
+      const reached = referencedIds(statements.map((s) => s.Resource));
+      reached.delete(logicalId(stack.data.orders));
+      reached.delete(logicalId(stack.topic));
+      expect([...reached].filter((id) => !id.startsWith('AWS::'))).toEqual([]);
+    });
   });
 });

@@ -17,13 +17,20 @@ describe.each(STAGE_NAMES)('service workers (%s)', (stageName) => {
   beforeAll(() => ({ stack, stage, template } = synth(stageName)));
 
   const fnOf = (s: ServiceDefinition) => propsOf(template, logicalId(stack.workers.get(s.name)!.fn));
-  const mappingOf = (s: ServiceDefinition) => {
+  /** The worker's SQS mappings: its own queue, plus its deadline queue for a service with `afterDeadline`. */
+  const mappingsOf = (s: ServiceDefinition) => {
     const fnId = logicalId(stack.workers.get(s.name)!.fn);
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter((m) =>
       referencedIds(m.Properties.FunctionName).has(fnId),
     );
-    expect(mappings).toHaveLength(1);
-    return mappings[0].Properties;
+    expect(mappings).toHaveLength(s.afterDeadline?.length ? 2 : 1);
+    return mappings.map((m) => m.Properties);
+  };
+  const mappingOf = (s: ServiceDefinition) => {
+    const own = logicalId(stack.serviceQueues.get(s.name)!.queue);
+    const found = mappingsOf(s).filter((m) => referencedIds(m.EventSourceArn).has(own));
+    expect(found).toHaveLength(1);
+    return found[0]!;
   };
 
   it.each(SERVICES)('$name: consumes its own queue in batches with partial batch responses and bounded concurrency', (service) => {
@@ -39,7 +46,8 @@ describe.each(STAGE_NAMES)('service workers (%s)', (stageName) => {
     const sqsMappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
       (m) => m.Properties.StartingPosition === undefined,
     );
-    expect(sqsMappings).toHaveLength(SERVICES.length);
+    // One per service, plus one per deadline queue (the orders aggregator's).
+    expect(sqsMappings).toHaveLength(SERVICES.length + SERVICES.filter((s) => s.afterDeadline?.length).length);
     for (const m of sqsMappings) {
       expect(m.Properties.FunctionResponseTypes).toContain('ReportBatchItemFailures');
       expect(m.Properties.ScalingConfig?.MaximumConcurrency).toBeGreaterThanOrEqual(2);
