@@ -159,3 +159,37 @@ describe('makeWorker: log lines', () => {
     ]);
   });
 });
+
+describe('makeWorker: drop:<service> fault hook (local stage)', () => {
+  const cancelledEvent = (orderId: string) =>
+    envelope('OrderCancelled', { reason: 'TIMEOUT', currency: 'USD', cancelledAt: '2024-05-01T10:00:40.000Z' }, { orderId, eventId: `evt-c-${orderId}`, correlationId: `corr-${orderId}` });
+  const orderWith = (orderId: string, faults: string[]) => ddbMock.on(GetCommand, { Key: orderKey(orderId) }).resolves({ Item: { faults } });
+  afterEach(() => {
+    delete process.env.FAULTS_ENABLED;
+  });
+
+  it("acknowledges the order's OrderPlaced at that service without running the handler; other services and its OrderCancelled run", async () => {
+    process.env.FAULTS_ENABLED = 'true';
+    orderWith('o-1', ['drop:payment']);
+    const seen: string[] = [];
+    const handle: ServiceHandler = async (e) => (seen.push(`${e.eventType}:${e.orderId}`), { outcome: 'DONE' });
+    const payment = makeWorker('payment', handle);
+    const result = await payment(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(cancelledEvent('o-1')))), lambdaContext);
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(seen.sort()).toEqual(['OrderCancelled:o-1', 'OrderPlaced:o-2']);
+    expect(ddbMock.commandCalls(GetCommand, { Key: orderKey('o-1') })[0]!.args[0].input).toMatchObject({ TableName: 'orders-table', ProjectionExpression: 'faults' });
+
+    seen.length = 0;
+    await makeWorker('inventory', handle)(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    expect(seen).toEqual(['OrderPlaced:o-1']);
+  });
+
+  it.each([undefined, 'false', 'TRUE'])('is ignored, and the ORDER item never read, when FAULTS_ENABLED is %s', async (flag) => {
+    if (flag !== undefined) process.env.FAULTS_ENABLED = flag;
+    orderWith('o-1', ['drop:payment']);
+    const seen: string[] = [];
+    await makeWorker('payment', async (e) => (seen.push(e.orderId), { outcome: 'DONE' }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    expect(seen).toEqual(['o-1']);
+    expect(ddbMock.commandCalls(GetCommand, { Key: orderKey('o-1') })).toHaveLength(0);
+  });
+});
