@@ -53,8 +53,11 @@ async function deadlinePassed(table: string, placed: Envelope, service: string):
   // Decided on time: the usual case, nothing to do and nothing to re-emit (its consumers have it).
   if (typeof lifecycle?.decision === 'string') return { emits: [], outcome: 'DECIDED_IN_TIME' };
   const currency = (placed as Envelope<'OrderPlaced'>).payload.currency;
-  const decided = await decideOnce(table, placed, service, { currency, ...lifecycle }, TIMED_OUT);
-  return { emits: [decided], outcome: decided.eventType === 'OrderCancelled' ? 'TIMEOUT' : 'DECIDED_IN_TIME' };
+  // Both outcomes recorded but undecided (a crash between recording and deciding): decide on them, not TIMEOUT.
+  const { payment, inventory } = lifecycle ?? {};
+  const decision = isPaymentOutcome(payment) && isInventoryOutcome(inventory) ? decide(payment, inventory) : TIMED_OUT;
+  const decided = await decideOnce(table, placed, service, { currency, ...lifecycle }, decision);
+  return { emits: [decided], outcome: decision === TIMED_OUT ? 'TIMEOUT' : 'DECIDED_LATE' };
 }
 
 /**

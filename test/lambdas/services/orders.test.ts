@@ -238,6 +238,16 @@ describe('orders: the deadline (OrderPlaced, delayed by the deadline queue)', ()
     expect(lifecycle).toMatchObject({ status: 'CANCELLED', reason: 'TIMEOUT', payment: 'CHARGED', inventory: 'RESERVED' });
   });
 
+  it('both outcomes recorded but never decided (a crash in between): the deadline decides on them, not TIMEOUT', async () => {
+    // Fails before the fix in this commit: the deadline cancelled a charged and reserved order with TIMEOUT.
+    await run(charged());
+    fakeLifecycle({ ...lifecycle, inventory: 'RESERVED', inventoryHash: eventHash(reserved()), inventoryReceipts: 1, skus: ['SKU-1'] });
+    const result = await run(placedLate());
+    expect(result.outcome).toBe('DECIDED_LATE');
+    expect(result.emits!.map((e) => e.eventType)).toEqual(['OrderConfirmed']);
+    expect(lifecycle).toMatchObject({ status: 'CONFIRMED' });
+  });
+
   it('the deadline racing the last outcome: one decision, the same event from both', async () => {
     await run(charged());
     const [deadline, outcome] = await Promise.all([run(placedLate()), run(reserved())]);
