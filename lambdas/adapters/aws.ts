@@ -7,17 +7,21 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { capacityOf } from './capacity';
 
 export interface RequestCount {
   total: number;
   byCommand: Record<string, number>;
+  /** DynamoDB capacity units as AWS bills them (lambdas/adapters/capacity.ts): read and write request units. */
+  rcu: number;
+  wcu: number;
 }
 
 const scope = new AsyncLocalStorage<RequestCount>();
 
 /** Runs `fn` with a fresh request counter; the counter sees every SDK request made inside it. */
 export async function countingRequests<T>(fn: () => Promise<T>): Promise<{ result: T; requests: RequestCount }> {
-  const requests: RequestCount = { total: 0, byCommand: {} };
+  const requests: RequestCount = { total: 0, byCommand: {}, rcu: 0, wcu: 0 };
   const result = await scope.run(requests, fn);
   return { result, requests };
 }
@@ -40,7 +44,33 @@ function withRequestCounter<C extends Stackable>(client: C): C {
   return client;
 }
 
+/** Adds each DynamoDB request's capacity units to the current scope (the marshalled input and output: build step). */
+function withCapacityCounter<C extends Stackable>(client: C): C {
+  client.middlewareStack.add(
+    (next: any, context: any) => async (args: any) => {
+      const counter = scope.getStore();
+      if (!counter) return next(args);
+      const add = (output: unknown, failed: boolean) => {
+        const units = capacityOf(String(context.commandName ?? ''), args.input, output, failed);
+        counter.rcu += units.read;
+        counter.wcu += units.write;
+      };
+      try {
+        const result = await next(args);
+        add(result.output, false);
+        return result;
+      } catch (err) {
+        const name = (err as Error)?.name;
+        if (name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException') add(undefined, true);
+        throw err;
+      }
+    },
+    { step: 'build', name: 'orderCapacityCounter' },
+  );
+  return client;
+}
+
 // maxAttempts 3 is the SDK default; stated so the retry budget is visible next to the Lambda timeout.
-const dynamo = withRequestCounter(new DynamoDBClient({ maxAttempts: 3 }));
+export const dynamo = withCapacityCounter(withRequestCounter(new DynamoDBClient({ maxAttempts: 3 })));
 export const ddb = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 export const sns = withRequestCounter(new SNSClient({ maxAttempts: 3 }));
