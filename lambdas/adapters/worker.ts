@@ -79,7 +79,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
           if (r.emits?.length) await publish(r.emits);
           return r;
         });
-        const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total };
+        const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu };
         // A duplicate is the expected at-least-once path, not news: debug level.
         if (result.duplicate) {
           duplicates += 1;

@@ -6,6 +6,7 @@
  * out (it is then the `sub`); one that differs from the `sub` is refused with 403 FORBIDDEN. The Idempotency-Key
  * record is keyed by that customer, so one caller's keys never meet another's.
  */
+import { countingRequests } from '../adapters/aws';
 import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { saveNewOrder } from '../adapters/order-store';
@@ -67,21 +68,21 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       return reject(403, 'FORBIDDEN', 'customerId must be the authenticated caller (the token\'s sub), or be left out');
     }
 
-    const result = await saveNewOrder({
+    const { result, requests } = await countingRequests(() => saveNewOrder({
       orderId: newOrderId(),
       order,
       correlationId,
       now: new Date(),
       idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
       faults: requestedFaults(event),
-    });
+    }));
     if (result.outcome === 'key-reused') {
       return reject(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request body');
     }
 
     const replayed = result.outcome === 'replayed';
     const statusUrl = `${apiBaseUrl(event)}/orders/${result.orderId}`;
-    logger.info('order accepted', { correlationId, orderId: result.orderId, lines: order.items.length, replayed });
+    logger.info('order accepted', { correlationId, orderId: result.orderId, lines: order.items.length, replayed, sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu });
     const accepted: OrderAccepted = { orderId: result.orderId, status: 'ACCEPTED', statusUrl };
     return json(202, accepted, { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
   } catch (err) {

@@ -10,7 +10,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { ddb } from '../adapters/aws';
+import { countingRequests, ddb } from '../adapters/aws';
 import { ENV, faultsEnabled, required } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { publish } from '../adapters/publisher';
@@ -56,18 +56,20 @@ export async function relayRecord(record: DynamoDBRecord): Promise<void> {
     logger.warn('injected fault: the relay gives up on this event', keys);
     return;
   }
-  try {
-    if (faults.includes(PUBLISH_FAIL_ONCE)) await failOnce(envelope.eventId);
-    await publish([envelope]);
-  } catch (err) {
-    // The injected fault is the expected local test path, not news.
-    if (err instanceof InjectedFault) logger.warn('injected fault: publish fails once', keys);
-    else logger.error('publish failed', { ...keys, errorName: (err as Error)?.name, error: (err as Error)?.message });
-    throw err;
-  }
-  // A failure here retries the record: a second publish, which consumers drop by eventId.
-  await markPublished(required(ENV.ordersTable), { pk: String(item.pk), sk: String(item.sk) });
-  logger.info('published', keys);
+  const { requests } = await countingRequests(async () => {
+    try {
+      if (faults.includes(PUBLISH_FAIL_ONCE)) await failOnce(envelope.eventId);
+      await publish([envelope]);
+    } catch (err) {
+      // The injected fault is the expected local test path, not news.
+      if (err instanceof InjectedFault) logger.warn('injected fault: publish fails once', keys);
+      else logger.error('publish failed', { ...keys, errorName: (err as Error)?.name, error: (err as Error)?.message });
+      throw err;
+    }
+    // A failure here retries the record: a second publish, which consumers drop by eventId.
+    await markPublished(required(ENV.ordersTable), { pk: String(item.pk), sk: String(item.sk) });
+  });
+  logger.info('published', { ...keys, sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu });
 }
 
 export class InjectedFault extends Error {
