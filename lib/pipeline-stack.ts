@@ -5,6 +5,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { PipelineData } from './constructs/data';
+import { BENCH_CONTEXT_KEY, BenchFixtures } from './constructs/bench';
 import { Operations } from './constructs/operations';
 import { OrderApi } from './constructs/order-api';
 import { OutboxRelay } from './constructs/outbox-relay';
@@ -152,6 +153,9 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.ordersTableName, { value: this.data.orders.tableName });
     new CfnOutput(this, STACK_OUTPUTS.catalogTableName, { value: this.data.catalog.tableName });
     new CfnOutput(this, STACK_OUTPUTS.outboxDlqUrl, { value: this.relay.dlq.queueUrl });
+
+    // `npm run bench` only: the floor route and the Powertools reference worker (local stage; lib/constructs/bench.ts).
+    if (String(this.node.tryGetContext(BENCH_CONTEXT_KEY) ?? '') === 'true') new BenchFixtures(this, 'Bench', { stage, api: this.api.api, topic: this.topic });
 
     // cdk-nag findings that are accepted, each with its reason, in one place.
     applyNagSuppressions(this);

@@ -14,9 +14,11 @@ const run = (args: string[], endpoint: string, logName: string) => runCdk(args, 
 export const bootstrap = (endpoint: string) =>
   run(['bootstrap', `aws://${LOCAL_ACCOUNT}/${LOCAL_REGION}`, '--no-notices', '--output', 'cdk.local.out', '-c', 'stage=local'], endpoint, 'bootstrap.log');
 
-export async function deploy(endpoint: string): Promise<StackOutputs> {
+/** `context`: extra `-c key=value` pairs (the benchmark adds `bench=true`). */
+export async function deploy(endpoint: string, context: Record<string, string> = {}): Promise<StackOutputs> {
+  const extra = Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   await run(
-    ['deploy', STACK_NAME, '-c', 'stage=local', '--require-approval', 'never', '--no-notices', '--output', 'cdk.local.out', '--outputs-file', OUTPUTS_FILE],
+    ['deploy', STACK_NAME, '-c', 'stage=local', ...extra, '--require-approval', 'never', '--no-notices', '--output', 'cdk.local.out', '--outputs-file', OUTPUTS_FILE],
     endpoint,
     'deploy.log',
   );

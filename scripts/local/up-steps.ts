@@ -13,7 +13,7 @@ import { applyWorkarounds, summarize } from './workarounds';
 
 export const DEMO_ORDER = { customerId: 'demo-customer', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2 }, { sku: 'SKU-3', quantity: 1 }] };
 
-export async function bringUp(log = true, owner: 'tests' | 'local' = 'local') {
+export async function bringUp(log = true, owner: 'tests' | 'local' = 'local', context: Record<string, string> = {}) {
   if (!process.env.AWS_ENDPOINT_URL) await step('install MiniStack into .local/venv (pinned)', async () => ensureInstalled(), !log);
   const emulator = await step('start or reuse the emulator', () => startOrReuse(process.env, owner), !log);
   const { outputs, record } = await withDeployLock(async () => {
@@ -24,7 +24,7 @@ export async function bringUp(log = true, owner: 'tests' | 'local' = 'local') {
     } else {
       await step('cdk bootstrap', () => bootstrap(emulator.endpoint), !log);
     }
-    const outputs = await step('cdk deploy OrderPipeline-local (stage local)', () => deploy(emulator.endpoint), !log);
+    const outputs = await step('cdk deploy OrderPipeline-local (stage local)', () => deploy(emulator.endpoint, context), !log);
     const record = await step('emulator workarounds', () => applyWorkarounds(outputs, emulator.endpoint), !log);
     if (log) for (const line of summarize(record)) console.log(`  ${line}`);
     await step('seed the demo catalog', () => seedCatalog(outputs.CatalogTableName!, new DynamoDBClient(clientConfig(emulator.endpoint))), !log);
