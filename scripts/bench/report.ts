@@ -1,0 +1,41 @@
+/** The benchmark's readable table (markdown) and the machine it ran on. */
+import { cpus, totalmem, release } from 'node:os';
+
+export function machine() {
+  const c = cpus();
+  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, kernel: release() };
+}
+
+type Any = Record<string, any>;
+const f = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '–') : v === undefined || v === null ? '–' : String(v));
+
+export function renderMarkdown(r: Any): string {
+  const out: string[] = [];
+  out.push(`Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}; ${r.emulator.name} ${r.emulator.version}, LAMBDA_ACCOUNT_CONCURRENCY=${r.emulator.lambdaAccountConcurrency}.`, '');
+  out.push('### POST /orders against the floor (ms; floor = no-op route + client TransactWrite of the same items)', '');
+  out.push('| phase | POST p50 / p90 / p99 | no-op route p50 / p90 / p99 | client TransactWrite p50 / p90 / p99 | floor p50 / p90 / p99 | ratio p50 / p90 / p99 | non-2xx |', '|---|---|---|---|---|---|---|');
+  for (const [phase, s] of Object.entries(r.latency as Any)) {
+    const t = (x: Any) => `${f(x.p50)} / ${f(x.p90)} / ${f(x.p99)}`;
+    out.push(`| ${phase} (n=${s.post.n}) | ${t(s.post)} | ${t(s.noop)} | ${t(s.transact)} | ${t(s.floor)} | ${f(s.ratioP50)} / ${f(s.ratioP90)} / ${f(s.ratioP99)} | ${f(s.errors?.n)} |`);
+  }
+  if ((r.steps as Any[]).length) {
+    out.push('', '### Throughput steps (open loop)', '');
+    out.push('| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | held |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const s of r.steps as Any[]) {
+      out.push(`| ${s.rate} | ${s.seconds} | ${s.sent} | ${s.accepted} | ${s.throttled} | ${s.serverErrors} | ${s.undecided} | ${s.incomplete} | ${s.deadLetters} | ${f(s.drainedAfterS)} | ${f(s.postLatency.p50)} / ${f(s.postLatency.p99)} | ${f(s.toDecided.p50)} / ${f(s.toDecided.p99)} | ${f(s.toAllFiveDone.p50)} / ${f(s.toAllFiveDone.p99)} | ${s.held ? 'yes' : '**no**'} |`);
+    }
+    out.push('', `Highest rate held: **${f(r.highestHeldRate)} orders/s**. Reconcile: ${r.reconcile.ran ? (r.reconcile.ok ? 'clean' : 'NOT clean') : 'not run (scripts/reconcile.ts absent)'}.`);
+  }
+  out.push('', '### Requests and DynamoDB capacity units (counted by the functions; units per unit of work)', '');
+  out.push('| source | units of work | requests / unit | RCU / unit | WCU / unit | requests by operation (total) |', '|---|---|---|---|---|---|');
+  for (const u of r.usage as Any[]) {
+    out.push(`| ${u.source} | ${u.units} | ${u.perUnit.requests} | ${u.perUnit.rcu} | ${u.perUnit.wcu} | ${Object.entries(u.requests).map(([k, v]) => `${k.replace(/Command$/, '')} ${v}`).join(', ')} |`);
+  }
+  const p = r.perOrder as Any;
+  out.push('', `Per accepted order (${p.orders} orders, reference worker excluded): ${p.totalRequests} requests (${Object.entries(p.requests).map(([k, v]) => `${k.replace(/Command$/, '')} ${v}`).join(', ')}), ${p.rcu} RCU, ${p.wcu} WCU; worker messages per order: ${Object.entries(p.invocationsByMessage).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  if ((r.startup as Any[]).length) {
+    out.push('', '### Start-up: bundle size and module init (fresh node, median)', '', '| function | service | KB | init ms (median) |', '|---|---|---|---|');
+    for (const b of r.startup as Any[]) out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} |`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,377 @@
+/**
+ * `npm run bench`: the pipeline against a floor, on the locally deployed stack (deployed with the bench fixtures
+ * if needed). See BENCHMARKS.md for what each figure means and what it is compared against.
+ *
+ *   npm run bench -- [--orders 150] [--concurrency 1,8] [--rates 10,20,30,40,50,60] [--duration 60]
+ *                    [--drain 30] [--out docs/bench] [--deploy] [--skip-steps] [--skip-startup]
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { orderTransaction } from '../../lambdas/adapters/order-store';
+import { SERVICES } from '../../lambdas/services/registry';
+import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
+import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
+import { clientConfig } from '../local/aws-env';
+import { localApiUrl, readOutputs } from '../local/deploy';
+import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator } from '../local/emulator';
+import { OUTPUTS_FILE, ROOT } from '../local/paths';
+import { bringUp } from '../local/up-steps';
+import { closedLoop, openLoop, type Sample, type Variant } from './load';
+import { measureStartup } from './startup';
+import { histogram, interleave, percentile, ratio, round, summarize, type Summary } from './stats';
+import { histogramSvg, lineSvg } from './svg';
+import { aggregateUsage, perOrder, type UsageLine } from './usage';
+import { machine, renderMarkdown } from './report';
+
+const { values: opts } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '150' },
+    concurrency: { type: 'string', default: '1,8' },
+    rates: { type: 'string', default: '10,20,30,40,50,60' },
+    duration: { type: 'string', default: '60' },
+    drain: { type: 'string', default: '30' },
+    out: { type: 'string', default: 'docs/bench' },
+    deploy: { type: 'boolean', default: false },
+    'skip-steps': { type: 'boolean', default: false },
+    'skip-startup': { type: 'boolean', default: false },
+  },
+});
+
+const ORDER = { customerId: 'bench', email: 'bench@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 2 }] };
+const BODY = JSON.stringify(ORDER);
+const log = (s: string) => console.log(s);
+
+async function stack() {
+  const owned = await ownedEmulator();
+  if (!opts.deploy && owned && existsSync(OUTPUTS_FILE)) {
+    const outputs = readOutputs();
+    if (outputs[BENCH_OUTPUTS.noopPath]) {
+      const endpoint = `http://127.0.0.1:${owned.port}`;
+      log(`✓ reusing the deployed stack with bench fixtures on ${endpoint} (--deploy to redeploy)`);
+      return { endpoint, outputs, apiUrl: localApiUrl(outputs, endpoint) };
+    }
+  }
+  const up = await bringUp(true, 'local', { bench: 'true' });
+  return { endpoint: up.emulator.endpoint, outputs: up.outputs, apiUrl: up.apiUrl };
+}
+
+async function main() {
+  const started = new Date();
+  const { endpoint, outputs, apiUrl } = await stack();
+  const cfg = clientConfig(endpoint);
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg));
+  const sqs = new SQSClient(cfg);
+  const ordersTable = outputs[STACK_OUTPUTS.ordersTableName]!;
+  const queues = Object.fromEntries([
+    ...SERVICES.map((s) => [s.name, outputs[serviceOutputs(s.name).queueUrl]!]),
+    ['reference', outputs[BENCH_OUTPUTS.referenceQueueUrl]!],
+  ]) as Record<string, string>;
+  const dlqs = [...SERVICES.map((s) => outputs[serviceOutputs(s.name).dlqUrl]!), outputs[STACK_OUTPUTS.outboxDlqUrl]!];
+
+  const post = async (path: string) => {
+    const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+    const text = await res.text();
+    let orderId: string | undefined;
+    if (res.status === 202 && path === '/orders') orderId = (JSON.parse(text) as { orderId: string }).orderId;
+    return { status: res.status, orderId };
+  };
+  // The client's own transaction of the same items as POST /orders (the outbox item's sort key renamed, so the
+  // relay does not publish it: the floor must not feed the pipeline).
+  const clientTransact = async () => {
+    const items = orderTransaction({ orderId: `floor-${crypto.randomUUID()}`, order: ORDER as never, correlationId: crypto.randomUUID(), now: new Date() }, ordersTable);
+    for (const i of items) if (i.Put && String(i.Put.Item!.sk).startsWith('OUTBOX#')) i.Put.Item!.sk = `FLOORX#${String(i.Put.Item!.sk).slice(7)}`;
+    await ddb.send(new TransactWriteCommand({ TransactItems: items }));
+    return { status: 200 };
+  };
+  const variants: Variant[] = [
+    { name: 'noop', run: () => post('/bench/noop') },
+    { name: 'transact', run: clientTransact },
+    { name: 'post', run: () => post('/orders') },
+  ];
+
+  const depth = async (url: string) => {
+    const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+  const depths = async () => Object.fromEntries(await Promise.all(Object.entries(queues).map(async ([k, u]) => [k, await depth(u)] as const)));
+  /** Waits until every queue stays empty for two polls; returns the seconds it took, or undefined at the deadline. */
+  const drain = async (deadlineS: number) => {
+    const t0 = performance.now();
+    let empty = 0;
+    while (performance.now() - t0 < deadlineS * 1000) {
+      const d = await depths();
+      empty = Object.values(d).every((n) => n === 0) ? empty + 1 : 0;
+      if (empty >= 2) return round((performance.now() - t0) / 1000);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return undefined;
+  };
+
+  // Warm-up: every function started at least once (cold starts are reported by the start-up section instead).
+  log('… warm-up');
+  await closedLoop(variants, interleave(variants.map((v) => v.name), 10), 4);
+  await drain(60);
+
+  // Latency: interleaved rounds, c=1 and c=8, and c=1 with a pause after each round (the pipeline idle).
+  const n = Number(opts.orders);
+  const latency: Record<string, Record<string, unknown>> = {};
+  const rawLatency: Record<string, Sample[]> = {};
+  const phases: { name: string; c: number; pauseMs: number }[] = [
+    ...opts.concurrency!.split(',').map((c) => ({ name: `c=${c}`, c: Number(c), pauseMs: 0 })),
+    { name: 'c=1, pipeline idle', c: 1, pauseMs: 700 },
+  ];
+  for (const phase of phases) {
+    log(`… latency ${phase.name}: ${n} rounds of ${variants.map((v) => v.name).join(' / ')}`);
+    let samples: Sample[];
+    if (phase.pauseMs === 0) samples = await closedLoop(variants, interleave(variants.map((v) => v.name), n), phase.c);
+    else {
+      samples = [];
+      for (const name of interleave(variants.map((v) => v.name), Math.ceil(n / 3))) {
+        samples.push(...(await closedLoop(variants, [name], 1)));
+        if (name === 'post') await new Promise((r) => setTimeout(r, phase.pauseMs));
+      }
+    }
+    rawLatency[phase.name] = samples;
+    const ok = (v: string) => samples.filter((s) => s.variant === v && s.status >= 200 && s.status < 300).map((s) => s.ms);
+    const s = Object.fromEntries(variants.map((v) => [v.name, summarize(ok(v.name))])) as Record<string, Summary>;
+    // Floor percentile: the no-op route's plus the client transaction's (two hops the order handler makes).
+    const floor: Summary = { n: Math.min(s.noop!.n, s.transact!.n), p50: round(s.noop!.p50 + s.transact!.p50), p90: round(s.noop!.p90 + s.transact!.p90), p99: round(s.noop!.p99 + s.transact!.p99), max: Number.NaN, mean: round(s.noop!.mean + s.transact!.mean) };
+    const errors = samples.filter((x) => x.status < 200 || x.status >= 300).length;
+    latency[phase.name] = { ...s, floor, ratioP50: ratio(s.post!.p50, floor.p50), ratioP90: ratio(s.post!.p90, floor.p90), ratioP99: ratio(s.post!.p99, floor.p99), errors: { n: errors } };
+    await drain(60);
+  }
+
+  // Throughput steps: open loop, rising until a step fails.
+  const steps: StepResult[] = [];
+  const timeline: { t: number; sent: number; accepted: number; throttled: number; depth: Record<string, number> }[] = [];
+  const benchT0 = Date.now();
+  if (!opts['skip-steps']) {
+    for (const rate of opts.rates!.split(',').map(Number)) {
+      log(`… step ${rate} orders/s for ${opts.duration} s`);
+      const stepStart = Date.now();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const at = Date.now();
+          timeline.push({ t: round((at - benchT0) / 1000), sent: 0, accepted: 0, throttled: 0, depth: await depths() });
+          await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - at))));
+        }
+      })();
+      const samples = await openLoop(() => post('/orders'), rate, Number(opts.duration));
+      const drained = await drain(Number(opts.drain));
+      sampling = false;
+      await sampler;
+      for (const s of samples) {
+        const slot = timeline.find((p) => p.t === Math.floor((s.startedAt - benchT0) / 1000)) ?? nearest(timeline, (s.startedAt - benchT0) / 1000);
+        if (!slot) continue;
+        slot.sent += 1;
+        if (s.status === 202) slot.accepted += 1;
+        if (s.status === 429) slot.throttled += 1;
+      }
+      const result = await evaluateStep(rate, stepStart, samples, drained);
+      steps.push(result);
+      log(`  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s`);
+      if (!result.held) break;
+    }
+  }
+
+  async function evaluateStep(rate: number, stepStart: number, samples: Sample[], drained: number | undefined): Promise<StepResult> {
+    const accepted = samples.filter((s) => s.status === 202 && s.orderId);
+    const keys = accepted.flatMap((s) => ['LIFECYCLE', ...SERVICES.filter((x) => x.showsStatus).map((x) => `STATUS#${x.name}`)].map((sk) => ({ pk: `ORDER#${s.orderId}`, sk })));
+    const items = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = { [ordersTable]: { Keys: keys.slice(i, i + 100), ConsistentRead: true } };
+      while (request && Object.keys(request).length) {
+        const out = await ddb.send(new BatchGetCommand({ RequestItems: request }));
+        for (const it of out.Responses?.[ordersTable] ?? []) items.set(`${it.pk}|${it.sk}`, it);
+        request = out.UnprocessedKeys as typeof request;
+      }
+    }
+    const decided: number[] = [];
+    const allDone: number[] = [];
+    let undecided = 0;
+    let incomplete = 0;
+    let maxItemBytes = 0;
+    for (const s of accepted) {
+      const lc = items.get(`ORDER#${s.orderId}|LIFECYCLE`);
+      const statuses = SERVICES.filter((x) => x.showsStatus).map((x) => items.get(`ORDER#${s.orderId}|STATUS#${x.name}`));
+      for (const it of [lc, ...statuses]) if (it) maxItemBytes = Math.max(maxItemBytes, Buffer.byteLength(JSON.stringify(it)));
+      if (typeof lc?.decidedAt !== 'string') {
+        undecided += 1;
+        continue;
+      }
+      decided.push(Date.parse(lc.decidedAt) - s.startedAt);
+      if (statuses.some((x) => typeof x?.updatedAt !== 'string')) {
+        incomplete += 1;
+        continue;
+      }
+      allDone.push(Math.max(...statuses.map((x) => Date.parse(String(x!.updatedAt)))) - s.startedAt);
+    }
+    const deadLetters = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0);
+    const throttled = samples.filter((s) => s.status === 429).length;
+    const serverErrors = samples.filter((s) => s.status >= 500 || s.status === 0).length;
+    const held = throttled === 0 && serverErrors === 0 && undecided === 0 && incomplete === 0 && deadLetters === 0 && drained !== undefined && accepted.length === samples.length;
+    return {
+      rate,
+      seconds: Number(opts.duration),
+      startedAt: new Date(stepStart).toISOString(),
+      sent: samples.length,
+      accepted: accepted.length,
+      throttled,
+      serverErrors,
+      undecided,
+      incomplete,
+      deadLetters,
+      drainedAfterS: drained,
+      held,
+      postLatency: summarize(accepted.map((s) => s.ms)),
+      toDecided: summarize(decided),
+      toAllFiveDone: summarize(allDone),
+      maxItemBytes,
+    };
+  }
+
+  // Cost counted from the functions' own log lines.
+  log('… counting requests and capacity units from the functions\' logs');
+  const usageLines = await readUsage(endpoint, started.getTime());
+  const usage = aggregateUsage(usageLines);
+  const orders = usage.find((u) => u.source === 'api')?.units ?? 0;
+
+  // Start-up: bundle sizes and module init time in a fresh node.
+  const startup = opts['skip-startup'] ? [] : (log('… bundle sizes and init times'), measureStartup(join(ROOT, 'cdk.local.out'), 'OrderPipeline-local', 7));
+
+  // Reconcile (issue 12's checker), when the checkout has it.
+  let reconcile: { ran: boolean; ok?: boolean; output?: string } = { ran: false };
+  if (existsSync(join(ROOT, 'scripts', 'reconcile.ts')) && !opts['skip-steps']) {
+    log('… npm run reconcile');
+    const r = spawnSync('npx', ['tsx', 'scripts/reconcile.ts'], { cwd: ROOT, encoding: 'utf8', env: process.env });
+    reconcile = { ran: true, ok: r.status === 0, output: `${r.stdout}${r.stderr}`.split('\n').slice(-15).join('\n') };
+  }
+
+  const held = steps.filter((s) => s.held);
+  const best = held.length ? held[held.length - 1] : undefined;
+  const result = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options: opts,
+    machine: machine(),
+    emulator: { name: 'MiniStack', version: MINISTACK_VERSION, lambdaAccountConcurrency: LAMBDA_ACCOUNT_CONCURRENCY, endpoint },
+    latency,
+    steps,
+    highestHeldRate: best?.rate ?? null,
+    endToEnd: best ? { rate: best.rate, toDecided: best.toDecided, toAllFiveDone: best.toAllFiveDone } : null,
+    usage,
+    perOrder: perOrder(usage, orders),
+    startup,
+    reconcile,
+    timeline,
+  };
+
+  const out = join(ROOT, opts.out!);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'results.json'), JSON.stringify(result, null, 2));
+  const histPhases = Object.keys(rawLatency).filter((p) => !p.includes('idle'));
+  for (const [i, p] of histPhases.entries()) {
+    const s = rawLatency[p]!;
+    const upper = percentile(s.map((x) => x.ms), 99);
+    writeFileSync(
+      join(out, `latency-${i === 0 ? 'c1' : `c${p.replace(/\D/g, '')}`}.svg`),
+      histogramSvg(`POST /orders vs floor parts, ${p} (n=${n} each)`, variants.map((v) => ({ name: v.name === 'post' ? 'POST /orders' : v.name === 'noop' ? 'no-op route' : 'client TransactWrite', bins: histogram(s.filter((x) => x.variant === v.name).map((x) => x.ms), 40, upper) }))),
+    );
+  }
+  if (timeline.length) {
+    writeFileSync(
+      join(out, 'throughput.svg'),
+      lineSvg('Open-loop steps: requests per second', [
+        { name: 'sent', points: timeline.map((p) => [p.t, p.sent]) },
+        { name: 'accepted (202)', points: timeline.map((p) => [p.t, p.accepted]) },
+        { name: '429', points: timeline.map((p) => [p.t, p.throttled]) },
+      ], 'seconds since the first step', 'requests / s'),
+    );
+    writeFileSync(
+      join(out, 'queue-depth.svg'),
+      lineSvg('Queue depth (visible + in flight)', Object.keys(queues).map((q) => ({ name: q, points: timeline.map((p) => [p.t, p.depth[q] ?? 0] as [number, number]) })), 'seconds since the first step', 'messages'),
+    );
+  }
+  const md = renderMarkdown(result);
+  writeFileSync(join(out, 'summary.md'), md);
+  log(`\n${md}\nWritten: ${join(opts.out!, 'results.json')}, summary.md and the SVG charts.`);
+}
+
+export interface StepResult {
+  rate: number;
+  seconds: number;
+  startedAt: string;
+  sent: number;
+  accepted: number;
+  throttled: number;
+  serverErrors: number;
+  undecided: number;
+  incomplete: number;
+  deadLetters: number;
+  drainedAfterS: number | undefined;
+  held: boolean;
+  postLatency: Summary;
+  toDecided: Summary;
+  toAllFiveDone: Summary;
+  maxItemBytes: number;
+}
+
+function nearest<T extends { t: number }>(points: T[], t: number): T | undefined {
+  let best: T | undefined;
+  for (const p of points) if (p.t <= t && (!best || p.t > best.t)) best = p;
+  return best;
+}
+
+/** The usage lines of every function of the stack since `since` (epoch ms), from the emulator's CloudWatch Logs. */
+async function readUsage(endpoint: string, since: number): Promise<UsageLine[]> {
+  const cfg = clientConfig(endpoint);
+  const lambda = new LambdaClient(cfg);
+  const logs = new CloudWatchLogsClient(cfg);
+  const fns: { FunctionName?: string; LoggingConfig?: { LogGroup?: string }; Environment?: { Variables?: Record<string, string> } }[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
+    fns.push(...(out.Functions ?? []));
+    marker = out.NextMarker;
+  } while (marker);
+  const lines: UsageLine[] = [];
+  for (const fn of fns.filter((f) => f.FunctionName?.startsWith('OrderPipeline-local'))) {
+    const service = fn.Environment?.Variables?.POWERTOOLS_SERVICE_NAME ?? '';
+    const source = service === 'orders-api' ? 'api' : service === 'outbox-relay' ? 'relay' : service === 'bench-reference' ? 'reference' : service;
+    const message = source === 'api' ? 'order accepted' : source === 'relay' ? 'published' : 'processed';
+    if (!source || service === 'bench-noop') continue;
+    const group = fn.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
+    let token: string | undefined;
+    do {
+      const out = await logs.send(new FilterLogEventsCommand({ logGroupName: group, startTime: since, nextToken: token })).catch(() => ({ events: [], nextToken: undefined }));
+      for (const e of out.events ?? []) {
+        const text = e.message ?? '';
+        if (!text.includes(`"${message}"`)) continue;
+        try {
+          const j = JSON.parse(text.slice(text.indexOf('{'))) as UsageLine & { message?: string };
+          if (j.message === message) lines.push({ ...j, source });
+        } catch {
+          /* a platform line */
+        }
+      }
+      token = out.nextToken;
+    } while (token);
+  }
+  return lines;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+
+export type { Summary };
+void readFileSync;
