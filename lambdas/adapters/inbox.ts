@@ -4,7 +4,8 @@
  * The record keeps the events the service emitted, so a redelivery re-emits them byte-identical
  * (a worker that crashed between its effect and its publish still publishes on the next attempt).
  */
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Envelope } from '../core/events';
 import { contentHash } from '../core/ids';
 import { ddb } from './aws';
@@ -155,6 +156,40 @@ export class Inbox {
     }
     if (committed === 'committed') return { emits, duplicate: false };
     return { emits: (await this.prior(event)) ?? [], duplicate: true };
+  }
+}
+
+/** What `putOnce` found: its write landed, the same event had written it, or another event owns the item. */
+export type PutOnceResult =
+  | { readonly outcome: 'committed' }
+  | { readonly outcome: 'duplicate'; readonly emits: Envelope[]; readonly item: Record<string, unknown> }
+  | { readonly outcome: 'taken'; readonly item: Record<string, unknown> };
+
+/**
+ * The single-write form of the inbox, for an effect that is ONE item which can be created only once (a shipment per
+ * order): the item carries the inbox marker itself (`inboxEventId`, `payloadHash`, `emits`) and is written with one
+ * conditional PutItem: 1 write unit per KB, where `commit` pays 2 per KB for each of effect and inbox record, and no
+ * read first. A duplicate is recognised from the existing item that the failed condition returns (ALL_OLD).
+ * Throws PayloadMismatchError when the same event id arrives with another payload, as `prior` does.
+ */
+export async function putOnce(event: Envelope, emits: readonly Envelope[], put: { TableName: string; Item: Record<string, unknown> }): Promise<PutOnceResult> {
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: put.TableName,
+        Item: { ...put.Item, inboxEventId: event.eventId, payloadHash: eventHash(event), emits: JSON.stringify(emits) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { outcome: 'committed' };
+  } catch (err) {
+    const raw = (err as { name?: string; Item?: Record<string, any> })?.name === 'ConditionalCheckFailedException' ? (err as { Item?: Record<string, any> }).Item : undefined;
+    if (!raw) throw err;
+    const item = unmarshall(raw);
+    if (item.inboxEventId !== event.eventId) return { outcome: 'taken', item };
+    if (item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
+    return { outcome: 'duplicate', emits: JSON.parse(String(item.emits ?? '[]')) as Envelope[], item };
   }
 }
 

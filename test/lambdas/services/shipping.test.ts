@@ -1,35 +1,73 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cancelled, context, ddbMock, envelope, inboxHolds, lastInboxRecord, TABLES, transactions } from './helpers';
-import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
-import { inboxKey, statusKey } from '../../../lambdas/adapters/keys';
+import { capacityOf } from '../../../lambdas/adapters/capacity';
+import { eventHash, PayloadMismatchError, putOnce } from '../../../lambdas/adapters/inbox';
 import { shipmentKey, shipping } from '../../../lambdas/services/shipping/shipping';
+import { context, ddbMock, envelope, TABLES } from './helpers';
 
-const ctx = context('shipping');
-const confirmed = (eventId = 'evt-OrderConfirmed', amountCents = 1250) =>
-  envelope('OrderConfirmed', { amountCents, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }, { eventId });
+const confirmed = envelope('OrderConfirmed', { amountCents: 500, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' });
+
+/** DynamoDB's answer to a failed condition with ReturnValuesOnConditionCheckFailure ALL_OLD: the existing item. */
+const existing = (item: Record<string, unknown>) => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item) });
+
+const puts = () => ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input);
 
 beforeEach(() => {
   ddbMock.reset();
-  ddbMock.on(GetCommand).resolves({});
-  ddbMock.on(TransactWriteCommand).resolves({});
+  ddbMock.on(PutCommand).resolves({});
 });
 
-describe('shipping', () => {
-  it('requests one shipment keyed on the order, with status and inbox record in one transaction', async () => {
-    const result = await shipping(confirmed(), ctx);
-    const all = transactions();
-    expect(all).toHaveLength(1);
-    const items = all[0]!;
-    expect(items).toHaveLength(3);
-    expect(items[0]!.Put).toMatchObject({
+describe('shipping: one conditional write carries the shipment and the inbox marker', () => {
+  it('a new OrderConfirmed: one conditional put of the shipment (with marker), then the status; no read, no transaction', async () => {
+    const r = await shipping(confirmed, context('shipping'));
+    expect(r).toEqual({ duplicate: false, outcome: 'REQUESTED' });
+    const [shipment, status] = puts();
+    expect(shipment).toMatchObject({
       TableName: TABLES.service,
-      Item: { ...shipmentKey('order-1'), orderId: 'order-1', state: 'REQUESTED', sourceEventId: 'evt-OrderConfirmed' },
+      Item: { ...shipmentKey('order-1'), orderId: 'order-1', state: 'REQUESTED', sourceEventId: confirmed.eventId, inboxEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' },
       ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    expect(items[1]!.Put).toMatchObject({ TableName: TABLES.orders, Item: { ...statusKey('order-1', 'shipping'), status: 'REQUESTED' } });
-    expect(items[2]!.Put).toMatchObject({ TableName: TABLES.service, Item: inboxKey('evt-OrderConfirmed'), ConditionExpression: 'attribute_not_exists(pk)' });
-    expect(result).toEqual({ duplicate: false, outcome: 'REQUESTED' });
+    expect(status).toMatchObject({ TableName: TABLES.orders, Item: { pk: 'ORDER#order-1', sk: 'STATUS#shipping', status: 'REQUESTED', updatedAt: shipment!.Item!.requestedAt } });
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('costs 2 WCU and no RCU per message (the transaction of shipment + status + inbox after a read cost 6 WCU + 1 RCU)', async () => {
+    await shipping(confirmed, context('shipping'));
+    // Billed as AWS bills the requests the handler sent (the mock stands in for the SDK's counting middleware).
+    const units = puts().map((p) => capacityOf('PutItemCommand', { Item: marshall(p.Item!) }, {}));
+    expect(units).toEqual([{ read: 0, write: 1 }, { read: 0, write: 1 }]);
+    expect(ddbMock.calls()).toHaveLength(2);
+  });
+
+  it('a redelivery: a duplicate, the status written again with the first request time, no second shipment', async () => {
+    const first = { ...shipmentKey('order-1'), orderId: 'order-1', state: 'REQUESTED', requestedAt: '2024-05-01T10:00:02.000Z', sourceEventId: confirmed.eventId, inboxEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' };
+    ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing(first));
+    const r = await shipping(confirmed, context('shipping'));
+    expect(r).toEqual({ duplicate: true, outcome: 'REQUESTED' });
+    expect(puts()[1]).toMatchObject({ TableName: TABLES.orders, Item: { sk: 'STATUS#shipping', updatedAt: '2024-05-01T10:00:02.000Z' } });
+  });
+
+  it('the same event id with another payload is not applied (PayloadMismatchError: it retries, then dead-letters)', async () => {
+    ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing({ ...shipmentKey('order-1'), inboxEventId: confirmed.eventId, payloadHash: 'other', emits: '[]' }));
+    await expect(shipping(confirmed, context('shipping'))).rejects.toBeInstanceOf(PayloadMismatchError);
+    expect(puts()).toHaveLength(1);
+  });
+
+  it('an existing shipment requested by another event id is the shipment: done before (a duplicate), not poison, no second shipment', async () => {
+    ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing({ ...shipmentKey('order-1'), requestedAt: '2024-05-01T09:00:00.000Z', inboxEventId: 'evt-other', sourceEventId: 'evt-other', payloadHash: 'x', emits: '[]' }));
+    expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED' });
+    expect(puts()).toHaveLength(2);
+    expect(puts()[1]).toMatchObject({ TableName: TABLES.orders, Item: { sk: 'STATUS#shipping', status: 'REQUESTED', updatedAt: '2024-05-01T09:00:00.000Z' } });
+  });
+
+  it('a late redrive (the marker lives as long as the shipment, no inbox record to expire) is a duplicate', async () => {
+    const first = { ...shipmentKey('order-1'), requestedAt: '2024-05-01T10:00:02.000Z', inboxEventId: confirmed.eventId, sourceEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' };
+    ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing(first));
+    expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED' });
   });
 
   it.each(['OrderPlaced', 'OrderCancelled'] as const)('ignores %s (only a confirmed order ships)', async (type) => {
@@ -37,52 +75,21 @@ describe('shipping', () => {
       type === 'OrderPlaced'
         ? envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] })
         : envelope('OrderCancelled', { reason: 'TIMEOUT', currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
-    expect(await shipping(e, ctx)).toEqual({ outcome: 'IGNORED' });
+    expect(await shipping(e, context('shipping'))).toEqual({ outcome: 'IGNORED' });
     expect(ddbMock.calls()).toHaveLength(0);
   });
+});
 
-  it('a redelivery requests nothing again', async () => {
-    await shipping(confirmed(), ctx);
-    inboxHolds('evt-OrderConfirmed', lastInboxRecord());
-    ddbMock.resetHistory();
-    expect(await shipping(confirmed(), ctx)).toEqual({ duplicate: true, outcome: 'REQUESTED' });
-    expect(transactions()).toHaveLength(0);
+describe('putOnce', () => {
+  it('returns the prior emits of the same event byte-identical', async () => {
+    const emits = '[{"eventId":"b","a":1}]';
+    ddbMock.on(PutCommand).rejects(existing({ pk: 'X', sk: 'X', inboxEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits }));
+    const r = await putOnce(confirmed, [], { TableName: 't', Item: { pk: 'X', sk: 'X' } });
+    expect(r.outcome).toBe('duplicate');
+    expect(JSON.stringify((r as { emits: unknown }).emits)).toBe(emits);
   });
-
-  it('a concurrent copy that loses the inbox race is a duplicate, not an error', async () => {
-    await shipping(confirmed(), ctx);
-    const record = lastInboxRecord();
-    ddbMock.reset();
-    ddbMock.on(GetCommand, { Key: inboxKey('evt-OrderConfirmed') }).resolvesOnce({}).resolves({ Item: record });
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed']));
-    expect(await shipping(confirmed(), ctx)).toEqual({ duplicate: true, outcome: 'REQUESTED' });
-    expect(transactions()).toHaveLength(1);
-  });
-
-  it('a redelivery after its inbox record expired finds the existing shipment: done before, not poison, no second shipment', async () => {
-    // Fails on c5101ed: the shipment condition failed on every receive (TransactionConditionError), the message dead-lettered.
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['ConditionalCheckFailed', 'None', 'None'])).resolves({});
-    const result = await shipping(confirmed(), ctx);
-    expect(result).toEqual({ duplicate: true, outcome: 'REQUESTED' });
-    const [first, second] = transactions();
-    expect(first).toHaveLength(3);
-    expect(second).toHaveLength(2);
-    expect(second![0]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'shipping'), status: 'REQUESTED' });
-    expect(second![1]!.Put).toMatchObject({ Item: { ...inboxKey('evt-OrderConfirmed'), emits: '[]' }, ConditionExpression: 'attribute_not_exists(pk)' });
-    expect(JSON.stringify(second)).not.toContain('SHIPMENT#');
-  });
-
-  it('throws on a reused event id with another payload', async () => {
-    await shipping(confirmed(), ctx);
-    inboxHolds('evt-OrderConfirmed', lastInboxRecord());
-    ddbMock.resetHistory();
-    await expect(shipping(confirmed('evt-OrderConfirmed', 999), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
-    expect(transactions()).toHaveLength(0);
-  });
-
-  it('another failed condition (not the shipment) is thrown, not taken for done', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed', 'None']));
-    await expect(shipping(confirmed(), ctx)).rejects.toThrow('transaction cancelled');
-    expect(transactions()).toHaveLength(1);
+  it('rethrows any other error', async () => {
+    ddbMock.on(PutCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(putOnce(confirmed, [], { TableName: 't', Item: { pk: 'X', sk: 'X' } })).rejects.toThrow('slow down');
   });
 });
