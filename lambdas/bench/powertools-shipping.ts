@@ -26,12 +26,12 @@ async function ship(event: Envelope): Promise<{ shipped: string }> {
   return { shipped: event.orderId };
 }
 
-const shipOnce = makeIdempotent(ship, {
-  persistenceStore,
-  config: new IdempotencyConfig({ eventKeyJmesPath: 'eventId', expiresAfterSeconds: 86_400 }),
-});
+const config = new IdempotencyConfig({ eventKeyJmesPath: 'eventId', expiresAfterSeconds: 86_400 });
+const shipOnce = makeIdempotent(ship, { persistenceStore, config });
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  // So an INPROGRESS claim of a timed-out attempt expires with the invocation (as the documented wrapper does).
+  config.registerLambdaContext(context);
   const failures: { itemIdentifier: string }[] = [];
   for (const record of event.Records) {
     try {
@@ -43,6 +43,5 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       failures.push({ itemIdentifier: record.messageId });
     }
   }
-  void context;
   return { batchItemFailures: failures };
 };
