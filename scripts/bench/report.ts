@@ -18,6 +18,12 @@ export function renderMarkdown(r: Any): string {
     const t = (x: Any) => `${f(x.p50)} / ${f(x.p90)} / ${f(x.p99)}`;
     out.push(`| ${phase} (n=${s.post.n}) | ${t(s.post)} | ${t(s.noop)} | ${t(s.transact)} | ${t(s.floor)} | ${f(s.ratioP50)} / ${f(s.ratioP90)} / ${f(s.ratioP99)} | ${f(s.errors?.n)} |`);
   }
+  if ((r.ceiling as Any[] | undefined)?.length) {
+    out.push('', "### The emulator's ceiling: open-loop steps against the no-op route (no work per request)", '');
+    out.push('| rate /s | sent | 202 | 429 | 5xx/err | p50 ms | p99 ms | held |', '|---|---|---|---|---|---|---|---|');
+    for (const c of r.ceiling as Any[]) out.push(`| ${c.rate} | ${c.sent} | ${c.ok} | ${c.throttled} | ${c.serverErrors} | ${f(c.p50)} | ${f(c.p99)} | ${c.held ? 'yes' : '**no**'} |`);
+    out.push('', `Ceiling (highest no-op rate held): **${f(r.ceilingRate)}/s**.`);
+  }
   if ((r.steps as Any[]).length) {
     out.push('', '### Throughput steps (open loop)', '');
     out.push('| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | held |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');

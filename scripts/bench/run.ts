@@ -35,6 +35,7 @@ const { values: opts } = parseArgs({
     orders: { type: 'string', default: '150' },
     concurrency: { type: 'string', default: '1,8' },
     rates: { type: 'string', default: '10,20,30,40,50,60' },
+    'ceiling-rates': { type: 'string', default: '25,50,75,100,150,200' },
     duration: { type: 'string', default: '60' },
     drain: { type: 'string', default: '30' },
     out: { type: 'string', default: 'docs/bench' },
@@ -148,6 +149,21 @@ async function main() {
     await drain(60);
   }
 
+  // The emulator's ceiling: the same open-loop steps against the no-op route (a stack that does no work per order).
+  const ceiling: { rate: number; sent: number; ok: number; throttled: number; serverErrors: number; p50: number; p99: number; held: boolean }[] = [];
+  if (!opts['skip-steps']) {
+    for (const rate of opts['ceiling-rates']!.split(',').map(Number)) {
+      log(`… ceiling step: no-op route at ${rate}/s for ${opts.duration} s`);
+      const samples = await openLoop(() => post('/bench/noop'), rate, Number(opts.duration), 'noop');
+      const ok = samples.filter((x) => x.status === 202);
+      const lat = summarize(ok.map((x) => x.ms));
+      const row = { rate, sent: samples.length, ok: ok.length, throttled: samples.filter((x) => x.status === 429).length, serverErrors: samples.filter((x) => x.status >= 500 || x.status === 0).length, p50: lat.p50, p99: lat.p99, held: ok.length === samples.length };
+      ceiling.push(row);
+      log(`  ${row.held ? 'held' : 'NOT held'}: ${row.ok}/${row.sent} answered 202, ${row.throttled} x 429, ${row.serverErrors} x 5xx/errors, p50 ${row.p50} ms, p99 ${row.p99} ms`);
+      if (!row.held) break;
+    }
+  }
+
   // Throughput steps: open loop, rising until a step fails.
   const steps: StepResult[] = [];
   const timeline: { t: number; sent: number; accepted: number; throttled: number; depth: Record<string, number> }[] = [];
@@ -155,6 +171,7 @@ async function main() {
   if (!opts['skip-steps']) {
     for (const rate of opts.rates!.split(',').map(Number)) {
       log(`… step ${rate} orders/s for ${opts.duration} s`);
+      const dlqBaseline = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0);
       const stepStart = Date.now();
       let sampling = true;
       const sampler = (async () => {
@@ -175,14 +192,14 @@ async function main() {
         if (s.status === 202) slot.accepted += 1;
         if (s.status === 429) slot.throttled += 1;
       }
-      const result = await evaluateStep(rate, stepStart, samples, drained);
+      const result = await evaluateStep(rate, stepStart, samples, drained, dlqBaseline);
       steps.push(result);
       log(`  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s`);
       if (!result.held) break;
     }
   }
 
-  async function evaluateStep(rate: number, stepStart: number, samples: Sample[], drained: number | undefined): Promise<StepResult> {
+  async function evaluateStep(rate: number, stepStart: number, samples: Sample[], drained: number | undefined, dlqBaseline: number): Promise<StepResult> {
     const accepted = samples.filter((s) => s.status === 202 && s.orderId);
     const keys = accepted.flatMap((s) => ['LIFECYCLE', ...SERVICES.filter((x) => x.showsStatus).map((x) => `STATUS#${x.name}`)].map((sk) => ({ pk: `ORDER#${s.orderId}`, sk })));
     const items = new Map<string, Record<string, unknown>>();
@@ -214,7 +231,7 @@ async function main() {
       }
       allDone.push(Math.max(...statuses.map((x) => Date.parse(String(x!.updatedAt)))) - s.startedAt);
     }
-    const deadLetters = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0);
+    const deadLetters = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0) - dlqBaseline;
     const throttled = samples.filter((s) => s.status === 429).length;
     const serverErrors = samples.filter((s) => s.status >= 500 || s.status === 0).length;
     const held = throttled === 0 && serverErrors === 0 && undecided === 0 && incomplete === 0 && deadLetters === 0 && drained !== undefined && accepted.length === samples.length;
@@ -266,6 +283,8 @@ async function main() {
     latency,
     steps,
     highestHeldRate: best?.rate ?? null,
+    ceiling,
+    ceilingRate: ceiling.filter((c) => c.held).at(-1)?.rate ?? null,
     endToEnd: best ? { rate: best.rate, toDecided: best.toDecided, toAllFiveDone: best.toAllFiveDone } : null,
     usage,
     perOrder: perOrder(usage, orders),
