@@ -99,8 +99,8 @@ export const publishesPerOrder = (mix: Assumptions['mix']): number =>
 export interface Design {
   name: string;
   api: 'http' | 'rest';
-  /** Extra DynamoDB units per inbox-guarded worker message compared with the measured design. */
-  extraPerMessage?: { rcu: number; wcu: number };
+  /** DynamoDB units per message for some services, replacing the measured ones (a modelled alternative). */
+  perMessage?: Record<string, { rcu: number; wcu: number }>;
 }
 
 export interface CostLine {
@@ -110,6 +110,25 @@ export interface CostLine {
 
 /** Services whose messages go through an idempotency guard (the aggregator's conditional writes are its own). */
 export const GUARDED = ['payment', 'inventory', 'shipping', 'notification', 'analytics'];
+
+/**
+ * The same lifecycle with Powertools-style idempotency, per guarded message: shipping's effect is what the reference
+ * worker measured; every other guarded service keeps its measured effect writes but drops the inbox's share (the
+ * "seen it?" read, 1 RCU, and the inbox record inside its transaction, 2 WCU) and pays Powertools' claim + complete
+ * instead (the reference's units minus its two effect puts). Conservative for Powertools: its effect writes stay
+ * transactional where ours are.
+ */
+export function powertoolsPerMessage(usage: readonly MeasuredUsage[], reference: { rcu: number; wcu: number }, referenceEffectWcu = 2): Record<string, { rcu: number; wcu: number }> {
+  const claimComplete = { rcu: reference.rcu, wcu: reference.wcu - referenceEffectWcu };
+  const out: Record<string, { rcu: number; wcu: number }> = { shipping: { rcu: reference.rcu, wcu: reference.wcu } };
+  for (const s of GUARDED) {
+    if (s === 'shipping') continue;
+    const ours = usage.find((u) => u.source === s)?.perUnit;
+    if (!ours) continue;
+    out[s] = { rcu: Math.max(0, ours.rcu - 1) + claimComplete.rcu, wcu: Math.max(0, ours.wcu - 2) + claimComplete.wcu };
+  }
+  return out;
+}
 
 export function costPerMillion(facts: TemplateFacts, usage: readonly MeasuredUsage[], a: Assumptions, p: Prices, design: Design): { lines: CostLine[]; total: number } {
   const M = 1_000_000;
@@ -133,12 +152,9 @@ export function costPerMillion(facts: TemplateFacts, usage: readonly MeasuredUsa
   let rcu = use('api').rcu + use('relay').rcu;
   let wcu = use('api').wcu + use('relay').wcu;
   for (const [s, m] of Object.entries(msgs)) {
-    rcu += m * use(s).rcu;
-    wcu += m * use(s).wcu;
-    if (design.extraPerMessage && GUARDED.includes(s)) {
-      rcu += m * design.extraPerMessage.rcu;
-      wcu += m * design.extraPerMessage.wcu;
-    }
+    const units = design.perMessage?.[s] ?? use(s);
+    rcu += m * units.rcu;
+    wcu += m * units.wcu;
   }
   // The GET reads one order partition with a strongly consistent Query (a few small items: 1 unit).
   rcu += a.getsPerOrder * 1;

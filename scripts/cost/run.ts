@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { SERVICES } from '../../lambdas/services/registry';
 import { STAGES } from '../../lib/stages';
 import { ROOT } from '../local/paths';
-import { capacityModel, costPerMillion, DEFAULT_ASSUMPTIONS, type MeasuredUsage, messagesPerOrder, templateFacts } from './model';
+import { capacityModel, costPerMillion, DEFAULT_ASSUMPTIONS, type MeasuredUsage, messagesPerOrder, powertoolsPerMessage, templateFacts } from './model';
 import { PRICES } from './prices';
 
 const { values: opts } = parseArgs({
@@ -53,11 +53,10 @@ if (!ref || !shipping) {
   console.error(`${opts.results} lacks the reference worker's or shipping's usage: rerun \`npm run bench\``);
   process.exit(1);
 }
-// Powertools-style: every guarded message pays what the reference paid over shipping for the same effect.
-const extra = { rcu: ref.rcu - shipping.rcu, wcu: ref.wcu - shipping.wcu };
+const powertools = powertoolsPerMessage(usage, ref);
 const designs = [
   { name: 'this design', api: 'http' as const },
-  { name: 'Powertools-style idempotency', api: 'http' as const, extraPerMessage: extra },
+  { name: 'Powertools-style idempotency', api: 'http' as const, perMessage: powertools },
   { name: 'REST API instead of HTTP API', api: 'rest' as const },
 ];
 const costs = designs.map((d) => ({ design: d.name, ...costPerMillion(facts, usage, assumptions, PRICES, d) }));
@@ -77,7 +76,8 @@ const lines: string[] = [];
 lines.push(`Prices: ${PRICES.region}, as of ${PRICES.asOf} (scripts/cost/prices.ts). Template: ${templatePath}. Usage counted by the benchmark run of ${results.startedAt} (${opts.results}).`);
 lines.push(`Assumptions: mix ${JSON.stringify(assumptions.mix)}, ${assumptions.batchFill} messages per SQS batch, ${assumptions.getsPerOrder} GET per order, durations ${JSON.stringify(assumptions.durationsMs)} ms, log bytes ${JSON.stringify(assumptions.logBytes)}, payloads < 64 KB (one request each).`);
 lines.push(`Worker messages per order: ${Object.entries(messagesPerOrder(facts.routes, assumptions.mix)).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}.`);
-lines.push(`Powertools-style: +${extra.rcu.toFixed(2)} RCU and +${extra.wcu.toFixed(2)} WCU per guarded message (reference worker minus shipping, measured side by side).`, '');
+lines.push(`Per message, measured side by side: shipping ${shipping.rcu} RCU + ${shipping.wcu} WCU; Powertools reference (same effect) ${ref.rcu} RCU + ${ref.wcu} WCU.`);
+lines.push(`Powertools-style per guarded message (modelled, see scripts/cost/model.ts powertoolsPerMessage): ${Object.entries(powertools).map(([k, v]) => `${k} ${v.rcu.toFixed(2)} RCU + ${v.wcu.toFixed(2)} WCU`).join(', ')}.`, '');
 lines.push(`| line item (USD per million orders) | ${costs.map((c) => c.design).join(' | ')} |`, `|---|${costs.map(() => '---:').join('|')}|`);
 for (let i = 0; i < costs[0]!.lines.length; i++) lines.push(`| ${costs.map((c) => c.lines[i]!.item)[0]} | ${costs.map((c) => c.lines[i]!.usdPerMillionOrders.toFixed(2)).join(' | ')} |`);
 lines.push(`| **total** | ${costs.map((c) => `**${c.total.toFixed(2)}**`).join(' | ')} |`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capacityModel, costPerMillion, DEFAULT_ASSUMPTIONS, messagesPerOrder, publishesPerOrder, templateFacts } from '../../../scripts/cost/model';
+import { capacityModel, costPerMillion, DEFAULT_ASSUMPTIONS, messagesPerOrder, powertoolsPerMessage, publishesPerOrder, templateFacts } from '../../../scripts/cost/model';
 import { PRICES } from '../../../scripts/cost/prices';
 
 // A minimal template of the shape CDK synthesizes: two functions, their queues, subscriptions with filter policies.
@@ -54,12 +54,22 @@ describe('costPerMillion', () => {
     expect(http.lines[0]!.usdPerMillionOrders).toBeCloseTo(PRICES.apiGateway.httpPerMillion, 2);
     expect(rest.total - http.total).toBeCloseTo(PRICES.apiGateway.restPerMillion - PRICES.apiGateway.httpPerMillion, 2);
   });
-  it('the Powertools-style design adds its extra units on guarded messages only', () => {
+  it('a design may replace the measured units of some services', () => {
     const base = costPerMillion(facts, usage, a, PRICES, { name: 'b', api: 'http' });
-    const pt = costPerMillion(facts, usage, a, PRICES, { name: 'p', api: 'http', extraPerMessage: { rcu: 0, wcu: 2 } });
-    // two guarded messages per confirmed order here (shipping, payment): + 4 WCU
+    const pt = costPerMillion(facts, usage, a, PRICES, { name: 'p', api: 'http', perMessage: { shipping: { rcu: 0, wcu: 4 } } });
+    // one shipping message per confirmed order: 2 -> 4 WCU
     const w = (c: typeof base) => c.lines.find((l) => l.item.startsWith('DynamoDB writes'))!.usdPerMillionOrders;
-    expect(w(pt) - w(base)).toBeCloseTo(4 * PRICES.dynamodb.perMillionWriteUnits, 2);
+    expect(w(pt) - w(base)).toBeCloseTo(2 * PRICES.dynamodb.perMillionWriteUnits, 2);
+  });
+  it('Powertools-style: shipping = the reference; others drop the inbox read and record and pay claim + complete', () => {
+    const pt = powertoolsPerMessage(
+      [
+        { source: 'payment', perUnit: { requests: 5, rcu: 2, wcu: 7 } },
+        { source: 'orders', perUnit: { requests: 2, rcu: 0, wcu: 1.5 } },
+      ],
+      { rcu: 0, wcu: 4 },
+    );
+    expect(pt).toEqual({ shipping: { rcu: 0, wcu: 4 }, payment: { rcu: 1, wcu: 7 } });
   });
   it('SNS: four publishes per order', () => {
     const { lines } = costPerMillion(facts, usage, a, PRICES, { name: 'x', api: 'http' });
