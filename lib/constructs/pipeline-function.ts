@@ -62,6 +62,8 @@ export class PipelineFunction extends NodejsFunction {
         format: OutputFormat.CJS,
         // The ESM builds of the SDK and Powertools tree-shake; their CJS builds do not (shipping: 1,086 -> 858 KB).
         mainFields: ['module', 'main'],
+        // Lambda credentials are always in the environment: the SDK's full provider chain is ~120 KB of dead weight.
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': projectPath('lambdas/adapters/env-credentials.ts') },
         target: 'node20',
         logLevel: LogLevel.WARNING,
       },

@@ -77,4 +77,13 @@ describe('bundling (local)', () => {
     expect(code).toMatch(/@aws-sdk|DynamoDBClient/);
     expect(code).not.toMatch(/^\s*import\s/m);
   });
+
+  it('keeps bundles small: workers and relay under 400 KB, the API (full zod for its 400 messages) under 800 KB; all were ~1,060 KB', () => {
+    const outdir = (stack.node.root as App).outdir;
+    for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+      const file = join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
+      const api = fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'orders-api';
+      expect(statSync(file).size, id).toBeLessThan((api ? 800 : 400) * 1024);
+    }
+  });
 });
