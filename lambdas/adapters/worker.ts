@@ -9,7 +9,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { parseEnvelope, type Envelope } from '../core/events';
 import type { ServiceName } from '../services/registry';
 import { ENV, faultsEnabled, required } from './env';
-import { dropFault } from '../core/order';
+import { dropFault } from '../core/faults';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { countingRequests, ddb } from './aws';
 import { orderKey } from './keys';

@@ -76,20 +76,8 @@ export interface FieldError {
 /** The message of a field the schema does not know; its path is the client's key name, so logs leave it out. */
 export const UNKNOWN_FIELD = 'unknown field';
 
-/** Local stage fault hooks: carried on the order's OUTBOX item, honoured by the relay (see docs/contract.md). */
-export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
-/** The relay drops the event as if its retries were exhausted (what AWS does; MiniStack retries forever). */
-export const RELAY_GIVES_UP = 'relay-gives-up';
-export const FAULT_HOOKS = [PUBLISH_FAIL_ONCE, RELAY_GIVES_UP] as const;
-/** `drop:<service>`: that service's worker acknowledges the order's OrderPlaced without acting (lost to a DLQ). */
-export const dropFault = (service: string) => `drop:${service}`;
-
-/** The fault hooks named in an `X-Fault-Inject` header (comma-separated); unknown names are ignored. */
-export function parseFaults(header: string | undefined): string[] {
-  if (!header) return [];
-  const names = header.split(',').map((f) => f.trim().toLowerCase());
-  return [...new Set(names.filter((f) => (FAULT_HOOKS as readonly string[]).includes(f) || /^drop:[a-z]{1,32}$/.test(f)))];
-}
+/** Local stage fault hooks (lambdas/core/faults.ts). */
+export { dropFault, FAULT_HOOKS, parseFaults, PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from './faults';
 
 export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };
 

@@ -18,7 +18,7 @@ import { markPublished } from '../adapters/outbox';
 import { describeParseError } from '../adapters/worker';
 import { epochSeconds, faultKey, TTL_ATTRIBUTE } from '../adapters/keys';
 import { parseEnvelope, type Envelope } from '../core/events';
-import { PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from '../core/order';
+import { PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from '../core/faults';
 import { relayFailureMode } from './failure-mode';
 
 export const OUTBOX_SK_PREFIX = 'OUTBOX#';
