@@ -81,6 +81,10 @@ export function templateFacts(template: { Resources: Record<string, { Type: stri
     for (const e of allow) (routes[e] ??= []).push(service);
   }
   for (const k of Object.keys(routes)) routes[k]!.sort();
+  // The benchmark's own fixtures (-c bench=true) are not part of the pipeline.
+  for (const k of Object.keys(routes)) routes[k] = routes[k]!.filter((svc) => !svc.startsWith('bench-'));
+  for (const k of Object.keys(functions)) if (k.startsWith('bench-')) delete functions[k];
+  for (const k of Object.keys(batchSize)) if (k.startsWith('bench-')) delete batchSize[k];
   return { routes, functions, batchSize };
 }
 

@@ -11,6 +11,10 @@ const template = {
     PayEsm: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'PayFn' }, EventSourceArn: { 'Fn::GetAtt': ['PayQ', 'Arn'] }, BatchSize: 5 } },
     ShipSub: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['ShipQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderConfirmed'] } } },
     PaySub: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['PayQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderPlaced', 'OrderCancelled'] } } },
+    // The bench's reference worker (-c bench=true) is left out of the pipeline's facts.
+    RefFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256, Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'bench-reference' } } } },
+    RefEsm: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'RefFn' }, EventSourceArn: { 'Fn::GetAtt': ['RefQ', 'Arn'] }, BatchSize: 10 } },
+    RefSub: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['RefQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderConfirmed'] } } },
   },
 };
 
