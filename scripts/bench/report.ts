@@ -1,9 +1,9 @@
 /** The benchmark's readable table (markdown) and the machine it ran on. */
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 
 export function machine() {
   const c = cpus();
-  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, kernel: release() };
+  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, kernel: release(), loadAverage1m: Number(loadavg()[0]!.toFixed(1)) };
 }
 
 type Any = Record<string, any>;
@@ -11,7 +11,7 @@ const f = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? String(
 
 export function renderMarkdown(r: Any): string {
   const out: string[] = [];
-  out.push(`Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}; ${r.emulator.name} ${r.emulator.version}, LAMBDA_ACCOUNT_CONCURRENCY=${r.emulator.lambdaAccountConcurrency}.`, '');
+  out.push(`Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, load average (1 min) ${r.loadAtStart ?? '–'} at start and ${r.machine.loadAverage1m} at the end (the machine is shared); ${r.emulator.name} ${r.emulator.version}, LAMBDA_ACCOUNT_CONCURRENCY=${r.emulator.lambdaAccountConcurrency}.`, '');
   out.push('### POST /orders against the floor (ms; floor = no-op route + client TransactWrite of the same items)', '');
   out.push('| phase | POST p50 / p90 / p99 | no-op route p50 / p90 / p99 | client TransactWrite p50 / p90 / p99 | floor p50 / p90 / p99 | ratio p50 / p90 / p99 | non-2xx |', '|---|---|---|---|---|---|---|');
   for (const [phase, s] of Object.entries(r.latency as Any)) {

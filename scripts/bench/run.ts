@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
@@ -65,6 +66,7 @@ async function stack() {
 
 async function main() {
   const started = new Date();
+  const loadAtStart = Number(loadavg()[0]!.toFixed(1));
   const { endpoint, outputs, apiUrl } = await stack();
   const cfg = clientConfig(endpoint);
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg));
@@ -279,6 +281,7 @@ async function main() {
     finishedAt: new Date().toISOString(),
     options: opts,
     machine: machine(),
+    loadAtStart,
     emulator: { name: 'MiniStack', version: MINISTACK_VERSION, lambdaAccountConcurrency: LAMBDA_ACCOUNT_CONCURRENCY, endpoint },
     latency,
     steps,
