@@ -5,7 +5,7 @@
  *   npm run bench -- [--orders 150] [--concurrency 1,8] [--rates 10,20,30,40,50,60] [--duration 60]
  *                    [--drain 30] [--out docs/bench] [--deploy] [--skip-steps] [--skip-startup]
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,7 @@ import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { clientConfig } from '../local/aws-env';
 import { localApiUrl, readOutputs } from '../local/deploy';
 import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator } from '../local/emulator';
-import { OUTPUTS_FILE, ROOT } from '../local/paths';
+import { LOG_FILE, OUTPUTS_FILE, ROOT } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
 import { measureStartup } from './startup';
@@ -174,6 +174,7 @@ async function main() {
     for (const rate of opts.rates!.split(',').map(Number)) {
       log(`… step ${rate} orders/s for ${opts.duration} s`);
       const dlqBaseline = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0);
+      const logFrom = logSize();
       const stepStart = Date.now();
       let sampling = true;
       const sampler = (async () => {
@@ -194,9 +195,9 @@ async function main() {
         if (s.status === 202) slot.accepted += 1;
         if (s.status === 429) slot.throttled += 1;
       }
-      const result = await evaluateStep(rate, stepStart, samples, drained, dlqBaseline);
+      const result = { ...(await evaluateStep(rate, stepStart, samples, drained, dlqBaseline)), emulator: emulatorEvents(logFrom) };
       steps.push(result);
-      log(`  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s`);
+      log(`  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s; emulator: ${JSON.stringify(result.emulator)}`);
       if (!result.held) break;
     }
   }
@@ -344,6 +345,24 @@ export interface StepResult {
   toDecided: Summary;
   toAllFiveDone: Summary;
   maxItemBytes: number;
+}
+
+const logSize = () => (existsSync(LOG_FILE) ? statSync(LOG_FILE).size : 0);
+
+/**
+ * What the emulator logged since byte `from` of its log: Lambda processes it spawned (cold starts), invocations it
+ * timed out (and killed, so the next one is a cold start again) and throttles. Isolates the emulator's side of a step.
+ */
+function emulatorEvents(from: number): { coldStarts: number; timeouts: number; throttles: number } {
+  const size = logSize();
+  if (size <= from) return { coldStarts: 0, timeouts: 0, throttles: 0 };
+  const fd = openSync(LOG_FILE, 'r');
+  const buf = Buffer.alloc(size - from);
+  readSync(fd, buf, 0, buf.length, from);
+  closeSync(fd);
+  const text = buf.toString('utf8');
+  const count = (re: RegExp) => (text.match(re) ?? []).length;
+  return { coldStarts: count(/Lambda worker spawned for .*cold start/g), timeouts: count(/timed out after [\d.]+s — killing worker/g), throttles: count(/concurrency cap|Rate Exceeded/g) };
 }
 
 function nearest<T extends { t: number }>(points: T[], t: number): T | undefined {
