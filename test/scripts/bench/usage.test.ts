@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateUsage, perOrder } from '../../../scripts/bench/usage';
+import { aggregateUsage, perOrder, type UsageLine } from '../../../scripts/bench/usage';
 
 describe('aggregateUsage and perOrder', () => {
-  const lines = [
+  const lines: UsageLine[] = [
     { source: 'api', sdkRequests: 1, requests: { TransactWriteItemsCommand: 1 }, rcu: 0, wcu: 4 },
     { source: 'api', sdkRequests: 1, requests: { TransactWriteItemsCommand: 1 }, rcu: 0, wcu: 4 },
     { source: 'shipping', sdkRequests: 2, requests: { PutItemCommand: 2 }, rcu: 0, wcu: 2 },
