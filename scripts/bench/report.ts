@@ -26,11 +26,11 @@ export function renderMarkdown(r: Any): string {
   }
   if ((r.steps as Any[]).length) {
     out.push('', '### Throughput steps (open loop)', '');
-    out.push('| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | emulator: cold starts / timeouts / throttles | held |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | emulator: cold starts / timeouts / throttles | reconcile | held |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const s of r.steps as Any[]) {
-      out.push(`| ${s.rate} | ${s.seconds} | ${s.sent} | ${s.accepted} | ${s.throttled} | ${s.serverErrors} | ${s.undecided} | ${s.incomplete} | ${s.deadLetters} | ${f(s.drainedAfterS)} | ${f(s.postLatency.p50)} / ${f(s.postLatency.p99)} | ${f(s.toDecided.p50)} / ${f(s.toDecided.p99)} | ${f(s.toAllFiveDone.p50)} / ${f(s.toAllFiveDone.p99)} | ${f(s.emulator?.coldStarts)} / ${f(s.emulator?.timeouts)} / ${f(s.emulator?.throttles)} | ${s.held ? 'yes' : '**no**'} |`);
+      out.push(`| ${s.rate} | ${s.seconds} | ${s.sent} | ${s.accepted} | ${s.throttled} | ${s.serverErrors} | ${s.undecided} | ${s.incomplete} | ${s.deadLetters} | ${f(s.drainedAfterS)} | ${f(s.postLatency.p50)} / ${f(s.postLatency.p99)} | ${f(s.toDecided.p50)} / ${f(s.toDecided.p99)} | ${f(s.toAllFiveDone.p50)} / ${f(s.toAllFiveDone.p99)} | ${f(s.emulator?.coldStarts)} / ${f(s.emulator?.timeouts)} / ${f(s.emulator?.throttles)} | ${s.reconcile?.ran ? (s.reconcile.ok ? 'clean' : '**not clean**') : '–'} | ${s.held ? 'yes' : '**no**'} |`);
     }
-    out.push('', `Highest rate held: **${f(r.highestHeldRate)} orders/s**. Reconcile: ${r.reconcile.ran ? (r.reconcile.ok ? 'clean' : 'NOT clean') : 'not run (scripts/reconcile.ts absent)'}.`);
+    out.push('', `Highest rate held: **${f(r.highestHeldRate)} orders/s**. Reconcile after the last step: ${r.reconcile.ran ? (r.reconcile.ok ? 'clean' : 'NOT clean') : 'not run'}.`);
   }
   out.push('', '### Requests and DynamoDB capacity units (counted by the functions; units per unit of work)', '');
   out.push('| source | units of work | requests / unit | RCU / unit | WCU / unit | requests by operation (total) |', '|---|---|---|---|---|---|');

@@ -14,7 +14,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
 import { SERVICES } from '../../lambdas/services/registry';
 import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
@@ -76,7 +76,12 @@ async function main() {
     ...SERVICES.map((s) => [s.name, outputs[serviceOutputs(s.name).queueUrl]!]),
     ['reference', outputs[BENCH_OUTPUTS.referenceQueueUrl]!],
   ]) as Record<string, string>;
-  const dlqs = [...SERVICES.map((s) => outputs[serviceOutputs(s.name).dlqUrl]!), outputs[STACK_OUTPUTS.outboxDlqUrl]!];
+  // The orders deadline queue holds every order's events back until its deadline: sampled, never waited for.
+  const delayed = Object.fromEntries(SERVICES.filter((s) => outputs[serviceOutputs(s.name).deadlineQueueUrl]).map((s) => [`${s.name} deadline (delayed)`, outputs[serviceOutputs(s.name).deadlineQueueUrl]!]));
+  const dlqs = [
+    ...SERVICES.flatMap((s) => [outputs[serviceOutputs(s.name).dlqUrl], outputs[serviceOutputs(s.name).deadlineDlqUrl]]).filter((u): u is string => !!u),
+    outputs[STACK_OUTPUTS.outboxDlqUrl]!,
+  ];
 
   const post = async (path: string) => {
     const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
@@ -87,11 +92,21 @@ async function main() {
   };
   // The client's own transaction of the same items as POST /orders (the outbox item's sort key renamed, so the
   // relay does not publish it: the floor must not feed the pipeline).
+  const floorKeys: { pk: string; sk: string }[] = [];
   const clientTransact = async () => {
     const items = orderTransaction({ orderId: `floor-${crypto.randomUUID()}`, order: ORDER as never, correlationId: crypto.randomUUID(), now: new Date() }, ordersTable);
     for (const i of items) if (i.Put && String(i.Put.Item!.sk).startsWith('OUTBOX#')) i.Put.Item!.sk = `FLOORX#${String(i.Put.Item!.sk).slice(7)}`;
     await ddb.send(new TransactWriteCommand({ TransactItems: items }));
+    for (const i of items) if (i.Put) floorKeys.push({ pk: String(i.Put.Item!.pk), sk: String(i.Put.Item!.sk) });
     return { status: 200 };
+  };
+  /** The floor's items are not orders: removed after each phase so that reconcile sees only real orders. */
+  const removeFloorItems = async () => {
+    const keys = floorKeys.splice(0);
+    for (let i = 0; i < keys.length; i += 25) {
+      let request: Record<string, any> | undefined = { [ordersTable]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } })) };
+      while (request && Object.keys(request).length) request = (await ddb.send(new BatchWriteCommand({ RequestItems: request }))).UnprocessedItems;
+    }
   };
   const variants: Variant[] = [
     { name: 'noop', run: () => post('/bench/noop') },
@@ -103,7 +118,8 @@ async function main() {
     const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
     return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
   };
-  const depths = async () => Object.fromEntries(await Promise.all(Object.entries(queues).map(async ([k, u]) => [k, await depth(u)] as const)));
+  const depths = async (withDelayed = false) =>
+    Object.fromEntries(await Promise.all(Object.entries({ ...queues, ...(withDelayed ? delayed : {}) }).map(async ([k, u]) => [k, await depth(u)] as const)));
   /** Waits until every queue stays empty for two polls; returns the seconds it took, or undefined at the deadline. */
   const drain = async (deadlineS: number) => {
     const t0 = performance.now();
@@ -120,6 +136,7 @@ async function main() {
   // Warm-up: every function started at least once (cold starts are reported by the start-up section instead).
   log('… warm-up');
   await closedLoop(variants, interleave(variants.map((v) => v.name), 10), 4);
+  await removeFloorItems();
   await drain(60);
 
   // Latency: interleaved rounds, c=1 and c=8, and c=1 with a pause after each round (the pipeline idle).
@@ -147,6 +164,7 @@ async function main() {
     // Floor percentile: the no-op route's plus the client transaction's (two hops the order handler makes).
     const floor: Summary = { n: Math.min(s.noop!.n, s.transact!.n), p50: round(s.noop!.p50 + s.transact!.p50), p90: round(s.noop!.p90 + s.transact!.p90), p99: round(s.noop!.p99 + s.transact!.p99), max: Number.NaN, mean: round(s.noop!.mean + s.transact!.mean) };
     const errors = samples.filter((x) => x.status < 200 || x.status >= 300).length;
+    await removeFloorItems();
     latency[phase.name] = { ...s, floor, ratioP50: ratio(s.post!.p50, floor.p50), ratioP90: ratio(s.post!.p90, floor.p90), ratioP99: ratio(s.post!.p99, floor.p99), errors: { n: errors } };
     await drain(60);
   }
@@ -180,7 +198,7 @@ async function main() {
       const sampler = (async () => {
         while (sampling) {
           const at = Date.now();
-          timeline.push({ t: round((at - benchT0) / 1000), sent: 0, accepted: 0, throttled: 0, depth: await depths() });
+          timeline.push({ t: round((at - benchT0) / 1000), sent: 0, accepted: 0, throttled: 0, depth: await depths(true) });
           await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - at))));
         }
       })();
@@ -195,7 +213,9 @@ async function main() {
         if (s.status === 202) slot.accepted += 1;
         if (s.status === 429) slot.throttled += 1;
       }
-      const result = { ...(await evaluateStep(rate, stepStart, samples, drained, dlqBaseline)), emulator: emulatorEvents(logFrom) };
+      const evaluated = await evaluateStep(rate, stepStart, samples, drained, dlqBaseline);
+      const reconciled = reconcile();
+      const result = { ...evaluated, held: evaluated.held && reconciled.ok !== false, reconcile: reconciled, emulator: emulatorEvents(logFrom) };
       steps.push(result);
       log(`  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s; emulator: ${JSON.stringify(result.emulator)}`);
       if (!result.held) break;
@@ -267,13 +287,7 @@ async function main() {
   // Start-up: bundle sizes and module init time in a fresh node.
   const startup = opts['skip-startup'] ? [] : (log('… bundle sizes and init times'), measureStartup(join(ROOT, 'cdk.local.out'), 'OrderPipeline-local', 7));
 
-  // Reconcile (issue 12's checker), when the checkout has it.
-  let reconcile: { ran: boolean; ok?: boolean; output?: string } = { ran: false };
-  if (existsSync(join(ROOT, 'scripts', 'reconcile.ts')) && !opts['skip-steps']) {
-    log('… npm run reconcile');
-    const r = spawnSync('npx', ['tsx', 'scripts/reconcile.ts'], { cwd: ROOT, encoding: 'utf8', env: process.env });
-    reconcile = { ran: true, ok: r.status === 0, output: `${r.stdout}${r.stderr}`.split('\n').slice(-15).join('\n') };
-  }
+  const lastReconcile = steps.at(-1)?.reconcile ?? { ran: false };
 
   const held = steps.filter((s) => s.held);
   const best = held.length ? held[held.length - 1] : undefined;
@@ -293,7 +307,7 @@ async function main() {
     usage,
     perOrder: perOrder(usage, orders),
     startup,
-    reconcile,
+    reconcile: lastReconcile,
     timeline,
   };
 
@@ -320,7 +334,7 @@ async function main() {
     );
     writeFileSync(
       join(out, 'queue-depth.svg'),
-      lineSvg('Queue depth (visible + in flight)', Object.keys(queues).map((q) => ({ name: q, points: timeline.map((p) => [p.t, p.depth[q] ?? 0] as [number, number]) })), 'seconds since the first step', 'messages'),
+      lineSvg('Queue depth (visible + in flight)', [...Object.keys(queues), ...Object.keys(delayed)].map((q) => ({ name: q, points: timeline.map((p) => [p.t, p.depth[q] ?? 0] as [number, number]) })), 'seconds since the first step', 'messages'),
     );
   }
   const md = renderMarkdown(result);
@@ -345,6 +359,15 @@ export interface StepResult {
   toDecided: Summary;
   toAllFiveDone: Summary;
   maxItemBytes: number;
+  reconcile?: { ran: boolean; ok?: boolean; output?: string };
+  emulator?: { coldStarts: number; timeouts: number; throttles: number };
+}
+
+/** `npm run reconcile` (scripts/reconcile.ts) against the local stack: every order decided once, money and stock add up. */
+function reconcile(): { ran: boolean; ok?: boolean; output?: string } {
+  if (!existsSync(join(ROOT, 'scripts', 'reconcile.ts'))) return { ran: false };
+  const r = spawnSync('npm', ['run', '--silent', 'reconcile'], { cwd: ROOT, encoding: 'utf8', env: process.env });
+  return { ran: true, ok: r.status === 0, output: `${r.stdout}${r.stderr}`.split('\n').filter(Boolean).slice(-12).join('\n') };
 }
 
 const logSize = () => (existsSync(LOG_FILE) ? statSync(LOG_FILE).size : 0);
