@@ -15,6 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { OUTBOX_PENDING } from '../../lambdas/adapters/keys';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
 import { SERVICES } from '../../lambdas/services/registry';
 import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
@@ -95,7 +96,16 @@ async function main() {
   const floorKeys: { pk: string; sk: string }[] = [];
   const clientTransact = async () => {
     const items = orderTransaction({ orderId: `floor-${crypto.randomUUID()}`, order: ORDER as never, correlationId: crypto.randomUUID(), now: new Date() }, ordersTable);
-    for (const i of items) if (i.Put && String(i.Put.Item!.sk).startsWith('OUTBOX#')) i.Put.Item!.sk = `FLOORX#${String(i.Put.Item!.sk).slice(7)}`;
+    for (const i of items) {
+      if (!i.Put || !String(i.Put.Item!.sk).startsWith('OUTBOX#')) continue;
+      const item = i.Put.Item!;
+      item.sk = `FLOORX#${String(item.sk).slice(7)}`;
+      // Out of the sparse pending index too (the sweeper would publish it), with attribute names of the same length.
+      for (const name of [OUTBOX_PENDING.partition, OUTBOX_PENDING.since]) {
+        item[`${name.slice(0, -1)}_`] = item[name];
+        delete item[name];
+      }
+    }
     await ddb.send(new TransactWriteCommand({ TransactItems: items }));
     for (const i of items) if (i.Put) floorKeys.push({ pk: String(i.Put.Item!.pk), sk: String(i.Put.Item!.sk) });
     return { status: 200 };
