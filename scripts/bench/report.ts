@@ -40,8 +40,8 @@ export function renderMarkdown(r: Any): string {
   const p = r.perOrder as Any;
   out.push('', `Per accepted order (${p.orders} orders, reference worker excluded): ${p.totalRequests} requests (${Object.entries(p.requests).map(([k, v]) => `${k.replace(/Command$/, '')} ${v}`).join(', ')}), ${p.rcu} RCU, ${p.wcu} WCU; worker messages per order: ${Object.entries(p.invocationsByMessage).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   if ((r.startup as Any[]).length) {
-    out.push('', '### Start-up: bundle size and module init (fresh node, median)', '', '| function | service | KB | init ms (median) |', '|---|---|---|---|');
-    for (const b of r.startup as Any[]) out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} |`);
+    out.push('', '### Start-up: bundle size and module init (fresh node, median)', '', '| function | service | KB | init wall ms | init CPU ms |', '|---|---|---|---|---|');
+    for (const b of r.startup as Any[]) out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} | ${f(b.initCpuMsMedian)} |`);
   }
   return `${out.join('\n')}\n`;
 }

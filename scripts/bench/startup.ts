@@ -15,9 +15,11 @@ export interface BundleStartup {
   kb: number;
   initMsMedian: number;
   initMsRuns: number[];
+  /** CPU time (user + system) of the same require: robust to other processes on a shared machine. */
+  initCpuMsMedian: number;
 }
 
-const PROBE = `const t=process.hrtime.bigint();require(process.argv[1]);process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+const PROBE = `const c=process.cpuUsage();const t=process.hrtime.bigint();require(process.argv[1]);const u=process.cpuUsage(c);process.stdout.write(JSON.stringify([Number(process.hrtime.bigint()-t)/1e6,(u.user+u.system)/1000]))`;
 
 export function measureStartup(assemblyDir: string, stackName: string, runs = 7): BundleStartup[] {
   const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Environment?: { Variables?: Record<string, unknown> } } }> };
@@ -29,13 +31,16 @@ export function measureStartup(assemblyDir: string, stackName: string, runs = 7)
     // Tokens (Ref, GetAtt) become placeholders: module init only reads them.
     const env = { ...process.env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`])), AWS_REGION: 'us-east-1' };
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < runs; i++) {
       const r2 = spawnSync(process.execPath, ['-e', PROBE, file], { env, encoding: 'utf8', cwd: join(assemblyDir, r.Metadata['aws:asset:path']) });
       if (r2.status !== 0) throw new Error(`init of ${id} failed: ${r2.stderr.slice(0, 500)}`);
-      times.push(Number(r2.stdout));
+      const [wall, cpuMs] = JSON.parse(r2.stdout) as [number, number];
+      times.push(wall);
+      cpu.push(cpuMs);
     }
     const bytes = statSync(file).size;
-    out.push({ function: id, service: String(vars.POWERTOOLS_SERVICE_NAME ?? ''), bytes, kb: round(bytes / 1024), initMsMedian: round(percentile(times, 50)), initMsRuns: times.map((t) => round(t)) });
+    out.push({ function: id, service: String(vars.POWERTOOLS_SERVICE_NAME ?? ''), bytes, kb: round(bytes / 1024), initMsMedian: round(percentile(times, 50)), initMsRuns: times.map((t) => round(t)), initCpuMsMedian: round(percentile(cpu, 50)) });
   }
   return out.sort((a, b) => a.function.localeCompare(b.function));
 }
