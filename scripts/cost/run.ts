@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVICES } from '../../lambdas/services/registry';
+import { SHARDS, shardKey } from '../../lambdas/services/analytics/analytics';
 import { STAGES } from '../../lib/stages';
 import { ROOT } from '../local/paths';
 import { capacityModel, costPerMillion, DEFAULT_ASSUMPTIONS, type MeasuredUsage, messagesPerOrder, powertoolsPerMessage, templateFacts } from './model';
@@ -68,7 +69,8 @@ const limits = {
   snsPublishPerSecond: 30_000,
   lambdaAccountConcurrency: 1_000,
   partitionWcuPerSecond: 1_000,
-  analyticsPartitions: 1,
+  // The day's counter is split into SHARDS items, each its own partition key (lambdas/services/analytics/analytics.ts).
+  analyticsPartitions: new Set(Array.from({ length: SHARDS }, (_, i) => shardKey('2026-01-01', 'USD', i).pk)).size,
 };
 const capacity = capacityModel(limits, facts, assumptions, usage);
 
