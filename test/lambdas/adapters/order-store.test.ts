@@ -50,7 +50,8 @@ describe('saveNewOrder', () => {
   });
 
   it('a cancellation item without orderId or requestHash is not trusted: the record is read instead', async () => {
-    for (const partial of [{ orderId: { S: 'first' } }, { requestHash: { S: 'hash-1' } }]) {
+    const partials: Record<string, { S: string }>[] = [{ orderId: { S: 'first' } }, { requestHash: { S: 'hash-1' } }];
+    for (const partial of partials) {
       ddbMock.reset();
       ddbMock.on(TransactWriteCommand).rejects(keyHeld(partial));
       ddbMock.on(GetCommand).resolves({ Item: { orderId: 'read', requestHash: 'other', expiresAt: NOW_S + 5 } });
