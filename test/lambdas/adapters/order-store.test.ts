@@ -1,13 +1,18 @@
 import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cancelled, ddbMock, ORDERS_TABLE, validOrder } from '../api/fixtures';
-import { OUTBOX_TTL_SECONDS, readOrder, saveNewOrder, type NewOrder } from '../../../lambdas/adapters/order-store';
+import { readOrder, saveNewOrder, type NewOrder } from '../../../lambdas/adapters/order-store';
 
 const NOW = new Date('2024-05-01T10:00:00.000Z');
 const NOW_S = NOW.getTime() / 1000;
+/** Without a payment token (no PAYTOKEN item): ORDER, OUTBOX and, with a key, IDEMPOTENCY last. */
+const withoutToken = () => {
+  const { paymentToken: _, ...order } = validOrder();
+  return order;
+};
 const input = (over: Partial<NewOrder> = {}): NewOrder => ({
   orderId: 'o-1',
-  order: validOrder(),
+  order: withoutToken(),
   correlationId: 'corr-1',
   now: NOW,
   idempotency: { key: 'k-1', requestHash: 'hash-1', ttlSeconds: 600 },
@@ -22,11 +27,10 @@ beforeEach(() => {
 });
 
 describe('saveNewOrder', () => {
-  it('the outbox item lives a day; the key record its own TTL; both from the given clock', async () => {
-    expect(OUTBOX_TTL_SECONDS).toBe(86_400);
+  it('only the key record expires, after its own TTL from the given clock', async () => {
     expect(await saveNewOrder(input(), ORDERS_TABLE)).toEqual({ outcome: 'created', orderId: 'o-1' });
     const items = ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items.map((i) => i.Put!.Item!.expiresAt)).toEqual([undefined, NOW_S + 86_400, NOW_S + 600]);
+    expect(items.map((i) => i.Put!.Item!.expiresAt)).toEqual([undefined, undefined, NOW_S + 600]);
   });
 
   it('without a key: two items, and any cancellation is an error', async () => {
