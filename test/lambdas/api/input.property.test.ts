@@ -147,7 +147,7 @@ describe('POST /orders under generated input', { timeout: 120_000 }, () => {
             accepted += 1;
             expect(transactions()).toHaveLength(1);
             for (const s of strings(transactions()[0]!.args[0].input.TransactItems)) {
-              expect(s.isWellFormed()).toBe(true);
+              expect(/[\uD800-\uDFFF]/u.test(s)).toBe(false); // no unpaired surrogate
               expect(s).toBe(s.normalize('NFC'));
               if (!/^(pk|sk)$/.test(s)) expect(SAFE_TEXT.test(s)).toBe(true);
             }
