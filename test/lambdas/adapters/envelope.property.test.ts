@@ -13,7 +13,7 @@ import type { Context, DynamoDBRecord, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ddbMock } from '../services/helpers';
+import { ddbMock, record } from '../services/helpers';
 import { envelopeOf } from '../../../lambdas/adapters/worker';
 import { logger } from '../../../lambdas/adapters/logger';
 import { EVENT_TYPES, parseEnvelope, SCHEMA_VERSION, type Envelope, type EventType } from '../../../lambdas/core/events';
@@ -85,19 +85,6 @@ const malformedBody: fc.Arbitrary<string> = fc.oneof(
   fc.constant(JSON.stringify({ Type: 'Notification', Message: 42 })),
 );
 
-function record(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-    awsRegion: 'us-east-1',
-  };
-}
 
 const WRITES = [PutCommand, UpdateCommand, DeleteCommand, TransactWriteCommand] as const;
 const writes = () => WRITES.reduce((n, c) => n + ddbMock.commandCalls(c as never).length, 0);
