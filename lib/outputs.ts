@@ -18,7 +18,7 @@ export const STACK_OUTPUTS = {
 const stackOutputKeys: ReadonlySet<string> = new Set(Object.values(STACK_OUTPUTS));
 
 /**
- * Per service: `<Svc>QueueUrl`, `<Svc>DlqUrl`, `<Svc>TableName`. The `orders` service's table would be
+ * Per service: `<Svc>QueueUrl`, `<Svc>DlqUrl`, `<Svc>SubscriptionDlqUrl`, `<Svc>TableName`. The `orders` service's table would be
  * `OrdersTableName`, which already names the orders table, so a clashing key gets `Service` inserted:
  * `OrdersServiceTableName`.
  */
@@ -28,9 +28,11 @@ export function serviceOutputs(name: ServiceName) {
   return {
     queueUrl: unclashed(`${Svc}QueueUrl`, `${Svc}ServiceQueueUrl`),
     dlqUrl: unclashed(`${Svc}DlqUrl`, `${Svc}ServiceDlqUrl`),
+    subscriptionDlqUrl: unclashed(`${Svc}SubscriptionDlqUrl`, `${Svc}ServiceSubscriptionDlqUrl`),
     tableName: unclashed(`${Svc}TableName`, `${Svc}ServiceTableName`),
     /** Only for a service with `afterDeadline` events. */
     deadlineQueueUrl: `${Svc}DeadlineQueueUrl`,
     deadlineDlqUrl: `${Svc}DeadlineDlqUrl`,
+    deadlineSubscriptionDlqUrl: `${Svc}DeadlineSubscriptionDlqUrl`,
   };
 }

@@ -119,19 +119,22 @@ export class PipelineStack extends Stack {
       queues.set(service.name, inbox);
       workers.set(service.name, worker);
 
-      this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`);
-      this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`);
+      const redrive = `npm run redrive -- --service ${service.name} --stage ${props.stage.name}`;
+      this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, redrive);
+      this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`, redrive);
       this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`);
 
       const keys = serviceOutputs(service.name);
       if (deadline) {
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`);
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`);
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, redrive);
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`, redrive);
         new CfnOutput(this, keys.deadlineQueueUrl, { value: deadline.queue.queueUrl });
         new CfnOutput(this, keys.deadlineDlqUrl, { value: deadline.dlq.queueUrl });
+        new CfnOutput(this, keys.deadlineSubscriptionDlqUrl, { value: deadline.subscriptionDlq.queueUrl });
       }
       new CfnOutput(this, keys.queueUrl, { value: inbox.queue.queueUrl });
       new CfnOutput(this, keys.dlqUrl, { value: inbox.dlq.queueUrl });
+      new CfnOutput(this, keys.subscriptionDlqUrl, { value: inbox.subscriptionDlq.queueUrl });
       new CfnOutput(this, keys.tableName, { value: this.data.serviceTable(service.name).tableName });
     }
     this.serviceQueues = queues;
@@ -143,7 +146,7 @@ export class PipelineStack extends Stack {
       encryptWithKey(this.relay.dlq, this.messagingKey);
     }
 
-    this.operations.alarmOnDeadLetters('OutboxDlqAlarm', this.relay.dlq, 'outbox relay DLQ');
+    this.operations.alarmOnDeadLetters('OutboxDlqAlarm', this.relay.dlq, 'outbox relay DLQ', `npm run redrive -- --outbox --stage ${props.stage.name}`);
     this.operations.alarmOnIteratorAge('OutboxIteratorAgeAlarm', this.relay.fn, 'outbox relay');
 
     new CfnOutput(this, STACK_OUTPUTS.apiUrl, { value: this.api.url });

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'MALFORMED_JSON',
   'VALIDATION_FAILED',
   'INVALID_IDEMPOTENCY_KEY',
+  'INVALID_HEADER',
   'IDEMPOTENCY_KEY_REUSED',
   'UNAUTHORIZED',
   'FORBIDDEN',
@@ -62,6 +63,24 @@ export function isJsonContentType(value: string | undefined): boolean {
 export function bodyBytes(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): Buffer {
   if (event.body === undefined || event.body === null) return Buffer.alloc(0);
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as text, or undefined when it is not UTF-8. A base64-encoded body is decoded strictly (invalid bytes
+ * refuse, never become U+FFFD). A text body was decoded by the gateway, which leaves U+FFFD where the bytes were
+ * invalid (MiniStack does: `errors="replace"`), so U+FFFD anywhere refuses the body too; no field may hold it anyway.
+ * A BOM is kept, so JSON.parse refuses it (RFC 8259: no BOM).
+ */
+export function bodyText(bytes: Uint8Array): string | undefined {
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  return text.includes('\uFFFD') ? undefined : text;
 }
 
 /** Header and path formats, shared with docs/openapi.json. */

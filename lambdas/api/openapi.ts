@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CANCEL_REASONS } from '../core/events';
-import { ORDER_LIMITS, orderRequestSchema } from '../core/order';
+import { FAULT_HEADER, FAULT_HOOKS, ORDER_LIMITS, orderRequestSchema } from '../core/order';
 import { ERROR_CODES, MAX_BODY_BYTES, PATTERNS } from './http';
 import { SERVICES } from '../services/registry';
 
@@ -20,31 +20,40 @@ const jsonBody = (schema: Json, description: string) => ({ description, content:
 const pattern = (re: RegExp) => (re.flags.includes('i') ? re.source.replaceAll('a-f', 'a-fA-F') : re.source);
 
 /**
- * The validator's schema, with one difference the handler makes before validating: with authentication on, a missing
- * `customerId` is the token's `sub` (post-order.ts), so the document lists it as optional and says when it is needed.
+ * Which deployment the document describes. `aws`: every AWS stage (docs/openapi.json): a bearer JWT on every
+ * operation, and `customerId` optional (it is the token's `sub`). `local`: the local stage as `npm run local` deploys
+ * it (docs/openapi.local.json, the one `npm run test:fuzz` drives): no authentication, so `customerId` is required,
+ * and the local-only `X-Fault-Inject` header exists.
  */
-function requestSchema(): Json {
+export type OpenApiVariant = 'aws' | 'local';
+
+/**
+ * The validator's schema, with one difference the handler makes before validating: with authentication on, a missing
+ * `customerId` is the token's `sub` (post-order.ts), so the AWS document lists it as optional and says when it is needed.
+ */
+function requestSchema(variant: OpenApiVariant): Json {
   const { $schema: _dialect, ...schema } = z.toJSONSchema(orderRequestSchema, { target: 'draft-2020-12', io: 'input' }) as Json;
   const properties = schema.properties as Record<string, Json>;
+  const customerId =
+    variant === 'aws'
+      ? "The customer who owns the order. With a bearer token (every AWS stage) it is the token's `sub`: leave it out, or send exactly the `sub` (anything else is 403 FORBIDDEN)."
+      : 'The customer who owns the order. Required: the local stage runs without authentication (with `-c auth=jwt` it is the token\'s `sub`, as in the AWS document).';
   return {
     ...schema,
-    required: (schema.required as string[]).filter((k) => k !== 'customerId'),
-    properties: {
-      ...properties,
-      customerId: {
-        ...properties.customerId,
-        description:
-          "The customer who owns the order. With a bearer token (every AWS stage) it is the token's `sub`: leave it out, or send exactly the `sub` (anything else is 403 FORBIDDEN). Required only where authentication is off (the local demo).",
-      },
-    },
-    description: 'An order. Unknown fields are rejected (`__proto__` and `constructor` too); each SKU may appear once (a duplicate is a 400 naming items[i].sku).',
+    required: variant === 'aws' ? (schema.required as string[]).filter((k) => k !== 'customerId') : schema.required,
+    properties: { ...properties, customerId: { ...properties.customerId, description: customerId } },
+    description:
+      'An order. Unknown fields are rejected (`__proto__` and `constructor` too). Each SKU may appear once: a duplicate is a 400 naming items[i].sku (JSON Schema cannot say "unique by sku"). ' +
+      'Text fields are normalised to NFC and may not hold control characters, bidirectional formatting characters, unpaired surrogates or U+FFFD (the pattern); lengths count code points after normalisation. ' +
+      'The body must be UTF-8: invalid bytes are a 400, never replaced.',
   };
 }
 
 /** An answer API Gateway gives itself: `{"message": ...}`. */
 const gatewayMessage = (description: string, example: string) => ({ description, content: { 'application/json': { schema: ref('GatewayMessage'), example: { message: example } } } });
 
-export function buildOpenApi(): Json {
+export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
+  const aws = variant === 'aws';
   const serviceStatus = ref('ServiceStatus');
   return {
     openapi: '3.1.0',
@@ -54,19 +63,24 @@ export function buildOpenApi(): Json {
       description:
         'Accepts orders (202: saved together with their OrderPlaced event, which is certain to be published) and shows their progress. ' +
         'Errors of the API itself have the body `{"error": {...}}`; answers produced by API Gateway itself (throttling, authorizer, timeouts) have the body `{"message": "..."}`, which cannot be customised. ' +
-        "Every operation needs a bearer JWT in the AWS stages (the caller is the token's `sub`: it owns the orders it places and sees only those); the local demo stage runs without authentication unless deployed with `-c auth=jwt`.",
+        (aws
+          ? "Every operation needs a bearer JWT (the caller is the token's `sub`: it owns the orders it places and sees only those). The local stage is described by docs/openapi.local.json."
+          : 'The local stage as `npm run local` deploys it: no authentication (anyone who reaches 127.0.0.1 may place and read orders), fault hooks on. The AWS stages are described by docs/openapi.json.'),
     },
-    security: [{ jwt: [] }],
-    servers: [
-      { url: 'https://{apiId}.execute-api.{region}.amazonaws.com', variables: { apiId: { default: 'abc123' }, region: { default: 'us-east-1' } } },
-      { url: 'http://127.0.0.1:{port}/_aws/execute-api/{apiId}', description: 'MiniStack emulator (local stage)', variables: { port: { default: '4566' }, apiId: { default: 'abc123' } } },
-    ],
+    ...(aws ? { security: [{ jwt: [] }] } : {}),
+    servers: aws
+      ? [{ url: 'https://{apiId}.execute-api.{region}.amazonaws.com', variables: { apiId: { default: 'abc123' }, region: { default: 'us-east-1' } } }]
+      : [{ url: 'http://127.0.0.1:{port}/_aws/execute-api/{apiId}', description: 'MiniStack emulator (local stage)', variables: { port: { default: '4566' }, apiId: { default: 'abc123' } } }],
     paths: {
       '/orders': {
         post: {
           operationId: 'placeOrder',
           summary: 'Place an order',
-          parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }, { $ref: '#/components/parameters/CorrelationId' }, { $ref: '#/components/parameters/FaultInject' }],
+          parameters: [
+            { $ref: '#/components/parameters/IdempotencyKey' },
+            { $ref: '#/components/parameters/CorrelationId' },
+            ...(aws ? [] : [{ $ref: '#/components/parameters/FaultInject' }]),
+          ],
           requestBody: {
             required: true,
             description: `At most ${MAX_BODY_BYTES} bytes. Content-Type application/json (parameters such as charset=utf-8 allowed).`,
@@ -80,7 +94,10 @@ export function buildOpenApi(): Json {
                 'Idempotent-Replayed': { description: 'Present (`true`) when this answers a replay of an earlier request with the same Idempotency-Key and body; nothing was created.', schema: { type: 'string', enum: ['true'] } },
               },
             },
-            '400': jsonBody(ref('Error'), 'MALFORMED_JSON, VALIDATION_FAILED (details list every offending field, duplicate SKUs included) or INVALID_IDEMPOTENCY_KEY.'),
+            '400': jsonBody(
+              ref('Error'),
+              `MALFORMED_JSON (not JSON, or not UTF-8), VALIDATION_FAILED (details list every offending field, duplicate SKUs and forbidden characters included) or INVALID_IDEMPOTENCY_KEY${aws ? '' : ', or INVALID_HEADER (X-Fault-Inject)'}.`,
+            ),
             '401': { $ref: '#/components/responses/Unauthorized' },
             '403': jsonBody(ref('Error'), "FORBIDDEN: the body's customerId is not the authenticated caller (the token's sub). Leave it out, or send the sub."),
             '413': jsonBody(ref('Error'), `PAYLOAD_TOO_LARGE: the body is over ${MAX_BODY_BYTES} bytes.`),
@@ -125,16 +142,22 @@ export function buildOpenApi(): Json {
           name: 'X-Correlation-Id',
           in: 'header',
           required: false,
-          description: "Carried into logs and events. Ignored (the request id is used) unless it matches the pattern.",
-          schema: { type: 'string', pattern: pattern(PATTERNS.correlationId) },
+          // Not a constraint on the request: tracing headers are often set by a proxy in its own format, and an order
+          // must not fail for that. So the schema is any string and the description says what is used.
+          description: `Carried into logs and events when it matches \`${pattern(PATTERNS.correlationId)}\`; any other value is ignored (the request id is used instead), never refused.`,
+          schema: { type: 'string' },
         },
-        FaultInject: {
-          name: 'X-Fault-Inject',
-          in: 'header',
-          required: false,
-          description: 'Local stage only (ignored elsewhere): `publish-fail-once` makes the outbox relay fail the first publish of this order\'s event.',
-          schema: { type: 'string', enum: ['publish-fail-once'] },
-        },
+        ...(aws
+          ? {}
+          : {
+              FaultInject: {
+                name: 'X-Fault-Inject',
+                in: 'header',
+                required: false,
+                description: `Local stage only (the AWS stages ignore the header): a comma-separated list of fault hooks for this order: ${FAULT_HOOKS.map((f) => `\`${f}\``).join(', ')}, \`drop:<service>\` (docs/contract.md says what each does). Any other value is a 400 INVALID_HEADER.`,
+                schema: { type: 'string', pattern: FAULT_HEADER.source },
+              },
+            }),
       },
       responses: {
         Unauthorized: {
@@ -150,7 +173,7 @@ export function buildOpenApi(): Json {
           content: { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayMessage')] } } },
         },
       },
-      securitySchemes: {
+      ...(aws ? { securitySchemes: {
         jwt: {
           type: 'http',
           scheme: 'bearer',
@@ -158,9 +181,9 @@ export function buildOpenApi(): Json {
           description:
             "A JWT of the stage's issuer (the stack's Cognito user pool, or the issuer given with -c jwtIssuer) for its audience (`aud`, or `client_id` of an access token): signature, issuer, audience, expiry and not-before are checked. The caller is its `sub`. SECURITY.md shows how to get one.",
         },
-      },
+      } } : {}),
       schemas: {
-        OrderRequest: requestSchema(),
+        OrderRequest: requestSchema(variant),
         OrderAccepted: {
           type: 'object',
           required: ['orderId', 'status', 'statusUrl'],
@@ -260,4 +283,7 @@ export function buildOpenApi(): Json {
 }
 
 /** The committed text: two-space JSON with a final newline. */
-export const renderOpenApi = (): string => `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
+export const renderOpenApi = (variant: OpenApiVariant = 'aws'): string => `${JSON.stringify(buildOpenApi(variant), null, 2)}\n`;
+
+/** Where each variant is committed, relative to the repository root. */
+export const OPENAPI_FILES: Record<OpenApiVariant, string> = { aws: 'docs/openapi.json', local: 'docs/openapi.local.json' };

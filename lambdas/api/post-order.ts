@@ -11,9 +11,9 @@ import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
-import { parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
+import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
 import { authenticate, authFailureMessage, wwwAuthenticate } from './auth';
-import { apiBaseUrl, bodyBytes, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, PATTERNS, type HttpEvent, type HttpResult } from './http';
+import { apiBaseUrl, bodyBytes, bodyText, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
 const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 
@@ -52,9 +52,17 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       ]);
     }
 
+    const faults = requestedFaults(event);
+    if (faults === 'invalid') {
+      return reject(400, 'INVALID_HEADER', 'X-Fault-Inject must be a comma-separated list of fault hook names', [{ path: 'X-Fault-Inject', message: `expected ${FAULT_HEADER.source}` }]);
+    }
+
+    // Strict UTF-8: invalid bytes are a 400, never silently U+FFFD in a stored field.
+    const text = bodyText(bytes);
+    if (text === undefined) return reject(400, 'MALFORMED_JSON', 'the body is not valid UTF-8 (invalid bytes, or U+FFFD)');
     let body: unknown;
     try {
-      body = JSON.parse(bytes.toString('utf8'));
+      body = JSON.parse(text);
     } catch {
       return reject(400, 'MALFORMED_JSON', 'the body is not valid JSON');
     }
@@ -74,7 +82,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       correlationId,
       now: new Date(),
       idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
-      faults: requestedFaults(event),
+      faults,
     }));
     if (result.outcome === 'key-reused') {
       return reject(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request body');
@@ -94,10 +102,16 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The local stage's fault hooks; the header means nothing anywhere else. */
-function requestedFaults(event: HttpEvent): string[] | undefined {
+/**
+ * The local stage's fault hooks; the header means nothing anywhere else (and is not in the AWS stages' document).
+ * Where hooks are on, a value that names no hook is refused: a typo must not silently test the happy path.
+ */
+function requestedFaults(event: HttpEvent): string[] | undefined | 'invalid' {
   if (!faultsEnabled()) return undefined;
-  const faults = parseFaults(header(event, 'x-fault-inject'));
+  const value = header(event, 'x-fault-inject');
+  if (value === undefined) return undefined;
+  if (!FAULT_HEADER.test(value)) return 'invalid';
+  const faults = parseFaults(value);
   return faults.length ? faults : undefined;
 }
 

@@ -16,3 +16,10 @@ export function parseFaults(header: string | undefined): string[] {
   const names = header.split(',').map((f) => f.trim().toLowerCase());
   return [...new Set(names.filter((f) => (FAULT_HOOKS as readonly string[]).includes(f) || /^drop:[a-z]{1,32}$/.test(f)))];
 }
+
+const FAULT_NAME = `(?:${FAULT_HOOKS.join('|')}|drop:[a-z]{1,32})`;
+/**
+ * What `X-Fault-Inject` must be where fault hooks are on: a comma-separated list of hook names (lower case). Anything
+ * else is a 400 there, so a typo never silently tests the happy path. docs/openapi.local.json carries this pattern.
+ */
+export const FAULT_HEADER = new RegExp(`^ *${FAULT_NAME}(?: *, *${FAULT_NAME})* *$`);

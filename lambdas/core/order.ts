@@ -23,16 +23,41 @@ export const ORDER_LIMITS = {
 
 const L = ORDER_LIMITS;
 
+/**
+ * What no text field of an order may hold: C0 and C1 control characters and DEL; bidirectional formatting (the
+ * Arabic letter mark, LRM/RLM, line/paragraph separators, embeddings and overrides U+202A-U+202E, isolates
+ * U+2066-U+2069), which can make a stored value read differently from what it is; unpaired UTF-16 surrogates, which
+ * are not Unicode text (DynamoDB refuses them: that was a 500); and U+FFFD, the replacement character a decoder
+ * leaves where bytes were not UTF-8. With the `u` flag a surrogate *pair* is one code point, so only an unpaired one
+ * matches. The same pattern goes into docs/openapi.json: ECMA-262 and Python's `re` read it alike.
+ */
+export const SAFE_TEXT = /^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069\uD800-\uDFFF\uFFFD]*$/u;
+export const UNSAFE_TEXT_MESSAGE = 'must not contain control characters, bidirectional formatting characters, unpaired surrogates or U+FFFD';
+
+/**
+ * A text field: NFC-normalised first (so a composed and a decomposed spelling are one value, and one request hash),
+ * then its limits, counted in code points as JSON Schema counts them (an emoji is one character, not two).
+ */
+function text(min: number, max: number) {
+  return z
+    .string()
+    .normalize('NFC')
+    .min(min)
+    .check(z.refine((s: string) => [...s].length <= max, { message: `must be at most ${max} characters`, abort: false }))
+    .regex(SAFE_TEXT, UNSAFE_TEXT_MESSAGE)
+    .meta({ maxLength: max });
+}
+
 export const orderLineSchema = z.strictObject({
-  sku: z.string().min(1).max(L.skuMaxLength),
+  sku: text(1, L.skuMaxLength),
   quantity: z.number().int().min(L.minQuantity).max(L.maxQuantity),
 });
 
 export const shippingAddressSchema = z.strictObject({
-  line1: z.string().min(1).max(L.addressLineMaxLength),
-  line2: z.string().max(L.addressLineMaxLength).optional(),
-  city: z.string().min(1).max(L.cityMaxLength),
-  postalCode: z.string().min(1).max(L.postalCodeMaxLength),
+  line1: text(1, L.addressLineMaxLength),
+  line2: text(0, L.addressLineMaxLength).optional(),
+  city: text(1, L.cityMaxLength),
+  postalCode: text(1, L.postalCodeMaxLength),
   country: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code (2 uppercase letters)'),
 });
 
@@ -56,11 +81,11 @@ const uniqueSkus = z.superRefine<unknown[]>(
 );
 
 export const orderRequestSchema = z.strictObject({
-  customerId: z.string().min(1).max(L.customerIdMaxLength),
+  customerId: text(1, L.customerIdMaxLength),
   email: z.email().max(L.emailMaxLength),
   currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code (3 uppercase letters)'),
   items: z.array(orderLineSchema).min(L.minItems).max(L.maxItems).check(uniqueSkus).describe('Each SKU at most once.'),
-  paymentToken: z.string().min(1).max(L.paymentTokenMaxLength).optional(),
+  paymentToken: text(1, L.paymentTokenMaxLength).optional(),
   shippingAddress: shippingAddressSchema.optional(),
 });
 
@@ -77,7 +102,7 @@ export interface FieldError {
 export const UNKNOWN_FIELD = 'unknown field';
 
 /** Local stage fault hooks (lambdas/core/faults.ts). */
-export { dropFault, FAULT_HOOKS, parseFaults, PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from './faults';
+export { dropFault, FAULT_HEADER, FAULT_HOOKS, parseFaults, PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from './faults';
 
 export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };
 

@@ -29,6 +29,16 @@ export interface RedriveOptions {
   readonly waitTimeSeconds?: number;
   /** How long received messages stay invisible in the DLQ during the move (default 60 s). */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Refuse (leave in the DLQ, unsent) a message first sent before this time (epoch ms): past the consumers'
+   * idempotency window its effect could be applied a second time. SQS keeps a message's original SentTimestamp in
+   * the DLQ of a standard queue, so this is its age since it entered the pipeline.
+   */
+  readonly refuseSentBefore?: number;
+  /** Called after every batch with the running totals (a progress line). */
+  readonly onProgress?: (result: RedriveResult) => void;
+  /** Checked before every receive: true ends the run cleanly (e.g. after Ctrl-C). */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface RedriveResult {
@@ -40,6 +50,8 @@ export interface RedriveResult {
   sendFailed: number;
   /** Sent but not deleted: now in both queues (a duplicate the consumers' idempotency absorbs). */
   deleteFailed: number;
+  /** Left in the DLQ unsent because they are older than `refuseSentBefore`. */
+  refused: number;
   /** Errors that ended the run early (e.g. the target queue does not exist). */
   errors: string[];
 }
@@ -64,22 +76,35 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const { sqs, fromQueueUrl, toQueueUrl, maxMessages = Number.POSITIVE_INFINITY } = options;
   if (fromQueueUrl === toQueueUrl) throw new Error('redrive: source and target are the same queue');
   if (!(maxMessages > 0)) throw new Error(`redrive: maxMessages must be positive, got ${maxMessages}`);
-  const result: RedriveResult = { received: 0, moved: 0, sendFailed: 0, deleteFailed: 0, errors: [] };
+  const result: RedriveResult = { received: 0, moved: 0, sendFailed: 0, deleteFailed: 0, refused: 0, errors: [] };
+  const tooOld = (m: Message) => options.refuseSentBefore !== undefined && Number(m.Attributes?.SentTimestamp ?? 0) < options.refuseSentBefore;
+  // A refused message stays invisible for the visibility timeout, so this run never receives it twice.
+  const seen = new Set<string>();
 
-  while (result.received < maxMessages) {
+  while (result.received < maxMessages && !options.shouldStop?.()) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: fromQueueUrl,
         MaxNumberOfMessages: Math.min(10, maxMessages - result.received),
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp'],
         WaitTimeSeconds: options.waitTimeSeconds ?? 1,
         VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
       }),
     );
-    if (Messages.length === 0) break;
-    result.received += Messages.length;
+    const fresh = Messages.filter((m) => !seen.has(m.MessageId ?? ''));
+    if (fresh.length === 0) break;
+    for (const m of fresh) seen.add(m.MessageId ?? '');
+    result.received += fresh.length;
+    const old = fresh.filter(tooOld);
+    result.refused += old.length;
+    const movable = fresh.filter((m) => !tooOld(m));
+    if (movable.length === 0) {
+      options.onProgress?.(result);
+      continue;
+    }
 
-    const entries = Messages.map((m, i) => ({ id: String(i), message: m }));
+    const entries = movable.map((m, i) => ({ id: String(i), message: m }));
     let sentIds: Set<string>;
     try {
       const sent = await sqs.send(
@@ -96,14 +121,17 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
       for (const f of sent.Failed ?? []) result.errors.push(`send ${f.Id}: ${f.Code} ${f.Message ?? ''}`.trim());
     } catch (err) {
       // Nothing is known to be sent: delete nothing, stop (the next batch would most likely fail the same way).
-      result.sendFailed += Messages.length;
+      result.sendFailed += movable.length;
       result.errors.push(`send: ${describe(err)}`);
       break;
     }
-    result.sendFailed += Messages.length - sentIds.size;
+    result.sendFailed += movable.length - sentIds.size;
 
     const toDelete = entries.filter(({ id }) => sentIds.has(id));
-    if (toDelete.length === 0) continue;
+    if (toDelete.length === 0) {
+      options.onProgress?.(result);
+      continue;
+    }
     try {
       const deleted = await sqs.send(
         new DeleteMessageBatchCommand({
@@ -120,6 +148,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
       result.errors.push(`delete: ${describe(err)}`);
       break;
     }
+    options.onProgress?.(result);
   }
   return result;
 }

@@ -30,11 +30,14 @@ export class Operations extends Construct {
     this.action = new SnsAction(this.alarmTopic);
   }
 
-  /** Any message in a dead-letter queue is work that did not happen: alarm on the first one. */
-  alarmOnDeadLetters(id: string, dlq: IQueue, what: string): Alarm {
+  /**
+   * Any message in a dead-letter queue is work that did not happen: alarm on the first one. `redrive` is the command
+   * that moves it back once the cause is fixed (README: Recovering dead letters).
+   */
+  alarmOnDeadLetters(id: string, dlq: IQueue, what: string, redrive: string): Alarm {
     return this.above(
       id,
-      `${what}: messages in a dead-letter queue (inspect, fix, redrive)`,
+      `${what}: messages in a dead-letter queue. Inspect, fix the cause, then: ${redrive} (see the README, Recovering dead letters)`,
       dlq.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
       0,
     );

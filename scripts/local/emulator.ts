@@ -6,12 +6,13 @@
  * worker processes it leaves behind — only ours, found by this checkout's TMPDIR in their command line.
  * When the user gives AWS_ENDPOINT_URL, that endpoint is used and nothing is started.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { choosePortFrom, portIsFree } from './ports';
 import { LOCAL, LOG_FILE, ROOT, STATE_FILE, TMP, VENV } from './paths';
 import { commandLine, isAlive, killAll, waitGone } from './processes';
+import { ensureVenv } from './venv';
 export { isAlive };
 
 export const MINISTACK_VERSION = '1.5.33';
@@ -39,7 +40,6 @@ interface State {
 }
 
 const venvPython = join(VENV, 'bin', 'python');
-const stampFile = join(VENV, `.ministack-${MINISTACK_VERSION}`);
 
 export function readState(): State | undefined {
   try {
@@ -80,22 +80,8 @@ export async function healthy(port: number): Promise<boolean> {
 /** LOCAL_EMULATOR_PORT if given (it must be free), else the first free port from 4566 upward. */
 export const choosePort = (env = process.env, isFree = portIsFree) => choosePortFrom(4566, 'LOCAL_EMULATOR_PORT', env, isFree);
 
-/** Creates .local/venv and installs the pinned MiniStack, unless the stamp says it is there already. */
-export function ensureInstalled(): 'installed' | 'present' {
-  if (existsSync(stampFile) && existsSync(venvPython)) return 'present';
-  const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });
-  if (py.status !== 0) throw new Error('python3 was not found: the local emulator needs Python 3 with the venv module');
-  mkdirSync(LOCAL, { recursive: true });
-  const venv = spawnSync('python3', ['-m', 'venv', VENV], { encoding: 'utf8' });
-  if (venv.status !== 0) throw new Error(`python3 -m venv failed (is the venv module installed? e.g. apt-get install python3-venv):\n${venv.stderr}`);
-  const pip = spawnSync(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `ministack==${MINISTACK_VERSION}`], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  if (pip.status !== 0) throw new Error(`pip install ministack==${MINISTACK_VERSION} failed:\n${pip.stderr.slice(-2000)}`);
-  writeFileSync(stampFile, new Date().toISOString());
-  return 'installed';
-}
+/** Creates .local/venv and installs the pinned MiniStack, unless its stamp says it is there already. */
+export const ensureInstalled = (): 'installed' | 'present' => ensureVenv(VENV, [`ministack==${MINISTACK_VERSION}`]);
 
 /**
  * Lambda code is unpacked under TMPDIR (.local/tmp). Node decides CommonJS vs ESM from the nearest package.json,

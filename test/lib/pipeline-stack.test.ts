@@ -20,9 +20,9 @@ describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
     const expected = [
       ...Object.values(STACK_OUTPUTS),
       ...SERVICES.flatMap((s) => {
-        const { deadlineQueueUrl, deadlineDlqUrl, ...always } = serviceOutputs(s.name);
+        const { deadlineQueueUrl, deadlineDlqUrl, deadlineSubscriptionDlqUrl, ...always } = serviceOutputs(s.name);
         // The deadline queue's outputs exist only for a service with `afterDeadline` events (the orders aggregator).
-        return [...Object.values(always), ...(s.afterDeadline?.length ? [deadlineQueueUrl, deadlineDlqUrl] : [])];
+        return [...Object.values(always), ...(s.afterDeadline?.length ? [deadlineQueueUrl, deadlineDlqUrl, deadlineSubscriptionDlqUrl] : [])];
       }),
       // The quick-start Cognito pool of the AWS stages.
       ...(stack.api.identity ? Object.values(IDENTITY_OUTPUTS) : []),
@@ -32,11 +32,14 @@ describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
     expect(serviceOutputs('payment')).toEqual({
       queueUrl: 'PaymentQueueUrl',
       dlqUrl: 'PaymentDlqUrl',
+      subscriptionDlqUrl: 'PaymentSubscriptionDlqUrl',
       tableName: 'PaymentTableName',
       deadlineQueueUrl: 'PaymentDeadlineQueueUrl',
       deadlineDlqUrl: 'PaymentDeadlineDlqUrl',
+      deadlineSubscriptionDlqUrl: 'PaymentDeadlineSubscriptionDlqUrl',
     });
     expect(outputs).toContain('OrdersDeadlineQueueUrl');
+    expect(outputs).toContain('OrdersDeadlineSubscriptionDlqUrl');
     expect(outputs).not.toContain('PaymentDeadlineQueueUrl');
   });
 

@@ -1,16 +1,40 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApi, renderOpenApi } from '../../lambdas/api/openapi';
-import { ORDER_LIMITS, orderRequestSchema } from '../../lambdas/core/order';
+import { buildOpenApi, OPENAPI_FILES, renderOpenApi } from '../../lambdas/api/openapi';
+import { FAULT_HEADER, ORDER_LIMITS, orderRequestSchema, SAFE_TEXT } from '../../lambdas/core/order';
 import { SERVICES } from '../../lambdas/services/registry';
 
-const committed = readFileSync(fileURLToPath(new URL('../../docs/openapi.json', import.meta.url)), 'utf8');
+const committed = (file: string) => readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
 const doc = buildOpenApi() as any;
+const local = buildOpenApi('local') as any;
 
 describe('docs/openapi.json', () => {
-  it('is exactly what scripts/openapi.ts generates (run `npm run openapi` after changing the API)', () => {
-    expect(committed).toBe(renderOpenApi());
+  it.each(Object.entries(OPENAPI_FILES))('%s variant: the committed file is exactly what scripts/openapi.ts generates (run `npm run openapi` after changing the API)', (variant, file) => {
+    expect(committed(file)).toBe(renderOpenApi(variant as 'aws' | 'local'));
+  });
+
+  it('states every text field\'s forbidden characters with the validator\'s own pattern, and lengths as maxLength', () => {
+    const schema = doc.components.schemas.OrderRequest;
+    const texts = [schema.properties.customerId, schema.properties.items.items.properties.sku, schema.properties.paymentToken, ...['line1', 'line2', 'city', 'postalCode'].map((k) => schema.properties.shippingAddress.properties[k])];
+    for (const t of texts) {
+      expect(t.pattern).toBe(SAFE_TEXT.source);
+      expect(t.maxLength).toEqual(expect.any(Number));
+    }
+    expect(schema.description).toMatch(/Each SKU may appear once/);
+  });
+
+  it('local variant: no authentication, customerId required, X-Fault-Inject with its values; the AWS one has neither', () => {
+    expect(local.security).toBeUndefined();
+    expect(local.components.securitySchemes).toBeUndefined();
+    expect(local.components.schemas.OrderRequest.required).toEqual(['customerId', 'email', 'currency', 'items']);
+    expect(local.components.parameters.FaultInject.schema).toEqual({ type: 'string', pattern: FAULT_HEADER.source });
+    expect(local.paths['/orders'].post.parameters).toContainEqual({ $ref: '#/components/parameters/FaultInject' });
+    expect(local.servers[0].url).toMatch(/^http:\/\/127\.0\.0\.1/);
+    expect(doc.components.parameters.FaultInject).toBeUndefined();
+    expect(JSON.stringify(doc.paths)).not.toContain('FaultInject');
+    // Ignored when malformed, never refused: so the document constrains nothing.
+    expect(doc.components.parameters.CorrelationId.schema).toEqual({ type: 'string' });
   });
 
   it('is OpenAPI 3.1 with both operations', () => {

@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ddbMock, envelope } from '../services/helpers';
+import { ddbMock, envelope, record } from '../services/helpers';
 import { envelopeOf, makeWorker, type ServiceHandler } from '../../../lambdas/adapters/worker';
 import { outcomeEvent, type Envelope } from '../../../lambdas/core/events';
 import { orderKey } from '../../../lambdas/adapters/keys';
@@ -16,19 +16,6 @@ const lambdaContext = { getRemainingTimeInMillis: () => 10_000, functionName: 'w
 const placed = (orderId: string) =>
   envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] }, { orderId, eventId: `evt-${orderId}`, correlationId: `corr-${orderId}` });
 
-function record(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-    awsRegion: 'us-east-1',
-  };
-}
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const snsWrapped = (e: Envelope) => JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn', Message: JSON.stringify(e) });
 

@@ -82,6 +82,46 @@ describe('POST /orders: rejections write nothing', () => {
     expect(bodyOf(res).error.details).toEqual([{ path: 'items[1].sku', message: expect.stringContaining('duplicate SKU') }]);
   });
 
+  it.each([
+    ['customerId', { customerId: 'c\ud800' }],
+    ['customerId', { customerId: 'c\udc00x' }],
+    ['items[0].sku', { items: [{ sku: 'SKU\u202E1', quantity: 1 }] }],
+    ['paymentToken', { paymentToken: 'tok\u0000' }],
+    ['shippingAddress.city', { shippingAddress: { line1: 'a', city: 'Lon\u2067don', postalCode: '1', country: 'GB' } }],
+    ['shippingAddress.line2', { shippingAddress: { line1: 'a', line2: 'b\u0085', city: 'c', postalCode: '1', country: 'GB' } }],
+  ])('400 VALIDATION_FAILED naming %s for a lone surrogate, a bidi override or a control character (never a 500)', async (path, patch) => {
+    // JSON.stringify writes a lone surrogate as the escape \udXXX, as the fuzzer sent it.
+    const raw = JSON.stringify({ ...validOrder(), ...patch });
+    const res = await handler(postEvent(raw));
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path, message: expect.stringMatching(/control characters/) }] });
+  });
+
+  it('400 for a body that is not UTF-8: invalid bytes (base64 from the gateway) or U+FFFD (a gateway that decoded it for us)', async () => {
+    const json = Buffer.from(JSON.stringify(validOrder()));
+    const at = json.indexOf('Lane');
+    const invalid = Buffer.concat([json.subarray(0, at), Buffer.from([0xc3, 0x28]), json.subarray(at)]);
+    for (const event of [postEvent(invalid.toString('base64'), { isBase64Encoded: true }), postEvent(invalid.toString('utf8'))]) {
+      const res = await handler(event);
+      expect(res.statusCode).toBe(400);
+      expect(bodyOf(res).error).toEqual({ code: 'MALFORMED_JSON', message: expect.stringContaining('UTF-8'), requestId: 'req-1' });
+    }
+    // Overlong encodings and a raw surrogate in CESU form are invalid too.
+    for (const bytes of [[0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+      const body = Buffer.concat([Buffer.from('{"customerId":"'), Buffer.from(bytes), Buffer.from('"}')]);
+      expect((await handler(postEvent(body.toString('base64'), { isBase64Encoded: true }))).statusCode).toBe(400);
+    }
+  });
+
+  it('400 INVALID_HEADER for an X-Fault-Inject value that names no hook, where hooks are on', async () => {
+    process.env.FAULTS_ENABLED = 'true';
+    for (const value of ['publish-fail-twice', 'PUBLISH-FAIL-ONCE', 'publish-fail-once,', 'drop:', 'drop:Payment', '']) {
+      const res = await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }));
+      expect(res.statusCode, value).toBe(400);
+      expect(bodyOf(res).error).toMatchObject({ code: 'INVALID_HEADER', details: [{ path: 'X-Fault-Inject', message: expect.stringContaining('publish-fail-once') }] });
+    }
+  });
+
   it.each(['', 'has space', 'a'.repeat(65), 'semi;colon', 'ключ', 'a#b'])('400 INVALID_IDEMPOTENCY_KEY for %j', async (key) => {
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(400);
@@ -152,6 +192,19 @@ describe('POST /orders: accepted', () => {
     const [items] = transactions();
     expect(items).toHaveLength(2);
     expect(JSON.stringify(items)).not.toContain('PAYTOKEN#');
+  });
+
+  it('stores text fields in NFC, so a decomposed spelling is the same request (same hash) as the composed one', async () => {
+    const decomposed = { ...validOrder(), shippingAddress: { ...validOrder().shippingAddress, city: 'Zu\u0308rich' } };
+    expect((await handler(postEvent(decomposed))).statusCode).toBe(202);
+    const stored = transactions()[0]![0]!.Put!.Item!;
+    expect(stored.shippingAddress.city).toBe('Z\u00fcrich');
+    expect(hashOf(decomposed)).toBe(hashOf({ ...decomposed, shippingAddress: { ...decomposed.shippingAddress, city: 'Z\u00fcrich' } }));
+  });
+
+  it('accepts characters outside the BMP (a surrogate pair) and counts them as one', async () => {
+    const res = await handler(postEvent({ ...validOrder(), customerId: '\u{1F600}'.repeat(128) }));
+    expect(res.statusCode).toBe(202);
   });
 
   it('accepts application/json with parameters, in any case', async () => {
@@ -287,16 +340,26 @@ describe('POST /orders: Idempotency-Key', () => {
 describe('POST /orders: fault hook', () => {
   const outboxItem = () => transactions()[0]![1]!.Put!.Item!;
 
+  it('accepts a list of known hooks, with spaces around the names', async () => {
+    process.env.FAULTS_ENABLED = 'true';
+    for (const value of ['publish-fail-once', ' relay-gives-up ', 'drop:payment, drop:inventory']) {
+      expect((await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }))).statusCode, value).toBe(202);
+    }
+  });
+
   it('marks the outbox item when FAULTS_ENABLED=true and the header asks', async () => {
     process.env.FAULTS_ENABLED = 'true';
     await handler(postEvent(validOrder(), { headers: { 'X-Fault-Inject': 'publish-fail-once' } }));
     expect(outboxItem().faults).toEqual(['publish-fail-once']);
   });
 
-  it.each([undefined, 'false', 'TRUE', '1'])('ignores the header when FAULTS_ENABLED is %s', async (flag) => {
+  it.each([undefined, 'false', 'TRUE', '1'])('ignores the header (any value) when FAULTS_ENABLED is %s', async (flag) => {
     if (flag !== undefined) process.env.FAULTS_ENABLED = flag;
-    await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': 'publish-fail-once' } }));
-    expect(outboxItem()).not.toHaveProperty('faults');
+    for (const value of ['publish-fail-once', 'anything else']) {
+      ddbMock.resetHistory();
+      expect((await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }))).statusCode).toBe(202);
+      expect(outboxItem()).not.toHaveProperty('faults');
+    }
   });
 });
 

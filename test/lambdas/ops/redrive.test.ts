@@ -38,7 +38,7 @@ describe('redrive', () => {
 
     const result = await redrive({ sqs, fromQueueUrl: DLQ, toQueueUrl: QUEUE });
 
-    expect(result).toEqual({ received: 2, moved: 2, sendFailed: 0, deleteFailed: 0, errors: [] });
+    expect(result).toEqual({ received: 2, moved: 2, sendFailed: 0, deleteFailed: 0, refused: 0, errors: [] });
     const receive = sqsMock.commandCalls(ReceiveMessageCommand)[0]!.args[0].input;
     expect(receive).toMatchObject({ QueueUrl: DLQ, MessageAttributeNames: ['All'] });
     const [send] = sendCalls();
@@ -94,8 +94,9 @@ describe('redrive', () => {
   });
 
   it('stops at maxMessages and never asks for more than remain', async () => {
+    let n = 0;
     sqsMock.on(ReceiveMessageCommand).callsFake((input: { MaxNumberOfMessages: number }) => ({
-      Messages: Array.from({ length: input.MaxNumberOfMessages }, (_, i) => message(i)),
+      Messages: Array.from({ length: input.MaxNumberOfMessages }, () => message(n++)),
     }));
     sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
       Successful: input.Entries.map((e) => ({ Id: e.Id })),
@@ -109,6 +110,32 @@ describe('redrive', () => {
     const result = await redrive({ sqs, fromQueueUrl: DLQ, toQueueUrl: QUEUE, maxMessages: 13 });
     expect(result).toMatchObject({ received: 13, moved: 13 });
     expect(sqsMock.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.MaxNumberOfMessages)).toEqual([10, 3]);
+  });
+
+  it('refuses messages first sent before the cut-off: left in the DLQ, unsent, undeleted; the rest move', async () => {
+    const sent = (m: Message, at: number): Message => ({ ...m, Attributes: { SentTimestamp: String(at) } });
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [sent(message(1), 1_000), sent(message(2), 5_000)] }).resolves({});
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0' }] as never, Failed: [] });
+    sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
+    const progress: number[] = [];
+
+    const result = await redrive({ sqs, fromQueueUrl: DLQ, toQueueUrl: QUEUE, refuseSentBefore: 2_000, onProgress: (r) => progress.push(r.moved) });
+
+    expect(result).toMatchObject({ received: 2, moved: 1, refused: 1, sendFailed: 0 });
+    expect(sendCalls()[0]!.Entries!.map((e) => e.MessageBody)).toEqual([message(2).Body]);
+    expect(deleteCalls()[0]!.Entries).toEqual([{ Id: '0', ReceiptHandle: 'rh-2' }]);
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)[0]!.args[0].input.MessageSystemAttributeNames).toEqual(['SentTimestamp']);
+    expect(progress).toEqual([1]);
+  });
+
+  it('stops before the next receive when asked (Ctrl-C), and never counts a message it has seen twice', async () => {
+    sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [message(1)] });
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0' }] as never, Failed: [] });
+    sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
+    let stop = false;
+    const result = await redrive({ sqs, fromQueueUrl: DLQ, toQueueUrl: QUEUE, onProgress: () => (stop = true), shouldStop: () => stop });
+    expect(result).toMatchObject({ received: 1, moved: 1 });
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(1);
   });
 
   it('ends on an empty receive and refuses to move a queue onto itself', async () => {

@@ -6,6 +6,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, Transa
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
+import type { SQSRecord } from 'aws-lambda';
 import { Inbox } from '../../../lambdas/adapters/inbox';
 import { inboxKey } from '../../../lambdas/adapters/keys';
 import type { WorkerContext } from '../../../lambdas/adapters/worker';
@@ -171,4 +172,19 @@ function applySet(item: Item, expression: string, names: Names, values: Values):
     if (!lhs || !rhs?.startsWith(':')) throw new Error(`FakeTables: unsupported update ${part}`);
     item[names?.[lhs] ?? lhs] = values?.[rhs];
   }
+}
+
+/** An SQS record as the event source mapping hands it to a worker. */
+export function record(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 's', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+    awsRegion: 'us-east-1',
+  };
 }

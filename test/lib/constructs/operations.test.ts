@@ -32,6 +32,9 @@ describe.each(STAGE_NAMES)('alarms (%s)', (stageName) => {
       const found = alarmsOn('ApproximateNumberOfMessagesVisible', logicalId(dlq));
       expect(found, what).toHaveLength(1);
       expect(found[0].Properties).toMatchObject({ Namespace: 'AWS/SQS', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+      // The alarm tells the operator the command that recovers, for this queue and this stage.
+      const command = what.startsWith('outbox') ? `npm run redrive -- --outbox --stage ${stageName}` : `npm run redrive -- --service ${what.split(' ')[0]} --stage ${stageName}`;
+      expect(found[0].Properties.AlarmDescription, what).toContain(command);
     }
   });
 
