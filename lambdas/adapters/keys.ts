@@ -10,6 +10,8 @@
  *   PAYTOKEN#<id> / PAYTOKEN        the payment token, read only by payment, deleted once the charge is decided
  *   IDEMPOTENCY#<customer>#<key> / IDEMPOTENCY   API Idempotency-Key record (expires)
  *   FAULT#<eventId> / FAULT         local stage only: the relay's publish-fail-once hook fired (expires)
+ * each service's table, local stage only: FAULT#<eventId>#<hook> / FAULT (a worker hook fired for that event) and
+ *   FAULT#<orderId>#crash-in-provider / FAULT (payment's simulated provider crashed after the charge); expire
  * catalog table:        pk = <sku>: name, unitPriceCents, stock
  * each service's table: INBOX#<eventId> / INBOX (expires), plus the records of its effects
  */

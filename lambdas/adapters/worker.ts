@@ -8,11 +8,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/events';
 import type { ServiceName } from '../services/registry';
-import { ENV, faultsEnabled, required } from './env';
-import { dropFault } from '../core/faults';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { countingRequests, ddb } from './aws';
-import { orderKey } from './keys';
+import { ENV, required } from './env';
+import { serviceFault } from '../core/faults';
+import { countingRequests } from './aws';
+import { fireOnce, InjectedFault, markFired, orderFaults } from './faults';
 import { contention, Inbox } from './inbox';
 import { logger } from './logger';
 import { emitCount } from './metrics';
@@ -51,7 +50,8 @@ export function describeParseError(err: unknown): string {
 }
 
 export function makeWorker(service: ServiceName, handle: ServiceHandler) {
-  const inbox = new Inbox(required(ENV.serviceTable), Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400));
+  const table = required(ENV.serviceTable);
+  const inbox = new Inbox(table, Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400));
   const processor = new BatchProcessor(EventType.SQS);
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -67,15 +67,23 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         throw err;
       }
       const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventType: envelope.eventType, eventId: envelope.eventId };
+      // Local stage only (empty elsewhere): the order's fault hooks, honoured here for every service alike.
+      const faults = await orderFaults(envelope.orderId);
       // `drop:<service>` loses the order's OrderPlaced at that service (as if it sat in a DLQ); its compensation
-      // (OrderCancelled) still arrives, which is what the deadline path needs.
-      if (envelope.eventType === 'OrderPlaced' && faultsEnabled() && (await injectedFaults(envelope.orderId)).includes(dropFault(service))) {
+      // (OrderCancelled) still arrives, which is what the deadline path needs. A marker says it fired.
+      const drop = serviceFault('drop', service);
+      if (envelope.eventType === 'OrderPlaced' && faults.includes(drop)) {
         logger.warn('injected fault: OrderPlaced dropped without effect', keys);
+        await markFired(table, drop, `${envelope.eventId}#${drop}`);
         return;
       }
       try {
+        if (faults.includes(serviceFault('fail', service))) throw new InjectedFault(serviceFault('fail', service), envelope.eventId);
         const { result, requests } = await countingRequests(async () => {
           const r = await handle(envelope, ctx);
+          // The effect is committed; dying now, before the emit, is what a timeout or an out-of-memory would do.
+          const crash = serviceFault('crash-after-effect', service);
+          if (!r.duplicate && faults.includes(crash)) await fireOnce(table, crash, `${envelope.eventId}#${crash}`);
           if (r.emits?.length) await publish(r.emits);
           return r;
         });
@@ -87,7 +95,9 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         }
         else logger.info('processed', line);
       } catch (err) {
-        logger.error('processing failed', { ...keys, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message, errorName: (err as Error).name });
+        // An injected fault is the expected local test path: a warning, not an error.
+        if (err instanceof InjectedFault) logger.warn('injected fault', { ...keys, fault: err.fault, receiveCount: record.attributes.ApproximateReceiveCount });
+        else logger.error('processing failed', { ...keys, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message, errorName: (err as Error).name });
         throw err;
       }
     };
@@ -103,10 +113,4 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
     }
     return response;
   };
-}
-
-/** Local stage only: the fault hooks the order was placed with (its ORDER item's `faults`). */
-async function injectedFaults(orderId: string): Promise<string[]> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.ordersTable), Key: orderKey(orderId), ProjectionExpression: 'faults' }));
-  return Array.isArray(Item?.faults) ? Item.faults.map(String) : [];
 }

@@ -102,7 +102,8 @@ export interface FieldError {
 export const UNKNOWN_FIELD = 'unknown field';
 
 /** Local stage fault hooks (lambdas/core/faults.ts). */
-export { dropFault, FAULT_HEADER, FAULT_HOOKS, parseFaults, PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from './faults';
+export { CRASH_IN_PROVIDER, dropFault, FAULT_HEADER, FAULT_HOOKS, parseFaults, PUBLISH_FAIL_ONCE, RELAY_GIVES_UP, serviceFault, SERVICE_FAULTS } from './faults';
+export type { ServiceFault } from './faults';
 
 export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };
 

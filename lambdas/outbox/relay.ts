@@ -6,23 +6,21 @@
  * eventId.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { countingRequests, ddb } from '../adapters/aws';
+import { countingRequests } from '../adapters/aws';
 import { ENV, faultsEnabled, required } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { publish } from '../adapters/publisher';
 import { markPublished } from '../adapters/outbox';
 import { describeParseError } from '../adapters/worker';
-import { epochSeconds, faultKey, TTL_ATTRIBUTE } from '../adapters/keys';
+import { fireOnce, InjectedFault } from '../adapters/faults';
 import { parseEnvelope, type Envelope } from '../core/events';
 import { PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from '../core/faults';
 import { relayFailureMode } from './failure-mode';
 
 export const OUTBOX_SK_PREFIX = 'OUTBOX#';
-const FAULT_MARKER_TTL_SECONDS = 86_400;
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
@@ -72,26 +70,7 @@ export async function relayRecord(record: DynamoDBRecord): Promise<void> {
   logger.info('published', { ...keys, sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu });
 }
 
-export class InjectedFault extends Error {
-  constructor(eventId: string) {
-    super(`injected fault ${PUBLISH_FAIL_ONCE} for event ${eventId}`);
-    this.name = 'InjectedFault';
-  }
-}
+export { InjectedFault };
 
-/** Local stage only: the first attempt writes the marker and fails; later attempts find the marker and go on. */
-async function failOnce(eventId: string): Promise<void> {
-  try {
-    await ddb.send(
-      new PutCommand({
-        TableName: required(ENV.ordersTable),
-        Item: { ...faultKey(eventId), fault: PUBLISH_FAIL_ONCE, firedAt: new Date().toISOString(), [TTL_ATTRIBUTE]: epochSeconds() + FAULT_MARKER_TTL_SECONDS },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  } catch (err) {
-    if ((err as Error)?.name === 'ConditionalCheckFailedException') return;
-    throw err;
-  }
-  throw new InjectedFault(eventId);
-}
+/** Local stage only: the first attempt writes the marker (FAULT#<eventId> in the orders table) and fails. */
+const failOnce = (eventId: string) => fireOnce(required(ENV.ordersTable), PUBLISH_FAIL_ONCE, eventId);

@@ -20,6 +20,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getCatalogItems } from '../../adapters/catalog';
 import { ENV, required } from '../../adapters/env';
+import { orderFaults } from '../../adapters/faults';
 import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { paymentTokenKey } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
@@ -56,7 +57,7 @@ const chargeKey = (orderId: string) => `${orderId}:charge`;
 const refundKey = (orderId: string) => `${orderId}:refund`;
 
 let simulated: PaymentProvider | undefined;
-const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPaymentProvider(required(ENV.serviceTable)));
+const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPaymentProvider(required(ENV.serviceTable), undefined, orderFaults));
 
 export function makePayment(provider: () => PaymentProvider = defaultProvider): ServiceHandler {
   return async (event, ctx) => {

@@ -6,6 +6,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
 import { contentHash } from '../../core/ids';
+import { CRASH_IN_PROVIDER } from '../../core/faults';
+import { fireOnce } from '../../adapters/faults';
 
 export interface ChargeRequest {
   /** `${orderId}:charge`: the provider returns the recorded result for a key it has seen. */
@@ -67,6 +69,8 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   constructor(
     private readonly table: string,
     private readonly credentials?: CredentialsResolver,
+    /** Local stage only: the order's fault hooks (`crash-in-provider`), e.g. `orderFaults` of adapters/faults.ts. */
+    private readonly faultsOf?: (orderId: string) => Promise<readonly string[]>,
   ) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
@@ -77,9 +81,12 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         : { status: 'CHARGED', chargeId: `ch_${contentHash(request.idempotencyKey).slice(0, 24)}` };
     // The token is not part of the request fingerprint: it must not be stored, even hashed.
     const fingerprint = contentHash({ amountCents: request.amountCents, currency: request.currency });
-    return this.recordOnce(chargeRecordKey(request.orderId), request.idempotencyKey, fingerprint, { ...result, amountCents: request.amountCents, currency: request.currency }, (item) =>
+    const answer = await this.recordOnce<ChargeResult>(chargeRecordKey(request.orderId), request.idempotencyKey, fingerprint, { ...result, amountCents: request.amountCents, currency: request.currency }, (item) =>
       item.status === 'CHARGED' ? { status: 'CHARGED', chargeId: String(item.chargeId) } : { status: 'DECLINED', reason: String(item.reason) },
     );
+    // The charge is taken and the caller never hears of it (the worker dies inside the call), once per order.
+    if ((await this.faultsOf?.(request.orderId))?.includes(CRASH_IN_PROVIDER)) await fireOnce(this.table, CRASH_IN_PROVIDER, `${request.orderId}#${CRASH_IN_PROVIDER}`);
+    return answer;
   }
 
   async find(request: { idempotencyKey: string; orderId: string }): Promise<{ chargeId: string } | undefined> {

@@ -180,3 +180,59 @@ describe('makeWorker: drop:<service> fault hook (local stage)', () => {
     expect(ddbMock.commandCalls(GetCommand, { Key: orderKey('o-1') })).toHaveLength(0);
   });
 });
+
+describe('makeWorker: local-stage fault hooks (one mechanism for every service)', () => {
+  const emitted = (orderId: string) => outcomeEvent('StockReserved', placed(orderId), 'inventory', { skus: ['SKU-1'] });
+  const withFaults = (faults: string[]) => ddbMock.on(GetCommand, { Key: orderKey('o-1') }).resolves({ Item: { faults } });
+  const conditionFailed = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+  beforeEach(() => {
+    process.env.FAULTS_ENABLED = 'true';
+  });
+  afterEach(() => {
+    delete process.env.FAULTS_ENABLED;
+  });
+
+  it('crash-after-effect: the first processing commits, then fails before publishing (marker written); the retry publishes', async () => {
+    withFaults(['crash-after-effect:inventory']);
+    let calls = 0;
+    const worker = makeWorker('inventory', async (e) => (calls++, { emits: [emitted(e.orderId)], duplicate: calls > 1, outcome: 'RESERVED' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ Item: expect.objectContaining({ pk: 'FAULT#evt-o-1#crash-after-effect:inventory', fault: 'crash-after-effect:inventory' }), ConditionExpression: 'attribute_not_exists(pk)' }),
+    ]);
+    // The redelivery: the handler finds its effect (duplicate) and re-emits the same event, which is now published.
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(snsMock.commandCalls(PublishCommand).map((c) => JSON.parse(c.args[0].input.Message!).eventId)).toEqual([emitted('o-1').eventId]);
+  });
+
+  it('crash-after-effect fires once per event: a first processing that finds the marker publishes', async () => {
+    withFaults(['crash-after-effect:inventory']);
+    ddbMock.on(PutCommand).rejects(conditionFailed);
+    const worker = makeWorker('inventory', async (e) => ({ emits: [emitted(e.orderId)], duplicate: false, outcome: 'RESERVED' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it('crash-after-effect of another service, or with faults disabled, changes nothing', async () => {
+    withFaults(['crash-after-effect:payment']);
+    const worker = makeWorker('inventory', async (e) => ({ emits: [emitted(e.orderId)], duplicate: false, outcome: 'RESERVED' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    delete process.env.FAULTS_ENABLED;
+    withFaults(['crash-after-effect:inventory']);
+    expect(await worker(batch(record('m2', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(2);
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('fail:<service> fails every receive without calling the handler; drop:<service> acknowledges and leaves a marker', async () => {
+    const seen: string[] = [];
+    withFaults(['fail:inventory']);
+    const worker = makeWorker('inventory', async (e) => (seen.push(e.orderId), { emits: [], outcome: 'RESERVED' }));
+    for (let i = 0; i < 3; i++) expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    withFaults(['drop:inventory']);
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([]);
+    expect(ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk)).toEqual(['FAULT#evt-o-1#drop:inventory']);
+  });
+});

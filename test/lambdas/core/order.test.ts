@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { PAYLOADS } from '../../../lambdas/core/events';
-import { formatPath, maskAddress, maskEmail, ORDER_LIMITS, orderPlaced, requestHash, validateOrder } from '../../../lambdas/core/order';
+import { formatPath, maskAddress, maskEmail, ORDER_LIMITS, orderPlaced, parseFaults, requestHash, validateOrder } from '../../../lambdas/core/order';
 
 const valid = () => ({
   customerId: 'c-1',
@@ -155,5 +155,20 @@ describe('masking', () => {
     expect(maskEmail('j@example.com')).toBe('j***@example.com');
     expect(maskEmail('no-at-sign')).toBe('***');
     expect(maskEmail('')).toBe('***');
+  });
+});
+
+describe('parseFaults (X-Fault-Inject, local stage)', () => {
+  it('keeps the known hooks and the per-service ones, lower-cased and deduplicated; drops anything else', () => {
+    expect(parseFaults(' Publish-Fail-Once, crash-in-provider,relay-gives-up , drop:payment,crash-after-effect:orders,fail:inventory,fail:inventory')).toEqual([
+      'publish-fail-once',
+      'crash-in-provider',
+      'relay-gives-up',
+      'drop:payment',
+      'crash-after-effect:orders',
+      'fail:inventory',
+    ]);
+    expect(parseFaults('explode, crash-after-effect:, fail:Pay-ment, drop:x;y, crash-after-effect:payment:2')).toEqual([]);
+    expect(parseFaults(undefined)).toEqual([]);
   });
 });
