@@ -23,6 +23,20 @@ export default defineConfig({
         },
       },
       {
+        // The fault-injection suite (npm run test:faults) against the same deployed local stack as integration: one
+        // file whose cases run concurrently (it.concurrent; maxConcurrency covers them all), then the summary.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/faults/global-setup.ts'],
+          fileParallelism: false,
+          maxConcurrency: 16,
+          testTimeout: 420_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
         // The messaging layer on MiniStack (default) or on a deployed emulator given by CONFORMANCE_OUTPUTS
         // (npm run test:localstack). Files share one stack's queues: one at a time.
         test: {

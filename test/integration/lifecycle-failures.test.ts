@@ -9,10 +9,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { orderKey, outboxKey } from '../../lambdas/adapters/keys';
 import { type Envelope } from '../../lambdas/core/events';
 import { deterministicEventId } from '../../lambdas/core/ids';
-import { orderBody, postOrder, type HttpResult } from './support/api';
+import { orderBody, placeOrder } from './support/api';
 import { catalogTable, dlqDepths, getItem, ordersTable, stockOf, untilOrderState } from './support/api-extra';
 import { sendEnvelope } from './support/queues';
-import { expectReconciled, reconcileNow } from './support/reconcile';
+import { expectReconciled, reconcileNow, untilAllDecided } from './support/reconcile';
 import { ddb, pollUntil, queueUrl, serviceTable, uniqueCustomer } from './support/stack';
 import { formatReport } from '../../scripts/reconcile';
 
@@ -22,25 +22,8 @@ beforeEach(async () => {
   dlqBaseline = await dlqDepths();
 });
 
-/** POST with a retry on 429 (the emulator's Lambda concurrency cap answers 429 to a burst, as API Gateway would). */
-async function place(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> {
-  let res: HttpResult | undefined;
-  for (let attempt = 0; attempt < 8; attempt++) {
-    res = await postOrder(body, headers);
-    if (res.status !== 429) break;
-    await new Promise((r) => setTimeout(r, 200 * 2 ** attempt * Math.random()));
-  }
-  expect(res!.status, JSON.stringify(res!.body)).toBe(202);
-  return res!.body.orderId as string;
-}
-
+const place = placeOrder;
 const lifecycle = (orderId: string) => getItem(ordersTable(), { ...orderKey(orderId), sk: 'LIFECYCLE' });
-const untilAllDecided = (orderIds: readonly string[], timeoutMs: number) =>
-  pollUntil(
-    () => Promise.all(orderIds.map(lifecycle)),
-    (items) => items.every((i) => typeof i?.decision === 'string'),
-    { timeoutMs, intervalMs: 500, what: `${orderIds.length} orders to be decided` },
-  );
 
 describe('a popular product: 50 concurrent orders for one SKU with stock 20', () => {
   it('ends with exactly 20 confirmed, 30 cancelled OUT_OF_STOCK and refunded, stock 0, nothing dead-lettered', async () => {

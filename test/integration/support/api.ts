@@ -1,4 +1,5 @@
 /** The order API over real HTTP, as a client sees it. */
+import { expect } from 'vitest';
 import { apiUrl, pollUntil } from './stack';
 
 export interface HttpResult<T = any> {
@@ -42,4 +43,30 @@ export function untilSettled(orderId: string, timeoutMs = 30_000) {
     (r) => r.status === 200 && r.body.status !== 'ACCEPTED' && SERVICES_SHOWN.every((s) => r.body.services?.[s] && r.body.services[s].status !== 'PENDING'),
     { timeoutMs, what: `order ${orderId} to settle` },
   ).then((r) => r.body);
+}
+
+/**
+ * POST with a retry on 429 (the emulator's Lambda concurrency cap answers 429 to a burst, as API Gateway would);
+ * expects 202 and returns the order id.
+ */
+export async function placeOrder(body: unknown, headers: Record<string, string> = {}): Promise<string> {
+  const res = await postWithRetry(body, headers);
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  return res.body.orderId as string;
+}
+
+/**
+ * POST, retried with jittered backoff while the answer is 429 (and, when the request carries an Idempotency-Key, a
+ * 5xx: a gateway timeout may or may not have stored the order, and the key makes the retry safe, as for any client).
+ * Returns the last answer.
+ */
+export async function postWithRetry(body: unknown, headers: Record<string, string> = {}, attempts = 10): Promise<HttpResult> {
+  const keyed = Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key');
+  let res: HttpResult | undefined;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    res = await postOrder(body, headers);
+    if (res.status !== 429 && !(keyed && res.status >= 500)) break;
+    await new Promise((r) => setTimeout(r, 200 * 2 ** Math.min(attempt, 5) * Math.random()));
+  }
+  return res!;
 }
