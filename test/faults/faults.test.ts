@@ -17,6 +17,7 @@ import { CRASH_IN_PROVIDER, RELAY_GIVES_UP, serviceFault } from '../../lambdas/c
 import { redrive } from '../../lambdas/ops/redrive';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
 import { DECLINED_TOKEN } from '../../lambdas/services/payment/provider';
+import { paymentRecordKey } from '../../lambdas/services/payment/payment';
 import { stageConfig } from '../../lib/stages';
 import { orderBody, placeOrder, postWithRetry } from '../integration/support/api';
 import { catalogTable, customerItems, getItem, ordersTable, stockOf } from '../integration/support/api-extra';
@@ -183,35 +184,30 @@ describe('fault injection (local stage)', () => {
           if (i < 50) return orderBody(c, { items: [{ sku: ok, quantity: 1 }], paymentToken: DECLINED_TOKEN });
           return orderBody(c, { items: [{ sku: ok, quantity: 1 }] });
         },
-        // The aggregator drops the first two groups' outcomes (leaving a marker) so the test can deliver them in the
-        // order it chooses; the last group's payment never acts, so the deadline decides it.
-        (i): Record<string, string> => (i < 50 ? { 'x-fault-inject': serviceFault('drop', 'orders') } : i >= 75 ? { 'x-fault-inject': serviceFault('drop', 'payment') } : {}),
+        // Payment and inventory lose the first two groups' OrderPlaced (each drop leaves a marker), so the test can
+        // deliver it to them one after the other; the last group's payment loses it for good (the deadline decides).
+        (i): Record<string, string> =>
+          i < 50 ? { 'x-fault-inject': `${serviceFault('drop', 'payment')},${serviceFault('drop', 'inventory')}` } : i >= 75 ? { 'x-fault-inject': serviceFault('drop', 'payment') } : {},
       );
       row.orderIds = ids;
       const [backordered, declined, confirmed, timedOut] = [ids.slice(0, 25), ids.slice(25, 50), ids.slice(50, 75), ids.slice(75)];
       expect(groups.backorderedFirst + groups.declinedFirst + groups.decisionAfterDeadline + groups.timeoutThenLate).toBe(ids.length);
 
-      /** Waits for the aggregator to have dropped both outcomes, then delivers `first`, waits for the decision, delivers `second`. */
-      const reorder = async (orderId: string, first: { svc: ServiceName; type: string }, second: { svc: ServiceName; type: string }) => {
-        const eventIdOf = (o: { svc: ServiceName; type: string }) => deterministicEventId(orderId, o.svc, o.type);
-        const drop = serviceFault('drop', 'orders');
+      /**
+       * Once both services dropped the OrderPlaced, delivers it to `first`, waits until the aggregator recorded that
+       * service's outcome (it decides only with both), then to `second`: the outcomes reach it in this order.
+       */
+      const reorder = async (orderId: string, first: ServiceName, second: ServiceName) => {
         await pollUntil(
-          () => Promise.all([first, second].map((o) => faultMarker('orders', `${eventIdOf(o)}#${drop}`))),
+          () => Promise.all([first, second].map((svc) => faultMarker(svc, `${placedId(orderId)}#${serviceFault('drop', svc)}`))),
           (m) => m.every(Boolean),
-          { timeoutMs: DECIDED_WITHIN_MS, what: `order ${orderId}: both outcomes dropped by the aggregator` },
+          { timeoutMs: DECIDED_WITHIN_MS, what: `order ${orderId}: OrderPlaced dropped by ${first} and ${second}` },
         );
         await setFaults(orderId, undefined);
-        const outcome = async (o: { svc: ServiceName; type: string }) => {
-          const rec = await getItem(serviceTable(o.svc), inboxKey(placedId(orderId)));
-          const e = (JSON.parse(String(rec?.emits)) as Envelope[]).find((x) => x.eventType === o.type);
-          if (!e) throw new Error(`order ${orderId}: ${o.svc} emitted no ${o.type}`);
-          return e;
-        };
-        // The aggregator decides once both outcomes are in: the first is recorded alone, then the second decides.
-        await sendEnvelope(queueUrl('orders'), await outcome(first));
-        const slot = first.svc === 'payment' ? 'payment' : 'inventory';
-        await pollUntil(() => lifecycles([orderId]), ([lc]) => typeof lc?.[slot] === 'string', { timeoutMs: 30_000, what: `order ${orderId}: ${first.type} recorded first` });
-        await sendEnvelope(queueUrl('orders'), await outcome(second));
+        const placed = await placedEvent(orderId);
+        await sendEnvelope(queueUrl(first), placed);
+        await pollUntil(() => lifecycles([orderId]), ([lc]) => typeof lc?.[first] === 'string', { timeoutMs: 30_000, what: `order ${orderId}: ${first}'s outcome recorded first` });
+        await sendEnvelope(queueUrl(second), placed);
         row.injected += 2;
       };
       const afterDeadline = async (orderId: string, late: () => Promise<void>) => {
@@ -227,8 +223,9 @@ describe('fault injection (local stage)', () => {
         return JSON.parse(String(lc!.decision)) as Envelope;
       };
       await Promise.all([
-        ...backordered.map((id) => reorder(id, { svc: 'inventory', type: 'StockBackordered' }, { svc: 'payment', type: 'PaymentCharged' })),
-        ...declined.map((id) => reorder(id, { svc: 'payment', type: 'PaymentDeclined' }, { svc: 'inventory', type: 'StockReserved' })),
+        // StockBackordered before PaymentCharged; PaymentDeclined before StockReserved.
+        ...backordered.map((id) => reorder(id, 'inventory', 'payment')),
+        ...declined.map((id) => reorder(id, 'payment', 'inventory')),
         ...confirmed.map((id) =>
           afterDeadline(id, async () => {
             row.injected += await duplicate(await decisionOf(id), 1, false);
@@ -238,6 +235,8 @@ describe('fault injection (local stage)', () => {
           afterDeadline(id, async () => {
             // Cancelled with TIMEOUT; now the lost OrderPlaced reaches payment late, and the decision again.
             await untilAllDecided([id], 30_000);
+            // Payment closed its ledger on the TIMEOUT cancellation (VOID); the late OrderPlaced must not charge.
+            await pollUntil(() => getItem(serviceTable('payment'), paymentRecordKey(id)), (l) => l?.state === 'VOID', { timeoutMs: 30_000, what: `order ${id}: payment ledger VOID` });
             await setFaults(id, undefined);
             await sendEnvelope(queueUrl('payment'), await placedEvent(id));
             row.injected += 1 + (await duplicate(await decisionOf(id), 1, false));
@@ -252,10 +251,10 @@ describe('fault injection (local stage)', () => {
       expect(countBy(statuses.slice(25, 50))).toEqual({ 'CANCELLED:PAYMENT_DECLINED': 25 });
       expect(countBy(statuses.slice(50, 75))).toEqual({ CONFIRMED: 25 });
       expect(countBy(statuses.slice(75))).toEqual({ 'CANCELLED:TIMEOUT': 25 });
-      // Compensation exactly once: every cancelled order's charge refunded in full (reconcile, per order); only the
-      // 25 confirmed orders keep their money. The 25 charged-after-backordered orders were all charged and refunded.
-      expect(report.chargedCents - report.refundedCents).toBe(25 * 900);
-      expect(report.refundedCents).toBeGreaterThanOrEqual(25 * 900);
+      // Compensation exactly once: the 25 orders charged after their backorder were refunded once, in full; the
+      // late OrderPlaced of the timed-out orders met a closed ledger and charged nothing; the 25 confirmed keep theirs.
+      expect(report.chargedCents).toBe(50 * 900);
+      expect(report.refundedCents).toBe(25 * 900);
       row.notes.push(`refunded ${report.refundedCents / 900} orders' charges`);
     });
   });
