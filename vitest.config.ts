@@ -32,7 +32,7 @@ export default defineConfig({
           globalSetup: ['test/faults/global-setup.ts'],
           fileParallelism: false,
           maxConcurrency: 16,
-          testTimeout: 420_000,
+          testTimeout: 600_000,
           hookTimeout: 600_000,
         },
       },
