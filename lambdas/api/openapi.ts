@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CANCEL_REASONS } from '../core/events';
-import { FAULT_HEADER, FAULT_HOOKS, ORDER_LIMITS, orderRequestSchema } from '../core/order';
+import { FAULT_HEADER, FAULT_HOOKS, ORDER_LIMITS, orderRequestSchema, SERVICE_FAULTS } from '../core/order';
 import { ERROR_CODES, MAX_BODY_BYTES, PATTERNS } from './http';
 import { SERVICES } from '../services/registry';
 
@@ -154,7 +154,7 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
                 name: 'X-Fault-Inject',
                 in: 'header',
                 required: false,
-                description: `Local stage only (the AWS stages ignore the header): a comma-separated list of fault hooks for this order: ${FAULT_HOOKS.map((f) => `\`${f}\``).join(', ')}, \`drop:<service>\` (docs/contract.md says what each does). Any other value is a 400 INVALID_HEADER.`,
+                description: `Local stage only (the AWS stages ignore the header): a comma-separated list of fault hooks for this order: ${FAULT_HOOKS.map((f) => `\`${f}\``).join(', ')}, ${SERVICE_FAULTS.map((f) => `\`${f}:<service>\``).join(', ')} (docs/contract.md says what each does). Any other value is a 400 INVALID_HEADER.`,
                 schema: { type: 'string', pattern: FAULT_HEADER.source },
               },
             }),
