@@ -1,12 +1,13 @@
 /**
  * The local stage's fault hooks at run time (docs/contract.md "Fault hooks"). Only read when FAULTS_ENABLED=true,
  * which only the local stage sets (a template test holds every other stage to false).
- * - `orderFaults`: the hooks an order was placed with (its ORDER item's `faults`), looked up per record.
+ * - `orderFaults`: the hooks an order was placed with (its ORDER item's `faults`), loaded once per batch by
+ *   `loadBatchFaults` (the worker runtime), else looked up.
  * - `fireOnce`: a hook that fires once per scope (an event id, an order id): the first call writes a `FAULT#` marker
  *   item conditionally and throws InjectedFault; every later call finds the marker and returns. The relay, the
  *   worker runtime and the simulated payment provider all use it, each in a table it may write.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './aws';
 import { ENV, faultsEnabled, required } from './env';
 import { epochSeconds, faultKey, orderKey, TTL_ATTRIBUTE } from './keys';
@@ -24,11 +25,50 @@ export class InjectedFault extends Error {
   }
 }
 
+/**
+ * The hooks of the orders in the batch being processed, loaded once per batch by the worker runtime
+ * (`loadBatchFaults`): one BatchGetItem instead of a GetItem per record and another in the payment provider. The
+ * lookup is local-only test machinery, but it ran on every record of every worker and was a fifth of the local
+ * stage's DynamoDB calls per order.
+ */
+let batchFaults: ReadonlyMap<string, readonly string[]> = new Map();
+
+/** BatchGetItem takes at most 100 keys; a batch has at most 10 records (10,000 with a batching window). */
+const BATCH_GET_KEYS = 100;
+
+const faultsOf = (item: Record<string, unknown> | undefined): readonly string[] => (Array.isArray(item?.faults) ? item.faults.map(String) : []);
+
+/** Loads the hooks of these orders for `orderFaults` (replacing the previous batch's); nothing when hooks are off. */
+export async function loadBatchFaults(orderIds: readonly string[]): Promise<void> {
+  batchFaults = new Map();
+  if (!faultsEnabled() || orderIds.length === 0) return;
+  const table = required(ENV.ordersTable);
+  const found = new Map<string, readonly string[]>();
+  const unique = [...new Set(orderIds)];
+  for (let i = 0; i < unique.length; i += BATCH_GET_KEYS) {
+    let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_KEYS).map(orderKey);
+    // Unprocessed keys are asked again a few times; what is still left falls back to a GetItem per record.
+    for (let round = 0; keys.length > 0 && round < 3; round++) {
+      const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'pk, faults' } } }));
+      for (const item of out.Responses?.[table] ?? []) found.set(String(item.pk), faultsOf(item));
+      keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    const unprocessed = new Set(keys.map((k) => String(k.pk)));
+    for (const id of unique.slice(i, i + BATCH_GET_KEYS)) {
+      const pk = orderKey(id).pk;
+      if (!unprocessed.has(pk)) found.set(pk, found.get(pk) ?? []);
+    }
+  }
+  batchFaults = found;
+}
+
 /** The hooks the order was placed with; none when the stage has no fault hooks. */
 export async function orderFaults(orderId: string): Promise<readonly string[]> {
   if (!faultsEnabled()) return [];
+  const loaded = batchFaults.get(orderKey(orderId).pk);
+  if (loaded) return loaded;
   const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.ordersTable), Key: orderKey(orderId), ProjectionExpression: 'faults' }));
-  return Array.isArray(Item?.faults) ? Item.faults.map(String) : [];
+  return faultsOf(Item);
 }
 
 /** The marker item a hook leaves when it fired, so a test can wait for the fault instead of sleeping. */

@@ -11,7 +11,7 @@ import type { ServiceName } from '../services/registry';
 import { ENV, required } from './env';
 import { serviceFault } from '../core/faults';
 import { countingRequests } from './aws';
-import { fireOnce, InjectedFault, markFired, orderFaults } from './faults';
+import { fireOnce, InjectedFault, loadBatchFaults, markFired, orderFaults } from './faults';
 import { contention, Inbox } from './inbox';
 import { logger } from './logger';
 import { emitCount } from './metrics';
@@ -49,23 +49,56 @@ export function describeParseError(err: unknown): string {
   return (err as Error)?.name ?? 'unparseable';
 }
 
+/**
+ * Time kept in hand before the function's timeout. A batch still running then returns: the records done are
+ * acknowledged, the rest are handed back as failures (retried after the visibility timeout). Without it the
+ * runtime kills the whole batch at the timeout: every record, done or not, counts a receive towards the DLQ, and the
+ * next invocation pays a cold start, which on a busy host (or a slow dependency) makes the next batch slower still.
+ * A record handed back may still finish in the background (or, on AWS, when the sandbox thaws); that is one more
+ * concurrent copy of a message, which the inbox and the effects' conditions already make harmless.
+ */
+export const DEADLINE_MARGIN_MS = 500;
+
+type Parsed = { readonly envelope: Envelope } | { readonly error: unknown };
+
+function parseRecord(record: SQSRecord): Parsed {
+  try {
+    return { envelope: envelopeOf(record) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Resolves to 'deadline' `ms` from now; `cancel` stops the timer. */
+function deadlineIn(ms: number): { readonly reached: Promise<'deadline'>; readonly cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const reached = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), Math.max(0, ms));
+  });
+  return { reached, cancel: () => clearTimeout(timer) };
+}
+
 export function makeWorker(service: ServiceName, handle: ServiceHandler) {
   const table = required(ENV.serviceTable);
   const inbox = new Inbox(table, Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400));
-  const processor = new BatchProcessor(EventType.SQS);
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const ctx: WorkerContext = { service, inbox, remainingMs: () => context.getRemainingTimeInMillis() };
+    // A processor per batch: one handed back at its deadline may still be running when the next batch starts.
+    const processor = new BatchProcessor(EventType.SQS);
+    const parsed = new Map(event.Records.map((r) => [r.messageId, parseRecord(r)] as const));
+    // Local stage only (a no-op elsewhere): the orders' fault hooks, one read for the whole batch.
+    await loadBatchFaults([...parsed.values()].flatMap((p) => ('envelope' in p ? [p.envelope.orderId] : [])));
     let duplicates = 0;
+    const done = new Set<string>();
     const recordHandler = async (record: SQSRecord) => {
-      let envelope: Envelope;
-      try {
-        envelope = envelopeOf(record);
-      } catch (err) {
+      const p = parsed.get(record.messageId) ?? parseRecord(record);
+      if ('error' in p) {
         // Not err.message: JSON.parse quotes the body, which may hold an e-mail address or a payment token.
-        logger.error('malformed message', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: describeParseError(err) });
-        throw err;
+        logger.error('malformed message', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: describeParseError(p.error) });
+        throw p.error;
       }
+      const { envelope } = p;
       const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventType: envelope.eventType, eventId: envelope.eventId };
       // Local stage only (empty elsewhere): the order's fault hooks, honoured here for every service alike.
       const faults = await orderFaults(envelope.orderId);
@@ -75,6 +108,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
       if (envelope.eventType === 'OrderPlaced' && faults.includes(drop)) {
         logger.warn('injected fault: OrderPlaced dropped without effect', keys);
         await markFired(table, drop, `${envelope.eventId}#${drop}`);
+        done.add(record.messageId);
         return;
       }
       try {
@@ -94,6 +128,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
           logger.debug('processed duplicate', line);
         }
         else logger.info('processed', line);
+        done.add(record.messageId);
       } catch (err) {
         // An injected fault is the expected local test path: a warning, not an error.
         if (err instanceof InjectedFault) logger.warn('injected fault', { ...keys, fault: err.fault, receiveCount: record.attributes.ApproximateReceiveCount });
@@ -101,7 +136,20 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         throw err;
       }
     };
-    const response = await processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    const work = processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
+    const deadline = deadlineIn(context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS);
+    const first = await Promise.race([work, deadline.reached]);
+    deadline.cancel();
+    let response: SQSBatchResponse;
+    if (first !== 'deadline') response = first;
+    else {
+      // Whatever is still running goes on in the background; only its failure is worth a line.
+      work.catch((err: unknown) => logger.error('batch handed back failed late', { error: (err as Error)?.message }));
+      const left = event.Records.filter((r) => !done.has(r.messageId));
+      logger.warn('batch deadline: records handed back for a retry', { records: event.Records.length, handedBack: left.length, marginMs: DEADLINE_MARGIN_MS });
+      emitCount('RecordsHandedBack', left.length, { service });
+      response = { batchItemFailures: left.map((r) => ({ itemIdentifier: r.messageId })) };
+    }
     // Duplicates are expected under at-least-once delivery; their rate is worth a graph, one metric line per batch.
     if (duplicates > 0) emitCount('DuplicateDeliveries', duplicates, { service });
     // Hot items: how often a commit lost to a concurrent transaction (or was throttled) and was retried in place.

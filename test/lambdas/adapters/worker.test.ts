@@ -1,10 +1,10 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ddbMock, envelope, record } from '../services/helpers';
-import { envelopeOf, makeWorker, type ServiceHandler } from '../../../lambdas/adapters/worker';
+import { DEADLINE_MARGIN_MS, envelopeOf, makeWorker, type ServiceHandler } from '../../../lambdas/adapters/worker';
 import { outcomeEvent, type Envelope } from '../../../lambdas/core/events';
 import { orderKey } from '../../../lambdas/adapters/keys';
 import { logger } from '../../../lambdas/adapters/logger';
@@ -18,6 +18,17 @@ const placed = (orderId: string) =>
 
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const snsWrapped = (e: Envelope) => JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn', Message: JSON.stringify(e) });
+
+/** The ORDER items' fault hooks as the worker's one BatchGetItem per batch finds them. */
+const ordersWithFaults = (faults: Record<string, string[]>) =>
+  ddbMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: { pk: string }[] }> }) => {
+    const [table, { Keys }] = Object.entries(input.RequestItems)[0]!;
+    const items = Keys.flatMap((k) => {
+      const id = k.pk.replace(/^ORDER#/, '');
+      return faults[id] ? [{ pk: k.pk, faults: faults[id] }] : [];
+    });
+    return { Responses: { [table]: items } };
+  });
 
 beforeEach(() => {
   ddbMock.reset();
@@ -150,7 +161,7 @@ describe('makeWorker: log lines', () => {
 describe('makeWorker: drop:<service> fault hook (local stage)', () => {
   const cancelledEvent = (orderId: string) =>
     envelope('OrderCancelled', { reason: 'TIMEOUT', currency: 'USD', cancelledAt: '2024-05-01T10:00:40.000Z' }, { orderId, eventId: `evt-c-${orderId}`, correlationId: `corr-${orderId}` });
-  const orderWith = (orderId: string, faults: string[]) => ddbMock.on(GetCommand, { Key: orderKey(orderId) }).resolves({ Item: { faults } });
+  const orderWith = (orderId: string, faults: string[]) => ordersWithFaults({ [orderId]: faults });
   afterEach(() => {
     delete process.env.FAULTS_ENABLED;
   });
@@ -164,7 +175,11 @@ describe('makeWorker: drop:<service> fault hook (local stage)', () => {
     const result = await payment(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(cancelledEvent('o-1')))), lambdaContext);
     expect(result).toEqual({ batchItemFailures: [] });
     expect(seen.sort()).toEqual(['OrderCancelled:o-1', 'OrderPlaced:o-2']);
-    expect(ddbMock.commandCalls(GetCommand, { Key: orderKey('o-1') })[0]!.args[0].input).toMatchObject({ TableName: 'orders-table', ProjectionExpression: 'faults' });
+    // One read of the hooks for the whole batch (both orders), none per record.
+    expect(ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input)).toEqual([
+      { RequestItems: { 'orders-table': { Keys: [orderKey('o-1'), orderKey('o-2')], ProjectionExpression: 'pk, faults' } } },
+    ]);
+    expect(ddbMock.commandCalls(GetCommand, { Key: orderKey('o-1') })).toHaveLength(0);
 
     seen.length = 0;
     await makeWorker('inventory', handle)(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
@@ -178,12 +193,13 @@ describe('makeWorker: drop:<service> fault hook (local stage)', () => {
     await makeWorker('payment', async (e) => (seen.push(e.orderId), { outcome: 'DONE' }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
     expect(seen).toEqual(['o-1']);
     expect(ddbMock.commandCalls(GetCommand, { Key: orderKey('o-1') })).toHaveLength(0);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 });
 
 describe('makeWorker: local-stage fault hooks (one mechanism for every service)', () => {
   const emitted = (orderId: string) => outcomeEvent('StockReserved', placed(orderId), 'inventory', { skus: ['SKU-1'] });
-  const withFaults = (faults: string[]) => ddbMock.on(GetCommand, { Key: orderKey('o-1') }).resolves({ Item: { faults } });
+  const withFaults = (faults: string[]) => ordersWithFaults({ 'o-1': faults });
   const conditionFailed = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
   beforeEach(() => {
     process.env.FAULTS_ENABLED = 'true';
@@ -234,5 +250,54 @@ describe('makeWorker: local-stage fault hooks (one mechanism for every service)'
     expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
     expect(seen).toEqual([]);
     expect(ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk)).toEqual(['FAULT#evt-o-1#drop:inventory']);
+  });
+});
+
+describe('makeWorker: the batch deadline (records not done before the timeout are handed back, the rest acknowledged)', () => {
+  const contextWith = (remainingMs: number) => ({ ...lambdaContext, getRemainingTimeInMillis: () => remainingMs }) as Context;
+
+  it('returns before the timeout with only the unfinished record as a failure; the finished ones are acknowledged', async () => {
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const worker = makeWorker('shipping', async (e) => {
+      if (e.orderId === 'o-2') await stuck; // a dependency that answers too late
+      return { outcome: 'DONE' };
+    });
+    const started = Date.now();
+    // 650 ms left: the worker must answer about DEADLINE_MARGIN_MS before that, not wait for o-2.
+    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), contextWith(650));
+    const took = Date.now() - started;
+    release();
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(took).toBeLessThan(650);
+    expect(took).toBeGreaterThanOrEqual(650 - DEADLINE_MARGIN_MS - 20);
+  });
+
+  it('hands back a record that failed and one still running alike, and says so in one warning', async () => {
+    const lines: string[] = [];
+    const capture = (chunk: unknown) => (lines.push(String(chunk)), true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    try {
+      const worker = makeWorker('shipping', async (e) => {
+        if (e.orderId === 'o-1') throw new Error('dependency down');
+        if (e.orderId === 'o-2') await stuck;
+        return { outcome: 'DONE' };
+      });
+      const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), contextWith(DEADLINE_MARGIN_MS + 50));
+      expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm2']);
+    } finally {
+      release();
+      vi.restoreAllMocks();
+    }
+    const warnings = lines.join('').split('\n').filter((l) => l.includes('batch deadline')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(warnings).toEqual([expect.objectContaining({ level: 'WARN', records: 3, handedBack: 2, marginMs: DEADLINE_MARGIN_MS })]);
+  });
+
+  it('waits for a batch that finishes in time, however long it takes within the budget', async () => {
+    const worker = makeWorker('shipping', async () => (await new Promise((r) => setTimeout(r, 100)), { outcome: 'DONE' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), contextWith(DEADLINE_MARGIN_MS + 1000))).toEqual({ batchItemFailures: [] });
   });
 });
