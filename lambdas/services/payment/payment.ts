@@ -17,6 +17,8 @@
  *   same transaction that records the charge's result; it is never stored, logged or hashed here.
  * Declined, unknown SKU: business outcomes, recorded, emitted, acknowledged.
  */
+import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getCatalogItems } from '../../adapters/catalog';
 import { ENV, required } from '../../adapters/env';
@@ -76,10 +78,13 @@ async function readLedger(orderId: string): Promise<Ledger | undefined> {
   return Item as Ledger | undefined;
 }
 
-/** The ledger as it is, or the intent this attempt writes first (the price is fixed here, once per order). */
-async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<Ledger> {
-  const existing = await readLedger(event.orderId);
-  if (existing) return existing;
+/**
+ * The intent this attempt writes first (the price is fixed here, once per order), or the ledger as an earlier or
+ * concurrent attempt left it. One conditional put that returns the existing item when its condition fails (ALL_OLD):
+ * no read before the write, so the first attempt, the usual one, pays a catalog read and one write; a retry pays the
+ * same and gets the ledger back from the failed condition.
+ */
+async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<{ readonly ledger: Ledger; readonly written: boolean }> {
   const { items, currency } = event.payload;
   const pricing = priceOrder(items, await getCatalogItems(items.map((l) => l.sku)));
   const intent: Ledger =
@@ -90,15 +95,18 @@ async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<Ledger> {
         TableName: ledgerTable(),
         Item: { ...paymentRecordKey(event.orderId), orderId: event.orderId, ...intent, lines: items, pricedAt: new Date().toISOString() },
         ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    return intent;
+    return { ledger: intent, written: true };
   } catch (err) {
     if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw err;
-    // A concurrent copy priced first, or the order was cancelled first (VOID): theirs stands.
-    const now = await readLedger(event.orderId);
+    // Priced before (a retry, a concurrent copy) or cancelled first (VOID): that ledger stands, whatever the catalog
+    // says now. Endpoints that do not return the old item get one consistent read instead.
+    const old = (err as { Item?: Record<string, NativeAttributeValue> }).Item;
+    const now = old ? (unmarshall(old) as Ledger) : await readLedger(event.orderId);
     if (!now) throw err;
-    return now;
+    return { ledger: now, written: false };
   }
 }
 
@@ -145,10 +153,13 @@ async function paymentToken(orderId: string): Promise<string | undefined> {
 
 async function charge(event: Envelope<'OrderPlaced'>, { inbox, service }: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
   const { orderId } = event;
-  const seen = await inbox.prior(event);
-  if (seen) return { emits: seen, duplicate: true, outcome: outcomeName(seen) };
-
-  const ledger = await ledgerOrIntent(event);
+  // The inbox is read only when the order had a ledger already: a first attempt cannot have an inbox record (it is
+  // committed with the charge's result), so the usual path skips that read.
+  const { ledger, written } = await ledgerOrIntent(event);
+  if (!written) {
+    const seen = await inbox.prior(event);
+    if (seen) return { emits: seen, duplicate: true, outcome: outcomeName(seen) };
+  }
   if (ledger.state !== 'PRICED') {
     // Decided before (a concurrent copy, or an inbox record that expired), rejected, or cancelled first.
     const decided = outcomeOf(event, service, ledger);
