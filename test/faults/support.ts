@@ -141,7 +141,7 @@ export const untilQueuesIdle = (timeoutMs = 120_000) =>
 /** Reconciles the orders, polling until clean (compensation follows the decision) or the deadline. */
 export async function reconcileUntilClean(orderIds: readonly string[], timeoutMs = 60_000): Promise<ReconcileReport> {
   try {
-    return await pollUntil(() => reconcileNow(orderIds), (r) => r.violations.length === 0, { timeoutMs, intervalMs: 1000, what: 'a clean reconciliation' });
+    return await pollUntil(() => reconcileNow(orderIds), (r) => r.violations.length === 0, { timeoutMs, intervalMs: 3000, what: 'a clean reconciliation' });
   } catch {
     return reconcileNow(orderIds);
   }
