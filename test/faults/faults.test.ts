@@ -34,6 +34,7 @@ import {
   faultMarker,
   logOffset,
   mapLimit,
+  pace,
   placedEvent,
   POST_CONCURRENCY,
   results,
@@ -53,7 +54,10 @@ const DECIDED_WITHIN_MS = (local.orderDeadlineSeconds + 60) * 1000;
 const placedId = (orderId: string) => deterministicEventId(orderId, 'orders', 'OrderPlaced');
 
 /** One order, with an Idempotency-Key of its own so that a retry after a gateway timeout is safe. */
-const place = (body: Record<string, unknown>, headers: Record<string, string> = {}) => placeOrder(body, { 'idempotency-key': `faults-${randomUUID()}`, ...headers });
+const place = async (body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+  await pace.next();
+  return placeOrder(body, { 'idempotency-key': `faults-${randomUUID()}`, ...headers });
+};
 
 /** Places `n` orders built by `body(i)` (with headers `headers(i)`), POST_CONCURRENCY at a time, inside a burst slot. */
 const placeMany = (n: number, body: (i: number) => Record<string, unknown>, headers: (i: number) => Record<string, string> = () => ({})) =>
@@ -236,7 +240,7 @@ describe('fault injection (local stage)', () => {
             // Cancelled with TIMEOUT; now the lost OrderPlaced reaches payment late, and the decision again.
             await untilAllDecided([id], 30_000);
             // Payment closed its ledger on the TIMEOUT cancellation (VOID); the late OrderPlaced must not charge.
-            await pollUntil(() => getItem(serviceTable('payment'), paymentRecordKey(id)), (l) => l?.state === 'VOID', { timeoutMs: 30_000, what: `order ${id}: payment ledger VOID` });
+            await pollUntil(() => getItem(serviceTable('payment'), paymentRecordKey(id)), (l) => l?.state === 'VOID', { timeoutMs: DECIDED_WITHIN_MS, what: `order ${id}: payment ledger VOID` });
             await setFaults(id, undefined);
             await sendEnvelope(queueUrl('payment'), await placedEvent(id));
             row.injected += 1 + (await duplicate(await decisionOf(id), 1, false));

@@ -59,6 +59,26 @@ class Limiter {
   }
 }
 export const bursts = new Limiter(1);
+
+/**
+ * One pace for every order the suite places, whatever case places it: POSTs start at most `perSecond` a second.
+ * The cases test faults, not capacity (that is `npm run bench`): above what the single-process emulator on two cores
+ * carries (about 10 orders a second through this stack), payment's queue grows past the 40 s order deadline and
+ * every case ends in TIMEOUT cancellations, which are correct but test nothing the case is about.
+ * FAULTS_ORDERS_PER_SECOND tunes it (default 5).
+ */
+class Pacer {
+  private nextAt = 0;
+  constructor(private readonly perSecond: number) {}
+  async next(): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.nextAt);
+    this.nextAt = at + 1000 / this.perSecond;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+}
+export const ORDERS_PER_SECOND = Number(process.env.FAULTS_ORDERS_PER_SECOND ?? 5);
+export const pace = new Pacer(ORDERS_PER_SECOND);
 /** Concurrent POSTs per case while it holds a burst slot (the emulator shares 2 cores with everything else). */
 export const POST_CONCURRENCY = 6;
 
