@@ -20,15 +20,15 @@ export function renderMarkdown(r: Any): string {
   }
   if ((r.ceiling as Any[] | undefined)?.length) {
     out.push('', "### The emulator's ceiling: open-loop steps against the no-op route (no work per request)", '');
-    out.push('| rate /s | sent | 202 | 429 | 5xx/err | p50 ms | p99 ms | held |', '|---|---|---|---|---|---|---|---|');
-    for (const c of r.ceiling as Any[]) out.push(`| ${c.rate} | ${c.sent} | ${c.ok} | ${c.throttled} | ${c.serverErrors} | ${f(c.p50)} | ${f(c.p99)} | ${c.held ? 'yes' : '**no**'} |`);
+    out.push('| rate /s | sent | 202 | 429 | 5xx/err | p50 ms | p99 ms | CPU ms per request: emulator / machine | held |', '|---|---|---|---|---|---|---|---|---|');
+    for (const c of r.ceiling as Any[]) out.push(`| ${c.rate} | ${c.sent} | ${c.ok} | ${c.throttled} | ${c.serverErrors} | ${f(c.p50)} | ${f(c.p99)} | ${f(c.cpu?.emulatorMsPerRequest)} / ${f(c.cpu?.machineMsPerRequest)} | ${c.held ? 'yes' : '**no**'} |`);
     out.push('', `Ceiling (highest no-op rate held): **${f(r.ceilingRate)}/s**.`);
   }
   if ((r.steps as Any[]).length) {
     out.push('', '### Throughput steps (open loop)', '');
-    out.push('| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | emulator: cold starts / timeouts / throttles | reconcile | held |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | emulator: cold starts / timeouts / throttles | CPU ms per order: emulator / machine | reconcile | held |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const s of r.steps as Any[]) {
-      out.push(`| ${s.rate} | ${s.seconds} | ${s.sent} | ${s.accepted} | ${s.throttled} | ${s.serverErrors} | ${s.undecided} | ${s.incomplete} | ${s.deadLetters} | ${f(s.drainedAfterS)} | ${f(s.postLatency.p50)} / ${f(s.postLatency.p99)} | ${f(s.toDecided.p50)} / ${f(s.toDecided.p99)} | ${f(s.toAllFiveDone.p50)} / ${f(s.toAllFiveDone.p99)} | ${f(s.emulator?.coldStarts)} / ${f(s.emulator?.timeouts)} / ${f(s.emulator?.throttles)} | ${s.reconcile?.ran ? (s.reconcile.ok ? 'clean' : '**not clean**') : '–'} | ${s.held ? 'yes' : '**no**'} |`);
+      out.push(`| ${s.rate} | ${s.seconds} | ${s.sent} | ${s.accepted} | ${s.throttled} | ${s.serverErrors} | ${s.undecided} | ${s.incomplete} | ${s.deadLetters} | ${f(s.drainedAfterS)} | ${f(s.postLatency.p50)} / ${f(s.postLatency.p99)} | ${f(s.toDecided.p50)} / ${f(s.toDecided.p99)} | ${f(s.toAllFiveDone.p50)} / ${f(s.toAllFiveDone.p99)} | ${f(s.emulator?.coldStarts)} / ${f(s.emulator?.timeouts)} / ${f(s.emulator?.throttles)} | ${f(s.cpu?.emulatorMsPerRequest)} / ${f(s.cpu?.machineMsPerRequest)} | ${s.reconcile?.ran ? (s.reconcile.ok ? 'clean' : '**not clean**') : '–'} | ${s.held ? 'yes' : '**no**'} |`);
     }
     out.push('', `Highest rate held: **${f(r.highestHeldRate)} orders/s**. Reconcile after the last step: ${r.reconcile.ran ? (r.reconcile.ok ? 'clean' : 'NOT clean') : 'not run'}.`);
   }

@@ -22,10 +22,11 @@ import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { clientConfig } from '../local/aws-env';
 import { localApiUrl, readOutputs } from '../local/deploy';
-import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator } from '../local/emulator';
+import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator, readState } from '../local/emulator';
 import { LOG_FILE, OUTPUTS_FILE, ROOT } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
+import { cpuMeter, type CpuUse } from './cpu';
 import { measureStartup } from './startup';
 import { histogram, interleave, percentile, ratio, round, summarize, type Summary } from './stats';
 import { histogramSvg, lineSvg } from './svg';
@@ -180,14 +181,18 @@ async function main() {
   }
 
   // The emulator's ceiling: the same open-loop steps against the no-op route (a stack that does no work per order).
-  const ceiling: { rate: number; sent: number; ok: number; throttled: number; serverErrors: number; p50: number; p99: number; held: boolean }[] = [];
+  const ceiling: { rate: number; sent: number; ok: number; throttled: number; serverErrors: number; p50: number; p99: number; held: boolean; cpu: CpuUse }[] = [];
+  // The emulator's own process: its CPU per request isolates what the emulator costs from what the functions cost.
+  const emulatorPid = readState()?.pid;
   if (!opts['skip-steps']) {
     for (const rate of opts['ceiling-rates']!.split(',').map(Number)) {
       log(`… ceiling step: no-op route at ${rate}/s for ${opts.duration} s`);
+      const meter = cpuMeter(emulatorPid);
       const samples = await openLoop(() => post('/bench/noop'), rate, Number(opts.duration), 'noop');
+      const cpu = meter.stop(samples.length);
       const ok = samples.filter((x) => x.status === 202);
       const lat = summarize(ok.map((x) => x.ms));
-      const row = { rate, sent: samples.length, ok: ok.length, throttled: samples.filter((x) => x.status === 429).length, serverErrors: samples.filter((x) => x.status >= 500 || x.status === 0).length, p50: lat.p50, p99: lat.p99, held: ok.length === samples.length };
+      const row = { rate, sent: samples.length, ok: ok.length, throttled: samples.filter((x) => x.status === 429).length, serverErrors: samples.filter((x) => x.status >= 500 || x.status === 0).length, p50: lat.p50, p99: lat.p99, held: ok.length === samples.length, cpu };
       ceiling.push(row);
       log(`  ${row.held ? 'held' : 'NOT held'}: ${row.ok}/${row.sent} answered 202, ${row.throttled} x 429, ${row.serverErrors} x 5xx/errors, p50 ${row.p50} ms, p99 ${row.p99} ms`);
       if (!row.held) break;
@@ -212,8 +217,11 @@ async function main() {
           await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - at))));
         }
       })();
+      const meter = cpuMeter(emulatorPid);
       const samples = await openLoop(() => post('/orders'), rate, Number(opts.duration));
       const drained = await drain(Number(opts.drain));
+      // Over the step and its drain: every order's whole pipeline, not only its POST.
+      const cpu = meter.stop(samples.filter((x) => x.status === 202).length);
       sampling = false;
       await sampler;
       for (const s of samples) {
@@ -225,7 +233,7 @@ async function main() {
       }
       const evaluated = await evaluateStep(rate, stepStart, samples, drained, dlqBaseline);
       const reconciled = reconcile();
-      const result = { ...evaluated, held: evaluated.held && reconciled.ok !== false, reconcile: reconciled, emulator: emulatorEvents(logFrom) };
+      const result = { ...evaluated, held: evaluated.held && reconciled.ok !== false, reconcile: reconciled, emulator: emulatorEvents(logFrom), cpu };
       steps.push(result);
       log(`  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s; emulator: ${JSON.stringify(result.emulator)}`);
       if (!result.held) break;
@@ -371,6 +379,7 @@ export interface StepResult {
   maxItemBytes: number;
   reconcile?: { ran: boolean; ok?: boolean; output?: string };
   emulator?: { coldStarts: number; timeouts: number; throttles: number };
+  cpu?: CpuUse;
 }
 
 /** `npm run reconcile` (scripts/reconcile.ts) against the local stack: every order decided once, money and stock add up. */

@@ -1,0 +1,67 @@
+/**
+ * CPU time spent during a bench step, read from /proc (Linux): the emulator's own process (its one Python process
+ * serves every AWS call of the stack) and the whole machine (the emulator, every Lambda's node process, the load
+ * generator). Per request this isolates what the emulator costs from what the functions cost, and says which one
+ * caps the rate: two cores give 2,000 CPU ms a second, one Python process at most 1,000.
+ */
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+const ticksPerSecond = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
+/** utime + stime of a process in ms (all its threads), or undefined when /proc has no such process. */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU time of the whole machine in ms, all cores (every field of /proc/stat's `cpu` line but idle and iowait). */
+export function machineBusyMs(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuUse {
+  /** CPU ms per request that the emulator process spent during the step. */
+  readonly emulatorMsPerRequest?: number;
+  /** CPU ms per request that the whole machine spent during the step. */
+  readonly machineMsPerRequest?: number;
+  /** The emulator's share of the machine's busy time, 0..1. */
+  readonly emulatorShare?: number;
+}
+
+/** Starts counting; `stop(requests)` gives the CPU per request since the start. */
+export function cpuMeter(emulatorPid: number | undefined): { stop: (requests: number) => CpuUse } {
+  const e0 = processCpuMs(emulatorPid);
+  const m0 = machineBusyMs();
+  return {
+    stop(requests: number): CpuUse {
+      const e1 = processCpuMs(emulatorPid);
+      const m1 = machineBusyMs();
+      const per = (a?: number, b?: number) => (a === undefined || b === undefined || requests <= 0 ? undefined : Math.round(((b - a) / requests) * 10) / 10);
+      const emulator = e0 !== undefined && e1 !== undefined ? e1 - e0 : undefined;
+      const machine = m0 !== undefined && m1 !== undefined ? m1 - m0 : undefined;
+      return {
+        emulatorMsPerRequest: per(e0, e1),
+        machineMsPerRequest: per(m0, m1),
+        emulatorShare: emulator !== undefined && machine ? Math.round((emulator / machine) * 100) / 100 : undefined,
+      };
+    },
+  };
+}
