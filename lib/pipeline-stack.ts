@@ -1,7 +1,7 @@
 import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { PipelineData } from './constructs/data';
@@ -50,6 +50,8 @@ export class PipelineStack extends Stack {
     this.config = stage;
 
     this.data = new PipelineData(this, 'Data', { stage });
+    // Active tracing on the topic passes the publisher's X-Ray trace header on to the queues (AWSTraceHeader).
+    const tracingConfig = stage.tracing ? TracingConfig.ACTIVE : undefined;
     if (stage.kms === 'customer-managed') {
       // A known name, so the key policy can name the topic's ARN (a Ref would be a cycle: the topic refers to the key).
       const topicName = `${this.stackName}-events`;
@@ -68,9 +70,9 @@ export class PipelineStack extends Stack {
           conditions: { ArnEquals: { 'aws:SourceArn': this.formatArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
         }),
       );
-      this.topic = new Topic(this, 'EventTopic', { topicName, displayName: `Order pipeline events (${stage.name})`, masterKey: this.messagingKey, enforceSSL: true });
+      this.topic = new Topic(this, 'EventTopic', { topicName, displayName: `Order pipeline events (${stage.name})`, masterKey: this.messagingKey, enforceSSL: true, tracingConfig });
     } else {
-      this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true });
+      this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true, tracingConfig });
     }
     this.api = new OrderApi(this, 'Api', { stage, ordersTable: this.data.orders });
     this.relay = new OutboxRelay(this, 'Outbox', { stage, ordersTable: this.data.orders, topic: this.topic });

@@ -9,6 +9,8 @@
 import { countingRequests } from '../adapters/aws';
 import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
+import { count, flushMetrics, METRIC } from '../adapters/metrics';
+import { traced } from '../adapters/tracer';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
@@ -76,14 +78,16 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       return reject(403, 'FORBIDDEN', 'customerId must be the authenticated caller (the token\'s sub), or be left out');
     }
 
-    const { result, requests } = await countingRequests(() => saveNewOrder({
-      orderId: newOrderId(),
+    // This request's trace is where the order's trace starts (X-Ray search: annotation.orderId = "<id>").
+    const orderId = newOrderId();
+    const { result, requests } = await traced('save order', { orderId, correlationId }, () => countingRequests(() => saveNewOrder({
+      orderId,
       order,
       correlationId,
       now: new Date(),
       idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
       faults,
-    }));
+    })));
     if (result.outcome === 'key-reused') {
       return reject(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request body');
     }
@@ -91,6 +95,10 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
     const replayed = result.outcome === 'replayed';
     const statusUrl = `${apiBaseUrl(event)}/orders/${result.orderId}`;
     logger.info('order accepted', { correlationId, orderId: result.orderId, lines: order.items.length, replayed, sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu });
+    if (!replayed) {
+      count(METRIC.ordersAccepted);
+      flushMetrics();
+    }
     const accepted: OrderAccepted = { orderId: result.orderId, status: 'ACCEPTED', statusUrl };
     return json(202, accepted, { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
   } catch (err) {

@@ -1,9 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
+import { METRICS_NAMESPACE } from '../../lambdas/adapters/metrics';
 import { PROJECT_ROOT, projectPath } from '../paths';
 import type { StageConfig } from '../stages';
 
@@ -54,6 +55,8 @@ export class PipelineFunction extends NodejsFunction {
       memorySize: props.memoryMb,
       timeout: Duration.seconds(props.timeoutSeconds),
       logGroup,
+      // X-Ray: one trace from the relay's publish through SNS, SQS and each worker (lambdas/adapters/tracer.ts).
+      tracing: stage.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[stage.logLevel],
       bundling: {
@@ -72,6 +75,8 @@ export class PipelineFunction extends NodejsFunction {
         [ENV.faultsEnabled]: String(stage.faultsEnabled),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
+        POWERTOOLS_TRACE_ENABLED: String(stage.tracing),
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,
       },
     });

@@ -143,17 +143,46 @@ describe('makeWorker: log lines', () => {
     ]);
   });
 
-  it('count duplicates of a batch in one DuplicateDeliveries metric (EMF), at any log level; none without duplicates', async () => {
-    const worker = makeWorker('shipping', async (e) => ({ emits: [], duplicate: e.orderId !== 'o-3', outcome: 'REQUESTED' }));
-    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+  it('count each batch in one EMF line (Powertools Metrics): processed, duplicates, failed; no duplicates metric without duplicates', async () => {
+    const worker = makeWorker('shipping', async (e) => {
+      if (e.orderId === 'o-bad') throw new Error('boom');
+      return { emits: [], duplicate: e.orderId !== 'o-3', outcome: 'REQUESTED' };
+    });
+    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3'))), record('m5', JSON.stringify(placed('o-bad'))), record('m6', '{not json')), lambdaContext);
     await makeWorker('shipping', async () => ({ emits: [], duplicate: false }))(batch(record('m4', JSON.stringify(placed('o-4')))), lambdaContext);
     const metrics = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+    const names = (names: string[]) => names.map((Name) => ({ Name, Unit: 'Count' }));
     expect(metrics).toEqual([
       {
-        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service']], Metrics: [{ Name: 'DuplicateDeliveries', Unit: 'Count' }] }] },
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed', 'DuplicateDeliveries', 'MessagesFailed']) }] },
         service: 'shipping',
+        stage: expect.any(String),
+        MessagesProcessed: 3,
         DuplicateDeliveries: 2,
+        MessagesFailed: 2,
       },
+      {
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed']) }] },
+        service: 'shipping',
+        stage: expect.any(String),
+        MessagesProcessed: 1,
+      },
+    ]);
+  });
+
+  it('count ChargedAmount (cents, by currency) for a first PaymentCharged only, not for its re-emit on a duplicate', async () => {
+    snsMock.on(PublishCommand).resolves({});
+    const charged = outcomeEvent('PaymentCharged', placed('o-1'), 'payment', { amountCents: 1234, currency: 'EUR', chargeId: 'ch-1' });
+    const worker = makeWorker('payment', async (e) => ({ emits: [charged], duplicate: e.orderId === 'o-2', outcome: 'CHARGED' }));
+    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
+    const charges = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.ChargedAmount !== undefined);
+    expect(charges).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({ CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage', 'currency']], Metrics: [{ Name: 'ChargedAmount', Unit: 'None' }] }] }),
+        service: 'payment',
+        currency: 'EUR',
+        ChargedAmount: 1234,
+      }),
     ]);
   });
 });
