@@ -4,10 +4,11 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
+import { PipelineDashboard } from './constructs/dashboard';
 import { PipelineData } from './constructs/data';
 import { BENCH_CONTEXT_KEY, BenchFixtures } from './constructs/bench';
-import { Operations } from './constructs/operations';
-import { OrderApi } from './constructs/order-api';
+import { Operations, runbookSteps } from './constructs/operations';
+import { API_SERVICE_NAME, OrderApi } from './constructs/order-api';
 import { OutboxRelay } from './constructs/outbox-relay';
 import { encryptWithKey, ServiceQueue } from './constructs/service-queue';
 import { ServiceWorker } from './constructs/worker';
@@ -40,6 +41,7 @@ export class PipelineStack extends Stack {
   public readonly serviceQueues: ReadonlyMap<ServiceName, ServiceQueue>;
   public readonly workers: ReadonlyMap<ServiceName, ServiceWorker>;
   public readonly operations: Operations;
+  public readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -89,6 +91,7 @@ export class PipelineStack extends Stack {
       }),
     );
 
+    const runbook = runbookSteps(stage.name);
     const queues = new Map<ServiceName, ServiceQueue>();
     const workers = new Map<ServiceName, ServiceWorker>();
     for (const service of SERVICES) {
@@ -121,15 +124,14 @@ export class PipelineStack extends Stack {
       queues.set(service.name, inbox);
       workers.set(service.name, worker);
 
-      const redrive = `npm run redrive -- --service ${service.name} --stage ${props.stage.name}`;
-      this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, redrive);
-      this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`, redrive);
-      this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`);
+      this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, runbook.deadLetters(service.name));
+      this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
+      this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`, runbook.backlog(service.name));
 
       const keys = serviceOutputs(service.name);
       if (deadline) {
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, redrive);
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`, redrive);
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, runbook.deadLetters(service.name));
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
         new CfnOutput(this, keys.deadlineQueueUrl, { value: deadline.queue.queueUrl });
         new CfnOutput(this, keys.deadlineDlqUrl, { value: deadline.dlq.queueUrl });
         new CfnOutput(this, keys.deadlineSubscriptionDlqUrl, { value: deadline.subscriptionDlq.queueUrl });
@@ -148,8 +150,23 @@ export class PipelineStack extends Stack {
       encryptWithKey(this.relay.dlq, this.messagingKey);
     }
 
-    this.operations.alarmOnDeadLetters('OutboxDlqAlarm', this.relay.dlq, 'outbox relay DLQ', `npm run redrive -- --outbox --stage ${props.stage.name}`);
-    this.operations.alarmOnIteratorAge('OutboxIteratorAgeAlarm', this.relay.fn, 'outbox relay');
+    this.operations.alarmOnDeadLetters('OutboxDlqAlarm', this.relay.dlq, 'outbox relay DLQ', runbook.outboxDeadLetters());
+    this.operations.alarmOnIteratorAge('OutboxIteratorAgeAlarm', this.relay.fn, 'outbox relay', runbook.outboxLag());
+
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      stage,
+      dashboardName: this.stackName,
+      api: this.api.api,
+      apiServiceName: API_SERVICE_NAME,
+      relay: this.relay,
+      services: new Map(
+        SERVICES.map((s) => {
+          const q = queues.get(s.name)!;
+          return [s.name, { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, fn: workers.get(s.name)!.fn }];
+        }),
+      ),
+      alarms: this.operations.alarms,
+    });
 
     new CfnOutput(this, STACK_OUTPUTS.apiUrl, { value: this.api.url });
     new CfnOutput(this, STACK_OUTPUTS.apiId, { value: this.api.api.apiId });
@@ -158,6 +175,8 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.ordersTableName, { value: this.data.orders.tableName });
     new CfnOutput(this, STACK_OUTPUTS.catalogTableName, { value: this.data.catalog.tableName });
     new CfnOutput(this, STACK_OUTPUTS.outboxDlqUrl, { value: this.relay.dlq.queueUrl });
+    new CfnOutput(this, STACK_OUTPUTS.dashboardName, { value: this.dashboard.dashboard.dashboardName });
+    new CfnOutput(this, STACK_OUTPUTS.stage, { value: stage.name });
 
     // `npm run bench` only: the floor route and the Powertools reference worker (local stage; lib/constructs/bench.ts).
     if (String(this.node.tryGetContext(BENCH_CONTEXT_KEY) ?? '') === 'true') new BenchFixtures(this, 'Bench', { stage, api: this.api.api, topic: this.topic });
