@@ -2,6 +2,7 @@ import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { PipelineDashboard } from './constructs/dashboard';
@@ -94,6 +95,7 @@ export class PipelineStack extends Stack {
     const runbook = runbookSteps(stage.name);
     const queues = new Map<ServiceName, ServiceQueue>();
     const workers = new Map<ServiceName, ServiceWorker>();
+    const deadlineDlqs = new Map<ServiceName, IQueue>();
     for (const service of SERVICES) {
       const Svc = pascal(service.name);
       const inbox = new ServiceQueue(this, `${Svc}Queue`, { service, topic: this.topic, stage, encryptionKey: this.messagingKey });
@@ -123,6 +125,7 @@ export class PipelineStack extends Stack {
       if (this.messagingKey) this.messagingKey.grantDecrypt(worker.fn);
       queues.set(service.name, inbox);
       workers.set(service.name, worker);
+      if (deadline) deadlineDlqs.set(service.name, deadline.dlq);
 
       this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, runbook.deadLetters(service.name));
       this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
@@ -130,7 +133,7 @@ export class PipelineStack extends Stack {
 
       const keys = serviceOutputs(service.name);
       if (deadline) {
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, runbook.deadLetters(service.name));
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, runbook.deadlineDeadLetters(service.name));
         this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
         new CfnOutput(this, keys.deadlineQueueUrl, { value: deadline.queue.queueUrl });
         new CfnOutput(this, keys.deadlineDlqUrl, { value: deadline.dlq.queueUrl });
@@ -162,7 +165,7 @@ export class PipelineStack extends Stack {
       services: new Map(
         SERVICES.map((s) => {
           const q = queues.get(s.name)!;
-          return [s.name, { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, fn: workers.get(s.name)!.fn }];
+          return [s.name, { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, deadlineDlq: deadlineDlqs.get(s.name), fn: workers.get(s.name)!.fn }];
         }),
       ),
       alarms: this.operations.alarms,

@@ -22,6 +22,8 @@ export interface ServiceParts {
   readonly queue: IQueue;
   readonly dlq: IQueue;
   readonly subscriptionDlq: IQueue;
+  /** The order-deadline queue's DLQ, for a service that has one (orders). */
+  readonly deadlineDlq?: IQueue;
   readonly fn: IFunction;
 }
 
@@ -30,7 +32,7 @@ export interface PipelineDashboardProps {
   readonly dashboardName: string;
   readonly api: HttpApi;
   readonly apiServiceName: string;
-  readonly relay: { readonly fn: IFunction; readonly dlq: IQueue };
+  readonly relay: { readonly fn: IFunction; readonly dlq: IQueue; readonly sweeper?: IFunction };
   /** Per registry service: its queue, DLQs and worker. */
   readonly services: ReadonlyMap<ServiceName, ServiceParts>;
   readonly alarms: readonly Alarm[];
@@ -104,6 +106,7 @@ export class PipelineDashboard extends Construct {
         props.relay.fn.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum', label: 'iterator age max (ms)' }),
       ], [
         props.relay.fn.metricErrors({ period: PERIOD, label: 'relay errors' }),
+        ...(props.relay.sweeper ? [props.relay.sweeper.metricErrors({ period: PERIOD, label: 'sweeper errors' })] : []),
         props.relay.dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'outbox DLQ' }),
       ]),
       graph('charged (minor units) by currency', [search(METRIC.chargedAmount, ['currency', 'service', 'stage'], '')]),
@@ -121,6 +124,7 @@ export class PipelineDashboard extends Construct {
           own(METRIC.messagesFailed, s.name, {}, 'failed'),
           parts.dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'DLQ depth' }),
           parts.subscriptionDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'subscription DLQ depth' }),
+          ...(parts.deadlineDlq ? [parts.deadlineDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'deadline DLQ depth' })] : []),
           parts.fn.metric('ConcurrentExecutions', { period: PERIOD, statistic: 'Maximum', label: 'concurrency' }),
         ],
         [parts.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum', label: 'oldest message age (s)' })],

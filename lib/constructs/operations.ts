@@ -30,6 +30,8 @@ export function runbookSteps(stage: string) {
       `Runbook RUNBOOK.md#a-subscription-dlq-has-messages: SNS could not deliver to the ${service} queue (queue policy or KMS key). 1) ${status}; 2) fix the policy/key; 3) npm run redrive -- --service ${service} ${on}; 4) ${reconcile}.`,
     backlog: (service: string) =>
       `Runbook RUNBOOK.md#a-queue-is-not-draining: 1) ${status} (depth, in flight, oldest age of ${service}); 2) the ${service} worker's errors and throttles (dashboard row 'service ${service}'); 3) ${trace} for a waiting order.`,
+    deadlineDeadLetters: (service: string) =>
+      `Runbook RUNBOOK.md#a-deadline-dlq-has-messages: the ${service} worker failed an order's deadline check, so that order may stay undecided. 1) ${status} (undecided past deadline); 2) ${trace}; 3) fix the cause, then redrive the deadline DLQ (npm run redrive -- --service ${service} ${on}); 4) ${reconcile}.`,
     outboxDeadLetters: () =>
       `Runbook RUNBOOK.md#the-outbox-relay-gave-up: the relay could not publish after its retries. 1) ${status} (pending outbox events); 2) ${trace} for an order still ACCEPTED; 3) fix publishing (topic, policy, key): the outbox sweeper republishes pending events; then npm run redrive -- --outbox ${on} clears the on-failure records; 4) ${reconcile}.`,
     outboxLag: () =>
