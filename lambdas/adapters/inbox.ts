@@ -4,7 +4,7 @@
  * The record keeps the events the service emitted, so a redelivery re-emits them byte-identical
  * (a worker that crashed between its effect and its publish still publishes on the next attempt).
  */
-import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Envelope } from '../core/events';
 import { contentHash } from '../core/ids';
@@ -138,12 +138,35 @@ export class Inbox {
   }
 
   /**
+   * Notes a dropped copy on the inbox record (`duplicates`, `lastDuplicateAt`), so `npm run trace` can show how many
+   * copies each service dropped. One small write per duplicate only; a failure here never fails the message.
+   */
+  async countDuplicate(event: Envelope): Promise<void> {
+    try {
+      await ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: inboxKey(event.eventId),
+          UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
+        }),
+      );
+    } catch {
+      // The record expired in between, or DynamoDB refused: the duplicate is still dropped; the metric counts it.
+    }
+  }
+
+  /**
    * The usual path: return the prior emits for a duplicate; otherwise run the effect (which may call an external
    * system that deduplicates on its own key) and commit its writes with the inbox record.
    */
   async once(event: Envelope, effect: () => Promise<Effect>): Promise<{ emits: Envelope[]; duplicate: boolean }> {
     const seen = await this.prior(event);
-    if (seen) return { emits: seen, duplicate: true };
+    if (seen) {
+      await this.countDuplicate(event);
+      return { emits: seen, duplicate: true };
+    }
     const { emits, writes, doneBefore } = await effect();
     let committed: 'committed' | 'duplicate';
     try {

@@ -1,4 +1,4 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelled, ddbMock, envelope, TABLES } from '../services/helpers';
 import {
@@ -42,6 +42,20 @@ describe('Inbox', () => {
     const expiresAt = Number(items[1]!.Put!.Item!.expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 3600);
     expect(expiresAt).toBeLessThanOrEqual(before + 3601 + 5);
+  });
+
+  it('once: a duplicate notes itself on the inbox record (duplicates +1, for npm run trace) and never fails on that write', async () => {
+    ddbMock.on(GetCommand, { Key: inboxKey(event.eventId) }).resolves({ Item: { payloadHash: eventHash(event), emits: JSON.stringify([emitted]) } });
+    let ran = false;
+    const out = await inbox.once(event, async () => ((ran = true), { emits: [], writes: [] }));
+    expect(out).toEqual({ emits: [emitted], duplicate: true });
+    expect(ran).toBe(false);
+    const updates = ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    expect(updates).toEqual([
+      expect.objectContaining({ TableName: TABLES.service, Key: inboxKey(event.eventId), UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now', ConditionExpression: 'attribute_exists(pk)' }),
+    ]);
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    expect(await inbox.once(event, async () => ({ emits: [], writes: [] }))).toEqual({ emits: [emitted], duplicate: true });
   });
 
   it('returns the recorded emits byte-identical for a replay', async () => {
