@@ -7,6 +7,8 @@
  *   npm run bundles                 # table
  *   npm run bundles -- --json       # machine-readable
  *   npm run bundles -- --runs 9     # more runs per bundle (default 7)
+ *   npm run bundles -- --compare <dir>   # before/after: the same entries from another checkout (e.g. a `git archive`
+ *                                        # of main with node_modules linked), runs interleaved so load hits both alike
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
@@ -57,10 +59,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-export async function measure(entry: string, outDir: string, runs: number): Promise<BundleFigure> {
+export async function bundle(entry: string, outDir: string, root = ROOT): Promise<string> {
   const outfile = join(outDir, entry.replace(/[/.]/g, '_') + '.js');
   await build({
-    entryPoints: [join(ROOT, entry)],
+    entryPoints: [join(root, entry)],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -69,6 +71,19 @@ export async function measure(entry: string, outDir: string, runs: number): Prom
     outfile,
     logLevel: 'warning',
   });
+  return outfile;
+}
+
+/** Milliseconds a fresh node process spends in `require()` of the bundle. */
+export function initMs(outfile: string): number {
+  const probe = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  const r = spawnSync(process.execPath, ['-e', probe], { env: { PATH: process.env.PATH ?? '', ...IMPORT_ENV }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${outfile}: requiring the bundle failed: ${r.stderr.slice(0, 500)}`);
+  return Number(r.stdout);
+}
+
+export async function measure(entry: string, outDir: string, runs: number): Promise<BundleFigure> {
+  const outfile = await bundle(entry, outDir);
   const probe = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
   const initMsRuns: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -87,6 +102,26 @@ async function main() {
   const outDir = join(LOCAL, 'bundles');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
+  const compareAt = args.indexOf('--compare');
+  if (compareAt >= 0) {
+    const other = args[compareAt + 1];
+    if (!other) throw new Error('--compare needs a directory');
+    mkdirSync(join(outDir, 'before'), { recursive: true });
+    console.log(`entry                                      before KB  after KB   before ms  after ms  (init: median of ${runs}, interleaved)`);
+    for (const entry of ENTRIES) {
+      const a = await bundle(entry, join(outDir, 'before'), other);
+      const b = await bundle(entry, outDir);
+      const ra: number[] = [];
+      const rb: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        ra.push(initMs(a));
+        rb.push(initMs(b));
+      }
+      const kb = (f: string) => (statSync(f).size / 1024).toFixed(1).padStart(9);
+      console.log(`${entry.padEnd(42)} ${kb(a)} ${kb(b)} ${median(ra).toFixed(1).padStart(10)} ${median(rb).toFixed(1).padStart(9)}`);
+    }
+    return;
+  }
   const figures: BundleFigure[] = [];
   for (const entry of ENTRIES) figures.push(await measure(entry, outDir, runs));
   if (args.includes('--json')) {

@@ -123,6 +123,7 @@ export function buildTrace(orderId: string, partition: readonly Item[], inbox: R
       const out = parseList(record.emits).map((e) => e.eventType);
       consumers.push({ service, at: record.processedAt as string | undefined, duplicates: Number(record.duplicates ?? 0), result: out.length ? `-> ${out.join(', ')}` : undefined });
     }
+    consumers.sort((a, b) => String(a.at ?? '~').localeCompare(String(b.at ?? '~')));
     const isPlaced = c.eventType === 'OrderPlaced';
     const exists = isPlaced || emitted.has(c.eventId) || consumers.length > 0;
     if (!exists) continue;

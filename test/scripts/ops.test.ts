@@ -126,8 +126,8 @@ describe('trace', () => {
     const placedEvent = t.events[0]!;
     expect(placedEvent.outbox).toBe('published');
     expect(placedEvent.consumers).toEqual([
-      { service: 'payment', at: '2026-11-30T12:00:00.300Z', duplicates: 1, result: '-> PaymentDeclined' },
       { service: 'inventory', at: '2026-11-30T12:00:00.250Z', duplicates: 0, result: '-> StockReserved' },
+      { service: 'payment', at: '2026-11-30T12:00:00.300Z', duplicates: 1, result: '-> PaymentDeclined' },
     ]);
     // The decision is in: the deadline copy of OrderPlaced is not expected at orders any more.
     expect(placedEvent.notConsumedBy).toEqual([]);
