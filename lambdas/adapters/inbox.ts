@@ -139,7 +139,9 @@ export class Inbox {
 
   /**
    * Notes a dropped copy on the inbox record (`duplicates`, `lastDuplicateAt`), so `npm run trace` can show how many
-   * copies each service dropped. One small write per duplicate only; a failure here never fails the message.
+   * copies each service dropped. Called by the worker for every duplicate result (lambdas/adapters/worker.ts). One
+   * small write per duplicate only; a failure here (e.g. no record: the orders aggregate keeps none) never fails
+   * the message.
    */
   async countDuplicate(event: Envelope): Promise<void> {
     try {
@@ -163,10 +165,7 @@ export class Inbox {
    */
   async once(event: Envelope, effect: () => Promise<Effect>): Promise<{ emits: Envelope[]; duplicate: boolean }> {
     const seen = await this.prior(event);
-    if (seen) {
-      await this.countDuplicate(event);
-      return { emits: seen, duplicate: true };
-    }
+    if (seen) return { emits: seen, duplicate: true };
     const { emits, writes, doneBefore } = await effect();
     let committed: 'committed' | 'duplicate';
     try {

@@ -127,6 +127,8 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         });
         processed += 1;
         if (!result.duplicate) countFirstEffects(result.emits);
+        // The aggregate keeps no inbox record (its LIFECYCLE item counts receipts); every other service notes the copy.
+        else if (service !== 'orders') await inbox.countDuplicate(envelope);
         const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu };
         // A duplicate is the expected at-least-once path, not news: debug level.
         if (result.duplicate) {

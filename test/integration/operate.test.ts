@@ -147,9 +147,14 @@ describe('npm run status --once', () => {
     const res = await postOrder(orderBody(uniqueCustomer('outbox')), { 'X-Fault-Inject': RELAY_GIVES_UP });
     expect(res.status).toBe(202);
     const orderId: string = res.body.orderId;
-    const { out } = await pollUntil(async () => run('status', ['--once']), (r) => r.out.includes(orderId), { timeoutMs: 20_000, intervalMs: 500, what: 'the pending event in status' });
-    expect(out).toMatch(new RegExp(`^OUTBOX {2}pending [1-9]\\d*, oldest \\d+s \\(orders: .*${orderId}`, 'm'));
-    expect(run('trace', [orderId]).out).toContain('outbox item pending');
+    // Both commands see it pending until the sweeper runs (its schedule is a minute: seen in one pass of both).
+    const [trace, status] = await pollUntil(
+      async () => [run('trace', [orderId]).out, run('status', ['--once']).out],
+      ([t, st]) => t.includes('outbox item pending') && st.includes(orderId),
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the pending event in trace and status' },
+    );
+    expect(status).toMatch(new RegExp(`^OUTBOX {2}pending [1-9]\\d*, oldest \\d+s \\(orders: .*${orderId}`, 'm'));
+    expect(trace).toMatch(/OrderPlaced \S+ {2}emitted by orders-api \(POST \/orders, via the outbox\); outbox item pending\n {16}not \(yet\) consumed by: (orders, )?payment, inventory/);
     // The sweeper (every minute, for items pending > sweepAfterSeconds) publishes it; the order completes.
     await untilSettled(orderId, 150_000);
     const after = run('trace', [orderId]);

@@ -44,18 +44,13 @@ describe('Inbox', () => {
     expect(expiresAt).toBeLessThanOrEqual(before + 3601 + 5);
   });
 
-  it('once: a duplicate notes itself on the inbox record (duplicates +1, for npm run trace) and never fails on that write', async () => {
-    ddbMock.on(GetCommand, { Key: inboxKey(event.eventId) }).resolves({ Item: { payloadHash: eventHash(event), emits: JSON.stringify([emitted]) } });
-    let ran = false;
-    const out = await inbox.once(event, async () => ((ran = true), { emits: [], writes: [] }));
-    expect(out).toEqual({ emits: [emitted], duplicate: true });
-    expect(ran).toBe(false);
-    const updates = ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input);
-    expect(updates).toEqual([
+  it('countDuplicate adds one to the record (duplicates, lastDuplicateAt) and never throws', async () => {
+    await inbox.countDuplicate(event);
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
       expect.objectContaining({ TableName: TABLES.service, Key: inboxKey(event.eventId), UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now', ConditionExpression: 'attribute_exists(pk)' }),
     ]);
-    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
-    expect(await inbox.once(event, async () => ({ emits: [], writes: [] }))).toEqual({ emits: [emitted], duplicate: true });
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('gone'), { name: 'ConditionalCheckFailedException' }));
+    await expect(inbox.countDuplicate(event)).resolves.toBeUndefined();
   });
 
   it('returns the recorded emits byte-identical for a replay', async () => {

@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -168,6 +168,14 @@ describe('makeWorker: log lines', () => {
         MessagesProcessed: 1,
       },
     ]);
+  });
+
+  it('note each duplicate on the service\'s inbox record (for npm run trace), not for first deliveries or the orders aggregate', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: e.orderId === 'o-2' }))(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key)).toEqual([{ pk: 'INBOX#evt-o-2', sk: 'INBOX' }]);
+    await makeWorker('orders', async () => ({ emits: [], duplicate: true }))(batch(record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 
   it('count ChargedAmount (cents, by currency) for a first PaymentCharged only, not for its re-emit on a duplicate', async () => {
