@@ -25,6 +25,7 @@ export const ENTRIES: readonly string[] = [
   'lambdas/api/post-order.ts',
   'lambdas/api/get-order.ts',
   'lambdas/outbox/relay.ts',
+  'lambdas/outbox/sweeper.ts',
   ...SERVICES.map((s) => handlerEntry(s.name)),
 ];
 
