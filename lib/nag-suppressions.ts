@@ -37,14 +37,11 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'The outbox relay\'s stream event source needs dynamodb:ListStreams, which supports no resource-level permission (its other stream actions name the orders table\'s stream); with tracing on, also xray:PutTraceSegments/PutTelemetryRecords (see the next entry).',
-    scopes: (stack) => [stack.relay.fn],
-  },
-  {
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'Active X-Ray tracing (stage `tracing`) gives each function xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permission; nothing else in these policies uses a wildcard resource.',
-    scopes: (stack) => (stack.config.tracing ? stack.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction && c !== stack.relay.fn) : []),
+      'Two actions support no resource-level permission: dynamodb:ListStreams (the outbox relay\'s stream event source; its other stream actions name the orders table\'s stream) and, with active X-Ray tracing on (stage `tracing`), xray:PutTraceSegments/PutTelemetryRecords of every function. Nothing else in these policies uses a wildcard resource.',
+    scopes: (stack) => [
+      stack.relay.fn,
+      ...(stack.config.tracing ? stack.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction && c !== stack.relay.fn) : []),
+    ],
   },
   {
     id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
