@@ -290,7 +290,7 @@ describe('POST /orders: Idempotency-Key', () => {
     try {
       expect((await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }))).statusCode).toBe(202);
       ddbMock.on(TransactWriteCommand).rejects(
-        cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+        cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
       );
       expect((await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }))).headers).toMatchObject({ 'idempotent-replayed': 'true' });
     } finally {
