@@ -5,6 +5,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
 import { METRICS_NAMESPACE } from '../../lambdas/adapters/metrics';
+import { aliasArgs, BUNDLING } from '../bundling';
 import { PROJECT_ROOT, projectPath } from '../paths';
 import type { StageConfig } from '../stages';
 
@@ -61,13 +62,12 @@ export class PipelineFunction extends NodejsFunction {
       applicationLogLevelV2: ApplicationLogLevel[stage.logLevel],
       bundling: {
         externalModules: [],
-        minify: true,
+        // ESM builds of the SDK and Powertools, credentials from the environment only, minified (lib/bundling.ts).
+        minify: BUNDLING.minify,
         format: OutputFormat.CJS,
-        // The ESM builds of the SDK and Powertools tree-shake; their CJS builds do not (shipping: 1,086 -> 858 KB).
-        mainFields: ['module', 'main'],
-        // Lambda credentials are always in the environment: the SDK's full provider chain is ~120 KB of dead weight.
-        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': projectPath('lambdas/adapters/env-credentials.ts') },
-        target: 'node20',
+        mainFields: [...BUNDLING.mainFields],
+        esbuildArgs: aliasArgs(),
+        target: BUNDLING.target,
         logLevel: LogLevel.WARNING,
       },
       environment: {
