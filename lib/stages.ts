@@ -71,8 +71,8 @@ export interface StageConfig {
   /** CloudWatch Logs retention; must be a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). */
   readonly logRetentionDays: number;
   /**
-   * X-Ray active tracing of every function and the event topic, and the Powertools Tracer in the functions
-   * (POWERTOOLS_TRACE_ENABLED). Off on the emulator, which has no X-Ray.
+   * X-Ray active tracing of every function and the event topic (configuration only: no X-Ray SDK in the bundles).
+   * Off on the emulator, which has no X-Ray.
    */
   readonly tracing: boolean;
   /** Fault-injection hooks (tests of the failure paths). Never on outside the local stage. */

@@ -8,7 +8,7 @@
  *   npm run bundles -- --json              # machine-readable
  *   npm run bundles -- --runs 9            # more runs per bundle (default 7)
  *   npm run bundles -- --env K=V           # set an environment variable for the init (repeatable), e.g.
- *                                          # POWERTOOLS_TRACE_ENABLED=true to measure what a flag loads at init
+ *                                          # POWERTOOLS_LOG_LEVEL=DEBUG, to measure what a flag loads at init
  *   npm run bundles -- --compare <dir>     # before/after: the same entries built from another checkout (e.g.
  *                                          # `git worktree add /tmp/base main` with node_modules linked), runs
  *                                          # interleaved so machine load hits both alike

@@ -8,7 +8,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { capacityOf } from './capacity';
-import { tracer } from './tracer';
 
 export interface RequestCount {
   total: number;
@@ -72,7 +71,8 @@ function withCapacityCounter<C extends Stackable>(client: C): C {
 }
 
 // maxAttempts 3 is the SDK default; stated so the retry budget is visible next to the Lambda timeout.
-// Captured by the tracer: each call is an X-Ray subsegment, and SNS publishes carry the trace header (no-op when off).
-export const dynamo = tracer.captureAWSv3Client(withCapacityCounter(withRequestCounter(new DynamoDBClient({ maxAttempts: 3 }))));
+// In Lambda the SDK sends the invocation's X-Ray trace header with every request (its recursion-detection
+// middleware), so an SNS publish carries it on: with active tracing that is the whole trace, no X-Ray SDK needed.
+export const dynamo = withCapacityCounter(withRequestCounter(new DynamoDBClient({ maxAttempts: 3 })));
 export const ddb = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-export const sns = tracer.captureAWSv3Client(withRequestCounter(new SNSClient({ maxAttempts: 3 })));
+export const sns = withRequestCounter(new SNSClient({ maxAttempts: 3 }));

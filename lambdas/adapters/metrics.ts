@@ -1,15 +1,19 @@
 /**
- * Business and processing metrics with Powertools Metrics (CloudWatch Embedded Metric Format: one JSON line on
- * stdout that CloudWatch Logs turns into metrics, no API call). Namespace `OrderPipeline`; every metric carries the
- * dimensions `service` (POWERTOOLS_SERVICE_NAME) and `stage`, so two stages in one account never mix. Written
- * whatever the log level: a metric is not a debug message. The dashboard (lib/constructs/dashboard.ts) reads these
- * names and dimensions from here.
+ * Business and processing metrics as CloudWatch Embedded Metric Format: one JSON line on stdout that CloudWatch Logs
+ * turns into metrics, no API call. Namespace `OrderPipeline`; every metric carries the dimensions `service` and
+ * `stage`, so two stages in one account never mix. Written whatever the log level: a metric is not a debug message.
+ * The dashboard (lib/constructs/dashboard.ts) reads these names and dimensions from here.
+ *
+ * A small writer instead of @aws-lambda-powertools/metrics, which would add ~13 KB to every bundle that counts
+ * (measured with `npm run bundles -- --compare`, docs/architecture.md) for what these few functions do: the lines are
+ * the ones Powertools writes (same `_aws` block, dimension set, units), so switching later changes no metric.
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ENV } from './env';
 
 export const METRICS_NAMESPACE = 'OrderPipeline';
 
+/** The CloudWatch units used here. */
+export const MetricUnit = { Count: 'Count', NoUnit: 'None' } as const;
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 export const METRIC = {
@@ -39,34 +43,49 @@ export const metricsService = (): string => process.env[ENV.service] ?? process.
 const stageDimension = process.env[ENV.stage] ?? 'unknown';
 let serviceDimension = metricsService();
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: serviceDimension, defaultDimensions: { stage: stageDimension } });
+/** Counted in this invocation and not yet written: name -> value (all Count, dimensions service + stage). */
+const stored = new Map<string, number>();
 
 /**
  * Makes `service` the dimension of what this process counts. On Lambda SERVICE_NAME already says so and nothing
- * changes; a process that builds several workers (tests) switches. Cleared first: overwriting a default dimension
- * makes Powertools print a warning line.
+ * changes; a process that builds several workers (tests) switches.
  */
 export function metricsFor(service: string): void {
-  if (serviceDimension === service) return;
-  metrics.clearDefaultDimensions();
-  metrics.setDefaultDimensions({ service, stage: stageDimension });
   serviceDimension = service;
 }
 
+function write(metrics: { name: string; unit: Unit; value: number }[], extra: Record<string, string> = {}, now = Date.now()): void {
+  const dimensions = { service: serviceDimension, stage: stageDimension, ...extra };
+  process.stdout.write(
+    `${JSON.stringify({
+      _aws: {
+        Timestamp: now,
+        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [Object.keys(dimensions)], Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })) }],
+      },
+      ...dimensions,
+      ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),
+    })}\n`,
+  );
+}
+
+/** Adds to a count of this invocation; `flushMetrics` writes them all as one line. */
 export function count(name: string, value = 1): void {
-  metrics.addMetric(name, MetricUnit.Count, value);
+  stored.set(name, (stored.get(name) ?? 0) + value);
 }
 
 /** A metric with one extra dimension (reason, currency) goes out as its own EMF line at once. */
 export function countWith(name: string, dimension: string, dimensionValue: string, value = 1, unit: Unit = MetricUnit.Count): void {
-  const single = metrics.singleMetric();
-  single.addDimension(dimension, dimensionValue);
-  single.addMetric(name, unit, value);
+  write([{ name, unit, value }], { [dimension]: dimensionValue });
 }
 
-/** Writes what the invocation stored (one EMF line); nothing when nothing was counted (no empty-metrics warning). */
+/** Writes what the invocation counted (one EMF line); nothing when nothing was counted. */
 export function flushMetrics(): void {
-  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  if (stored.size === 0) return;
+  write([...stored].map(([name, value]) => ({ name, unit: MetricUnit.Count, value })));
+  stored.clear();
 }
 
-export { MetricUnit };
+/** Forgets what was counted and not written (tests). */
+export function clearMetrics(): void {
+  stored.clear();
+}

@@ -10,7 +10,6 @@ import { countingRequests } from '../adapters/aws';
 import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { count, flushMetrics, METRIC } from '../adapters/metrics';
-import { traced } from '../adapters/tracer';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
@@ -78,16 +77,14 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       return reject(403, 'FORBIDDEN', 'customerId must be the authenticated caller (the token\'s sub), or be left out');
     }
 
-    // This request's trace is where the order's trace starts (X-Ray search: annotation.orderId = "<id>").
-    const orderId = newOrderId();
-    const { result, requests } = await traced('save order', { orderId, correlationId }, () => countingRequests(() => saveNewOrder({
-      orderId,
+    const { result, requests } = await countingRequests(() => saveNewOrder({
+      orderId: newOrderId(),
       order,
       correlationId,
       now: new Date(),
       idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
       faults,
-    })));
+    }));
     if (result.outcome === 'key-reused') {
       return reject(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request body');
     }

@@ -14,7 +14,6 @@ import { ENV, faultsEnabled, required } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { publish } from '../adapters/publisher';
 import { markPublished } from '../adapters/outbox';
-import { traced } from '../adapters/tracer';
 import { describeParseError } from '../adapters/worker';
 import { fireOnce, InjectedFault } from '../adapters/faults';
 import { parseEnvelope, type Envelope } from '../core/events';
@@ -57,11 +56,8 @@ export async function relayRecord(record: DynamoDBRecord): Promise<void> {
   }
   const { requests } = await countingRequests(async () => {
     try {
-      // The pipeline's trace starts here: the stream carries no trace context from the API request.
-      await traced(`publish ${envelope.eventType}`, keys, async () => {
-        if (faults.includes(PUBLISH_FAIL_ONCE)) await failOnce(envelope.eventId);
-        await publish([envelope]);
-      });
+      if (faults.includes(PUBLISH_FAIL_ONCE)) await failOnce(envelope.eventId);
+      await publish([envelope]);
     } catch (err) {
       // The injected fault is the expected local test path, not news.
       if (err instanceof InjectedFault) logger.warn('injected fault: publish fails once', keys);

@@ -4,7 +4,6 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
-import { METRICS_NAMESPACE } from '../../lambdas/adapters/metrics';
 import { aliasArgs, BUNDLING } from '../bundling';
 import { PROJECT_ROOT, projectPath } from '../paths';
 import type { StageConfig } from '../stages';
@@ -56,7 +55,9 @@ export class PipelineFunction extends NodejsFunction {
       memorySize: props.memoryMb,
       timeout: Duration.seconds(props.timeoutSeconds),
       logGroup,
-      // X-Ray: one trace from the relay's publish through SNS, SQS and each worker (lambdas/adapters/tracer.ts).
+      // X-Ray from the function configuration alone: Lambda records each invocation, and the SDK forwards its trace
+      // header with every request, so one trace follows the relay's publish through SNS and SQS to each worker. No
+      // X-Ray SDK in the bundles (docs/architecture.md: it cost ~128 KB each).
       tracing: stage.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[stage.logLevel],
@@ -75,8 +76,6 @@ export class PipelineFunction extends NodejsFunction {
         [ENV.faultsEnabled]: String(stage.faultsEnabled),
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_LOG_LEVEL: stage.logLevel,
-        POWERTOOLS_TRACE_ENABLED: String(stage.tracing),
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...props.environment,
       },
     });

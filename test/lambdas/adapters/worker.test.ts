@@ -143,7 +143,7 @@ describe('makeWorker: log lines', () => {
     ]);
   });
 
-  it('count each batch in one EMF line (Powertools Metrics): processed, duplicates, failed; no duplicates metric without duplicates', async () => {
+  it('count each batch in one EMF line: processed, duplicates, failed; no duplicates metric without duplicates', async () => {
     const worker = makeWorker('shipping', async (e) => {
       if (e.orderId === 'o-bad') throw new Error('boom');
       return { emits: [], duplicate: e.orderId !== 'o-3', outcome: 'REQUESTED' };

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conditionalCheckFailed, context, ddbMock, envelope, TABLES } from './helpers';
 import { eventHash, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { lifecycleKey, orderKey } from '../../../lambdas/adapters/keys';
-import { flushMetrics, metrics, metricsFor } from '../../../lambdas/adapters/metrics';
+import { clearMetrics, flushMetrics, metricsFor } from '../../../lambdas/adapters/metrics';
 import type { Envelope } from '../../../lambdas/core/events';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { ConflictingOutcomeError, orders } from '../../../lambdas/services/orders/orders';
@@ -257,12 +257,12 @@ describe('orders: the deadline (OrderPlaced, delayed by the deadline queue)', ()
   });
 });
 
-describe('orders: decision metrics (Powertools EMF)', () => {
+describe('orders: decision metrics (EMF)', () => {
   let lines: string[] = [];
   beforeEach(() => {
     lines = [];
     // Other tests here decide orders without a worker to flush: start from an empty store, as an invocation does.
-    metrics.clearMetrics();
+    clearMetrics();
     metricsFor('orders');
     vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => (lines.push(String(chunk)), true)) as typeof process.stdout.write);
   });
