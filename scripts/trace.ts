@@ -61,6 +61,8 @@ export interface OrderTrace {
   compensation: string[];
   logs?: { at: string; service: string; level: string; message: string; detail: string }[];
   logsNote?: string;
+  /** X-Ray trace ids on the order's log lines (AWS, active tracing): the relay's publish and each worker are linked. */
+  xrayTraceIds?: string[];
 }
 
 type Item = Record<string, unknown>;
@@ -193,7 +195,7 @@ export async function collect(target: Target, orderId: string): Promise<OrderTra
 export function insightsQuery(correlationId: string, orderId: string): string {
   const q = (s: string) => s.replace(/["\\]/g, '');
   return [
-    'fields @timestamp, service, level, message, eventType, eventId, outcome, duplicate, receiveCount, error',
+    'fields @timestamp, service, level, message, eventType, eventId, outcome, duplicate, receiveCount, error, xray_trace_id',
     `| filter correlationId = "${q(correlationId)}" or orderId = "${q(orderId)}"`,
     '| sort @timestamp asc',
     '| limit 500',
@@ -227,8 +229,9 @@ async function logsOnAws(target: Target, trace: OrderTrace, deadlineMs = 60_000)
   for (;;) {
     const r = await logs.send(new GetQueryResultsCommand({ queryId }));
     if (r.status === 'Complete') {
-      trace.logs = (r.results ?? []).map((row) => {
-        const f = Object.fromEntries(row.map((c) => [c.field!, c.value ?? '']));
+      const rows = (r.results ?? []).map((row) => Object.fromEntries(row.map((c) => [c.field!, c.value ?? ''])) as Record<string, string>);
+      trace.xrayTraceIds = [...new Set(rows.map((f) => f.xray_trace_id).filter((id): id is string => !!id))];
+      trace.logs = rows.map((f) => {
         const detail = ['eventType', 'eventId', 'outcome', 'duplicate', 'receiveCount', 'error'].filter((k) => f[k]).map((k) => `${k}=${f[k]}`).join(' ');
         return { at: f['@timestamp'] ?? '', service: f.service ?? '', level: f.level ?? '', message: f.message ?? '', detail };
       });
@@ -276,6 +279,7 @@ export function render(t: OrderTrace): string {
     out.push('');
     out.push(`LOGS ${t.logsNote}`);
   }
+  if (t.xrayTraceIds?.length) out.push(`X-RAY traces (open in the X-Ray console): ${t.xrayTraceIds.join(', ')}`);
   return out.join('\n');
 }
 

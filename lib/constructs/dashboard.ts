@@ -122,6 +122,7 @@ export class PipelineDashboard extends Construct {
           own(METRIC.messagesProcessed, s.name, {}, 'processed'),
           own(METRIC.duplicateDeliveries, s.name, {}, 'duplicates dropped'),
           own(METRIC.messagesFailed, s.name, {}, 'failed'),
+          own(METRIC.recordsHandedBack, s.name, {}, 'handed back at the batch deadline'),
           parts.dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'DLQ depth' }),
           parts.subscriptionDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'subscription DLQ depth' }),
           ...(parts.deadlineDlq ? [parts.deadlineDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'deadline DLQ depth' })] : []),

@@ -143,6 +143,13 @@ describe('trace', () => {
     expect(text).toContain('DECISION CANCELLED PAYMENT_DECLINED at 2026-11-30T12:00:01.000Z (+1000 ms), event OrderCancelled');
   });
 
+  it('prints the X-Ray trace ids found on the order\'s log lines (AWS), and asks Logs Insights for them', () => {
+    const t = { ...buildTrace(id, partition, inbox)!, logs: [], xrayTraceIds: ['1-6750a1b2-0123456789abcdef01234567', '1-6750a1b3-89abcdef0123456701234567'] };
+    expect(renderTrace(t)).toContain('X-RAY traces (open in the X-Ray console): 1-6750a1b2-0123456789abcdef01234567, 1-6750a1b3-89abcdef0123456701234567');
+    expect(renderTrace(buildTrace(id, partition, inbox)!)).not.toContain('X-RAY');
+    expect(insightsQuery('c', 'o')).toMatch(/^fields .*\bxray_trace_id\b/);
+  });
+
   it('is undefined for an order that does not exist', () => {
     expect(buildTrace(id, [], new Map())).toBeUndefined();
   });

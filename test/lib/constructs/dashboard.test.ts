@@ -50,6 +50,7 @@ describe.each(STAGE_NAMES)('dashboard (%s)', (stageName) => {
     expect(hasRow(w, 'OrderPipeline', 'MessagesProcessed', own)).toBe(true);
     expect(hasRow(w, 'OrderPipeline', 'DuplicateDeliveries', own)).toBe(true);
     expect(hasRow(w, 'OrderPipeline', 'MessagesFailed', own)).toBe(true);
+    expect(hasRow(w, 'OrderPipeline', 'RecordsHandedBack', own)).toBe(true);
     const q = stack.serviceQueues.get(name)!;
     const ref = (c: Parameters<typeof logicalId>[0]) => `<${logicalId(c)}>`;
     expect(hasRow(w, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: ref(q.dlq) })).toBe(true);
