@@ -23,6 +23,7 @@ import { inboxKey, orderPartition } from '../lambdas/adapters/keys';
 import type { EventType } from '../lambdas/core/events';
 import { deterministicEventId } from '../lambdas/core/ids';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
+import { shipmentKey } from '../lambdas/services/shipping/shipping';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
 import { API_SERVICE_NAME } from '../lib/constructs/order-api';
 import { argValue, resolveTarget, targetArgs, type Target } from './ops/target';
@@ -160,6 +161,9 @@ export function buildTrace(orderId: string, partition: readonly Item[], inbox: R
   };
 }
 
+/** Services whose inbox marker is on their effect item (lambdas/adapters/inbox.ts putOnce), not an INBOX# record. */
+const MARKERS: Partial<Record<ServiceName, (orderId: string) => { pk: string; sk: string }>> = { shipping: shipmentKey };
+
 export async function collect(target: Target, orderId: string): Promise<OrderTrace | undefined> {
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(target.clientConfig));
   const ordersTable = target.outputs[STACK_OUTPUTS.ordersTableName];
@@ -185,6 +189,11 @@ export async function collect(target: Target, orderId: string): Promise<OrderTra
           if (!table) return;
           const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: inboxKey(c.eventId), ConsistentRead: true }));
           if (Item) inbox.set(`${service}/${c.eventId}`, Item);
+          const marker = MARKERS[service]?.(orderId);
+          if (Item || !marker) return;
+          // A putOnce effect item carries the marker itself (inboxEventId, emits); its time is the effect's.
+          const { Item: effect } = await ddb.send(new GetCommand({ TableName: table, Key: marker, ConsistentRead: true }));
+          if (effect?.inboxEventId === c.eventId) inbox.set(`${service}/${c.eventId}`, { ...effect, processedAt: effect.processedAt ?? effect.requestedAt });
         }),
     ),
   );

@@ -31,6 +31,11 @@ export interface HandlerResult {
   duplicate?: boolean;
   /** A short word for the log line: CHARGED, SKIPPED, ... */
   outcome?: string;
+  /**
+   * Where the event's inbox marker lives when it is not the INBOX#<eventId> record: the effect item of a `putOnce`
+   * (shipping's shipment). A duplicate is noted there.
+   */
+  marker?: { readonly pk: string; readonly sk: string };
 }
 
 export type ServiceHandler = (event: Envelope, ctx: WorkerContext) => Promise<HandlerResult>;
@@ -128,7 +133,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         processed += 1;
         if (!result.duplicate) countFirstEffects(result.emits);
         // The aggregate keeps no inbox record (its LIFECYCLE item counts receipts); every other service notes the copy.
-        else if (service !== 'orders') await inbox.countDuplicate(envelope);
+        else if (service !== 'orders') await inbox.countDuplicate(envelope, result.marker);
         const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu };
         // A duplicate is the expected at-least-once path, not news: debug level.
         if (result.duplicate) {

@@ -178,6 +178,14 @@ describe('makeWorker: log lines', () => {
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 
+  it('note a duplicate on the effect item when the service keeps its marker there (putOnce: shipping\'s shipment)', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: true, marker: { pk: `SHIPMENT#${e.orderId}`, sk: 'SHIPMENT' } }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ Key: { pk: 'SHIPMENT#o-1', sk: 'SHIPMENT' }, UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now', ConditionExpression: 'attribute_exists(pk)' }),
+    ]);
+  });
+
   it('count ChargedAmount (cents, by currency) for a first PaymentCharged only, not for its re-emit on a duplicate', async () => {
     snsMock.on(PublishCommand).resolves({});
     const charged = outcomeEvent('PaymentCharged', placed('o-1'), 'payment', { amountCents: 1234, currency: 'EUR', chargeId: 'ch-1' });
