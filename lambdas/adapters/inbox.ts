@@ -143,12 +143,12 @@ export class Inbox {
    * small write per duplicate only; a failure here (e.g. no record: the orders aggregate keeps none) never fails
    * the message.
    */
-  async countDuplicate(event: Envelope, key: { readonly pk: string; readonly sk: string } = inboxKey(event.eventId)): Promise<void> {
+  async countDuplicate(event: Envelope): Promise<void> {
     try {
       await ddb.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: key,
+          Key: inboxKey(event.eventId),
           UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now',
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },

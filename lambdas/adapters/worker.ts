@@ -33,7 +33,8 @@ export interface HandlerResult {
   outcome?: string;
   /**
    * Where the event's inbox marker lives when it is not the INBOX#<eventId> record: the effect item of a `putOnce`
-   * (shipping's shipment). A duplicate is noted there.
+   * (shipping's shipment). A duplicate is then not noted on a record (the effect item stays as the first delivery
+   * wrote it, and no write is spent); the DuplicateDeliveries metric still counts it.
    */
   marker?: { readonly pk: string; readonly sk: string };
 }
@@ -133,7 +134,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         processed += 1;
         if (!result.duplicate) countFirstEffects(result.emits);
         // The aggregate keeps no inbox record (its LIFECYCLE item counts receipts); every other service notes the copy.
-        else if (service !== 'orders') await inbox.countDuplicate(envelope, result.marker);
+        else if (service !== 'orders' && !result.marker) await inbox.countDuplicate(envelope);
         const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu };
         // A duplicate is the expected at-least-once path, not news: debug level.
         if (result.duplicate) {

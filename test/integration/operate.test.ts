@@ -74,7 +74,13 @@ describe('npm run trace', () => {
     const placedEvent = json.events.find((e) => e.eventType === 'OrderPlaced')!;
     expect(placedEvent.consumers.find((c) => c.service === 'payment')).toMatchObject({ duplicates: 1 });
     expect(placedEvent.consumers.find((c) => c.service === 'inventory')).toMatchObject({ duplicates: 0 });
-    expect(run('trace', [orderId]).out).toContain('DUPLICATES dropped: 1');
+    // Payment re-emits PaymentCharged for the copy (same event id), orders drops it and re-emits OrderConfirmed, which
+    // notification and analytics drop too (shipping drops it as well, but its marker is the shipment: not noted).
+    const cascade = await pollUntil(async () => run('trace', [orderId]).out, (t) => t.includes('DUPLICATES dropped: 4'), { timeoutMs: 30_000, intervalMs: 1000, what: 'the re-emitted copies dropped downstream' });
+    for (const line of ['consumed by payment -> PaymentCharged; 1 duplicate(s) dropped', 'consumed by orders recorded CHARGED; 1 duplicate(s) dropped', 'consumed by notification; 1 duplicate(s) dropped', 'consumed by analytics; 1 duplicate(s) dropped']) {
+      expect(cascade).toContain(line);
+    }
+    expect(cascade).toMatch(/consumed by shipping$/m);
   });
 
   it('prints a declined order: CANCELLED PAYMENT_DECLINED and the compensation that followed', async () => {
