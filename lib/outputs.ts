@@ -14,7 +14,7 @@ export const STACK_OUTPUTS = {
   catalogTableName: 'CatalogTableName',
   outboxDlqUrl: 'OutboxDlqUrl',
   dashboardName: 'DashboardName',
-  /** The stage the stack was deployed as (npm run status / trace read its numbers from lib/stages.ts). */
+  /** The stage the stack was deployed as (the operator commands take its numbers from lib/stages.ts by --stage). */
   stage: 'Stage',
 } as const;
 
