@@ -8,6 +8,7 @@ import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IConstruct } from 'constructs';
 import type { PipelineStack } from './pipeline-stack';
+import { PipelineFunction } from './constructs/pipeline-function';
 import { ServiceQueue } from './constructs/service-queue';
 
 export interface NagAcknowledgement {
@@ -35,8 +36,12 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   },
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'The outbox relay\'s stream event source needs dynamodb:ListStreams, which supports no resource-level permission (its other stream actions name the orders table\'s stream).',
-    scopes: (stack) => [stack.relay.fn],
+    reason:
+      'Two actions support no resource-level permission: dynamodb:ListStreams (the outbox relay\'s stream event source; its other stream actions name the orders table\'s stream) and, with active X-Ray tracing on (stage `tracing`), xray:PutTraceSegments/PutTelemetryRecords of every function. Nothing else in these policies uses a wildcard resource.',
+    scopes: (stack) => [
+      stack.relay.fn,
+      ...(stack.config.tracing ? stack.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction && c !== stack.relay.fn) : []),
+    ],
   },
   {
     id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',

@@ -13,6 +13,9 @@ export const STACK_OUTPUTS = {
   ordersTableName: 'OrdersTableName',
   catalogTableName: 'CatalogTableName',
   outboxDlqUrl: 'OutboxDlqUrl',
+  dashboardName: 'DashboardName',
+  /** The stage the stack was deployed as (the operator commands take its numbers from lib/stages.ts by --stage). */
+  stage: 'Stage',
 } as const;
 
 const stackOutputKeys: ReadonlySet<string> = new Set(Object.values(STACK_OUTPUTS));

@@ -1,13 +1,15 @@
 import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
+import { PipelineDashboard } from './constructs/dashboard';
 import { PipelineData } from './constructs/data';
 import { BENCH_CONTEXT_KEY, BenchFixtures } from './constructs/bench';
-import { Operations } from './constructs/operations';
-import { OrderApi } from './constructs/order-api';
+import { Operations, runbookSteps } from './constructs/operations';
+import { API_SERVICE_NAME, OrderApi } from './constructs/order-api';
 import { OutboxRelay } from './constructs/outbox-relay';
 import { encryptWithKey, ServiceQueue } from './constructs/service-queue';
 import { ServiceWorker } from './constructs/worker';
@@ -40,6 +42,7 @@ export class PipelineStack extends Stack {
   public readonly serviceQueues: ReadonlyMap<ServiceName, ServiceQueue>;
   public readonly workers: ReadonlyMap<ServiceName, ServiceWorker>;
   public readonly operations: Operations;
+  public readonly dashboard: PipelineDashboard;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -50,6 +53,8 @@ export class PipelineStack extends Stack {
     this.config = stage;
 
     this.data = new PipelineData(this, 'Data', { stage });
+    // Active tracing on the topic passes the publisher's X-Ray trace header on to the queues (AWSTraceHeader).
+    const tracingConfig = stage.tracing ? TracingConfig.ACTIVE : undefined;
     if (stage.kms === 'customer-managed') {
       // A known name, so the key policy can name the topic's ARN (a Ref would be a cycle: the topic refers to the key).
       const topicName = `${this.stackName}-events`;
@@ -68,9 +73,9 @@ export class PipelineStack extends Stack {
           conditions: { ArnEquals: { 'aws:SourceArn': this.formatArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
         }),
       );
-      this.topic = new Topic(this, 'EventTopic', { topicName, displayName: `Order pipeline events (${stage.name})`, masterKey: this.messagingKey, enforceSSL: true });
+      this.topic = new Topic(this, 'EventTopic', { topicName, displayName: `Order pipeline events (${stage.name})`, masterKey: this.messagingKey, enforceSSL: true, tracingConfig });
     } else {
-      this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true });
+      this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true, tracingConfig });
     }
     this.api = new OrderApi(this, 'Api', { stage, ordersTable: this.data.orders });
     this.relay = new OutboxRelay(this, 'Outbox', { stage, ordersTable: this.data.orders, topic: this.topic });
@@ -87,8 +92,10 @@ export class PipelineStack extends Stack {
       }),
     );
 
+    const runbook = runbookSteps(stage.name);
     const queues = new Map<ServiceName, ServiceQueue>();
     const workers = new Map<ServiceName, ServiceWorker>();
+    const deadlineDlqs = new Map<ServiceName, IQueue>();
     for (const service of SERVICES) {
       const Svc = pascal(service.name);
       const inbox = new ServiceQueue(this, `${Svc}Queue`, { service, topic: this.topic, stage, encryptionKey: this.messagingKey });
@@ -118,16 +125,16 @@ export class PipelineStack extends Stack {
       if (this.messagingKey) this.messagingKey.grantDecrypt(worker.fn);
       queues.set(service.name, inbox);
       workers.set(service.name, worker);
+      if (deadline) deadlineDlqs.set(service.name, deadline.dlq);
 
-      const redrive = `npm run redrive -- --service ${service.name} --stage ${props.stage.name}`;
-      this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, redrive);
-      this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`, redrive);
-      this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`);
+      this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, runbook.deadLetters(service.name));
+      this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
+      this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`, runbook.backlog(service.name));
 
       const keys = serviceOutputs(service.name);
       if (deadline) {
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, redrive);
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`, redrive);
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, runbook.deadlineDeadLetters(service.name));
+        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
         new CfnOutput(this, keys.deadlineQueueUrl, { value: deadline.queue.queueUrl });
         new CfnOutput(this, keys.deadlineDlqUrl, { value: deadline.dlq.queueUrl });
         new CfnOutput(this, keys.deadlineSubscriptionDlqUrl, { value: deadline.subscriptionDlq.queueUrl });
@@ -146,8 +153,23 @@ export class PipelineStack extends Stack {
       encryptWithKey(this.relay.dlq, this.messagingKey);
     }
 
-    this.operations.alarmOnDeadLetters('OutboxDlqAlarm', this.relay.dlq, 'outbox relay DLQ', `npm run redrive -- --outbox --stage ${props.stage.name}`);
-    this.operations.alarmOnIteratorAge('OutboxIteratorAgeAlarm', this.relay.fn, 'outbox relay');
+    this.operations.alarmOnDeadLetters('OutboxDlqAlarm', this.relay.dlq, 'outbox relay DLQ', runbook.outboxDeadLetters());
+    this.operations.alarmOnIteratorAge('OutboxIteratorAgeAlarm', this.relay.fn, 'outbox relay', runbook.outboxLag());
+
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      stage,
+      dashboardName: this.stackName,
+      api: this.api.api,
+      apiServiceName: API_SERVICE_NAME,
+      relay: this.relay,
+      services: new Map(
+        SERVICES.map((s) => {
+          const q = queues.get(s.name)!;
+          return [s.name, { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, deadlineDlq: deadlineDlqs.get(s.name), fn: workers.get(s.name)!.fn }];
+        }),
+      ),
+      alarms: this.operations.alarms,
+    });
 
     new CfnOutput(this, STACK_OUTPUTS.apiUrl, { value: this.api.url });
     new CfnOutput(this, STACK_OUTPUTS.apiId, { value: this.api.api.apiId });
@@ -156,6 +178,8 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.ordersTableName, { value: this.data.orders.tableName });
     new CfnOutput(this, STACK_OUTPUTS.catalogTableName, { value: this.data.catalog.tableName });
     new CfnOutput(this, STACK_OUTPUTS.outboxDlqUrl, { value: this.relay.dlq.queueUrl });
+    new CfnOutput(this, STACK_OUTPUTS.dashboardName, { value: this.dashboard.dashboard.dashboardName });
+    new CfnOutput(this, STACK_OUTPUTS.stage, { value: stage.name });
 
     // `npm run bench` only: the floor route and the Powertools reference worker (local stage; lib/constructs/bench.ts).
     if (String(this.node.tryGetContext(BENCH_CONTEXT_KEY) ?? '') === 'true') new BenchFixtures(this, 'Bench', { stage, api: this.api.api, topic: this.topic });

@@ -70,6 +70,11 @@ export interface StageConfig {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN';
   /** CloudWatch Logs retention; must be a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). */
   readonly logRetentionDays: number;
+  /**
+   * X-Ray active tracing of every function and the event topic (configuration only: no X-Ray SDK in the bundles).
+   * Off on the emulator, which has no X-Ray.
+   */
+  readonly tracing: boolean;
   /** Fault-injection hooks (tests of the failure paths). Never on outside the local stage. */
   readonly faultsEnabled: boolean;
   /** Seed the demo catalog (SKU-1..SKU-9 plus SKU-OOS). */
@@ -89,6 +94,7 @@ const base = {
   alarms: { oldestMessageAgeSeconds: 300, outboxIteratorAgeMs: 60_000 },
   logRetentionDays: 14,
   kms: 'sqs-managed',
+  tracing: true,
 } as const;
 
 /** AWS stages are never open: a JWT is required, from the stack's own Cognito pool unless an issuer is given. */
@@ -107,6 +113,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     orderDeadlineSeconds: 40,
     logLevel: 'INFO',
     logRetentionDays: 3,
+    tracing: false,
     faultsEnabled: true,
     seedDemoCatalog: true,
     destroyData: true,

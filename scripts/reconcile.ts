@@ -13,6 +13,7 @@
  *   npm run reconcile                          the stack `npm run local` brought up (this checkout's emulator)
  *   npm run reconcile -- --stage dev           an AWS stage, from cdk-outputs.json and the default credentials
  *   npm run reconcile -- --orders id1,id2      only these orders (no stack-wide sums)
+ *   (--endpoint / --outputs as for npm run status: scripts/ops/target.ts)
  * Prints counts and every violation; exits 1 on any violation.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -20,6 +21,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { STACK_OUTPUTS, serviceOutputs } from '../lib/outputs';
+import { argValue, resolveTarget, targetArgs } from './ops/target';
 
 type Item = Record<string, any>;
 
@@ -226,30 +228,13 @@ export function formatReport(r: ReconcileReport): string {
   return lines.join('\n');
 }
 
-function argValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 async function main(args: string[]): Promise<number> {
-  const stage = argValue(args, '--stage') ?? 'local';
   const orderIds = argValue(args, '--orders')?.split(',').filter(Boolean);
   const graceSeconds = Number(argValue(args, '--grace-seconds') ?? 0);
-  let client: DynamoDBClient;
-  let outputs: Record<string, string>;
-  if (stage === 'local') {
-    const { readOutputs } = await import('./local/deploy');
-    const { readState } = await import('./local/emulator');
-    const { clientConfig } = await import('./local/aws-env');
-    const endpoint = process.env.AWS_ENDPOINT_URL ?? (readState() ? `http://127.0.0.1:${readState()!.port}` : undefined);
-    if (!endpoint) throw new Error('no local emulator: run `npm run local` first, or set AWS_ENDPOINT_URL');
-    client = new DynamoDBClient(clientConfig(endpoint));
-    outputs = readOutputs();
-  } else {
-    const { readStackOutputs } = await import('./local/cdk');
-    client = new DynamoDBClient({});
-    outputs = readStackOutputs(argValue(args, '--outputs') ?? 'cdk-outputs.json', `OrderPipeline-${stage}`);
-  }
+  // The same target as npm run status / trace / redrive (scripts/ops/target.ts).
+  const target = await resolveTarget(targetArgs(args));
+  const client = new DynamoDBClient(target.clientConfig);
+  const outputs = target.outputs;
   const report = await reconcile(DynamoDBDocumentClient.from(client), tablesFromOutputs(outputs), { orderIds, graceSeconds });
   console.log(formatReport(report));
   return report.violations.length ? 1 : 0;

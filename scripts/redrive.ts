@@ -12,18 +12,13 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
-import { DAY_SECONDS, idempotencyTtlSeconds, stageConfig } from '../lib/stages';
+import { DAY_SECONDS, idempotencyTtlSeconds } from '../lib/stages';
 import { moveQueue, queueCounts, queuePairs, QUEUED_SERVICES, type MoveReport, type Outputs } from '../lambdas/ops/redrive-stack';
 import { replayOutboxFailures } from '../lambdas/ops/outbox-replay';
 import type { ServiceName } from '../lambdas/services/registry';
-import { clientConfig } from './local/aws-env';
-import { readStackOutputs } from './local/cdk';
-import { ownedEmulator } from './local/emulator';
-import { OUTPUTS_FILE, ROOT } from './local/paths';
+import { resolveTarget } from './ops/target';
 
 /** A redriven message must be processed this long before its idempotency record could expire. */
 const SAFETY_MARGIN_MS = 3_600_000;
@@ -38,38 +33,6 @@ const USAGE = `usage: npm run redrive -- (--service <name> ... | --all) [--outbo
   --stage    default $STAGE or local; local reads .local/outputs.json and this checkout's emulator
   --endpoint an AWS endpoint URL (an emulator); default: the local emulator for local, AWS otherwise
   --outputs  a cdk --outputs-file (default .local/outputs.json for local, cdk-outputs.json otherwise)`;
-
-export interface Target {
-  stage: string;
-  outputs: Outputs;
-  clientConfig: Record<string, unknown>;
-  where: string;
-}
-
-/** The stack's outputs and how to reach it. */
-function outputsOf(file: string, stack: string, hint: string): Outputs {
-  if (!existsSync(file)) throw new Error(`no stack outputs at ${file}: ${hint}`);
-  return readStackOutputs(file, stack);
-}
-
-export async function resolveTarget(args: { stage?: string; endpoint?: string; outputs?: string }, env = process.env): Promise<Target> {
-  const stage = args.stage ?? env.STAGE ?? 'local';
-  stageConfig(stage); // throws on an unknown stage
-  const stack = `OrderPipeline-${stage}`;
-  if (stage === 'local') {
-    const outputs = outputsOf(args.outputs ?? OUTPUTS_FILE, stack, 'deploy the local stack first (npm run local), or pass --outputs');
-    let endpoint = args.endpoint ?? env.AWS_ENDPOINT_URL;
-    if (!endpoint) {
-      const owned = await ownedEmulator();
-      if (!owned) throw new Error('no emulator of this checkout is running: start it with `npm run local`, or pass --endpoint');
-      endpoint = `http://127.0.0.1:${owned.port}`;
-    }
-    return { stage, outputs, clientConfig: clientConfig(endpoint), where: endpoint };
-  }
-  const outputs = outputsOf(args.outputs ?? join(ROOT, 'cdk-outputs.json'), stack, `deploy with npm run deploy (it writes cdk-outputs.json), or pass --outputs`);
-  const endpoint = args.endpoint;
-  return { stage, outputs, clientConfig: endpoint ? { endpoint } : {}, where: endpoint ?? `AWS (${env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'the default region'})` };
-}
 
 export async function main(argv: string[], log: (line: string) => void = console.log): Promise<number> {
   const { values } = parseArgs({
@@ -99,7 +62,7 @@ export async function main(argv: string[], log: (line: string) => void = console
   const dryRun = values['dry-run'] ?? false;
 
   const target = await resolveTarget(values);
-  const cfg = stageConfig(target.stage);
+  const cfg = target.config;
   const windowSeconds = idempotencyTtlSeconds(cfg);
   // A move task cannot look at ages: allow it only when no message can be older than the window anyway.
   const moveTaskSafe = (cfg.queue.retentionDays + cfg.queue.dlqRetentionDays) * DAY_SECONDS < windowSeconds;

@@ -71,6 +71,8 @@ function withCapacityCounter<C extends Stackable>(client: C): C {
 }
 
 // maxAttempts 3 is the SDK default; stated so the retry budget is visible next to the Lambda timeout.
+// In Lambda the SDK sends the invocation's X-Ray trace header with every request (its recursion-detection
+// middleware), so an SNS publish carries it on: with active tracing that is the whole trace, no X-Ray SDK needed.
 export const dynamo = withCapacityCounter(withRequestCounter(new DynamoDBClient({ maxAttempts: 3 })));
 export const ddb = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 export const sns = withRequestCounter(new SNSClient({ maxAttempts: 3 }));

@@ -4,7 +4,7 @@
  * The record keeps the events the service emitted, so a redelivery re-emits them byte-identical
  * (a worker that crashed between its effect and its publish still publishes on the next attempt).
  */
-import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Envelope } from '../core/events';
 import { contentHash } from '../core/ids';
@@ -134,6 +134,28 @@ export class Inbox {
       if (!codes) throw err;
       if (codes[codes.length - 1] === 'ConditionalCheckFailed') return 'duplicate';
       throw new TransactionConditionError(codes.slice(0, -1));
+    }
+  }
+
+  /**
+   * Notes a dropped copy on the inbox record (`duplicates`, `lastDuplicateAt`), so `npm run trace` can show how many
+   * copies each service dropped. Called by the worker for every duplicate result (lambdas/adapters/worker.ts). One
+   * small write per duplicate only; a failure here (e.g. no record: the orders aggregate keeps none) never fails
+   * the message.
+   */
+  async countDuplicate(event: Envelope): Promise<void> {
+    try {
+      await ddb.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: inboxKey(event.eventId),
+          UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
+        }),
+      );
+    } catch {
+      // The record expired in between, or DynamoDB refused: the duplicate is still dropped; the metric counts it.
     }
   }
 

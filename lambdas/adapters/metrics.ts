@@ -1,18 +1,91 @@
 /**
- * Counters as CloudWatch Embedded Metric Format: one JSON line on stdout that CloudWatch Logs turns into a metric,
- * with no API call and no extra dependency. Written whatever the log level, because a metric is not a debug message.
+ * Business and processing metrics as CloudWatch Embedded Metric Format: one JSON line on stdout that CloudWatch Logs
+ * turns into metrics, no API call. Namespace `OrderPipeline`; every metric carries the dimensions `service` and
+ * `stage`, so two stages in one account never mix. Written whatever the log level: a metric is not a debug message.
+ * The dashboard (lib/constructs/dashboard.ts) reads these names and dimensions from here.
+ *
+ * A small writer instead of @aws-lambda-powertools/metrics, which would add ~13 KB to every bundle that counts
+ * (measured with `npm run bundles -- --compare`, docs/architecture.md) for what these few functions do: the lines are
+ * the ones Powertools writes (same `_aws` block, dimension set, units), so switching later changes no metric.
  */
+import { ENV } from './env';
+
 export const METRICS_NAMESPACE = 'OrderPipeline';
 
-export function emitCount(name: string, value: number, dimensions: Record<string, string>, now = Date.now()): void {
+/** The CloudWatch units used here. */
+export const MetricUnit = { Count: 'Count', NoUnit: 'None' } as const;
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+export const METRIC = {
+  /** POST /orders accepted a new order (an Idempotency-Key replay is not counted). */
+  ordersAccepted: 'OrdersAccepted',
+  /** The aggregate's decision, counted where its conditional write succeeds: once per order. */
+  ordersConfirmed: 'OrdersConfirmed',
+  /** Dimension `reason` (the OrderCancelled reason). */
+  ordersCancelled: 'OrdersCancelled',
+  /** Minor units (cents) charged, dimension `currency`; counted once per charge (the inbox commit). */
+  chargedAmount: 'ChargedAmount',
+  /** Deliveries of an event the service had processed already (dropped: at-least-once at work). */
+  duplicateDeliveries: 'DuplicateDeliveries',
+  /** Messages a worker processed (first deliveries and duplicates). */
+  messagesProcessed: 'MessagesProcessed',
+  /** Messages a worker failed (left for redelivery, eventually dead-lettered). */
+  messagesFailed: 'MessagesFailed',
+  /** DynamoDB transactions retried after a TransactionConflict (emitted by the inbox commit's retry). */
+  conflictsRetried: 'ConflictsRetried',
+  /** Records a worker handed back unfinished at its batch deadline (DEADLINE_MARGIN_MS before the timeout). */
+  recordsHandedBack: 'RecordsHandedBack',
+} as const;
+
+/** `service` and `stage` as the functions set them (lib/constructs/pipeline-function.ts). */
+export const metricsService = (): string => process.env[ENV.service] ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'orders-api';
+
+const stageDimension = process.env[ENV.stage] ?? 'unknown';
+let serviceDimension = metricsService();
+
+/** Counted in this invocation and not yet written: name -> value (all Count, dimensions service + stage). */
+const stored = new Map<string, number>();
+
+/**
+ * Makes `service` the dimension of what this process counts. On Lambda SERVICE_NAME already says so and nothing
+ * changes; a process that builds several workers (tests) switches.
+ */
+export function metricsFor(service: string): void {
+  serviceDimension = service;
+}
+
+function write(metrics: { name: string; unit: Unit; value: number }[], extra: Record<string, string> = {}, now = Date.now()): void {
+  const dimensions = { service: serviceDimension, stage: stageDimension, ...extra };
   process.stdout.write(
     `${JSON.stringify({
       _aws: {
         Timestamp: now,
-        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [Object.keys(dimensions)], Metrics: [{ Name: name, Unit: 'Count' }] }],
+        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [Object.keys(dimensions)], Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })) }],
       },
       ...dimensions,
-      [name]: value,
+      ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),
     })}\n`,
   );
+}
+
+/** Adds to a count of this invocation; `flushMetrics` writes them all as one line. */
+export function count(name: string, value = 1): void {
+  stored.set(name, (stored.get(name) ?? 0) + value);
+}
+
+/** A metric with one extra dimension (reason, currency) goes out as its own EMF line at once. */
+export function countWith(name: string, dimension: string, dimensionValue: string, value = 1, unit: Unit = MetricUnit.Count): void {
+  write([{ name, unit, value }], { [dimension]: dimensionValue });
+}
+
+/** Writes what the invocation counted (one EMF line); nothing when nothing was counted. */
+export function flushMetrics(): void {
+  if (stored.size === 0) return;
+  write([...stored].map(([name, value]) => ({ name, unit: MetricUnit.Count, value })));
+  stored.clear();
+}
+
+/** Forgets what was counted and not written (tests). */
+export function clearMetrics(): void {
+  stored.clear();
 }

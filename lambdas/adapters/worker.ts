@@ -14,7 +14,7 @@ import { countingRequests } from './aws';
 import { fireOnce, InjectedFault, loadBatchFaults, markFired, orderFaults } from './faults';
 import { contention, Inbox } from './inbox';
 import { logger } from './logger';
-import { emitCount } from './metrics';
+import { count, countWith, flushMetrics, METRIC, metricsFor, MetricUnit } from './metrics';
 import { publish } from './publisher';
 
 export interface WorkerContext {
@@ -31,6 +31,12 @@ export interface HandlerResult {
   duplicate?: boolean;
   /** A short word for the log line: CHARGED, SKIPPED, ... */
   outcome?: string;
+  /**
+   * Where the event's inbox marker lives when it is not the INBOX#<eventId> record: the effect item of a `putOnce`
+   * (shipping's shipment). A duplicate is then not noted on a record (the effect item stays as the first delivery
+   * wrote it, and no write is spent); the DuplicateDeliveries metric still counts it.
+   */
+  marker?: { readonly pk: string; readonly sk: string };
 }
 
 export type ServiceHandler = (event: Envelope, ctx: WorkerContext) => Promise<HandlerResult>;
@@ -81,6 +87,7 @@ function deadlineIn(ms: number): { readonly reached: Promise<'deadline'>; readon
 export function makeWorker(service: ServiceName, handle: ServiceHandler) {
   const table = required(ENV.serviceTable);
   const inbox = new Inbox(table, Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400));
+  metricsFor(service);
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const ctx: WorkerContext = { service, inbox, remainingMs: () => context.getRemainingTimeInMillis() };
@@ -90,10 +97,13 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
     // Local stage only (a no-op elsewhere): the orders' fault hooks, one read for the whole batch.
     await loadBatchFaults([...parsed.values()].flatMap((p) => ('envelope' in p ? [p.envelope.orderId] : [])));
     let duplicates = 0;
+    let processed = 0;
+    let failed = 0;
     const done = new Set<string>();
     const recordHandler = async (record: SQSRecord) => {
       const p = parsed.get(record.messageId) ?? parseRecord(record);
       if ('error' in p) {
+        failed += 1;
         // Not err.message: JSON.parse quotes the body, which may hold an e-mail address or a payment token.
         logger.error('malformed message', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: describeParseError(p.error) });
         throw p.error;
@@ -121,6 +131,10 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
           if (r.emits?.length) await publish(r.emits);
           return r;
         });
+        processed += 1;
+        if (!result.duplicate) countFirstEffects(result.emits);
+        // The aggregate keeps no inbox record (its LIFECYCLE item counts receipts); every other service notes the copy.
+        else if (service !== 'orders' && !result.marker) await inbox.countDuplicate(envelope);
         const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu };
         // A duplicate is the expected at-least-once path, not news: debug level.
         if (result.duplicate) {
@@ -130,6 +144,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         else logger.info('processed', line);
         done.add(record.messageId);
       } catch (err) {
+        failed += 1;
         // An injected fault is the expected local test path: a warning, not an error.
         if (err instanceof InjectedFault) logger.warn('injected fault', { ...keys, fault: err.fault, receiveCount: record.attributes.ApproximateReceiveCount });
         else logger.error('processing failed', { ...keys, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message, errorName: (err as Error).name });
@@ -147,18 +162,34 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
       work.catch((err: unknown) => logger.error('batch handed back failed late', { error: (err as Error)?.message }));
       const left = event.Records.filter((r) => !done.has(r.messageId));
       logger.warn('batch deadline: records handed back for a retry', { records: event.Records.length, handedBack: left.length, marginMs: DEADLINE_MARGIN_MS });
-      emitCount('RecordsHandedBack', left.length, { service });
+      count(METRIC.recordsHandedBack, left.length);
       response = { batchItemFailures: left.map((r) => ({ itemIdentifier: r.messageId })) };
     }
-    // Duplicates are expected under at-least-once delivery; their rate is worth a graph, one metric line per batch.
-    if (duplicates > 0) emitCount('DuplicateDeliveries', duplicates, { service });
+    // One EMF line per batch. Duplicates are expected under at-least-once delivery; their rate is worth a graph.
+    if (processed > 0) count(METRIC.messagesProcessed, processed);
+    if (duplicates > 0) count(METRIC.duplicateDeliveries, duplicates);
+    if (failed > 0) count(METRIC.messagesFailed, failed);
     // Hot items: how often a commit lost to a concurrent transaction (or was throttled) and was retried in place.
     const retried = contention.retried;
     contention.retried = 0;
     if (retried > 0) {
-      emitCount('ConflictsRetried', retried, { service });
+      count(METRIC.conflictsRetried, retried);
       logger.info('contention retried', { retried, records: event.Records.length });
     }
+    flushMetrics();
     return response;
   };
+}
+
+/**
+ * Business metrics of a first delivery (the inbox commit made its effect happen once): money charged. Decisions
+ * are counted by the orders aggregate where its conditional write succeeds (lambdas/services/orders/orders.ts).
+ */
+function countFirstEffects(emits: readonly Envelope[] | undefined): void {
+  for (const e of emits ?? []) {
+    if (e.eventType === 'PaymentCharged') {
+      const p = (e as Envelope<'PaymentCharged'>).payload;
+      countWith(METRIC.chargedAmount, 'currency', p.currency, p.amountCents, MetricUnit.NoUnit);
+    }
+  }
 }

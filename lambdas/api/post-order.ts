@@ -9,6 +9,7 @@
 import { countingRequests } from '../adapters/aws';
 import { faultsEnabled, ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
+import { count, flushMetrics, METRIC } from '../adapters/metrics';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
@@ -91,6 +92,10 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
     const replayed = result.outcome === 'replayed';
     const statusUrl = `${apiBaseUrl(event)}/orders/${result.orderId}`;
     logger.info('order accepted', { correlationId, orderId: result.orderId, lines: order.items.length, replayed, sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu });
+    if (!replayed) {
+      count(METRIC.ordersAccepted);
+      flushMetrics();
+    }
     const accepted: OrderAccepted = { orderId: result.orderId, status: 'ACCEPTED', statusUrl };
     return json(202, accepted, { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
   } catch (err) {

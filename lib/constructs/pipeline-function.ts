@@ -1,9 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
+import { aliasArgs, BUNDLING } from '../bundling';
 import { PROJECT_ROOT, projectPath } from '../paths';
 import type { StageConfig } from '../stages';
 
@@ -54,17 +55,20 @@ export class PipelineFunction extends NodejsFunction {
       memorySize: props.memoryMb,
       timeout: Duration.seconds(props.timeoutSeconds),
       logGroup,
+      // X-Ray from the function configuration alone: Lambda records each invocation, and the SDK forwards its trace
+      // header with every request, so one trace follows the relay's publish through SNS and SQS to each worker. No
+      // X-Ray SDK in the bundles (docs/architecture.md: it cost ~128 KB each).
+      tracing: stage.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[stage.logLevel],
       bundling: {
         externalModules: [],
-        minify: true,
+        // ESM builds of the SDK and Powertools, credentials from the environment only, minified (lib/bundling.ts).
+        minify: BUNDLING.minify,
         format: OutputFormat.CJS,
-        // The ESM builds of the SDK and Powertools tree-shake; their CJS builds do not (shipping: 1,086 -> 858 KB).
-        mainFields: ['module', 'main'],
-        // Lambda credentials are always in the environment: the SDK's full provider chain is ~120 KB of dead weight.
-        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': projectPath('lambdas/adapters/env-credentials.ts') },
-        target: 'node20',
+        mainFields: [...BUNDLING.mainFields],
+        esbuildArgs: aliasArgs(),
+        target: BUNDLING.target,
         logLevel: LogLevel.WARNING,
       },
       environment: {

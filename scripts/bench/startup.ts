@@ -21,6 +21,14 @@ export interface BundleStartup {
 
 const PROBE = `const c=process.cpuUsage();const t=process.hrtime.bigint();require(process.argv[1]);const u=process.cpuUsage(c);process.stdout.write(JSON.stringify([Number(process.hrtime.bigint()-t)/1e6,(u.user+u.system)/1000]))`;
 
+/** One `require()` of a bundle in a fresh node process: wall and CPU milliseconds (node's own start-up is not in it). */
+export function initOnce(file: string, env: NodeJS.ProcessEnv, cwd?: string): { wallMs: number; cpuMs: number } {
+  const r = spawnSync(process.execPath, ['-e', PROBE, file], { env, encoding: 'utf8', cwd });
+  if (r.status !== 0) throw new Error(`init of ${file} failed: ${r.stderr.slice(0, 500)}`);
+  const [wallMs, cpuMs] = JSON.parse(r.stdout) as [number, number];
+  return { wallMs, cpuMs };
+}
+
 export function measureStartup(assemblyDir: string, stackName: string, runs = 7): BundleStartup[] {
   const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Environment?: { Variables?: Record<string, unknown> } } }> };
   const out: BundleStartup[] = [];
@@ -33,10 +41,8 @@ export function measureStartup(assemblyDir: string, stackName: string, runs = 7)
     const times: number[] = [];
     const cpu: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const r2 = spawnSync(process.execPath, ['-e', PROBE, file], { env, encoding: 'utf8', cwd: join(assemblyDir, r.Metadata['aws:asset:path']) });
-      if (r2.status !== 0) throw new Error(`init of ${id} failed: ${r2.stderr.slice(0, 500)}`);
-      const [wall, cpuMs] = JSON.parse(r2.stdout) as [number, number];
-      times.push(wall);
+      const { wallMs, cpuMs } = initOnce(file, env, join(assemblyDir, r.Metadata['aws:asset:path']));
+      times.push(wallMs);
       cpu.push(cpuMs);
     }
     const bytes = statSync(file).size;

@@ -17,6 +17,7 @@ import { ddb } from '../../adapters/aws';
 import { ENV, required } from '../../adapters/env';
 import { eventHash, PayloadMismatchError } from '../../adapters/inbox';
 import { lifecycleKey, orderKey } from '../../adapters/keys';
+import { count, countWith, METRIC } from '../../adapters/metrics';
 import type { HandlerResult, ServiceHandler } from '../../adapters/worker';
 import { outcomeEvent, type Envelope } from '../../core/events';
 import { decide, type Decision, isInventoryOutcome, isPaymentOutcome, outcomeOf, type RecordedOutcome, TIMED_OUT } from '../../core/lifecycle';
@@ -123,6 +124,9 @@ async function decideOnce(table: string, cause: Envelope, service: string, lifec
         },
       }),
     );
+    // Counted here, where the decision is written: once per order, whichever copy or race got here.
+    if (decision.status === 'CONFIRMED') count(METRIC.ordersConfirmed);
+    else countWith(METRIC.ordersCancelled, 'reason', decision.reason);
     return event;
   } catch (err) {
     if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;

@@ -29,5 +29,5 @@ export const shipping: ServiceHandler = async (event, { service }) => {
   const at = result.outcome === 'committed' ? requestedAt : String(result.item.requestedAt ?? requestedAt);
   const status = statusWrite(event.orderId, service, 'REQUESTED').Put!;
   await ddb.send(new PutCommand({ TableName: status.TableName, Item: { ...status.Item, updatedAt: at } }));
-  return { duplicate: result.outcome !== 'committed', outcome: 'REQUESTED' };
+  return { duplicate: result.outcome !== 'committed', outcome: 'REQUESTED', marker: shipmentKey(event.orderId) };
 };

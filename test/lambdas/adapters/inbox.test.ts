@@ -1,4 +1,4 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelled, ddbMock, envelope, TABLES } from '../services/helpers';
 import {
@@ -42,6 +42,15 @@ describe('Inbox', () => {
     const expiresAt = Number(items[1]!.Put!.Item!.expiresAt);
     expect(expiresAt).toBeGreaterThanOrEqual(before + 3600);
     expect(expiresAt).toBeLessThanOrEqual(before + 3601 + 5);
+  });
+
+  it('countDuplicate adds one to the record (duplicates, lastDuplicateAt) and never throws', async () => {
+    await inbox.countDuplicate(event);
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ TableName: TABLES.service, Key: inboxKey(event.eventId), UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now', ConditionExpression: 'attribute_exists(pk)' }),
+    ]);
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('gone'), { name: 'ConditionalCheckFailedException' }));
+    await expect(inbox.countDuplicate(event)).resolves.toBeUndefined();
   });
 
   it('returns the recorded emits byte-identical for a replay', async () => {

@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -143,17 +143,62 @@ describe('makeWorker: log lines', () => {
     ]);
   });
 
-  it('count duplicates of a batch in one DuplicateDeliveries metric (EMF), at any log level; none without duplicates', async () => {
-    const worker = makeWorker('shipping', async (e) => ({ emits: [], duplicate: e.orderId !== 'o-3', outcome: 'REQUESTED' }));
-    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+  it('count each batch in one EMF line: processed, duplicates, failed; no duplicates metric without duplicates', async () => {
+    const worker = makeWorker('shipping', async (e) => {
+      if (e.orderId === 'o-bad') throw new Error('boom');
+      return { emits: [], duplicate: e.orderId !== 'o-3', outcome: 'REQUESTED' };
+    });
+    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3'))), record('m5', JSON.stringify(placed('o-bad'))), record('m6', '{not json')), lambdaContext);
     await makeWorker('shipping', async () => ({ emits: [], duplicate: false }))(batch(record('m4', JSON.stringify(placed('o-4')))), lambdaContext);
     const metrics = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+    const names = (names: string[]) => names.map((Name) => ({ Name, Unit: 'Count' }));
     expect(metrics).toEqual([
       {
-        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service']], Metrics: [{ Name: 'DuplicateDeliveries', Unit: 'Count' }] }] },
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed', 'DuplicateDeliveries', 'MessagesFailed']) }] },
         service: 'shipping',
+        stage: expect.any(String),
+        MessagesProcessed: 3,
         DuplicateDeliveries: 2,
+        MessagesFailed: 2,
       },
+      {
+        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed']) }] },
+        service: 'shipping',
+        stage: expect.any(String),
+        MessagesProcessed: 1,
+      },
+    ]);
+  });
+
+  it('note each duplicate on the service\'s inbox record (for npm run trace), not for first deliveries or the orders aggregate', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: e.orderId === 'o-2' }))(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
+    expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key)).toEqual([{ pk: 'INBOX#evt-o-2', sk: 'INBOX' }]);
+    await makeWorker('orders', async () => ({ emits: [], duplicate: true }))(batch(record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('write nothing for a duplicate whose marker is the effect item itself (putOnce: shipping\'s shipment), but count it', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: true, marker: { pk: `SHIPMENT#${e.orderId}`, sk: 'SHIPMENT' } }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    const emf = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+    expect(emf).toEqual([expect.objectContaining({ service: 'shipping', DuplicateDeliveries: 1 })]);
+  });
+
+  it('count ChargedAmount (cents, by currency) for a first PaymentCharged only, not for its re-emit on a duplicate', async () => {
+    snsMock.on(PublishCommand).resolves({});
+    const charged = outcomeEvent('PaymentCharged', placed('o-1'), 'payment', { amountCents: 1234, currency: 'EUR', chargeId: 'ch-1' });
+    const worker = makeWorker('payment', async (e) => ({ emits: [charged], duplicate: e.orderId === 'o-2', outcome: 'CHARGED' }));
+    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
+    const charges = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.ChargedAmount !== undefined);
+    expect(charges).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({ CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage', 'currency']], Metrics: [{ Name: 'ChargedAmount', Unit: 'None' }] }] }),
+        service: 'payment',
+        currency: 'EUR',
+        ChargedAmount: 1234,
+      }),
     ]);
   });
 });

@@ -284,6 +284,22 @@ describe('POST /orders: Idempotency-Key', () => {
     expect(bodyOf(res).orderId).toBe('first-order');
   });
 
+  it('count OrdersAccepted (EMF) for a new order, not for an Idempotency-Key replay', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => (lines.push(String(chunk)), true)) as typeof process.stdout.write);
+    try {
+      expect((await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }))).statusCode).toBe(202);
+      ddbMock.on(TransactWriteCommand).rejects(
+        cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+      );
+      expect((await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }))).headers).toMatchObject({ 'idempotent-replayed': 'true' });
+    } finally {
+      vi.mocked(process.stdout.write).mockRestore();
+    }
+    const emf = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+    expect(emf).toEqual([expect.objectContaining({ OrdersAccepted: 1, service: 'orders-api', _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'OrderPipeline' })] }) })]);
+  });
+
   it('same key, same body: 202 with the first order id, Idempotent-Replayed, nothing created (ALL_OLD)', async () => {
     ddbMock.on(TransactWriteCommand).rejects(
       cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),

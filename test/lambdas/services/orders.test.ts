@@ -1,8 +1,9 @@
 import { GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conditionalCheckFailed, context, ddbMock, envelope, TABLES } from './helpers';
 import { eventHash, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { lifecycleKey, orderKey } from '../../../lambdas/adapters/keys';
+import { clearMetrics, flushMetrics, metricsFor } from '../../../lambdas/adapters/metrics';
 import type { Envelope } from '../../../lambdas/core/events';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { ConflictingOutcomeError, orders } from '../../../lambdas/services/orders/orders';
@@ -253,5 +254,46 @@ describe('orders: the deadline (OrderPlaced, delayed by the deadline queue)', ()
     const [deadline, outcome] = await Promise.all([run(placedLate()), run(reserved())]);
     expect(JSON.stringify(deadline.emits)).toBe(JSON.stringify(outcome.emits));
     expect(lifecycle!.decision).toBe(JSON.stringify(outcome.emits![0]));
+  });
+});
+
+describe('orders: decision metrics (EMF)', () => {
+  let lines: string[] = [];
+  beforeEach(() => {
+    lines = [];
+    // Other tests here decide orders without a worker to flush: start from an empty store, as an invocation does.
+    clearMetrics();
+    metricsFor('orders');
+    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => (lines.push(String(chunk)), true)) as typeof process.stdout.write);
+  });
+  afterEach(() => vi.restoreAllMocks());
+  // The worker flushes after each batch (lambdas/adapters/worker.ts); the handler alone only stores.
+  const emf = () => (flushMetrics(), lines).join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+
+  it('count OrdersConfirmed once, where the decision is written; not on a redelivery after it', async () => {
+    await run(charged());
+    await run(reserved());
+    await run(reserved());
+    await run(charged());
+    expect(emf()).toEqual([expect.objectContaining({ OrdersConfirmed: 1, service: 'orders' })]);
+  });
+
+  it('count OrdersCancelled with the reason as a dimension', async () => {
+    await run(declined());
+    await run(reserved());
+    expect(emf()).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({ CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage', 'reason']], Metrics: [{ Name: 'OrdersCancelled', Unit: 'Count' }] }] }),
+        reason: 'PAYMENT_DECLINED',
+        OrdersCancelled: 1,
+      }),
+    ]);
+  });
+
+  it('count one decision when two workers race to decide', async () => {
+    await run(charged());
+    fakeLifecycle({ ...lifecycle, inventory: 'RESERVED', inventoryHash: eventHash(reserved()), inventoryReceipts: 1, skus: ['SKU-1'] });
+    await Promise.all([run(charged()), run(reserved())]);
+    expect(emf().map((l) => l.OrdersConfirmed)).toEqual([1]);
   });
 });

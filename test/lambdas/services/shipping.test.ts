@@ -22,7 +22,7 @@ beforeEach(() => {
 describe('shipping: one conditional write carries the shipment and the inbox marker', () => {
   it('a new OrderConfirmed: one conditional put of the shipment (with marker), then the status; no read, no transaction', async () => {
     const r = await shipping(confirmed, context('shipping'));
-    expect(r).toEqual({ duplicate: false, outcome: 'REQUESTED' });
+    expect(r).toEqual({ duplicate: false, outcome: 'REQUESTED', marker: shipmentKey('order-1') });
     const [shipment, status] = puts();
     expect(shipment).toMatchObject({
       TableName: TABLES.service,
@@ -47,7 +47,7 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
     const first = { ...shipmentKey('order-1'), orderId: 'order-1', state: 'REQUESTED', requestedAt: '2024-05-01T10:00:02.000Z', sourceEventId: confirmed.eventId, inboxEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' };
     ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing(first));
     const r = await shipping(confirmed, context('shipping'));
-    expect(r).toEqual({ duplicate: true, outcome: 'REQUESTED' });
+    expect(r).toEqual({ duplicate: true, outcome: 'REQUESTED', marker: shipmentKey('order-1') });
     expect(puts()[1]).toMatchObject({ TableName: TABLES.orders, Item: { sk: 'STATUS#shipping', updatedAt: '2024-05-01T10:00:02.000Z' } });
   });
 
@@ -59,7 +59,7 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
 
   it('an existing shipment requested by another event id is the shipment: done before (a duplicate), not poison, no second shipment', async () => {
     ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing({ ...shipmentKey('order-1'), requestedAt: '2024-05-01T09:00:00.000Z', inboxEventId: 'evt-other', sourceEventId: 'evt-other', payloadHash: 'x', emits: '[]' }));
-    expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED' });
+    expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED', marker: shipmentKey('order-1') });
     expect(puts()).toHaveLength(2);
     expect(puts()[1]).toMatchObject({ TableName: TABLES.orders, Item: { sk: 'STATUS#shipping', status: 'REQUESTED', updatedAt: '2024-05-01T09:00:00.000Z' } });
   });
@@ -67,7 +67,7 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
   it('a late redrive (the marker lives as long as the shipment, no inbox record to expire) is a duplicate', async () => {
     const first = { ...shipmentKey('order-1'), requestedAt: '2024-05-01T10:00:02.000Z', inboxEventId: confirmed.eventId, sourceEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' };
     ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing(first));
-    expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED' });
+    expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED', marker: shipmentKey('order-1') });
   });
 
   it.each(['OrderPlaced', 'OrderCancelled'] as const)('ignores %s (only a confirmed order ships)', async (type) => {

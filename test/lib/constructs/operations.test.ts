@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -65,5 +66,47 @@ describe.each(STAGE_NAMES)('alarms (%s)', (stageName) => {
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
     }
     expect(alarmTopic).not.toBe(logicalId(stack.topic));
+  });
+});
+
+describe.each(STAGE_NAMES)('alarm descriptions name the runbook step (%s)', (stageName) => {
+  let stack: PipelineStack, template: Template;
+  beforeAll(() => ({ stack, template } = synth(stageName)));
+
+  const description = (construct: { node: { defaultChild?: unknown } } | IQueue, metricName: string) => {
+    const found = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a: any) => a.Properties.MetricName === metricName && referencedIds(a.Properties.Dimensions).has(logicalId(construct as IQueue)),
+    ) as Alarm[];
+    expect(found).toHaveLength(1);
+    return String(found[0]!.Properties.AlarmDescription);
+  };
+
+  it.each(SERVICES.map((s) => s.name))('%s: its DLQ, subscription DLQ and backlog alarms say which section and which commands', (name) => {
+    const q = stack.serviceQueues.get(name)!;
+    const dlq = description(q.dlq, 'ApproximateNumberOfMessagesVisible');
+    expect(dlq).toContain('RUNBOOK.md#a-dlq-has-messages');
+    expect(dlq).toContain(`npm run status -- --stage ${stageName}`);
+    expect(dlq).toContain(`npm run trace -- <orderId> --stage ${stageName}`);
+    expect(dlq).toContain(`npm run redrive -- --service ${name} --stage ${stageName}`);
+    expect(dlq).toContain(`npm run reconcile -- --stage ${stageName}`);
+    expect(description(q.subscriptionDlq, 'ApproximateNumberOfMessagesVisible')).toContain(`RUNBOOK.md#a-subscription-dlq-has-messages`);
+    expect(description(q.queue, 'ApproximateAgeOfOldestMessage')).toMatch(new RegExp(`RUNBOOK\\.md#a-queue-is-not-draining.*npm run status -- --stage ${stageName}`));
+  });
+
+  it('the outbox alarms point at the outbox sections', () => {
+    expect(description(stack.relay.dlq, 'ApproximateNumberOfMessagesVisible')).toContain('RUNBOOK.md#the-outbox-relay-gave-up');
+    expect(description(stack.relay.fn as any, 'IteratorAge')).toContain('RUNBOOK.md#the-outbox-relay-is-behind');
+  });
+
+  it('every description fits CloudWatch (at most 1024 characters) and its section exists in RUNBOOK.md', () => {
+    const runbook = readFileSync(new URL('../../../RUNBOOK.md', import.meta.url), 'utf8');
+    const anchors = new Set([...runbook.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ /g, '-')));
+    for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[]) {
+      const text = String(a.Properties.AlarmDescription);
+      expect(text.length).toBeLessThanOrEqual(1024);
+      const anchor = /RUNBOOK\.md#([a-z0-9-]+)/.exec(text)?.[1];
+      expect(anchor, text).toBeDefined();
+      expect(anchors, `RUNBOOK.md has no section #${anchor}`).toContain(anchor);
+    }
   });
 });

@@ -51,6 +51,12 @@ describe.each(STAGE_NAMES)('every function (%s)', (stageName) => {
     expect(stage.faultsEnabled).toBe(stageName === 'local');
   });
 
+  it('X-Ray active tracing on every function and the event topic in AWS stages, off on the emulator (no X-Ray there)', () => {
+    expect(stage.tracing).toBe(stageName !== 'local');
+    for (const [id, fn] of functions) expect(fn.TracingConfig, id).toEqual(stage.tracing ? { Mode: 'Active' } : undefined);
+    expect(propsOf(template, logicalId(stack.topic)).TracingConfig).toBe(stage.tracing ? 'Active' : undefined);
+  });
+
   it('workers log under their service name', () => {
     for (const [name, worker] of stack.workers) {
       expect(propsOf(template, logicalId(worker.fn)).Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe(name);
@@ -76,6 +82,16 @@ describe('bundling (local)', () => {
     const code = readFileSync(bundleOf(shipping), 'utf8');
     expect(code).toMatch(/@aws-sdk|DynamoDBClient/);
     expect(code).not.toMatch(/^\s*import\s/m);
+  });
+
+  it('carries no X-Ray SDK (tracing is the function configuration; the SDK forwards the trace header) and no Powertools Metrics (lambdas/adapters/metrics.ts writes EMF)', () => {
+    const outdir = (stack.node.root as App).outdir;
+    for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+      const code = readFileSync(join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+      // Strings of aws-xray-sdk-core (its context-missing strategy) and of Powertools Metrics (its 100-metrics cap).
+      expect(code, id).not.toMatch(/AWS_XRAY_CONTEXT_MISSING|captureAWSv3Client/);
+      expect(code, id).not.toMatch(/POWERTOOLS_METRICS_NAMESPACE|singleMetric/);
+    }
   });
 
   it('keeps bundles small: workers and relay under 400 KB, the API (full zod for its 400 messages) under 800 KB; all were ~1,060 KB', () => {
