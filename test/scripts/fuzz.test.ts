@@ -4,12 +4,12 @@ import { FAULT_HEADER } from '../../lambdas/core/order';
 import { ROOT } from '../../scripts/local/paths';
 import { schemathesisArgs } from '../../scripts/fuzz/run';
 
-/** Runs scripts/fuzz/fault_header.py's `strip` on each case with the system python3 (it imports no Schemathesis). */
+/** Runs scripts/fuzz/rules.py's `strip` on each case with the system python3 (it imports no Schemathesis). */
 function strip(cases: { headers: Record<string, string>; phase: string; target?: string }[]) {
   const program = [
     'import json, sys',
     'sys.path.insert(0, "scripts/fuzz")',
-    'import fault_header as f',
+    'import rules as f',
     'p = f.accepted_pattern()',
     'out = []',
     'for c in json.load(sys.stdin):',
@@ -35,7 +35,7 @@ describe('npm run test:fuzz: the st run command line', () => {
   });
 });
 
-describe('scripts/fuzz/fault_header.py: what the fuzzer sends as X-Fault-Inject', () => {
+describe('scripts/fuzz/rules.py: what the fuzzer sends as X-Fault-Inject', () => {
   it('reads the API\'s own pattern from docs/openapi.local.json and agrees with FAULT_HEADER on accepted values', () => {
     const samples = ['publish-fail-once', ' relay-gives-up , fail:payment ', 'drop:x,crash-in-provider', 'crash-after-effect:inventory', '0', '', 'publish-fail-once\n', 'Publish-fail-once', 'fail:', 'drop:x,', 'fail:payment;x'];
     const { pattern, out, ACCEPTED } = strip(samples.map((v) => ({ headers: { 'X-Fault-Inject': v }, phase: 'fuzzing' })));
@@ -74,5 +74,37 @@ describe('scripts/fuzz/fault_header.py: what the fuzzer sends as X-Fault-Inject'
       { headers: { 'X-Fault-Inject': 'null,null' }, reasons: [] },
       { headers: { 'X-Fault-Inject': 'wbOk[/w' }, reasons: [] },
     ]);
+  });
+});
+
+describe('scripts/fuzz/rules.py: one line per SKU', () => {
+  const py = (program: string, input: unknown) => {
+    const run = spawnSync('python3', ['-c', `import json, sys\nsys.path.insert(0, "scripts/fuzz")\nimport rules\n${program}`], { cwd: ROOT, input: JSON.stringify(input), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    return JSON.parse(run.stdout);
+  };
+
+  it('renames the repeats of a coverage-phase body (50 x sku "0") to distinct SKUs within 64 characters, NFC-aware', () => {
+    const long = 'x'.repeat(64);
+    const bodies = [
+      { items: Array.from({ length: 50 }, () => ({ sku: '0', quantity: 1 })) },
+      { items: [{ sku: long, quantity: 1 }, { sku: long, quantity: 2 }, { sku: `${long.slice(0, 62)}~1`, quantity: 3 }] },
+      { items: [{ sku: 'e\u0301', quantity: 1 }, { sku: '\u00e9', quantity: 1 }] },
+      { items: [{ sku: 'a', quantity: 1 }, { sku: 'b', quantity: 1 }] },
+    ];
+    const out = py('bodies = json.load(sys.stdin)\nn = [rules.distinct_skus(b) for b in bodies]\nprint(json.dumps({"n": n, "bodies": bodies, "dup": [rules.has_duplicate_sku(b) for b in bodies]}))', bodies);
+    expect(out.n).toEqual([49, 1, 1, 0]);
+    expect(out.dup).toEqual([false, false, false, false]);
+    for (const b of out.bodies as { items: { sku: string; quantity: number }[] }[]) {
+      const skus = b.items.map((l) => l.sku.normalize('NFC'));
+      expect(new Set(skus).size).toBe(skus.length);
+      for (const s of skus) expect([...s].length).toBeLessThanOrEqual(64);
+    }
+    expect(out.bodies[0].items[0]).toEqual({ sku: '0', quantity: 1 });
+    expect(out.bodies[3]).toEqual(bodies[3]);
+  });
+
+  it('sees a duplicate the way the API does (after NFC), and leaves other bodies alone', () => {
+    expect(py('print(json.dumps([rules.has_duplicate_sku(b) for b in json.load(sys.stdin)]))', [{ items: [{ sku: 'e\u0301' }, { sku: '\u00e9' }] }, { items: 'x' }, null, { items: [{ sku: 'a' }, { sku: 'b' }] }])).toEqual([true, false, false, false]);
   });
 });

@@ -1,7 +1,12 @@
-"""What `npm run test:fuzz` sends as `X-Fault-Inject`: plain Python (no Schemathesis import), so
-test/scripts/fuzz-hooks.test.ts runs it without the fuzz venv. schemathesis_hooks.py applies it to every case.
+"""Rules of `npm run test:fuzz` for generated cases: plain Python (no Schemathesis import), so
+test/scripts/fuzz.test.ts runs them without the fuzz venv. schemathesis_hooks.py applies them.
 
-Two kinds of value are taken out of a generated case (the header is optional, so the rest of the case stays what it
+SKUs. Each SKU may appear once in `items` (a documented 400; "unique by a property" has no JSON Schema keyword).
+Hypothesis-generated bodies with a duplicate are filtered out (`filter_body`); the coverage phase does not run body
+filters, and its boundary cases repeat one item (`maxItems`: 50 x {"sku": "0"}), so there `distinct_skus` renames
+the repeats instead: the case still tests what it was built for (50 items is a valid order), and a valid body is valid.
+
+X-Fault-Inject. Two kinds of value are taken out of a generated case (the header is optional, so the rest of the case stays what it
 was generated to be; Schemathesis revalidates a case a hook changed and labels it again):
 
 - a value the API accepts (`^...$` of docs/openapi.local.json, i.e. FAULT_HEADER of lambdas/core/faults.ts): it
@@ -19,6 +24,7 @@ was generated to be; Schemathesis revalidates a case a hook changed and labels i
 """
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 HEADER = "x-fault-inject"
@@ -56,3 +62,42 @@ def strip(headers: dict, *, pattern: "re.Pattern[str]", phase: str, target: "str
             del headers[name]
             reasons.append(reason)
     return reasons
+
+
+SKU_MAX_LENGTH = 64
+
+
+def _skus(body):
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        return []
+    return [line for line in body["items"] if isinstance(line, dict) and isinstance(line.get("sku"), str)]
+
+
+def has_duplicate_sku(body) -> bool:
+    # The API compares SKUs after NFC normalisation.
+    normalised = [unicodedata.normalize("NFC", line["sku"]) for line in _skus(body)]
+    return len(set(normalised)) != len(normalised)
+
+
+def distinct_skus(body) -> int:
+    """Renames (in place) every repeat of a SKU in `items` to an unused one within the length limit; returns how many."""
+    seen = set()
+    renamed = 0
+    lines = _skus(body)
+    taken = {unicodedata.normalize("NFC", line["sku"]) for line in lines}
+    for line in lines:
+        sku = unicodedata.normalize("NFC", line["sku"])
+        if sku in seen:
+            n = 1
+            while True:
+                suffix = f"~{n}"
+                candidate = unicodedata.normalize("NFC", sku[: SKU_MAX_LENGTH - len(suffix)] + suffix)
+                if candidate not in taken:
+                    break
+                n += 1
+            line["sku"] = candidate
+            taken.add(candidate)
+            sku = candidate
+            renamed += 1
+        seen.add(sku)
+    return renamed
