@@ -29,7 +29,7 @@ const L = ORDER_LIMITS;
  * U+2066-U+2069), which can make a stored value read differently from what it is; unpaired UTF-16 surrogates, which
  * are not Unicode text (DynamoDB refuses them: that was a 500); and U+FFFD, the replacement character a decoder
  * leaves where bytes were not UTF-8. With the `u` flag a surrogate *pair* is one code point, so only an unpaired one
- * matches. The same pattern goes into docs/openapi.json: ECMA-262 and Python's `re` read it alike.
+ * matches. docs/openapi*.json state it without the surrogate range (lambdas/api/openapi.ts says why).
  */
 export const SAFE_TEXT = /^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069\uD800-\uDFFF\uFFFD]*$/u;
 export const UNSAFE_TEXT_MESSAGE = 'must not contain control characters, bidirectional formatting characters, unpaired surrogates or U+FFFD';

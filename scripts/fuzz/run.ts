@@ -7,11 +7,12 @@
  * Brings the stack up like the integration suite (reusing this checkout's emulator if it runs) and stops an emulator
  * it started. Exit code 0 only when Schemathesis and both checks pass.
  *
- * FUZZ_MAX_EXAMPLES (default 150) sets the examples per operation and phase; FUZZ_SEED makes a run repeatable.
+ * FUZZ_MAX_EXAMPLES (default DEFAULT_MAX_EXAMPLES) sets the examples per operation and phase; FUZZ_SEED makes a run repeatable.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -30,6 +31,9 @@ export const SCHEMATHESIS_VERSION = '4.32.5';
 const VENV = join(LOCAL, 'fuzz-venv');
 const REPORT_DIR = join(LOCAL, 'fuzz');
 const HAR = join(REPORT_DIR, 'requests.har');
+/** What schemathesis_hooks.py changed in generated cases, and why, with counts (written when Schemathesis exits). */
+const HOOKS_REPORT = join(REPORT_DIR, 'hooks.json');
+const DEFAULT_MAX_EXAMPLES = '150';
 
 /** The checks left out and the statuses a check accepts besides its defaults, each with its reason, live here. */
 const CONFIG = join(ROOT, 'scripts/fuzz/schemathesis.toml');
@@ -39,18 +43,21 @@ interface HarEntry {
   response: { status: number; content?: { text?: string } };
 }
 
-function runSchemathesis(apiUrl: string): Promise<number> {
-  const args = [
+/**
+ * The `st run` command line. No `--checks`: in Schemathesis 4.32.5 a check named on the command line is enabled
+ * explicitly and beats the config file, so `--checks all` turned schemathesis.toml's exclusions back on. The file
+ * enables every check itself and turns off the documented exceptions; `checksPreflight` proves that is what runs.
+ */
+export function schemathesisArgs(apiUrl: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return [
     '--config-file',
     CONFIG,
     'run',
     join(ROOT, OPENAPI_FILES.local),
     '--url',
     apiUrl,
-    '--checks',
-    'all',
     '--max-examples',
-    process.env.FUZZ_MAX_EXAMPLES ?? '150',
+    env.FUZZ_MAX_EXAMPLES ?? DEFAULT_MAX_EXAMPLES,
     '--workers',
     '1',
     '--request-timeout',
@@ -64,13 +71,38 @@ function runSchemathesis(apiUrl: string): Promise<number> {
     HAR,
     '--warnings',
     'off',
-    ...(process.env.FUZZ_SEED ? ['--seed', process.env.FUZZ_SEED] : []),
+    ...(env.FUZZ_SEED ? ['--seed', env.FUZZ_SEED] : []),
   ];
+}
+
+interface ChecksResolved {
+  on: string[];
+  off: string[];
+  declared_off: string[];
+}
+
+/**
+ * Asks the installed Schemathesis which checks the run will use (scripts/fuzz/checks.py) and throws unless the ones
+ * off are exactly those schemathesis.toml turns off with a reason.
+ */
+function checksPreflight(args: readonly string[]): ChecksResolved {
+  const i = args.indexOf('--checks');
+  const named = i >= 0 ? args[i + 1]! : '';
+  const out = spawnSync(venvBin(VENV, 'python'), [join(ROOT, 'scripts/fuzz/checks.py'), CONFIG, named], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`scripts/fuzz/checks.py failed:\n${out.stderr}`);
+  const checks = JSON.parse(out.stdout) as ChecksResolved;
+  if (checks.off.join() !== checks.declared_off.join()) {
+    throw new Error(`the checks off (${checks.off.join(', ') || 'none'}) are not the ones schemathesis.toml turns off (${checks.declared_off.join(', ')})`);
+  }
+  return checks;
+}
+
+function runSchemathesis(args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(venvBin(VENV, 'st'), args, {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, SCHEMATHESIS_HOOKS: join(ROOT, 'scripts/fuzz/schemathesis_hooks.py'), NO_COLOR: '1' },
+      env: { ...process.env, SCHEMATHESIS_HOOKS: join(ROOT, 'scripts/fuzz/schemathesis_hooks.py'), FUZZ_HOOKS_REPORT: HOOKS_REPORT, NO_COLOR: '1' },
     });
     child.on('error', reject);
     child.on('close', (code) => resolve(code ?? 1));
@@ -115,8 +147,11 @@ async function main(): Promise<number> {
     rmSync(REPORT_DIR, { recursive: true, force: true });
     mkdirSync(REPORT_DIR, { recursive: true });
 
+    const args = schemathesisArgs(apiUrl);
+    const checks = checksPreflight(args);
+    console.log(`fuzz: checks on: ${checks.on.join(', ')}; off (schemathesis.toml says why): ${checks.off.join(', ')}`);
     const tFuzz = performance.now();
-    const stCode = await runSchemathesis(apiUrl);
+    const stCode = await runSchemathesis(args);
     const fuzzSeconds = (performance.now() - tFuzz) / 1000;
 
     const entries = (JSON.parse(readFileSync(HAR, 'utf8')) as { log: { entries: HarEntry[] } }).log.entries;
@@ -130,7 +165,9 @@ async function main(): Promise<number> {
       }
     }
     const serverErrors = entries.filter((e) => e.response.status >= 500).length;
-    console.log(`\nfuzz: ${entries.length} requests in ${fuzzSeconds.toFixed(0)} s; by status ${JSON.stringify(byStatus)}; ${serverErrors} server errors; ${accepted.size} orders accepted`);
+    const changed = existsSync(HOOKS_REPORT) ? (JSON.parse(readFileSync(HOOKS_REPORT, 'utf8')) as Record<string, number>) : {};
+    console.log(`\nfuzz: generated cases changed by scripts/fuzz/schemathesis_hooks.py (rules.py says why): ${Object.entries(changed).map(([what, n]) => `${n} x ${what}`).join('; ') || 'none'}`);
+    console.log(`fuzz: ${entries.length} requests in ${fuzzSeconds.toFixed(0)} s; by status ${JSON.stringify(byStatus)}; ${serverErrors} server errors; ${accepted.size} orders accepted`);
 
     const stored = await ordersSince(ddb, outputs[STACK_OUTPUTS.ordersTableName]!, since);
     const storedNotAccepted = [...stored].filter((id) => !accepted.has(id));
@@ -160,10 +197,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`test:fuzz failed: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`test:fuzz failed: ${(err as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

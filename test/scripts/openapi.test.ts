@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApi, OPENAPI_FILES, renderOpenApi } from '../../lambdas/api/openapi';
+import fc from 'fast-check';
+import { buildOpenApi, DOCUMENTED_SAFE_TEXT, OPENAPI_FILES, renderOpenApi } from '../../lambdas/api/openapi';
 import { FAULT_HEADER, ORDER_LIMITS, orderRequestSchema, SAFE_TEXT } from '../../lambdas/core/order';
 import { SERVICES } from '../../lambdas/services/registry';
 
@@ -18,10 +19,31 @@ describe('docs/openapi.json', () => {
     const schema = doc.components.schemas.OrderRequest;
     const texts = [schema.properties.customerId, schema.properties.items.items.properties.sku, schema.properties.paymentToken, ...['line1', 'line2', 'city', 'postalCode'].map((k) => schema.properties.shippingAddress.properties[k])];
     for (const t of texts) {
-      expect(t.pattern).toBe(SAFE_TEXT.source);
+      expect(t.pattern).toBe(DOCUMENTED_SAFE_TEXT);
       expect(t.maxLength).toEqual(expect.any(Number));
     }
     expect(schema.description).toMatch(/Each SKU may appear once/);
+    expect(schema.description).toMatch(/unpaired surrogates/);
+  });
+
+  it('states SAFE_TEXT without the surrogate range (Rust and RE2 regex engines cannot compile it); on Unicode text both agree', () => {
+    const patterns = [...JSON.stringify([doc, local]).matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map((m) => JSON.parse(m[1]!) as string);
+    expect(patterns.length).toBeGreaterThan(8);
+    for (const p of patterns) expect(p).not.toMatch(/\\u[dD][89a-fA-F]/);
+    const documented = new RegExp(DOCUMENTED_SAFE_TEXT, 'u');
+    // Any text a JSON client can send, i.e. without unpaired surrogates (those the API refuses; the description says so).
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => documented.test(s) === SAFE_TEXT.test(s)), { numRuns: 2000 });
+    for (const s of ['ok', 'a\u0007b', 'x\u202Ey', '\uFFFD', 'emoji \u{1F600}']) expect([s, documented.test(s)]).toEqual([s, SAFE_TEXT.test(s)]);
+    expect(SAFE_TEXT.test('c\ud800')).toBe(false);
+  });
+
+  it('states the e-mail field as the validator checks it: pattern and length, no `format: email` (RFC rules the API does not apply)', () => {
+    const email = local.components.schemas.OrderRequest.properties.email;
+    expect(email).not.toHaveProperty('format');
+    expect(email.pattern).toEqual(expect.any(String));
+    const longLocalPart = `${'a'.repeat(70)}@example.com`;
+    expect(new RegExp(email.pattern).test(longLocalPart)).toBe(true);
+    expect(orderRequestSchema.shape.email.safeParse(longLocalPart).success).toBe(true);
   });
 
   it('local variant: no authentication, customerId required, X-Fault-Inject with its values; the AWS one has neither', () => {
