@@ -15,7 +15,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
 import { DAY_SECONDS, idempotencyTtlSeconds } from '../lib/stages';
-import { moveQueue, queueCounts, queuePairs, QUEUED_SERVICES, type MoveReport, type Outputs } from '../lambdas/ops/redrive-stack';
+import { moveQueue, queueCounts, queuePairs, QUEUED_SERVICES, type MoveReport } from '../lambdas/ops/redrive-stack';
 import { replayOutboxFailures } from '../lambdas/ops/outbox-replay';
 import type { ServiceName } from '../lambdas/services/registry';
 import { resolveTarget } from './ops/target';

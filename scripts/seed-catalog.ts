@@ -50,5 +50,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(0);
   }
   const table = tableFromEnv();
-  seedCatalog(table).then((n) => console.log(`seeded ${n} missing catalog items into ${table}`));
+  const n = await seedCatalog(table);
+  console.log(`seeded ${n} missing catalog items into ${table}`);
 }

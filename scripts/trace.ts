@@ -26,7 +26,7 @@ import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { shipmentKey } from '../lambdas/services/shipping/shipping';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
 import { API_SERVICE_NAME } from '../lib/constructs/order-api';
-import { argValue, resolveTarget, targetArgs, type Target } from './ops/target';
+import { resolveTarget, targetArgs, type Target } from './ops/target';
 
 export interface Consumption {
   service: ServiceName;

@@ -21,7 +21,7 @@ import { paymentRecordKey } from '../../lambdas/services/payment/payment';
 import { stageConfig } from '../../lib/stages';
 import { orderBody, placeOrder, postWithRetry } from '../integration/support/api';
 import { catalogTable, customerItems, getItem, ordersTable, stockOf } from '../integration/support/api-extra';
-import { deleteMessages, release, sendEnvelope, sendRaw, takeMine } from '../integration/support/queues';
+import { deleteMessages, release, sendEnvelope, takeMine } from '../integration/support/queues';
 import { lifecycles, reconcileNow, untilAllDecided } from '../integration/support/reconcile';
 import { ddb, dlqUrl, pollUntil, queueUrl, serviceTable, sqs, uniqueCustomer } from '../integration/support/stack';
 import {

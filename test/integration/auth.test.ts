@@ -16,7 +16,6 @@
 import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/adapters/env';
 import { clientConfig } from '../../scripts/local/aws-env';
 import { withDeployLock } from '../../scripts/local/lease';
 import { STACK_NAME } from '../../scripts/local/paths';

@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { formatReport, reconcile, tablesFromOutputs, type ReconcileReport } from '../../../scripts/reconcile';
 import { lifecycleKey } from '../../../lambdas/adapters/keys';
-import { getItem, ordersTable, type Item } from './api-extra';
+import { ordersTable, type Item } from './api-extra';
 import { ddb, outputs, pollUntil } from './stack';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 
