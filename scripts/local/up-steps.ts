@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { seedCatalog } from '../seed-catalog';
 import { clientConfig } from './aws-env';
 import { bootstrap, deploy, localApiUrl } from './deploy';
-import { stackIsUsable } from './cfn-query';
+import { stackIsUsable } from './cloudformation';
 import { ensureInstalled, startOrReuse } from './emulator';
 import { withDeployLock } from './lease';
 import { step } from './progress';

@@ -30,7 +30,7 @@ import { stageConfig } from '../../lib/stages';
 import { FunctionConfiguration, LambdaClient, ListFunctionsCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { RELAY_FAILURE_MODE_ENV } from '../../lambdas/outbox/failure-mode';
 import { clientConfig } from './aws-env';
-import { createStack, deleteStack, describeStack, type StackSummary } from './cfn-query';
+import { createStack, deleteStack, describeStack, type StackSummary } from './cloudformation';
 import type { StackOutputs } from './deploy';
 import { LOCAL, ROOT, STACK_NAME, WORKAROUNDS_FILE } from './paths';
 
