@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { OUTBOX_PENDING } from '../../lambdas/adapters/keys';
@@ -23,7 +23,8 @@ import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { clientConfig } from '../local/aws-env';
 import { localApiUrl, readOutputs } from '../local/deploy';
 import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator, readState } from '../local/emulator';
-import { LOG_FILE, OUTPUTS_FILE, ROOT } from '../local/paths';
+import { listFunctions } from '../local/functions';
+import { LOG_FILE, OUTPUTS_FILE, ROOT, STACK_NAME } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
 import { cpuMeter, type CpuUse } from './cpu';
@@ -303,7 +304,7 @@ async function main() {
   const orders = usage.find((u) => u.source === 'api')?.units ?? 0;
 
   // Start-up: bundle sizes and module init time in a fresh node.
-  const startup = opts['skip-startup'] ? [] : (log('… bundle sizes and init times'), measureStartup(join(ROOT, 'cdk.local.out'), 'OrderPipeline-local', 7));
+  const startup = opts['skip-startup'] ? [] : (log('… bundle sizes and init times'), measureStartup(join(ROOT, 'cdk.local.out'), STACK_NAME, 7));
 
   const lastReconcile = steps.at(-1)?.reconcile ?? { ran: false };
 
@@ -418,15 +419,8 @@ async function readUsage(endpoint: string, since: number): Promise<UsageLine[]> 
   const cfg = clientConfig(endpoint);
   const lambda = new LambdaClient(cfg);
   const logs = new CloudWatchLogsClient(cfg);
-  const fns: { FunctionName?: string; LoggingConfig?: { LogGroup?: string }; Environment?: { Variables?: Record<string, string> } }[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
-    fns.push(...(out.Functions ?? []));
-    marker = out.NextMarker;
-  } while (marker);
   const lines: UsageLine[] = [];
-  for (const fn of fns.filter((f) => f.FunctionName?.startsWith('OrderPipeline-local'))) {
+  for (const fn of await listFunctions(lambda, STACK_NAME)) {
     const service = fn.Environment?.Variables?.POWERTOOLS_SERVICE_NAME ?? '';
     const source = service === 'orders-api' ? 'api' : service === 'outbox-relay' ? 'relay' : service === 'bench-reference' ? 'reference' : service;
     const message = source === 'api' ? 'order accepted' : source === 'relay' ? 'published' : 'processed';

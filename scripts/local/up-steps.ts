@@ -9,7 +9,7 @@ import { stackIsUsable } from './cloudformation';
 import { ensureInstalled, startOrReuse } from './emulator';
 import { withDeployLock } from './lease';
 import { step } from './progress';
-import { applyWorkarounds, summarize } from './workarounds';
+import { applyWorkarounds, summarize } from './workarounds/record';
 
 export const DEMO_ORDER = { customerId: 'demo-customer', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2 }, { sku: 'SKU-3', quantity: 1 }] };
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../scripts/local/aws-env';
 import { withDeployLock } from '../../scripts/local/lease';
 import { STACK_NAME } from '../../scripts/local/paths';
-import { findFunction } from '../../scripts/local/workarounds';
+import { findFunction } from '../../scripts/local/functions';
 import { type HttpResult, orderBody } from './support/api';
 import { bearer, TestIssuer } from './support/auth';
 import { apiUrl, emulator, endpoint, pollUntil, uniqueCustomer } from './support/stack';

@@ -12,7 +12,7 @@ import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurat
 import { RELAY_FAILURE_MODE_ENV } from '../../lambdas/outbox/failure-mode';
 import { clientConfig } from '../../scripts/local/aws-env';
 import { STACK_NAME } from '../../scripts/local/paths';
-import { findFunction } from '../../scripts/local/workarounds';
+import { findFunction } from '../../scripts/local/functions';
 import { getOrder, orderBody, postOrder } from './support/api';
 import { customerItems, getItem, itemsWithPkPrefix, ordersTable, serviceStatuses, stockOf, untilOrderState } from './support/api-extra';
 import { emulator, endpoint, pollUntil, serviceTable, uniqueCustomer } from './support/stack';
