@@ -16,6 +16,8 @@ import type { ServiceName } from '../../lambdas/services/registry';
 import { MessagingStack, messagingStackName } from '../../lib/messaging-stack';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { stageConfig } from '../../lib/stages';
+import { clientConfig } from '../../scripts/local/aws-env';
+import { pollUntil as poll } from '../support/poll';
 
 const ctx = inject('conformance');
 export const endpoint = ctx.endpoint;
@@ -24,9 +26,8 @@ export const emulator = ctx.emulator;
 export const outputs = ctx.outputs;
 export const stage = stageConfig('local');
 
-const clientConfig = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-export const sqs = new SQSClient(clientConfig);
-export const sns = new SNSClient(clientConfig);
+export const sqs = new SQSClient(clientConfig(endpoint));
+export const sns = new SNSClient(clientConfig(endpoint));
 
 export const output = (key: string): string => {
   const v = outputs[key];
@@ -113,17 +114,5 @@ export async function receive(queue: string, input: Partial<ReceiveMessageComman
   return Messages;
 }
 
-/** Calls `probe` until `done(value)` holds or the deadline passes; the error says what was last seen. */
-export async function pollUntil<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = await probe();
-    if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 1500)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+/** Polling with a deadline (test/support/poll.ts), every 100 ms unless told otherwise. */
+export const pollUntil: typeof poll = (probe, done, options) => poll(probe, done, { intervalMs: 100, ...options });
