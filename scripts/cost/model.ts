@@ -8,7 +8,7 @@ import type { Prices } from './prices';
 export type Outcome = 'confirmed' | 'declined' | 'backordered';
 
 /** The events one order publishes, by outcome (fixed by the lifecycle: lambdas/core/lifecycle.ts). */
-export const EVENTS_BY_OUTCOME: Record<Outcome, string[]> = {
+const EVENTS_BY_OUTCOME: Record<Outcome, string[]> = {
   confirmed: ['OrderPlaced', 'PaymentCharged', 'StockReserved', 'OrderConfirmed'],
   declined: ['OrderPlaced', 'PaymentDeclined', 'StockReserved', 'OrderCancelled'],
   backordered: ['OrderPlaced', 'PaymentCharged', 'StockBackordered', 'OrderCancelled'],
@@ -113,7 +113,7 @@ export interface CostLine {
 }
 
 /** Services whose messages go through an idempotency guard (the aggregator's conditional writes are its own). */
-export const GUARDED = ['payment', 'inventory', 'shipping', 'notification', 'analytics'];
+const GUARDED = ['payment', 'inventory', 'shipping', 'notification', 'analytics'];
 
 /**
  * The same lifecycle with Powertools-style idempotency, per guarded message: shipping's effect is what the reference

@@ -202,5 +202,3 @@ export function pythonEmulator(config: PythonEmulatorConfig) {
 
   return { config, readState, isOurs, healthy, owned, logTail, ensureInstalled, choosePort, launch, stop };
 }
-
-export type PythonEmulator = ReturnType<typeof pythonEmulator>;

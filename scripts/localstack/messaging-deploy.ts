@@ -5,12 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { emulatorEnv, LOCAL_ACCOUNT, LOCAL_REGION } from '../local/aws-env';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../local/aws-env';
 import { readStackOutputs, runCdk as cdk, type StackOutputs } from '../local/cdk';
 
 export const MESSAGING_STACK = 'OrderMessaging-local';
-export const MESSAGING_APP = 'npx tsx bin/messaging.ts';
-export { emulatorEnv, LOCAL_ACCOUNT, LOCAL_REGION, type StackOutputs };
+const MESSAGING_APP = 'npx tsx bin/messaging.ts';
 
 /** `cdk bootstrap` of the emulator's one account and region (the messaging app is named so nothing else synthesizes). */
 export const bootstrap = (endpoint: string, outDir: string, logPath: string) =>

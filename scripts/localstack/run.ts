@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { step } from '../local/progress';
 import { ensureInstalled, LOCALSTACK_VERSION, OUTPUTS_FILE, start, STATE_DIR, stop, type Running } from './emulator';
-import { bootstrap, deployMessaging, emulatorEnv, MESSAGING_STACK } from './messaging-deploy';
+import { emulatorEnv } from '../local/aws-env';
+import { bootstrap, deployMessaging, MESSAGING_STACK } from './messaging-deploy';
 
 const OUT_DIR = 'cdk.messaging.out';
 

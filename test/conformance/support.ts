@@ -23,13 +23,13 @@ const ctx = inject('conformance');
 export const endpoint = ctx.endpoint;
 /** Which emulator answers: branch on it only where an emulator is known to differ from AWS (docs/emulators.md). */
 export const emulator = ctx.emulator;
-export const outputs = ctx.outputs;
+const outputs = ctx.outputs;
 export const stage = stageConfig('local');
 
 export const sqs = new SQSClient(clientConfig(endpoint));
 export const sns = new SNSClient(clientConfig(endpoint));
 
-export const output = (key: string): string => {
+const output = (key: string): string => {
   const v = outputs[key];
   if (!v) throw new Error(`stack output ${key} is missing (have: ${Object.keys(outputs).join(', ')})`);
   return v;

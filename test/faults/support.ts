@@ -10,13 +10,12 @@ import { faultKey, orderKey, outboxKey } from '../../lambdas/adapters/keys';
 import type { Envelope, EventType } from '../../lambdas/core/events';
 import { deterministicEventId } from '../../lambdas/core/ids';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
-import { serviceOutputs } from '../../lib/outputs';
 import { LOG_FILE } from '../../scripts/local/paths';
 import { formatReport, type ReconcileReport } from '../../scripts/reconcile';
-import { catalogTable, getItem, ordersTable, scanAll, type Item } from '../integration/support/api-extra';
+import { catalogTable, getItem, ordersTable, scanAll } from '../integration/support/api-extra';
 import { consumersOf, depth, sendEnvelope, takeMine, release } from '../integration/support/queues';
 import { lifecycles, reconcileNow } from '../integration/support/reconcile';
-import { ddb, emulator, output, outputs, pollUntil, queueUrl, serviceTable } from '../integration/support/stack';
+import { ddb, emulator, outputs, pollUntil, queueUrl, serviceTable } from '../integration/support/stack';
 
 export const RUN = randomUUID().slice(0, 6);
 
@@ -138,12 +137,8 @@ export const setFaults = (orderId: string, faults: string[] | undefined) =>
     }),
   );
 
-/** Every queue of the stack a message of an order can wait in: the services' queues and their deadline queues. */
-export function mainQueues(): string[] {
-  return SERVICES.flatMap((s) => [queueUrl(s.name), ...(s.afterDeadline?.length ? [output(serviceOutputs(s.name).deadlineQueueUrl)] : [])]);
-}
 /** Every dead-letter queue of the stack: the services' DLQs, their deadline DLQs, their subscription DLQs. */
-export function deadLetterQueues(): string[] {
+function deadLetterQueues(): string[] {
   return Object.entries(outputs)
     .filter(([k]) => /DlqUrl$/.test(k))
     .map(([, v]) => v)
@@ -159,7 +154,7 @@ export const untilQueuesIdle = (timeoutMs = 120_000) =>
   );
 
 /** Reconciles the orders, polling until clean (compensation follows the decision) or the deadline. */
-export async function reconcileUntilClean(orderIds: readonly string[], timeoutMs = 60_000): Promise<ReconcileReport> {
+async function reconcileUntilClean(orderIds: readonly string[], timeoutMs = 60_000): Promise<ReconcileReport> {
   try {
     return await pollUntil(() => reconcileNow(orderIds), (r) => r.violations.length === 0, { timeoutMs, intervalMs: 3000, what: 'a clean reconciliation' });
   } catch {
@@ -291,4 +286,3 @@ export function summaryTable(rows: readonly CaseResult[]): string {
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
-export type { Item };

@@ -56,9 +56,6 @@ export async function depth(queueUrl: string): Promise<Depth> {
   };
 }
 
-/** `ApproximateNumberOfMessagesVisible`, the CloudWatch metric a DLQ alarm reads, is this queue attribute. */
-export const visibleCount = async (queueUrl: string) => (await depth(queueUrl)).visible;
-
 const isEmpty = (d: Depth) => d.visible + d.inFlight + d.delayed === 0;
 
 /** Waits until every queue has nothing visible, in flight or delayed (all its messages were processed and deleted). */
