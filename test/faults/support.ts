@@ -76,7 +76,7 @@ class Pacer {
     if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 }
-export const ORDERS_PER_SECOND = Number(process.env.FAULTS_ORDERS_PER_SECOND ?? 5);
+const ORDERS_PER_SECOND = Number(process.env.FAULTS_ORDERS_PER_SECOND ?? 5);
 export const pace = new Pacer(ORDERS_PER_SECOND);
 /** Concurrent POSTs per case while it holds a burst slot (the emulator shares 2 cores with everything else). */
 export const POST_CONCURRENCY = 6;
