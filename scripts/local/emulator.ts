@@ -85,11 +85,18 @@ export const choosePort = ministack.choosePort;
 /** Stops the emulator this checkout started (if any) and every worker it left; removes its temp files. */
 export const stop = () => ministack.stop();
 
-const running = (state: EmulatorState, started: boolean): Emulator => ({ endpoint: endpointOf(state), port: state.port, kind: 'ministack', started, pid: state.pid });
+const running = (state: EmulatorState, started: boolean): Emulator => ({
+  endpoint: endpointOf(state),
+  port: state.port,
+  kind: 'ministack',
+  started,
+  pid: state.pid,
+});
 
 /** Start MiniStack, or reuse the one this checkout started, or use the user's AWS_ENDPOINT_URL. */
 export async function startOrReuse(env = process.env, owner: 'tests' | 'local' = 'local'): Promise<Emulator> {
-  if (env.AWS_ENDPOINT_URL) return { endpoint: env.AWS_ENDPOINT_URL, port: Number(new URL(env.AWS_ENDPOINT_URL).port) || undefined, kind: 'external', started: false };
+  if (env.AWS_ENDPOINT_URL)
+    return { endpoint: env.AWS_ENDPOINT_URL, port: Number(new URL(env.AWS_ENDPOINT_URL).port) || undefined, kind: 'external', started: false };
   const owned = await ministack.owned();
   if (owned) return running(owned, false);
   // Ours but not answering (hung, or stopped with SIGSTOP): stop it first, or starting another would overwrite the

@@ -4,7 +4,8 @@ import { paginateListFunctions, type FunctionConfiguration, type LambdaClient } 
 /** Every function whose name starts with `prefix`, all pages. */
 export async function listFunctions(lambda: LambdaClient, prefix: string): Promise<FunctionConfiguration[]> {
   const found: FunctionConfiguration[] = [];
-  for await (const page of paginateListFunctions({ client: lambda }, {})) found.push(...(page.Functions ?? []).filter((f) => f.FunctionName?.startsWith(prefix)));
+  for await (const page of paginateListFunctions({ client: lambda }, {}))
+    found.push(...(page.Functions ?? []).filter((f) => f.FunctionName?.startsWith(prefix)));
   return found;
 }
 

@@ -125,7 +125,9 @@ export function pythonEmulator(config: PythonEmulatorConfig) {
       if (!isAlive(pid)) throw new Error(`${config.name} exited during start-up; last lines of ${config.logFile}:\n${logTail()}`);
       await new Promise((r) => setTimeout(r, config.pollMs));
     }
-    throw new Error(`${config.name} was not ready on 127.0.0.1:${port} (/_localstack/health) within ${config.startDeadlineMs / 1000} s; last lines of ${config.logFile}:\n${logTail()}`);
+    throw new Error(
+      `${config.name} was not ready on 127.0.0.1:${port} (/_localstack/health) within ${config.startDeadlineMs / 1000} s; last lines of ${config.logFile}:\n${logTail()}`,
+    );
   }
 
   /** Creates the venv and installs the pins, unless its stamp says exactly these are there. */
@@ -150,7 +152,14 @@ export function pythonEmulator(config: PythonEmulatorConfig) {
     child.unref();
     const pid = child.pid;
     if (!pid) throw new Error(`could not spawn ${python}`);
-    const state: EmulatorState = { pid, port, version: config.version, startedAt: new Date().toISOString(), ownerPid: process.pid, ...(owner ? { owner } : {}) };
+    const state: EmulatorState = {
+      pid,
+      port,
+      version: config.version,
+      startedAt: new Date().toISOString(),
+      ownerPid: process.pid,
+      ...(owner ? { owner } : {}),
+    };
     mkdirSync(dirname(config.stateFile), { recursive: true });
     writeFileSync(config.stateFile, JSON.stringify(state, null, 2));
     try {

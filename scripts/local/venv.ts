@@ -26,8 +26,12 @@ export function ensureVenv(venv: string, packages: readonly string[], python: st
   rmSync(venv, { recursive: true, force: true });
   mkdirSync(dirname(venv), { recursive: true });
   const created = spawnSync(exe, ['-m', 'venv', venv], { encoding: 'utf8' });
-  if (created.status !== 0) throw new Error(`${exe} -m venv ${venv} failed (is the venv module installed? e.g. apt-get install python3-venv):\n${created.stderr}`);
-  const pip = spawnSync(py, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...packages], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (created.status !== 0)
+    throw new Error(`${exe} -m venv ${venv} failed (is the venv module installed? e.g. apt-get install python3-venv):\n${created.stderr}`);
+  const pip = spawnSync(py, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...packages], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (pip.status !== 0) throw new Error(`pip install ${packages.join(' ')} failed:\n${(pip.stderr ?? '').slice(-3000)}`);
   writeFileSync(stamp, new Date().toISOString());
   return 'installed';

@@ -45,7 +45,9 @@ function findPython313(env = process.env, pyenvRoot = join(homedir(), '.pyenv'))
   if (env.LOCALSTACK_PYTHON) {
     const minor = pythonMinor(env.LOCALSTACK_PYTHON);
     if (minor !== '3.13') {
-      throw new Error(`LOCALSTACK_PYTHON=${env.LOCALSTACK_PYTHON} ${minor ? `is Python ${minor}` : 'does not run'}: LocalStack ${LOCALSTACK_VERSION} host mode needs Python 3.13`);
+      throw new Error(
+        `LOCALSTACK_PYTHON=${env.LOCALSTACK_PYTHON} ${minor ? `is Python ${minor}` : 'does not run'}: LocalStack ${LOCALSTACK_VERSION} host mode needs Python 3.13`,
+      );
     }
     return env.LOCALSTACK_PYTHON;
   }
@@ -125,7 +127,9 @@ export const stop = localstack.stop;
 export async function start(env = process.env): Promise<Running> {
   const previous = localstack.readState();
   if (previous && localstack.isOurs(previous.pid) && previous.ownerPid !== process.pid && isAlive(previous.ownerPid)) {
-    throw new Error(`LocalStack PID ${previous.pid} on port ${previous.port} belongs to a run still in progress (PID ${previous.ownerPid}); wait for it to finish`);
+    throw new Error(
+      `LocalStack PID ${previous.pid} on port ${previous.port} belongs to a run still in progress (PID ${previous.ownerPid}); wait for it to finish`,
+    );
   }
   await localstack.stop();
   const state = await localstack.launch(env);

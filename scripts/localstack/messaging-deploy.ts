@@ -18,7 +18,21 @@ export const bootstrap = (endpoint: string, outDir: string, logPath: string) =>
 export async function deployMessaging(endpoint: string, outDir: string, outputsFile: string, logPath: string): Promise<StackOutputs> {
   mkdirSync(dirname(outputsFile), { recursive: true });
   await cdk(
-    ['-a', MESSAGING_APP, '--output', outDir, 'deploy', MESSAGING_STACK, '-c', 'stage=local', '--require-approval', 'never', '--no-notices', '--outputs-file', outputsFile],
+    [
+      '-a',
+      MESSAGING_APP,
+      '--output',
+      outDir,
+      'deploy',
+      MESSAGING_STACK,
+      '-c',
+      'stage=local',
+      '--require-approval',
+      'never',
+      '--no-notices',
+      '--outputs-file',
+      outputsFile,
+    ],
     endpoint,
     logPath,
   );

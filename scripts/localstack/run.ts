@@ -30,7 +30,10 @@ async function stopQuietly(): Promise<void> {
   await step('stop LocalStack', async () => {
     return stop({ onlyIfStartedBy: process.pid });
   }).then(
-    (r) => console.log(`  ${r.stopped ? (r.killed ? 'stopped with SIGKILL' : 'stopped') : 'was not running'}${r.leftovers ? `, ${r.leftovers} stray process(es) killed` : ''}; temp files removed`),
+    (r) =>
+      console.log(
+        `  ${r.stopped ? (r.killed ? 'stopped with SIGKILL' : 'stopped') : 'was not running'}${r.leftovers ? `, ${r.leftovers} stray process(es) killed` : ''}; temp files removed`,
+      ),
     (err: unknown) => console.error(`  could not stop LocalStack: ${err instanceof Error ? err.message : String(err)}`),
   );
 }

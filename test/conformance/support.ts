@@ -93,7 +93,11 @@ export const envelopeAttributes = (e: Envelope) => ({
 export function plainAttributes(attrs: Message['MessageAttributes']): Record<string, { DataType?: string; StringValue?: string; BinaryValue?: number[] }> {
   const out: Record<string, { DataType?: string; StringValue?: string; BinaryValue?: number[] }> = {};
   for (const [k, v] of Object.entries(attrs ?? {})) {
-    out[k] = { DataType: v.DataType, ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}), ...(v.BinaryValue ? { BinaryValue: [...v.BinaryValue] } : {}) };
+    out[k] = {
+      DataType: v.DataType,
+      ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}),
+      ...(v.BinaryValue ? { BinaryValue: [...v.BinaryValue] } : {}),
+    };
   }
   return out;
 }

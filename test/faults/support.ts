@@ -22,7 +22,9 @@ export const RUN = randomUUID().slice(0, 6);
 /** A SKU of the case's own, with `receivedStock` so the stack-wide reconciliation balances its stock. */
 export async function seedSku(prefix: string, unitPriceCents: number, stock: number): Promise<string> {
   const sku = `${prefix}-${RUN}-${randomUUID().slice(0, 4)}`.toUpperCase();
-  await ddb.send(new PutCommand({ TableName: catalogTable(), Item: { pk: sku, sku, name: `fault suite ${prefix}`, unitPriceCents, stock, receivedStock: stock } }));
+  await ddb.send(
+    new PutCommand({ TableName: catalogTable(), Item: { pk: sku, sku, name: `fault suite ${prefix}`, unitPriceCents, stock, receivedStock: stock } }),
+  );
   return sku;
 }
 
@@ -156,7 +158,11 @@ export const untilQueuesIdle = (timeoutMs = 120_000) =>
 /** Reconciles the orders, polling until clean (compensation follows the decision) or the deadline. */
 async function reconcileUntilClean(orderIds: readonly string[], timeoutMs = 60_000): Promise<ReconcileReport> {
   try {
-    return await pollUntil(() => reconcileNow(orderIds), (r) => r.violations.length === 0, { timeoutMs, intervalMs: 3000, what: 'a clean reconciliation' });
+    return await pollUntil(
+      () => reconcileNow(orderIds),
+      (r) => r.violations.length === 0,
+      { timeoutMs, intervalMs: 3000, what: 'a clean reconciliation' },
+    );
   } catch {
     return reconcileNow(orderIds);
   }
@@ -285,4 +291,3 @@ export function summaryTable(rows: readonly CaseResult[]): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
-

@@ -89,7 +89,11 @@ describe.skipIf(!onMiniStack)('authentication on (AUTH_MODE=jwt on the deployed 
     try {
       for (const { name, variables } of saved) await setEnvironment(name, variables);
       if (saved.length) {
-        await pollUntil(async () => (await call('GET', `/orders/${probeId}`)).status, (s) => s === 404, { timeoutMs: 60_000, what: 'the API to be open again' });
+        await pollUntil(
+          async () => (await call('GET', `/orders/${probeId}`)).status,
+          (s) => s === 404,
+          { timeoutMs: 60_000, what: 'the API to be open again' },
+        );
       }
     } finally {
       saved = [];

@@ -83,7 +83,12 @@ describe('after the workarounds, the deployed stack behaves as its template says
         sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl(svc.name), AttributeNames: ['QueueArn'] })),
       ]);
       const policy = JSON.parse(queue.Attributes?.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
-      expect({ svc: svc.name, dlq: policy.deadLetterTargetArn, maxReceiveCount: Number(policy.maxReceiveCount), visibility: Number(queue.Attributes?.VisibilityTimeout) }).toEqual({
+      expect({
+        svc: svc.name,
+        dlq: policy.deadLetterTargetArn,
+        maxReceiveCount: Number(policy.maxReceiveCount),
+        visibility: Number(queue.Attributes?.VisibilityTimeout),
+      }).toEqual({
         svc: svc.name,
         dlq: dlq.Attributes?.QueueArn,
         maxReceiveCount: local.worker.maxReceiveCount,

@@ -11,7 +11,10 @@ import { choosePort, orphanWorkers, ownedEmulator } from '../../scripts/local/em
 import { isAlive } from '../../scripts/local/processes';
 import { TMP } from '../../scripts/local/paths';
 
-const busy = (...ports: number[]) => async (port: number) => !ports.includes(port);
+const busy =
+  (...ports: number[]) =>
+  async (port: number) =>
+    !ports.includes(port);
 
 describe('choosePort', () => {
   it('takes the first free port from 4566 upward', async () => {

@@ -94,7 +94,11 @@ describe('pythonEmulator', () => {
     expect(h.isOurs(process.pid)).toBe(false); // alive, but not the module from this venv
 
     // /proc/<pid>/cmdline is filled in once the helper has exec'd node.
-    const [helper] = await pollUntil(async () => processesMentioning([join(dir, 'helper-mark')]), (pids) => pids.length === 1, { timeoutMs: 5_000, intervalMs: 20, what: 'the helper' });
+    const [helper] = await pollUntil(
+      async () => processesMentioning([join(dir, 'helper-mark')]),
+      (pids) => pids.length === 1,
+      { timeoutMs: 5_000, intervalMs: 20, what: 'the helper' },
+    );
     const result = await h.stop();
     expect(result).toEqual({ stopped: true, killed: false, leftovers: 1 });
     expect(isAlive(state.pid)).toBe(false);

@@ -8,7 +8,11 @@ export interface PollOptions {
 }
 
 /** Calls `probe` until `done(value)` holds or the deadline passes; the error says what was last seen. */
-export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, { timeoutMs = 30_000, intervalMs = 200, what = 'condition' }: PollOptions = {}): Promise<T> {
+export async function pollUntil<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 30_000, intervalMs = 200, what = 'condition' }: PollOptions = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const last = await probe();

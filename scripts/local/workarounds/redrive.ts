@@ -12,7 +12,9 @@ export const redriveFromTemplate: Workaround = {
   async canary(endpoint, probe) {
     const sqs = new SQSClient(clientConfig(endpoint));
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: probe.QueueUrl, AttributeNames: ['RedrivePolicy'] }));
-    const policy = Attributes?.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
+    const policy = Attributes?.RedrivePolicy
+      ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string })
+      : undefined;
     return !(policy?.deadLetterTargetArn === probe.DlqArn && Number(policy.maxReceiveCount) === 3);
   },
   async apply(outputs, endpoint) {

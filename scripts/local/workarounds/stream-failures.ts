@@ -21,7 +21,10 @@ export const streamBatchItemFailures: Workaround = {
     const variables = relay.Environment?.Variables ?? {};
     if (variables[RELAY_FAILURE_MODE_ENV] === 'throw') return [];
     await lambda.send(
-      new UpdateFunctionConfigurationCommand({ FunctionName: relay.FunctionName, Environment: { Variables: { ...variables, [RELAY_FAILURE_MODE_ENV]: 'throw' } } }),
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: relay.FunctionName,
+        Environment: { Variables: { ...variables, [RELAY_FAILURE_MODE_ENV]: 'throw' } },
+      }),
     );
     return [`${RELAY_FAILURE_MODE_ENV}=throw on ${relay.FunctionName}`];
   },

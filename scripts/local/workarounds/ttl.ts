@@ -15,7 +15,9 @@ export function tablesWithTtl(outputs: StackOutputs, templatePath = join(ROOT, '
   const ttlLogicalIds = Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' && r.Properties?.TimeToLiveSpecification?.Enabled)
     .map(([id]) => id);
-  const tableNames = Object.entries(outputs).filter(([k]) => k.endsWith('TableName')).map(([, v]) => v);
+  const tableNames = Object.entries(outputs)
+    .filter(([k]) => k.endsWith('TableName'))
+    .map(([, v]) => v);
   return tableNames.filter((name) => ttlLogicalIds.some((id) => name.startsWith(`${STACK_NAME}-${id}-`)));
 }
 
