@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { OUTBOX_PENDING } from '../../lambdas/adapters/keys';
@@ -23,7 +23,8 @@ import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { clientConfig } from '../local/aws-env';
 import { localApiUrl, readOutputs } from '../local/deploy';
 import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator, readState } from '../local/emulator';
-import { LOG_FILE, OUTPUTS_FILE, ROOT } from '../local/paths';
+import { listFunctions } from '../local/functions';
+import { LOG_FILE, OUTPUTS_FILE, ROOT, STACK_NAME } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
 import { cpuMeter, type CpuUse } from './cpu';
@@ -48,7 +49,15 @@ const { values: opts } = parseArgs({
   },
 });
 
-const ORDER = { customerId: 'bench', email: 'bench@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 2 }] };
+const ORDER = {
+  customerId: 'bench',
+  email: 'bench@example.com',
+  currency: 'USD',
+  items: [
+    { sku: 'SKU-1', quantity: 1 },
+    { sku: 'SKU-2', quantity: 2 },
+  ],
+};
 const BODY = JSON.stringify(ORDER);
 const log = (s: string) => console.log(s);
 
@@ -79,7 +88,12 @@ async function main() {
     ['reference', outputs[BENCH_OUTPUTS.referenceQueueUrl]!],
   ]) as Record<string, string>;
   // The orders deadline queue holds every order's events back until its deadline: sampled, never waited for.
-  const delayed = Object.fromEntries(SERVICES.filter((s) => outputs[serviceOutputs(s.name).deadlineQueueUrl]).map((s) => [`${s.name} deadline (delayed)`, outputs[serviceOutputs(s.name).deadlineQueueUrl]!]));
+  const delayed = Object.fromEntries(
+    SERVICES.filter((s) => outputs[serviceOutputs(s.name).deadlineQueueUrl]).map((s) => [
+      `${s.name} deadline (delayed)`,
+      outputs[serviceOutputs(s.name).deadlineQueueUrl]!,
+    ]),
+  );
   const dlqs = [
     ...SERVICES.flatMap((s) => [outputs[serviceOutputs(s.name).dlqUrl], outputs[serviceOutputs(s.name).deadlineDlqUrl]]).filter((u): u is string => !!u),
     outputs[STACK_OUTPUTS.outboxDlqUrl]!,
@@ -96,7 +110,10 @@ async function main() {
   // relay does not publish it: the floor must not feed the pipeline).
   const floorKeys: { pk: string; sk: string }[] = [];
   const clientTransact = async () => {
-    const items = orderTransaction({ orderId: `floor-${crypto.randomUUID()}`, order: ORDER as never, correlationId: crypto.randomUUID(), now: new Date() }, ordersTable);
+    const items = orderTransaction(
+      { orderId: `floor-${crypto.randomUUID()}`, order: ORDER as never, correlationId: crypto.randomUUID(), now: new Date() },
+      ordersTable,
+    );
     for (const i of items) {
       if (!i.Put || !String(i.Put.Item!.sk).startsWith('OUTBOX#')) continue;
       const item = i.Put.Item!;
@@ -126,7 +143,9 @@ async function main() {
   ];
 
   const depth = async (url: string) => {
-    const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes: a = {} } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
     return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
   };
   const depths = async (withDelayed = false) =>
@@ -146,7 +165,14 @@ async function main() {
 
   // Warm-up: every function started at least once (cold starts are reported by the start-up section instead).
   log('… warm-up');
-  await closedLoop(variants, interleave(variants.map((v) => v.name), 10), 4);
+  await closedLoop(
+    variants,
+    interleave(
+      variants.map((v) => v.name),
+      10,
+    ),
+    4,
+  );
   await removeFloorItems();
   await drain(60);
 
@@ -161,10 +187,21 @@ async function main() {
   for (const phase of phases) {
     log(`… latency ${phase.name}: ${n} rounds of ${variants.map((v) => v.name).join(' / ')}`);
     let samples: Sample[];
-    if (phase.pauseMs === 0) samples = await closedLoop(variants, interleave(variants.map((v) => v.name), n), phase.c);
+    if (phase.pauseMs === 0)
+      samples = await closedLoop(
+        variants,
+        interleave(
+          variants.map((v) => v.name),
+          n,
+        ),
+        phase.c,
+      );
     else {
       samples = [];
-      for (const name of interleave(variants.map((v) => v.name), Math.ceil(n / 3))) {
+      for (const name of interleave(
+        variants.map((v) => v.name),
+        Math.ceil(n / 3),
+      )) {
         samples.push(...(await closedLoop(variants, [name], 1)));
         if (name === 'post') await new Promise((r) => setTimeout(r, phase.pauseMs));
       }
@@ -173,15 +210,30 @@ async function main() {
     const ok = (v: string) => samples.filter((s) => s.variant === v && s.status >= 200 && s.status < 300).map((s) => s.ms);
     const s = Object.fromEntries(variants.map((v) => [v.name, summarize(ok(v.name))])) as Record<string, Summary>;
     // Floor percentile: the no-op route's plus the client transaction's (two hops the order handler makes).
-    const floor: Summary = { n: Math.min(s.noop!.n, s.transact!.n), p50: round(s.noop!.p50 + s.transact!.p50), p90: round(s.noop!.p90 + s.transact!.p90), p99: round(s.noop!.p99 + s.transact!.p99), max: Number.NaN, mean: round(s.noop!.mean + s.transact!.mean) };
+    const floor: Summary = {
+      n: Math.min(s.noop!.n, s.transact!.n),
+      p50: round(s.noop!.p50 + s.transact!.p50),
+      p90: round(s.noop!.p90 + s.transact!.p90),
+      p99: round(s.noop!.p99 + s.transact!.p99),
+      max: Number.NaN,
+      mean: round(s.noop!.mean + s.transact!.mean),
+    };
     const errors = samples.filter((x) => x.status < 200 || x.status >= 300).length;
     await removeFloorItems();
-    latency[phase.name] = { ...s, floor, ratioP50: ratio(s.post!.p50, floor.p50), ratioP90: ratio(s.post!.p90, floor.p90), ratioP99: ratio(s.post!.p99, floor.p99), errors: { n: errors } };
+    latency[phase.name] = {
+      ...s,
+      floor,
+      ratioP50: ratio(s.post!.p50, floor.p50),
+      ratioP90: ratio(s.post!.p90, floor.p90),
+      ratioP99: ratio(s.post!.p99, floor.p99),
+      errors: { n: errors },
+    };
     await drain(60);
   }
 
   // The emulator's ceiling: the same open-loop steps against the no-op route (a stack that does no work per order).
-  const ceiling: { rate: number; sent: number; ok: number; throttled: number; serverErrors: number; p50: number; p99: number; held: boolean; cpu: CpuUse }[] = [];
+  const ceiling: { rate: number; sent: number; ok: number; throttled: number; serverErrors: number; p50: number; p99: number; held: boolean; cpu: CpuUse }[] =
+    [];
   // The emulator's own process: its CPU per request isolates what the emulator costs from what the functions cost.
   const emulatorPid = readState()?.pid;
   if (!opts['skip-steps']) {
@@ -192,9 +244,21 @@ async function main() {
       const cpu = meter.stop(samples.length);
       const ok = samples.filter((x) => x.status === 202);
       const lat = summarize(ok.map((x) => x.ms));
-      const row = { rate, sent: samples.length, ok: ok.length, throttled: samples.filter((x) => x.status === 429).length, serverErrors: samples.filter((x) => x.status >= 500 || x.status === 0).length, p50: lat.p50, p99: lat.p99, held: ok.length === samples.length, cpu };
+      const row = {
+        rate,
+        sent: samples.length,
+        ok: ok.length,
+        throttled: samples.filter((x) => x.status === 429).length,
+        serverErrors: samples.filter((x) => x.status >= 500 || x.status === 0).length,
+        p50: lat.p50,
+        p99: lat.p99,
+        held: ok.length === samples.length,
+        cpu,
+      };
       ceiling.push(row);
-      log(`  ${row.held ? 'held' : 'NOT held'}: ${row.ok}/${row.sent} answered 202, ${row.throttled} x 429, ${row.serverErrors} x 5xx/errors, p50 ${row.p50} ms, p99 ${row.p99} ms`);
+      log(
+        `  ${row.held ? 'held' : 'NOT held'}: ${row.ok}/${row.sent} answered 202, ${row.throttled} x 429, ${row.serverErrors} x 5xx/errors, p50 ${row.p50} ms, p99 ${row.p99} ms`,
+      );
       if (!row.held) break;
     }
   }
@@ -235,17 +299,23 @@ async function main() {
       const reconciled = reconcile();
       const result = { ...evaluated, held: evaluated.held && reconciled.ok !== false, reconcile: reconciled, emulator: emulatorEvents(logFrom), cpu };
       steps.push(result);
-      log(`  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s; emulator: ${JSON.stringify(result.emulator)}`);
+      log(
+        `  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s; emulator: ${JSON.stringify(result.emulator)}`,
+      );
       if (!result.held) break;
     }
   }
 
   async function evaluateStep(rate: number, stepStart: number, samples: Sample[], drained: number | undefined, dlqBaseline: number): Promise<StepResult> {
     const accepted = samples.filter((s) => s.status === 202 && s.orderId);
-    const keys = accepted.flatMap((s) => ['LIFECYCLE', ...SERVICES.filter((x) => x.showsStatus).map((x) => `STATUS#${x.name}`)].map((sk) => ({ pk: `ORDER#${s.orderId}`, sk })));
+    const keys = accepted.flatMap((s) =>
+      ['LIFECYCLE', ...SERVICES.filter((x) => x.showsStatus).map((x) => `STATUS#${x.name}`)].map((sk) => ({ pk: `ORDER#${s.orderId}`, sk })),
+    );
     const items = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = { [ordersTable]: { Keys: keys.slice(i, i + 100), ConsistentRead: true } };
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+        [ordersTable]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },
+      };
       while (request && Object.keys(request).length) {
         const out = await ddb.send(new BatchGetCommand({ RequestItems: request }));
         for (const it of out.Responses?.[ordersTable] ?? []) items.set(`${it.pk}|${it.sk}`, it);
@@ -275,7 +345,14 @@ async function main() {
     const deadLetters = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0) - dlqBaseline;
     const throttled = samples.filter((s) => s.status === 429).length;
     const serverErrors = samples.filter((s) => s.status >= 500 || s.status === 0).length;
-    const held = throttled === 0 && serverErrors === 0 && undecided === 0 && incomplete === 0 && deadLetters === 0 && drained !== undefined && accepted.length === samples.length;
+    const held =
+      throttled === 0 &&
+      serverErrors === 0 &&
+      undecided === 0 &&
+      incomplete === 0 &&
+      deadLetters === 0 &&
+      drained !== undefined &&
+      accepted.length === samples.length;
     return {
       rate,
       seconds: Number(opts.duration),
@@ -297,13 +374,13 @@ async function main() {
   }
 
   // Cost counted from the functions' own log lines.
-  log('… counting requests and capacity units from the functions\' logs');
+  log("… counting requests and capacity units from the functions' logs");
   const usageLines = await readUsage(endpoint, started.getTime());
   const usage = aggregateUsage(usageLines);
   const orders = usage.find((u) => u.source === 'api')?.units ?? 0;
 
   // Start-up: bundle sizes and module init time in a fresh node.
-  const startup = opts['skip-startup'] ? [] : (log('… bundle sizes and init times'), measureStartup(join(ROOT, 'cdk.local.out'), 'OrderPipeline-local', 7));
+  const startup = opts['skip-startup'] ? [] : (log('… bundle sizes and init times'), measureStartup(join(ROOT, 'cdk.local.out'), STACK_NAME, 7));
 
   const lastReconcile = steps.at(-1)?.reconcile ?? { ran: false };
 
@@ -335,24 +412,47 @@ async function main() {
   const histPhases = Object.keys(rawLatency).filter((p) => !p.includes('idle'));
   for (const [i, p] of histPhases.entries()) {
     const s = rawLatency[p]!;
-    const upper = percentile(s.map((x) => x.ms), 99);
+    const upper = percentile(
+      s.map((x) => x.ms),
+      99,
+    );
     writeFileSync(
       join(out, `latency-${i === 0 ? 'c1' : `c${p.replace(/\D/g, '')}`}.svg`),
-      histogramSvg(`POST /orders vs floor parts, ${p} (n=${n} each)`, variants.map((v) => ({ name: v.name === 'post' ? 'POST /orders' : v.name === 'noop' ? 'no-op route' : 'client TransactWrite', bins: histogram(s.filter((x) => x.variant === v.name).map((x) => x.ms), 40, upper) }))),
+      histogramSvg(
+        `POST /orders vs floor parts, ${p} (n=${n} each)`,
+        variants.map((v) => ({
+          name: v.name === 'post' ? 'POST /orders' : v.name === 'noop' ? 'no-op route' : 'client TransactWrite',
+          bins: histogram(
+            s.filter((x) => x.variant === v.name).map((x) => x.ms),
+            40,
+            upper,
+          ),
+        })),
+      ),
     );
   }
   if (timeline.length) {
     writeFileSync(
       join(out, 'throughput.svg'),
-      lineSvg('Open-loop steps: requests per second', [
-        { name: 'sent', points: timeline.map((p) => [p.t, p.sent]) },
-        { name: 'accepted (202)', points: timeline.map((p) => [p.t, p.accepted]) },
-        { name: '429', points: timeline.map((p) => [p.t, p.throttled]) },
-      ], 'seconds since the first step', 'requests / s'),
+      lineSvg(
+        'Open-loop steps: requests per second',
+        [
+          { name: 'sent', points: timeline.map((p) => [p.t, p.sent]) },
+          { name: 'accepted (202)', points: timeline.map((p) => [p.t, p.accepted]) },
+          { name: '429', points: timeline.map((p) => [p.t, p.throttled]) },
+        ],
+        'seconds since the first step',
+        'requests / s',
+      ),
     );
     writeFileSync(
       join(out, 'queue-depth.svg'),
-      lineSvg('Queue depth (visible + in flight)', [...Object.keys(queues), ...Object.keys(delayed)].map((q) => ({ name: q, points: timeline.map((p) => [p.t, p.depth[q] ?? 0] as [number, number]) })), 'seconds since the first step', 'messages'),
+      lineSvg(
+        'Queue depth (visible + in flight)',
+        [...Object.keys(queues), ...Object.keys(delayed)].map((q) => ({ name: q, points: timeline.map((p) => [p.t, p.depth[q] ?? 0] as [number, number]) })),
+        'seconds since the first step',
+        'messages',
+      ),
     );
   }
   const md = renderMarkdown(result);
@@ -404,7 +504,11 @@ function emulatorEvents(from: number): { coldStarts: number; timeouts: number; t
   closeSync(fd);
   const text = buf.toString('utf8');
   const count = (re: RegExp) => (text.match(re) ?? []).length;
-  return { coldStarts: count(/Lambda worker spawned for .*cold start/g), timeouts: count(/timed out after [\d.]+s — killing worker/g), throttles: count(/concurrency cap|Rate Exceeded/g) };
+  return {
+    coldStarts: count(/Lambda worker spawned for .*cold start/g),
+    timeouts: count(/timed out after [\d.]+s — killing worker/g),
+    throttles: count(/concurrency cap|Rate Exceeded/g),
+  };
 }
 
 function nearest<T extends { t: number }>(points: T[], t: number): T | undefined {
@@ -418,15 +522,8 @@ async function readUsage(endpoint: string, since: number): Promise<UsageLine[]> 
   const cfg = clientConfig(endpoint);
   const lambda = new LambdaClient(cfg);
   const logs = new CloudWatchLogsClient(cfg);
-  const fns: { FunctionName?: string; LoggingConfig?: { LogGroup?: string }; Environment?: { Variables?: Record<string, string> } }[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await lambda.send(new ListFunctionsCommand({ Marker: marker }));
-    fns.push(...(out.Functions ?? []));
-    marker = out.NextMarker;
-  } while (marker);
   const lines: UsageLine[] = [];
-  for (const fn of fns.filter((f) => f.FunctionName?.startsWith('OrderPipeline-local'))) {
+  for (const fn of await listFunctions(lambda, STACK_NAME)) {
     const service = fn.Environment?.Variables?.POWERTOOLS_SERVICE_NAME ?? '';
     const source = service === 'orders-api' ? 'api' : service === 'outbox-relay' ? 'relay' : service === 'bench-reference' ? 'reference' : service;
     const message = source === 'api' ? 'order accepted' : source === 'relay' ? 'published' : 'processed';
@@ -434,7 +531,9 @@ async function readUsage(endpoint: string, since: number): Promise<UsageLine[]> 
     const group = fn.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
     let token: string | undefined;
     do {
-      const out = await logs.send(new FilterLogEventsCommand({ logGroupName: group, startTime: since, nextToken: token })).catch(() => ({ events: [], nextToken: undefined }));
+      const out = await logs
+        .send(new FilterLogEventsCommand({ logGroupName: group, startTime: since, nextToken: token }))
+        .catch(() => ({ events: [], nextToken: undefined }));
       for (const e of out.events ?? []) {
         const text = e.message ?? '';
         if (!text.includes(`"${message}"`)) continue;

@@ -8,7 +8,7 @@ import type { Prices } from './prices';
 export type Outcome = 'confirmed' | 'declined' | 'backordered';
 
 /** The events one order publishes, by outcome (fixed by the lifecycle: lambdas/core/lifecycle.ts). */
-export const EVENTS_BY_OUTCOME: Record<Outcome, string[]> = {
+const EVENTS_BY_OUTCOME: Record<Outcome, string[]> = {
   confirmed: ['OrderPlaced', 'PaymentCharged', 'StockReserved', 'OrderConfirmed'],
   declined: ['OrderPlaced', 'PaymentDeclined', 'StockReserved', 'OrderCancelled'],
   backordered: ['OrderPlaced', 'PaymentCharged', 'StockBackordered', 'OrderCancelled'],
@@ -113,7 +113,7 @@ export interface CostLine {
 }
 
 /** Services whose messages go through an idempotency guard (the aggregator's conditional writes are its own). */
-export const GUARDED = ['payment', 'inventory', 'shipping', 'notification', 'analytics'];
+const GUARDED = ['payment', 'inventory', 'shipping', 'notification', 'analytics'];
 
 /**
  * The same lifecycle with Powertools-style idempotency, per guarded message: shipping's effect is what the reference
@@ -122,7 +122,11 @@ export const GUARDED = ['payment', 'inventory', 'shipping', 'notification', 'ana
  * instead (the reference's units minus its two effect puts). Conservative for Powertools: its effect writes stay
  * transactional where ours are.
  */
-export function powertoolsPerMessage(usage: readonly MeasuredUsage[], reference: { rcu: number; wcu: number }, referenceEffectWcu = 2): Record<string, { rcu: number; wcu: number }> {
+export function powertoolsPerMessage(
+  usage: readonly MeasuredUsage[],
+  reference: { rcu: number; wcu: number },
+  referenceEffectWcu = 2,
+): Record<string, { rcu: number; wcu: number }> {
   const claimComplete = { rcu: reference.rcu, wcu: reference.wcu - referenceEffectWcu };
   const out: Record<string, { rcu: number; wcu: number }> = { shipping: { rcu: reference.rcu, wcu: reference.wcu } };
   for (const s of GUARDED) {
@@ -134,7 +138,13 @@ export function powertoolsPerMessage(usage: readonly MeasuredUsage[], reference:
   return out;
 }
 
-export function costPerMillion(facts: TemplateFacts, usage: readonly MeasuredUsage[], a: Assumptions, p: Prices, design: Design): { lines: CostLine[]; total: number } {
+export function costPerMillion(
+  facts: TemplateFacts,
+  usage: readonly MeasuredUsage[],
+  a: Assumptions,
+  p: Prices,
+  design: Design,
+): { lines: CostLine[]; total: number } {
   const M = 1_000_000;
   const msgs = messagesPerOrder(facts.routes, a.mix);
   const use = (s: string) => usage.find((u) => u.source === s)?.perUnit ?? { requests: 0, rcu: 0, wcu: 0 };
@@ -164,12 +174,15 @@ export function costPerMillion(facts: TemplateFacts, usage: readonly MeasuredUsa
   rcu += a.getsPerOrder * 1;
 
   const totalMessages = Object.values(msgs).reduce((n, m) => n + m, 0);
-  const sqsRequests = totalMessages /* SNS -> SendMessage */ + 2 * (totalMessages / a.batchFill) /* receive + delete */;
+  const sqsRequests = totalMessages /* SNS -> SendMessage */ + 2 * (totalMessages / a.batchFill); /* receive + delete */
   const logLines = apiRequests + relayInvocations + totalMessages;
   const logGb = (invocations * a.logBytes.platformPerInvocation + logLines * a.logBytes.perLine) / 1024 ** 3;
 
   const lines: CostLine[] = [
-    { item: `API Gateway (${design.api === 'http' ? 'HTTP' : 'REST'} API)`, usdPerMillionOrders: apiRequests * (design.api === 'http' ? p.apiGateway.httpPerMillion : p.apiGateway.restPerMillion) },
+    {
+      item: `API Gateway (${design.api === 'http' ? 'HTTP' : 'REST'} API)`,
+      usdPerMillionOrders: apiRequests * (design.api === 'http' ? p.apiGateway.httpPerMillion : p.apiGateway.restPerMillion),
+    },
     { item: 'Lambda requests', usdPerMillionOrders: invocations * p.lambda.perMillionRequests },
     { item: 'Lambda compute (GB-s)', usdPerMillionOrders: lambdaCompute * M },
     { item: 'DynamoDB writes (WRU)', usdPerMillionOrders: wcu * p.dynamodb.perMillionWriteUnits },
@@ -204,18 +217,34 @@ export interface Limit {
 export function capacityModel(limits: StageLimits, facts: TemplateFacts, a: Assumptions, usage: readonly MeasuredUsage[]): Limit[] {
   const msgs = messagesPerOrder(facts.routes, a.mix);
   const out: Limit[] = [];
-  out.push({ limit: 'API throttle (stage rate limit)', ordersPerSecond: limits.apiRatePerSecond / (1 + a.getsPerOrder), how: `${limits.apiRatePerSecond} requests/s / (1 POST + ${a.getsPerOrder} GET per order)` });
+  out.push({
+    limit: 'API throttle (stage rate limit)',
+    ordersPerSecond: limits.apiRatePerSecond / (1 + a.getsPerOrder),
+    how: `${limits.apiRatePerSecond} requests/s / (1 POST + ${a.getsPerOrder} GET per order)`,
+  });
   for (const [s, w] of Object.entries(limits.workers)) {
     const perOrder = msgs[s] ?? 0;
     if (!perOrder) continue;
     const batchSeconds = (a.durationsMs.workerPerBatch + w.batchSize * a.durationsMs.workerPerMessage) / 1000;
     const messagesPerSecond = (w.maxConcurrency * w.batchSize) / batchSeconds;
-    out.push({ limit: `${s} worker (maxConcurrency x batch)`, ordersPerSecond: messagesPerSecond / perOrder, how: `${w.maxConcurrency} x ${w.batchSize} messages per ${batchSeconds.toFixed(2)} s batch / ${perOrder.toFixed(2)} messages per order` });
+    out.push({
+      limit: `${s} worker (maxConcurrency x batch)`,
+      ordersPerSecond: messagesPerSecond / perOrder,
+      how: `${w.maxConcurrency} x ${w.batchSize} messages per ${batchSeconds.toFixed(2)} s batch / ${perOrder.toFixed(2)} messages per order`,
+    });
   }
   const pubs = publishesPerOrder(a.mix);
-  out.push({ limit: 'SNS Publish quota', ordersPerSecond: limits.snsPublishPerSecond / pubs, how: `${limits.snsPublishPerSecond}/s / ${pubs.toFixed(2)} publishes per order` });
+  out.push({
+    limit: 'SNS Publish quota',
+    ordersPerSecond: limits.snsPublishPerSecond / pubs,
+    how: `${limits.snsPublishPerSecond}/s / ${pubs.toFixed(2)} publishes per order`,
+  });
   // Each reservation (and release) decrements the SKU's catalog item inside a transaction: 2 units.
-  out.push({ limit: "hot SKU's catalog partition", ordersPerSecond: limits.partitionWcuPerSecond / 2, how: `${limits.partitionWcuPerSecond} WCU/s / 2 WCU (transactional decrement) per order containing the SKU` });
+  out.push({
+    limit: "hot SKU's catalog partition",
+    ordersPerSecond: limits.partitionWcuPerSecond / 2,
+    how: `${limits.partitionWcuPerSecond} WCU/s / 2 WCU (transactional decrement) per order containing the SKU`,
+  });
   out.push({
     limit: "a day's analytics partition(s)",
     ordersPerSecond: (limits.analyticsPartitions * limits.partitionWcuPerSecond) / 2,

@@ -2,9 +2,15 @@
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
-export function emulatorEnv(endpoint: string): Record<string, string> {
+/** Throws unless `endpoint` is on a loopback address: nothing here is meant for anything but a local emulator. */
+export function assertLoopback(endpoint: string): string {
   const host = new URL(endpoint).hostname;
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new Error(`refusing a non-loopback emulator endpoint: ${endpoint}`);
+  return endpoint;
+}
+
+export function emulatorEnv(endpoint: string): Record<string, string> {
+  assertLoopback(endpoint);
   return {
     AWS_ENDPOINT_URL: endpoint,
     AWS_ENDPOINT_URL_S3: endpoint,

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive } from './emulator';
+import { isAlive } from './processes';
 import { LOCAL } from './paths';
 
 const LEASES = join(LOCAL, 'leases');

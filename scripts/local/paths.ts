@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../lib/paths';
 
 /** Everything the local run writes lives under `.local/` (git-ignored), so one `rm -rf .local` resets it. */
-export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const ROOT = PROJECT_ROOT;
 export const LOCAL = join(ROOT, '.local');
 export const VENV = join(LOCAL, 'venv');
 export const TMP = join(LOCAL, 'tmp');

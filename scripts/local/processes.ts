@@ -1,5 +1,5 @@
 /** Process checks shared by the emulator harnesses (Linux: /proc). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -38,4 +38,16 @@ export function killAll(pids: readonly number[]): void {
       /* already gone */
     }
   }
+}
+
+/** PIDs (never this process's) whose command line contains any of `needles`: leftovers found by our own paths. */
+export function processesMentioning(needles: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const cmd = commandLine(pid);
+    if (needles.some((n) => cmd.includes(n))) pids.push(pid);
+  }
+  return pids;
 }

@@ -5,13 +5,21 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { seedCatalog } from '../seed-catalog';
 import { clientConfig } from './aws-env';
 import { bootstrap, deploy, localApiUrl } from './deploy';
-import { stackIsUsable } from './cfn-query';
+import { stackIsUsable } from './cloudformation';
 import { ensureInstalled, startOrReuse } from './emulator';
 import { withDeployLock } from './lease';
 import { step } from './progress';
-import { applyWorkarounds, summarize } from './workarounds';
+import { applyWorkarounds, summarize } from './workarounds/record';
 
-export const DEMO_ORDER = { customerId: 'demo-customer', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2 }, { sku: 'SKU-3', quantity: 1 }] };
+export const DEMO_ORDER = {
+  customerId: 'demo-customer',
+  email: 'ada@example.com',
+  currency: 'USD',
+  items: [
+    { sku: 'SKU-1', quantity: 2 },
+    { sku: 'SKU-3', quantity: 1 },
+  ],
+};
 
 export async function bringUp(log = true, owner: 'tests' | 'local' = 'local', context: Record<string, string> = {}) {
   if (!process.env.AWS_ENDPOINT_URL) await step('install MiniStack into .local/venv (pinned)', async () => ensureInstalled(), !log);
@@ -32,4 +40,3 @@ export async function bringUp(log = true, owner: 'tests' | 'local' = 'local', co
   });
   return { emulator, outputs, apiUrl: localApiUrl(outputs, emulator.endpoint), workarounds: record };
 }
-

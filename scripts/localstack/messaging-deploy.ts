@@ -5,12 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { emulatorEnv, LOCAL_ACCOUNT, LOCAL_REGION } from '../local/aws-env';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../local/aws-env';
 import { readStackOutputs, runCdk as cdk, type StackOutputs } from '../local/cdk';
 
 export const MESSAGING_STACK = 'OrderMessaging-local';
-export const MESSAGING_APP = 'npx tsx bin/messaging.ts';
-export { emulatorEnv, LOCAL_ACCOUNT, LOCAL_REGION, type StackOutputs };
+const MESSAGING_APP = 'npx tsx bin/messaging.ts';
 
 /** `cdk bootstrap` of the emulator's one account and region (the messaging app is named so nothing else synthesizes). */
 export const bootstrap = (endpoint: string, outDir: string, logPath: string) =>
@@ -19,7 +18,21 @@ export const bootstrap = (endpoint: string, outDir: string, logPath: string) =>
 export async function deployMessaging(endpoint: string, outDir: string, outputsFile: string, logPath: string): Promise<StackOutputs> {
   mkdirSync(dirname(outputsFile), { recursive: true });
   await cdk(
-    ['-a', MESSAGING_APP, '--output', outDir, 'deploy', MESSAGING_STACK, '-c', 'stage=local', '--require-approval', 'never', '--no-notices', '--outputs-file', outputsFile],
+    [
+      '-a',
+      MESSAGING_APP,
+      '--output',
+      outDir,
+      'deploy',
+      MESSAGING_STACK,
+      '-c',
+      'stage=local',
+      '--require-approval',
+      'never',
+      '--no-notices',
+      '--outputs-file',
+      outputsFile,
+    ],
     endpoint,
     logPath,
   );

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../lib/paths';
 import { step } from '../local/progress';
 import { ensureInstalled, LOCALSTACK_VERSION, OUTPUTS_FILE, start, STATE_DIR, stop, type Running } from './emulator';
-import { bootstrap, deployMessaging, emulatorEnv, MESSAGING_STACK } from './messaging-deploy';
+import { emulatorEnv } from '../local/aws-env';
+import { bootstrap, deployMessaging, MESSAGING_STACK } from './messaging-deploy';
 
 const OUT_DIR = 'cdk.messaging.out';
 
@@ -29,7 +30,10 @@ async function stopQuietly(): Promise<void> {
   await step('stop LocalStack', async () => {
     return stop({ onlyIfStartedBy: process.pid });
   }).then(
-    (r) => console.log(`  ${r.stopped ? (r.killed ? 'stopped with SIGKILL' : 'stopped') : 'was not running'}${r.strays ? `, ${r.strays} stray process(es) killed` : ''}; temp files removed`),
+    (r) =>
+      console.log(
+        `  ${r.stopped ? (r.killed ? 'stopped with SIGKILL' : 'stopped') : 'was not running'}${r.leftovers ? `, ${r.leftovers} stray process(es) killed` : ''}; temp files removed`,
+      ),
     (err: unknown) => console.error(`  could not stop LocalStack: ${err instanceof Error ? err.message : String(err)}`),
   );
 }

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { PROJECT_ROOT } from '../../lib/paths';
-import { stackIsUsable } from '../../scripts/local/cfn-query';
+import { stackIsUsable } from '../../scripts/local/cloudformation';
 import { readState, startOrReuse, stop } from '../../scripts/local/emulator';
 import { releaseLease, takeLease, withDeployLock } from '../../scripts/local/lease';
 import { bootstrap, deployMessaging, readMessagingOutputs } from '../../scripts/localstack/messaging-deploy';

@@ -16,19 +16,20 @@ import type { ServiceName } from '../../lambdas/services/registry';
 import { MessagingStack, messagingStackName } from '../../lib/messaging-stack';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { stageConfig } from '../../lib/stages';
+import { clientConfig } from '../../scripts/local/aws-env';
+import { pollUntil as poll } from '../support/poll';
 
 const ctx = inject('conformance');
 export const endpoint = ctx.endpoint;
 /** Which emulator answers: branch on it only where an emulator is known to differ from AWS (docs/emulators.md). */
 export const emulator = ctx.emulator;
-export const outputs = ctx.outputs;
+const outputs = ctx.outputs;
 export const stage = stageConfig('local');
 
-const clientConfig = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-export const sqs = new SQSClient(clientConfig);
-export const sns = new SNSClient(clientConfig);
+export const sqs = new SQSClient(clientConfig(endpoint));
+export const sns = new SNSClient(clientConfig(endpoint));
 
-export const output = (key: string): string => {
+const output = (key: string): string => {
   const v = outputs[key];
   if (!v) throw new Error(`stack output ${key} is missing (have: ${Object.keys(outputs).join(', ')})`);
   return v;
@@ -92,7 +93,11 @@ export const envelopeAttributes = (e: Envelope) => ({
 export function plainAttributes(attrs: Message['MessageAttributes']): Record<string, { DataType?: string; StringValue?: string; BinaryValue?: number[] }> {
   const out: Record<string, { DataType?: string; StringValue?: string; BinaryValue?: number[] }> = {};
   for (const [k, v] of Object.entries(attrs ?? {})) {
-    out[k] = { DataType: v.DataType, ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}), ...(v.BinaryValue ? { BinaryValue: [...v.BinaryValue] } : {}) };
+    out[k] = {
+      DataType: v.DataType,
+      ...(v.StringValue !== undefined ? { StringValue: v.StringValue } : {}),
+      ...(v.BinaryValue ? { BinaryValue: [...v.BinaryValue] } : {}),
+    };
   }
   return out;
 }
@@ -113,17 +118,5 @@ export async function receive(queue: string, input: Partial<ReceiveMessageComman
   return Messages;
 }
 
-/** Calls `probe` until `done(value)` holds or the deadline passes; the error says what was last seen. */
-export async function pollUntil<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const last = await probe();
-    if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 1500)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+/** Polling with a deadline (test/support/poll.ts), every 100 ms unless told otherwise. */
+export const pollUntil: typeof poll = (probe, done, options) => poll(probe, done, { intervalMs: 100, ...options });

@@ -10,20 +10,21 @@ import { faultKey, orderKey, outboxKey } from '../../lambdas/adapters/keys';
 import type { Envelope, EventType } from '../../lambdas/core/events';
 import { deterministicEventId } from '../../lambdas/core/ids';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
-import { serviceOutputs } from '../../lib/outputs';
 import { LOG_FILE } from '../../scripts/local/paths';
 import { formatReport, type ReconcileReport } from '../../scripts/reconcile';
-import { catalogTable, getItem, ordersTable, scanAll, type Item } from '../integration/support/api-extra';
+import { catalogTable, getItem, ordersTable, scanAll } from '../integration/support/api-extra';
 import { consumersOf, depth, sendEnvelope, takeMine, release } from '../integration/support/queues';
 import { lifecycles, reconcileNow } from '../integration/support/reconcile';
-import { ddb, emulator, output, outputs, pollUntil, queueUrl, serviceTable } from '../integration/support/stack';
+import { ddb, emulator, outputs, pollUntil, queueUrl, serviceTable } from '../integration/support/stack';
 
 export const RUN = randomUUID().slice(0, 6);
 
 /** A SKU of the case's own, with `receivedStock` so the stack-wide reconciliation balances its stock. */
 export async function seedSku(prefix: string, unitPriceCents: number, stock: number): Promise<string> {
   const sku = `${prefix}-${RUN}-${randomUUID().slice(0, 4)}`.toUpperCase();
-  await ddb.send(new PutCommand({ TableName: catalogTable(), Item: { pk: sku, sku, name: `fault suite ${prefix}`, unitPriceCents, stock, receivedStock: stock } }));
+  await ddb.send(
+    new PutCommand({ TableName: catalogTable(), Item: { pk: sku, sku, name: `fault suite ${prefix}`, unitPriceCents, stock, receivedStock: stock } }),
+  );
   return sku;
 }
 
@@ -77,7 +78,7 @@ class Pacer {
     if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 }
-export const ORDERS_PER_SECOND = Number(process.env.FAULTS_ORDERS_PER_SECOND ?? 5);
+const ORDERS_PER_SECOND = Number(process.env.FAULTS_ORDERS_PER_SECOND ?? 5);
 export const pace = new Pacer(ORDERS_PER_SECOND);
 /** Concurrent POSTs per case while it holds a burst slot (the emulator shares 2 cores with everything else). */
 export const POST_CONCURRENCY = 6;
@@ -138,12 +139,8 @@ export const setFaults = (orderId: string, faults: string[] | undefined) =>
     }),
   );
 
-/** Every queue of the stack a message of an order can wait in: the services' queues and their deadline queues. */
-export function mainQueues(): string[] {
-  return SERVICES.flatMap((s) => [queueUrl(s.name), ...(s.afterDeadline?.length ? [output(serviceOutputs(s.name).deadlineQueueUrl)] : [])]);
-}
 /** Every dead-letter queue of the stack: the services' DLQs, their deadline DLQs, their subscription DLQs. */
-export function deadLetterQueues(): string[] {
+function deadLetterQueues(): string[] {
   return Object.entries(outputs)
     .filter(([k]) => /DlqUrl$/.test(k))
     .map(([, v]) => v)
@@ -159,9 +156,13 @@ export const untilQueuesIdle = (timeoutMs = 120_000) =>
   );
 
 /** Reconciles the orders, polling until clean (compensation follows the decision) or the deadline. */
-export async function reconcileUntilClean(orderIds: readonly string[], timeoutMs = 60_000): Promise<ReconcileReport> {
+async function reconcileUntilClean(orderIds: readonly string[], timeoutMs = 60_000): Promise<ReconcileReport> {
   try {
-    return await pollUntil(() => reconcileNow(orderIds), (r) => r.violations.length === 0, { timeoutMs, intervalMs: 3000, what: 'a clean reconciliation' });
+    return await pollUntil(
+      () => reconcileNow(orderIds),
+      (r) => r.violations.length === 0,
+      { timeoutMs, intervalMs: 3000, what: 'a clean reconciliation' },
+    );
   } catch {
     return reconcileNow(orderIds);
   }
@@ -290,5 +291,3 @@ export function summaryTable(rows: readonly CaseResult[]): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
-
-export type { Item };

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../../scripts/local/aws-env';
 import { withDeployLock } from '../../scripts/local/lease';
 import { STACK_NAME } from '../../scripts/local/paths';
-import { findFunction } from '../../scripts/local/workarounds';
+import { findFunction } from '../../scripts/local/functions';
 import { type HttpResult, orderBody } from './support/api';
 import { bearer, TestIssuer } from './support/auth';
 import { apiUrl, emulator, endpoint, pollUntil, uniqueCustomer } from './support/stack';
@@ -89,7 +89,11 @@ describe.skipIf(!onMiniStack)('authentication on (AUTH_MODE=jwt on the deployed 
     try {
       for (const { name, variables } of saved) await setEnvironment(name, variables);
       if (saved.length) {
-        await pollUntil(async () => (await call('GET', `/orders/${probeId}`)).status, (s) => s === 404, { timeoutMs: 60_000, what: 'the API to be open again' });
+        await pollUntil(
+          async () => (await call('GET', `/orders/${probeId}`)).status,
+          (s) => s === 404,
+          { timeoutMs: 60_000, what: 'the API to be open again' },
+        );
       }
     } finally {
       saved = [];

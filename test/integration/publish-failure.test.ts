@@ -12,7 +12,7 @@ import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurat
 import { RELAY_FAILURE_MODE_ENV } from '../../lambdas/outbox/failure-mode';
 import { clientConfig } from '../../scripts/local/aws-env';
 import { STACK_NAME } from '../../scripts/local/paths';
-import { findFunction } from '../../scripts/local/workarounds';
+import { findFunction } from '../../scripts/local/functions';
 import { getOrder, orderBody, postOrder } from './support/api';
 import { customerItems, getItem, itemsWithPkPrefix, ordersTable, serviceStatuses, stockOf, untilOrderState } from './support/api-extra';
 import { emulator, endpoint, pollUntil, serviceTable, uniqueCustomer } from './support/stack';
@@ -32,7 +32,11 @@ async function postFaulted(customer: string, quantity: number) {
 }
 
 const untilFaultFired = (eventId: string) =>
-  pollUntil(() => getItem(ordersTable(), faultKey(eventId)), (item) => item !== undefined, { timeoutMs: 30_000, what: `fault marker FAULT#${eventId}` });
+  pollUntil(
+    () => getItem(ordersTable(), faultKey(eventId)),
+    (item) => item !== undefined,
+    { timeoutMs: 30_000, what: `fault marker FAULT#${eventId}` },
+  );
 
 describe('a publish that fails once', () => {
   it('the header is honoured: the relay fails the first publish and leaves the FAULT# marker', async () => {
@@ -51,12 +55,19 @@ describe('a publish that fails once', () => {
     const { orderId, eventId } = await postFaulted(uniqueCustomer('pubfail'), 2);
     await untilFaultFired(eventId);
 
-    const order = await untilOrderState(orderId, 'CONFIRMED', { payment: 'CHARGED', inventory: 'RESERVED', shipping: 'REQUESTED', notification: 'SENT', analytics: 'RECORDED' }, 60_000);
+    const order = await untilOrderState(
+      orderId,
+      'CONFIRMED',
+      { payment: 'CHARGED', inventory: 'RESERVED', shipping: 'REQUESTED', notification: 'SENT', analytics: 'RECORDED' },
+      60_000,
+    );
     expect(serviceStatuses(order)).toEqual({ payment: 'CHARGED', inventory: 'RESERVED', shipping: 'REQUESTED', notification: 'SENT', analytics: 'RECORDED' });
     expect(order.total).toEqual({ amountCents: 2 * 7 * 250, currency: 'USD' });
 
     // Exactly once: one charge, one reservation, stock down by the ordered quantity once, one shipment, one e-mail.
-    expect(await itemsWithPkPrefix(serviceTable('payment'), `CHARGE#${orderId}`)).toEqual([expect.objectContaining({ status: 'CHARGED', amountCents: 2 * 7 * 250 })]);
+    expect(await itemsWithPkPrefix(serviceTable('payment'), `CHARGE#${orderId}`)).toEqual([
+      expect.objectContaining({ status: 'CHARGED', amountCents: 2 * 7 * 250 }),
+    ]);
     expect(await itemsWithPkPrefix(serviceTable('inventory'), `RESERVATION#${orderId}`)).toHaveLength(1);
     expect(await stockOf(OWN_SKU)).toBe(stockBefore - 2);
     expect(await itemsWithPkPrefix(serviceTable('shipping'), `SHIPMENT#${orderId}`)).toHaveLength(1);
@@ -71,7 +82,12 @@ describe('a publish that fails once', () => {
     const relay = (await findFunction(lambda, `${STACK_NAME}-OutboxFunction`))!;
     const variables = relay.Environment!.Variables!;
     const setMode = async (mode: string) => {
-      await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: relay.FunctionName, Environment: { Variables: { ...variables, [RELAY_FAILURE_MODE_ENV]: mode } } }));
+      await lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: relay.FunctionName,
+          Environment: { Variables: { ...variables, [RELAY_FAILURE_MODE_ENV]: mode } },
+        }),
+      );
       await pollUntil(
         () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: relay.FunctionName })),
         (c) => c.Environment?.Variables?.[RELAY_FAILURE_MODE_ENV] === mode && c.LastUpdateStatus !== 'InProgress',

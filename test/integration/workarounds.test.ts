@@ -1,5 +1,5 @@
 /**
- * Canaries for the emulator-only workarounds in scripts/local/workarounds.ts.
+ * Canaries for the emulator-only workarounds in scripts/local/workarounds/.
  *
  * `runCanaries` deploys a throw-away probe stack through the emulator's CloudFormation and asks each workaround
  * whether the emulator still lacks its feature, on the probe, before any workaround touched it. A test that asserts
@@ -16,7 +16,11 @@ import { clientConfig } from '../../scripts/local/aws-env';
 import { ROOT, STACK_NAME } from '../../scripts/local/paths';
 import { SERVICES } from '../../lambdas/services/registry';
 import { stageConfig, visibilityTimeoutSeconds } from '../../lib/stages';
-import { readWorkaroundRecord, redriveFromTemplate, runCanaries, tablesWithTtl, ttlFromTemplate, WORKAROUNDS } from '../../scripts/local/workarounds';
+import { runCanaries } from '../../scripts/local/workarounds/canaries';
+import { WORKAROUNDS } from '../../scripts/local/workarounds/index';
+import { readWorkaroundRecord } from '../../scripts/local/workarounds/record';
+import { redriveFromTemplate } from '../../scripts/local/workarounds/redrive';
+import { tablesWithTtl, ttlFromTemplate } from '../../scripts/local/workarounds/ttl';
 import { identifyEmulator } from './support/canary';
 import { dlqUrl, endpoint, outputs, queueUrl, sqs } from './support/stack';
 
@@ -26,7 +30,7 @@ const SKIP_REASON = `the canaries assert gaps of MiniStack; ${endpoint} is not M
 
 const ddb = new DynamoDBClient(clientConfig(endpoint));
 
-describe(`MiniStack ${identity.version ?? ''} gaps behind scripts/local/workarounds.ts`, () => {
+describe(`MiniStack ${identity.version ?? ''} gaps behind scripts/local/workarounds/`, () => {
   let lacking: Record<string, boolean> = {};
   beforeAll(async () => {
     if (onMiniStack) lacking = await runCanaries(endpoint);
@@ -79,7 +83,12 @@ describe('after the workarounds, the deployed stack behaves as its template says
         sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl(svc.name), AttributeNames: ['QueueArn'] })),
       ]);
       const policy = JSON.parse(queue.Attributes?.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
-      expect({ svc: svc.name, dlq: policy.deadLetterTargetArn, maxReceiveCount: Number(policy.maxReceiveCount), visibility: Number(queue.Attributes?.VisibilityTimeout) }).toEqual({
+      expect({
+        svc: svc.name,
+        dlq: policy.deadLetterTargetArn,
+        maxReceiveCount: Number(policy.maxReceiveCount),
+        visibility: Number(queue.Attributes?.VisibilityTimeout),
+      }).toEqual({
         svc: svc.name,
         dlq: dlq.Attributes?.QueueArn,
         maxReceiveCount: local.worker.maxReceiveCount,

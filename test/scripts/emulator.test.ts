@@ -7,10 +7,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { choosePort, isAlive, orphanWorkers, ownedEmulator } from '../../scripts/local/emulator';
+import { choosePort, orphanWorkers, ownedEmulator } from '../../scripts/local/emulator';
+import { isAlive } from '../../scripts/local/processes';
 import { TMP } from '../../scripts/local/paths';
 
-const busy = (...ports: number[]) => async (port: number) => !ports.includes(port);
+const busy =
+  (...ports: number[]) =>
+  async (port: number) =>
+    !ports.includes(port);
 
 describe('choosePort', () => {
   it('takes the first free port from 4566 upward', async () => {
@@ -51,7 +55,7 @@ describe('ownedEmulator: reuse only what this checkout started', () => {
     return (server.address() as AddressInfo).port;
   }
 
-  const state = (pid: number, port: number) => ({ pid, port, version: '1.5.33', startedAt: new Date().toISOString() });
+  const state = (pid: number, port: number) => ({ pid, port, version: '1.5.33', startedAt: new Date().toISOString(), ownerPid: process.pid });
 
   it('has nothing to reuse without a state file', async () => {
     expect(await ownedEmulator(null)).toBeUndefined(); // null, not undefined: undefined would read the real state file

@@ -56,9 +56,6 @@ export async function depth(queueUrl: string): Promise<Depth> {
   };
 }
 
-/** `ApproximateNumberOfMessagesVisible`, the CloudWatch metric a DLQ alarm reads, is this queue attribute. */
-export const visibleCount = async (queueUrl: string) => (await depth(queueUrl)).visible;
-
 const isEmpty = (d: Depth) => d.visible + d.inFlight + d.delayed === 0;
 
 /** Waits until every queue has nothing visible, in flight or delayed (all its messages were processed and deleted). */
@@ -79,7 +76,11 @@ export interface QueueAttributes {
 export async function redriveOf(queueUrl: string): Promise<QueueAttributes> {
   const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }));
   const rp = JSON.parse(a.RedrivePolicy ?? '{}') as { maxReceiveCount?: number | string; deadLetterTargetArn?: string };
-  return { visibilityTimeoutSeconds: Number(a.VisibilityTimeout), maxReceiveCount: Number(rp.maxReceiveCount), deadLetterTargetArn: String(rp.deadLetterTargetArn) };
+  return {
+    visibilityTimeoutSeconds: Number(a.VisibilityTimeout),
+    maxReceiveCount: Number(rp.maxReceiveCount),
+    deadLetterTargetArn: String(rp.deadLetterTargetArn),
+  };
 }
 
 /**
@@ -94,7 +95,13 @@ export async function takeMine(queueUrl: string, mine: (m: Message) => boolean, 
   try {
     for (let round = 0; round < 50; round++) {
       const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: holdSeconds, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: holdSeconds,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['All'],
+        }),
       );
       if (Messages.length === 0) break;
       for (const m of Messages) (mine(m) ? taken : others).push(m);
@@ -110,7 +117,10 @@ export async function release(queueUrl: string, messages: readonly Message[]): P
   for (let i = 0; i < messages.length; i += 10) {
     const chunk = messages.slice(i, i + 10);
     await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }),
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+      }),
     );
   }
 }
@@ -118,7 +128,9 @@ export async function release(queueUrl: string, messages: readonly Message[]): P
 export async function deleteMessages(queueUrl: string, messages: readonly Message[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const chunk = messages.slice(i, i + 10);
-    const out = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
+    const out = await sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }),
+    );
     if (out.Failed?.length) throw new Error(`could not delete ${out.Failed.length} message(s) from ${queueUrl}: ${JSON.stringify(out.Failed)}`);
   }
 }

@@ -12,6 +12,8 @@ import type { ServiceName } from '../../../lambdas/services/registry';
 import { serviceOutputs } from '../../../lib/outputs';
 import { clientConfig } from '../../../scripts/local/aws-env';
 
+export { pollUntil } from '../../support/poll';
+
 export const endpoint = inject('endpoint');
 export const outputs = inject('outputs');
 export const apiUrl = inject('apiUrl');
@@ -29,22 +31,6 @@ export const output = (key: string): string => {
 export const queueUrl = (svc: ServiceName) => output(serviceOutputs(svc).queueUrl);
 export const dlqUrl = (svc: ServiceName) => output(serviceOutputs(svc).dlqUrl);
 export const serviceTable = (svc: ServiceName) => output(serviceOutputs(svc).tableName);
-
-/** Calls `probe` until `done(value)` holds or the deadline passes; the error says what was last seen. */
-export async function pollUntil<T>(
-  probe: () => Promise<T>,
-  done: (value: T) => boolean,
-  { timeoutMs = 30_000, intervalMs = 200, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe();
-    if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 1500)}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** A customer id of its own per test, so tests never see each other's orders or idempotency keys. */
 export const uniqueCustomer = (prefix = 'it') => `${prefix}-${randomUUID().slice(0, 8)}`;
