@@ -6,7 +6,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { capacityOf } from './capacity';
 
 export interface RequestCount {
@@ -28,7 +27,7 @@ export async function countingRequests<T>(fn: () => Promise<T>): Promise<{ resul
 
 type Stackable = { middlewareStack: { add: (mw: any, opts: any) => void } };
 
-function withRequestCounter<C extends Stackable>(client: C): C {
+export function withRequestCounter<C extends Stackable>(client: C): C {
   client.middlewareStack.add(
     (next: any, context: any) => async (args: any) => {
       const counter = scope.getStore();
@@ -75,4 +74,5 @@ function withCapacityCounter<C extends Stackable>(client: C): C {
 // middleware), so an SNS publish carries it on: with active tracing that is the whole trace, no X-Ray SDK needed.
 export const dynamo = withCapacityCounter(withRequestCounter(new DynamoDBClient({ maxAttempts: 3 })));
 export const ddb = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
-export const sns = withRequestCounter(new SNSClient({ maxAttempts: 3 }));
+// The SNS client lives in publisher.ts: a module-scope client is a side effect that keeps its whole SDK (and the XML
+// query protocol, ~40 KB) in every bundle that imports this file, and the API functions never publish.

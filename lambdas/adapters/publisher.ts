@@ -1,7 +1,10 @@
-import { PublishCommand } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Envelope } from '../core/events';
-import { sns } from './aws';
+import { withRequestCounter } from './aws';
 import { ENV, required } from './env';
+
+/** Created once per execution environment, only in the functions that publish (relay, sweeper, workers). */
+export const sns = withRequestCounter(new SNSClient({ maxAttempts: 3 }));
 
 /**
  * Publishes envelopes to the topic. `eventType` goes into a message attribute so that subscription filter

@@ -1,7 +1,7 @@
 /**
  * Local stage fault hooks: carried on the order's OUTBOX item, honoured by the relay and the workers (see
  * docs/contract.md). Their own module, re-exported by core/order.ts, so the relay's and the workers' bundles do not
- * pull in the order request schema (and the full zod) for a few constants.
+ * pull in the order request schema (and zod's English locale) for a few constants.
  */
 export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
 /** The relay drops the event as if its retries were exhausted (what AWS does; MiniStack retries forever). */

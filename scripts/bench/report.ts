@@ -1,5 +1,6 @@
 /** The benchmark's readable table (markdown) and the machine it ran on. */
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { BundleStartup } from './startup';
 
 export function machine() {
   const c = cpus();
@@ -44,4 +45,27 @@ export function renderMarkdown(r: Any): string {
     for (const b of r.startup as Any[]) out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} | ${f(b.initCpuMsMedian)} |`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Issue 14's start-up targets. */
+export const STARTUP_TARGET = { kb: 250, initMs: 60 } as const;
+
+/** The start-up table: one row per function, variants side by side (before → after). */
+export function renderStartup(r: { startedAt: string; finishedAt: string; machine: ReturnType<typeof machine>; loadAtStart: number; variants: Record<string, BundleStartup[]> }): string {
+  const labels = Object.keys(r.variants);
+  const byId = labels.map((l) => new Map(r.variants[l]!.map((b) => [b.function, b])));
+  const ids = [...new Set(labels.flatMap((l) => r.variants[l]!.map((b) => b.function)))].sort();
+  const col = (f: (b: BundleStartup) => number, target: number) => (id: string) =>
+    byId.map((m) => { const b = m.get(id); return b ? `${f(b)}${f(b) <= target ? '' : ' ✗'}` : '–'; }).join(' → ');
+  const kb = col((b) => b.kb, STARTUP_TARGET.kb);
+  const wall = col((b) => b.initMsMedian, STARTUP_TARGET.initMs);
+  const cpu = col((b) => b.initCpuMsMedian, STARTUP_TARGET.initMs);
+  const lines = [
+    `Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, load average (1 min) ${r.loadAtStart} at start and ${r.machine.loadAverage1m} at the end. Variants: ${labels.join(' → ')}. ✗: over the target (${STARTUP_TARGET.kb} KB, ${STARTUP_TARGET.initMs} ms).`,
+    '',
+    `| function | service | KB | init wall ms (median of ${(r.variants[labels[0]!]![0]?.initMsRuns.length) ?? '?'}) | init CPU ms (median) |`,
+    '|---|---|---|---|---|',
+    ...ids.map((id) => `| ${id} | ${byId.map((m) => m.get(id)?.service).find(Boolean) ?? ''} | ${kb(id)} | ${wall(id)} | ${cpu(id)} |`),
+  ];
+  return `${lines.join('\n')}\n`;
 }

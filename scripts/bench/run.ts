@@ -4,12 +4,15 @@
  *
  *   npm run bench -- [--orders 150] [--concurrency 1,8] [--rates 10,20,30,40,50,60] [--duration 60]
  *                    [--drain 30] [--out docs/bench] [--deploy] [--skip-steps] [--skip-startup]
+ *   npm run bench -- --only startup [--baseline main] [--runs 7] [--out docs/bench]
+ *     start-up only: synthesizes the local stage (no emulator), measures every bundle's size and module init; with
+ *     --baseline, also the given git revision, interleaved run by run, side by side (startup.json, startup.md).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -28,11 +31,11 @@ import { LOG_FILE, OUTPUTS_FILE, ROOT, STACK_NAME } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
 import { cpuMeter, type CpuUse } from './cpu';
-import { measureStartup } from './startup';
+import { checkoutRef, measureStartup, measureStartupSideBySide, synthLocal } from './startup';
 import { histogram, interleave, percentile, ratio, round, summarize, type Summary } from './stats';
 import { histogramSvg, lineSvg } from './svg';
 import { aggregateUsage, perOrder, type UsageLine } from './usage';
-import { machine, renderMarkdown } from './report';
+import { machine, renderMarkdown, renderStartup, STARTUP_TARGET } from './report';
 
 const { values: opts } = parseArgs({
   options: {
@@ -46,6 +49,9 @@ const { values: opts } = parseArgs({
     deploy: { type: 'boolean', default: false },
     'skip-steps': { type: 'boolean', default: false },
     'skip-startup': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    baseline: { type: 'string' },
+    runs: { type: 'string', default: '7' },
   },
 });
 
@@ -550,7 +556,40 @@ async function readUsage(endpoint: string, since: number): Promise<UsageLine[]> 
   return lines;
 }
 
-main().catch((err) => {
+/** `--only startup`: bundle sizes and module init, optionally side by side with a git revision. No emulator. */
+async function startupOnly() {
+  const started = new Date();
+  const loadAtStart = Number(loadavg()[0]!.toFixed(1));
+  const runs = Number(opts.runs);
+  const work = mkdtempSync(join(tmpdir(), 'bench-startup-'));
+  const rev = (ref: string) => spawnSync('git', ['rev-parse', '--short', ref], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['diff', '--quiet', 'HEAD'], { cwd: ROOT }).status !== 0;
+  const variants: { label: string; assemblyDir: string }[] = [];
+  let cleanup = () => {};
+  if (opts.baseline) {
+    const base = checkoutRef(ROOT, opts.baseline);
+    cleanup = base.cleanup;
+    if (!base.sameDeps) log(`! ${opts.baseline}'s package-lock.json differs: its bundles are built with this checkout's node_modules`);
+    log(`… synthesizing ${opts.baseline} (${rev(opts.baseline)}), the before`);
+    synthLocal(base.dir, join(work, 'before'));
+    variants.push({ label: `before: ${opts.baseline} ${rev(opts.baseline)}`, assemblyDir: join(work, 'before') });
+  }
+  log(`… synthesizing this checkout (${rev('HEAD')}${dirty ? ', uncommitted changes' : ''})`);
+  synthLocal(ROOT, join(work, 'after'));
+  variants.push({ label: `${opts.baseline ? 'after: ' : ''}${rev('HEAD')}${dirty ? '+' : ''}`, assemblyDir: join(work, 'after') });
+  log(`… ${runs} fresh node processes per bundle${variants.length > 1 ? ' and variant, interleaved' : ''}`);
+  const measured = measureStartupSideBySide(variants, 'OrderPipeline-local', runs);
+  cleanup();
+  const result = { startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: machine(), loadAtStart, target: STARTUP_TARGET, variants: measured };
+  const out = join(ROOT, opts.out!);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'startup.json'), JSON.stringify(result, null, 2));
+  const md = renderStartup(result);
+  writeFileSync(join(out, 'startup.md'), md);
+  log(`\n${md}\nWritten: ${join(opts.out!, 'startup.json')} and startup.md.`);
+}
+
+(opts.only === 'startup' ? startupOnly() : opts.only ? Promise.reject(new Error(`--only ${opts.only}: only "startup" is supported`)) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -3,8 +3,9 @@
  * Node process, with the function's environment, median of `runs`). Cold start on AWS adds the runtime's own
  * start and the code download; this isolates what the bundle costs.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, round } from './stats';
 
@@ -21,6 +22,29 @@ export interface BundleStartup {
 
 const PROBE = `const c=process.cpuUsage();const t=process.hrtime.bigint();require(process.argv[1]);const u=process.cpuUsage(c);process.stdout.write(JSON.stringify([Number(process.hrtime.bigint()-t)/1e6,(u.user+u.system)/1000]))`;
 
+interface Bundle {
+  id: string;
+  service: string;
+  file: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Every function bundle of a synthesized stack, with the environment its template gives it. */
+function bundlesOf(assemblyDir: string, stackName: string): Bundle[] {
+  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Environment?: { Variables?: Record<string, unknown> } } }> };
+  const out: Bundle[] = [];
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::Lambda::Function' || !r.Metadata?.['aws:asset:path']) continue;
+    const cwd = join(assemblyDir, r.Metadata['aws:asset:path']);
+    const vars = r.Properties.Environment?.Variables ?? {};
+    // Tokens (Ref, GetAtt) become placeholders: module init only reads them.
+    const env = { ...process.env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`])), AWS_REGION: 'us-east-1' };
+    out.push({ id, service: String(vars.POWERTOOLS_SERVICE_NAME ?? ''), file: join(cwd, 'index.js'), cwd, env });
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
+
 /** One `require()` of a bundle in a fresh node process: wall and CPU milliseconds (node's own start-up is not in it). */
 export function initOnce(file: string, env: NodeJS.ProcessEnv, cwd?: string): { wallMs: number; cpuMs: number } {
   const r = spawnSync(process.execPath, ['-e', PROBE, file], { env, encoding: 'utf8', cwd });
@@ -29,24 +53,62 @@ export function initOnce(file: string, env: NodeJS.ProcessEnv, cwd?: string): { 
   return { wallMs, cpuMs };
 }
 
+const initBundle = (b: Bundle): [number, number] => {
+  const { wallMs, cpuMs } = initOnce(b.file, b.env, b.cwd);
+  return [wallMs, cpuMs];
+};
+
+function summarise(b: Bundle, runs: [number, number][]): BundleStartup {
+  const bytes = statSync(b.file).size;
+  const times = runs.map((r) => r[0]);
+  return { function: b.id, service: b.service, bytes, kb: round(bytes / 1024), initMsMedian: round(percentile(times, 50)), initMsRuns: times.map((t) => round(t)), initCpuMsMedian: round(percentile(runs.map((r) => r[1]), 50)) };
+}
+
 export function measureStartup(assemblyDir: string, stackName: string, runs = 7): BundleStartup[] {
-  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Environment?: { Variables?: Record<string, unknown> } } }> };
-  const out: BundleStartup[] = [];
-  for (const [id, r] of Object.entries(template.Resources)) {
-    if (r.Type !== 'AWS::Lambda::Function' || !r.Metadata?.['aws:asset:path']) continue;
-    const file = join(assemblyDir, r.Metadata['aws:asset:path'], 'index.js');
-    const vars = r.Properties.Environment?.Variables ?? {};
-    // Tokens (Ref, GetAtt) become placeholders: module init only reads them.
-    const env = { ...process.env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`])), AWS_REGION: 'us-east-1' };
-    const times: number[] = [];
-    const cpu: number[] = [];
+  return bundlesOf(assemblyDir, stackName).map((b) => summarise(b, Array.from({ length: runs }, () => initBundle(b))));
+}
+
+/**
+ * The same measurement for several assemblies (e.g. before and after a change), interleaved run by run so that the
+ * machine's drift falls on every variant alike. Functions are matched by logical id; one missing in a variant is
+ * left out of that variant.
+ */
+export function measureStartupSideBySide(variants: { label: string; assemblyDir: string }[], stackName: string, runs = 7): Record<string, BundleStartup[]> {
+  const bundles = variants.map((v) => new Map(bundlesOf(v.assemblyDir, stackName).map((b) => [b.id, b])));
+  const ids = [...new Set(bundles.flatMap((m) => [...m.keys()]))].sort();
+  const samples = bundles.map(() => new Map<string, [number, number][]>());
+  for (const id of ids) {
     for (let i = 0; i < runs; i++) {
-      const { wallMs, cpuMs } = initOnce(file, env, join(assemblyDir, r.Metadata['aws:asset:path']));
-      times.push(wallMs);
-      cpu.push(cpuMs);
+      bundles.forEach((m, v) => {
+        const b = m.get(id);
+        if (!b) return;
+        const list = samples[v]!.get(id) ?? [];
+        list.push(initBundle(b));
+        samples[v]!.set(id, list);
+      });
     }
-    const bytes = statSync(file).size;
-    out.push({ function: id, service: String(vars.POWERTOOLS_SERVICE_NAME ?? ''), bytes, kb: round(bytes / 1024), initMsMedian: round(percentile(times, 50)), initMsRuns: times.map((t) => round(t)), initCpuMsMedian: round(percentile(cpu, 50)) });
   }
-  return out.sort((a, b) => a.function.localeCompare(b.function));
+  return Object.fromEntries(variants.map((v, i) => [v.label, ids.filter((id) => bundles[i]!.has(id)).map((id) => summarise(bundles[i]!.get(id)!, samples[i]!.get(id)!))]));
+}
+
+/**
+ * Synthesizes the local stage of the checkout at `root` (bundling every function the way the construct does) into
+ * `outDir`: `cdk synth`, no emulator and no deployment needed.
+ */
+export function synthLocal(root: string, outDir: string, context: Record<string, string> = {}): void {
+  const ctx = Object.entries({ stage: 'local', ...context }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  execFileSync('npx', ['cdk', 'synth', 'OrderPipeline-local', ...ctx, '--output', outDir, '--quiet', '--no-notices'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/**
+ * A copy of the repository at git revision `ref` (git archive, no worktree), using this checkout's node_modules: the
+ * "before" of a side-by-side start-up run. Says so when the ref's lock file differs (its bundles then use our deps).
+ */
+export function checkoutRef(root: string, ref: string): { dir: string; sameDeps: boolean; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
+  execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`], { cwd: root });
+  if (!existsSync(join(root, 'node_modules'))) throw new Error('node_modules missing: run npm ci first');
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  const sameDeps = spawnSync('git', ['diff', '--quiet', ref, '--', 'package-lock.json'], { cwd: root }).status === 0;
+  return { dir, sameDeps, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

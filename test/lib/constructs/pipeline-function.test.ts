@@ -94,12 +94,29 @@ describe('bundling (local)', () => {
     }
   });
 
-  it('keeps bundles small: workers and relay under 400 KB, the API (full zod for its 400 messages) under 800 KB; all were ~1,060 KB', () => {
-    const outdir = (stack.node.root as App).outdir;
+  // Issue 14's target is 250 KB per bundle; these budgets are today's sizes plus a little headroom, so a bundle that
+  // grows fails here and the growth is a decision (raise the budget in the same commit, and say why). What stands
+  // between today and 250 KB: BENCHMARKS.md, "Start-up".
+  const BUDGET_KB = { api: 295, publishing: 320 } as const;
+  const bundleFile = (fn: { [key: string]: any }) =>
+    join((stack.node.root as App).outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
+
+  it(`keeps bundles within budget: the API functions <= ${BUDGET_KB.api} KB, workers, relay and sweeper <= ${BUDGET_KB.publishing} KB (all were ~1,060 KB; the API ~740 KB with full zod)`, () => {
     for (const [id, fn] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
-      const file = join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
       const api = fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'orders-api';
-      expect(statSync(file).size, id).toBeLessThan((api ? 800 : 400) * 1024);
+      expect(statSync(bundleFile(fn)).size, id).toBeLessThanOrEqual((api ? BUDGET_KB.api : BUDGET_KB.publishing) * 1024);
     }
+  });
+
+  it('the API bundles carry neither the full zod (the order schema is on zod/mini) nor an SNS client (they never publish)', () => {
+    for (const fn of [stack.api.postOrder, stack.api.getOrder]) {
+      const code = readFileSync(bundleFile(template.toJSON().Resources[logicalId(fn)]), 'utf8');
+      // zod registers each schema class under its name, which survives minification.
+      expect(code.includes('ZodMiniObject'), 'zod/mini').toBe(true);
+      expect(code.includes('"ZodObject"'), 'full zod').toBe(false);
+      expect(code.includes('com.amazonaws.sns'), 'SNS client').toBe(false);
+    }
+    const shipping = readFileSync(bundleFile(template.toJSON().Resources[logicalId(stack.workers.get('shipping')!.fn)]), 'utf8');
+    expect(shipping.includes('com.amazonaws.sns'), 'a worker publishes').toBe(true);
   });
 });
