@@ -37,7 +37,7 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Two actions support no resource-level permission: dynamodb:ListStreams (the outbox relay\'s stream event source; its other stream actions name the orders table\'s stream) and, with active X-Ray tracing on (stage `tracing`), xray:PutTraceSegments/PutTelemetryRecords of every function. Nothing else in these policies uses a wildcard resource.',
+      "Two actions support no resource-level permission: dynamodb:ListStreams (the outbox relay's stream event source; its other stream actions name the orders table's stream) and, with active X-Ray tracing on (stage `tracing`), xray:PutTraceSegments/PutTelemetryRecords of every function. Nothing else in these policies uses a wildcard resource.",
     scopes: (stack) => [
       stack.relay.fn,
       ...(stack.config.tracing ? stack.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction && c !== stack.relay.fn) : []),
@@ -53,13 +53,13 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
     // The orders table's logical id comes from its construct path (Data/Orders), the same in every stage.
     id: 'AwsSolutions-IAM5[Resource::<DataOrders20A4E13F.Arn>/index/*]',
     reason:
-      'Table.grantReadData/grantReadWriteData also name the table\'s indexes (<table>/index/*). The orders table has one index, outbox-pending (sparse: unpublished OUTBOX items, events without personal data); only the sweeper queries it, and its own grant names that index alone.',
+      "Table.grantReadData/grantReadWriteData also name the table's indexes (<table>/index/*). The orders table has one index, outbox-pending (sparse: unpublished OUTBOX items, events without personal data); only the sweeper queries it, and its own grant names that index alone.",
     scopes: (stack) => [stack],
   },
   {
     id: 'AwsSolutions-SQS3',
     reason:
-      'These queues are dead-letter queues themselves: of an SNS subscription (messages SNS could not deliver) and of the outbox relay\'s stream event source (failed batch records). A DLQ of a DLQ would only hide the problem; each is alarmed instead.',
+      "These queues are dead-letter queues themselves: of an SNS subscription (messages SNS could not deliver) and of the outbox relay's stream event source (failed batch records). A DLQ of a DLQ would only hide the problem; each is alarmed instead.",
     // Every ServiceQueue of the stack: the services' own and the orders aggregator's deadline queue.
     scopes: (stack) => [...stack.node.children.filter((c): c is ServiceQueue => c instanceof ServiceQueue).map((q) => q.subscriptionDlq), stack.relay.dlq],
   },

@@ -73,7 +73,13 @@ export class PipelineStack extends Stack {
           conditions: { ArnEquals: { 'aws:SourceArn': this.formatArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
         }),
       );
-      this.topic = new Topic(this, 'EventTopic', { topicName, displayName: `Order pipeline events (${stage.name})`, masterKey: this.messagingKey, enforceSSL: true, tracingConfig });
+      this.topic = new Topic(this, 'EventTopic', {
+        topicName,
+        displayName: `Order pipeline events (${stage.name})`,
+        masterKey: this.messagingKey,
+        enforceSSL: true,
+        tracingConfig,
+      });
     } else {
       this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true, tracingConfig });
     }
@@ -128,13 +134,23 @@ export class PipelineStack extends Stack {
       if (deadline) deadlineDlqs.set(service.name, deadline.dlq);
 
       this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, runbook.deadLetters(service.name));
-      this.operations.alarmOnDeadLetters(`${Svc}SubscriptionDlqAlarm`, inbox.subscriptionDlq, `${service.name} subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
+      this.operations.alarmOnDeadLetters(
+        `${Svc}SubscriptionDlqAlarm`,
+        inbox.subscriptionDlq,
+        `${service.name} subscription DLQ`,
+        runbook.subscriptionDeadLetters(service.name),
+      );
       this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`, runbook.backlog(service.name));
 
       const keys = serviceOutputs(service.name);
       if (deadline) {
         this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, runbook.deadlineDeadLetters(service.name));
-        this.operations.alarmOnDeadLetters(`${Svc}DeadlineSubscriptionDlqAlarm`, deadline.subscriptionDlq, `${service.name} deadline subscription DLQ`, runbook.subscriptionDeadLetters(service.name));
+        this.operations.alarmOnDeadLetters(
+          `${Svc}DeadlineSubscriptionDlqAlarm`,
+          deadline.subscriptionDlq,
+          `${service.name} deadline subscription DLQ`,
+          runbook.subscriptionDeadLetters(service.name),
+        );
         new CfnOutput(this, keys.deadlineQueueUrl, { value: deadline.queue.queueUrl });
         new CfnOutput(this, keys.deadlineDlqUrl, { value: deadline.dlq.queueUrl });
         new CfnOutput(this, keys.deadlineSubscriptionDlqUrl, { value: deadline.subscriptionDlq.queueUrl });
@@ -165,7 +181,10 @@ export class PipelineStack extends Stack {
       services: new Map(
         SERVICES.map((s) => {
           const q = queues.get(s.name)!;
-          return [s.name, { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, deadlineDlq: deadlineDlqs.get(s.name), fn: workers.get(s.name)!.fn }];
+          return [
+            s.name,
+            { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, deadlineDlq: deadlineDlqs.get(s.name), fn: workers.get(s.name)!.fn },
+          ];
         }),
       ),
       alarms: this.operations.alarms,

@@ -150,7 +150,8 @@ export function withContext(cfg: StageConfig, context: (key: string) => unknown)
   };
   const mode = text(CONTEXT_KEYS.auth);
   if (mode !== undefined && mode !== 'jwt' && mode !== 'off') throw new Error(`-c auth=${mode}: use jwt or off`);
-  if (mode === 'off' && cfg.name !== 'local') throw new Error(`-c auth=off is refused for stage ${cfg.name}: only the local stage may run without authentication`);
+  if (mode === 'off' && cfg.name !== 'local')
+    throw new Error(`-c auth=off is refused for stage ${cfg.name}: only the local stage may run without authentication`);
   const issuer = text(CONTEXT_KEYS.jwtIssuer);
   const audience = text(CONTEXT_KEYS.jwtAudience);
   const jwksUrl = text(CONTEXT_KEYS.jwksUrl);

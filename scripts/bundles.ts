@@ -80,8 +80,18 @@ function figure(entry: string, file: string, runs: { wallMs: number; cpuMs: numb
   return {
     entry,
     bytes: statSync(file).size,
-    initMsMedian: round(percentile(runs.map((r) => r.wallMs), 50)),
-    initCpuMsMedian: round(percentile(runs.map((r) => r.cpuMs), 50)),
+    initMsMedian: round(
+      percentile(
+        runs.map((r) => r.wallMs),
+        50,
+      ),
+    ),
+    initCpuMsMedian: round(
+      percentile(
+        runs.map((r) => r.cpuMs),
+        50,
+      ),
+    ),
   };
 }
 
@@ -92,9 +102,7 @@ async function main() {
   const args = process.argv.slice(2);
   const runs = Number(argValue(args, '--runs') ?? 7);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer');
-  const extra = Object.fromEntries(
-    args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split('=', 2) as [string, string]] : [])),
-  );
+  const extra = Object.fromEntries(args.flatMap((a, i) => (args[i - 1] === '--env' ? [a.split('=', 2) as [string, string]] : [])));
   const env = { PATH: process.env.PATH ?? '', ...IMPORT_ENV, ...extra };
   const outDir = join(LOCAL, 'bundles');
   rmSync(outDir, { recursive: true, force: true });
@@ -114,16 +122,26 @@ async function main() {
     rows.push({ after: figure(entry, b, rb), before: a ? figure(entry, a, ra) : undefined });
   }
   if (args.includes('--json')) {
-    console.log(JSON.stringify(rows.map((r) => (r.before ? r : r.after)), null, 2));
+    console.log(
+      JSON.stringify(
+        rows.map((r) => (r.before ? r : r.after)),
+        null,
+        2,
+      ),
+    );
   } else if (other) {
     console.log(`entry (before: ${other})`.padEnd(46) + ' before KB  after KB   before CPU ms  after CPU ms   before wall  after wall');
     for (const { before, after } of rows) {
-      console.log(`${after.entry.padEnd(46)} ${kb(before!.bytes).padStart(9)} ${kb(after.bytes).padStart(9)} ${String(before!.initCpuMsMedian).padStart(15)} ${String(after.initCpuMsMedian).padStart(13)} ${String(before!.initMsMedian).padStart(12)} ${String(after.initMsMedian).padStart(11)}`);
+      console.log(
+        `${after.entry.padEnd(46)} ${kb(before!.bytes).padStart(9)} ${kb(after.bytes).padStart(9)} ${String(before!.initCpuMsMedian).padStart(15)} ${String(after.initCpuMsMedian).padStart(13)} ${String(before!.initMsMedian).padStart(12)} ${String(after.initMsMedian).padStart(11)}`,
+      );
     }
   } else {
     console.log(`bundle (esbuild as the CDK builds it)`.padEnd(46) + `  size KB  init CPU ms  init wall ms  (median of ${runs})`);
     for (const { after: f } of rows) {
-      console.log(`${f.entry.padEnd(46)} ${kb(f.bytes).padStart(8)} ${String(f.initCpuMsMedian).padStart(12)} ${String(f.initMsMedian).padStart(13)}${overTarget(f) ? '  OVER TARGET' : ''}`);
+      console.log(
+        `${f.entry.padEnd(46)} ${kb(f.bytes).padStart(8)} ${String(f.initCpuMsMedian).padStart(12)} ${String(f.initMsMedian).padStart(13)}${overTarget(f) ? '  OVER TARGET' : ''}`,
+      );
     }
     console.log(`targets: <= ${TARGETS.maxBytes / 1024} KB, <= ${TARGETS.maxInitMs} ms init (CPU)`);
   }

@@ -139,8 +139,12 @@ export async function reconcile(ddb: DynamoDBDocumentClient, tables: ReconcileTa
       else violation(orderId, `undecided (${String(status ?? 'ACCEPTED')}) ${Math.round(ageSeconds)} s after it was accepted`);
       continue;
     }
-    const decision = JSON.parse(lifecycle.decision) as { eventType: string; payload: { amountCents?: number; currency: string; reason?: string; confirmedAt?: string; cancelledAt?: string } };
-    if (decision.eventType !== (status === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderCancelled')) violation(orderId, `status ${status} but stored decision ${decision.eventType}`);
+    const decision = JSON.parse(lifecycle.decision) as {
+      eventType: string;
+      payload: { amountCents?: number; currency: string; reason?: string; confirmedAt?: string; cancelledAt?: string };
+    };
+    if (decision.eventType !== (status === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderCancelled'))
+      violation(orderId, `status ${status} but stored decision ${decision.eventType}`);
 
     const charge = charges.get(orderId);
     const charged = charge?.status === 'CHARGED' ? Number(charge.amountCents) : 0;
@@ -211,14 +215,18 @@ export async function reconcile(ddb: DynamoDBDocumentClient, tables: ReconcileTa
     for (const key of new Set([...expectedDaily.keys(), ...actual.keys()])) {
       const want = expectedDaily.get(key) ?? { confirmed: 0, cancelled: 0, revenueCents: 0 };
       const got = actual.get(key) ?? { confirmed: 0, cancelled: 0, revenueCents: 0 };
-      if (JSON.stringify(want) !== JSON.stringify(got)) report.violations.push(`analytics ${key}: counted ${JSON.stringify(got)}, decided orders say ${JSON.stringify(want)}`);
+      if (JSON.stringify(want) !== JSON.stringify(got))
+        report.violations.push(`analytics ${key}: counted ${JSON.stringify(got)}, decided orders say ${JSON.stringify(want)}`);
     }
   }
   return report;
 }
 
 export function formatReport(r: ReconcileReport): string {
-  const reasons = Object.entries(r.byReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const reasons =
+    Object.entries(r.byReason)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const lines = [
     `orders ${r.orders}: confirmed ${r.confirmed}, cancelled ${r.cancelled} (${reasons}), pending ${r.pending}`,
     `money: charged ${r.chargedCents}, refunded ${r.refundedCents}, net ${r.chargedCents - r.refundedCents}; shipments ${r.shipments}; e-mails ${r.emails}; skus checked ${r.skusChecked}`,

@@ -53,7 +53,7 @@ export async function main(argv: string[], log: (line: string) => void = console
     log(USAGE);
     return 0;
   }
-  const services = (values.all ? QUEUED_SERVICES : values.service ?? []) as ServiceName[];
+  const services = (values.all ? QUEUED_SERVICES : (values.service ?? [])) as ServiceName[];
   for (const s of services) if (!QUEUED_SERVICES.includes(s)) throw new UsageError(`unknown service "${s}": use one of ${QUEUED_SERVICES.join(', ')}`);
   if (services.length === 0 && !values.outbox) throw new UsageError('say what to redrive: --service <name>, --all or --outbox');
   if (values.all && values.service) throw new UsageError('--all and --service exclude each other');
@@ -96,7 +96,9 @@ export async function main(argv: string[], log: (line: string) => void = console
       refused += report.refused;
       failed += report.failed;
       if (report.refused) {
-        log(`  ${pair.label}: REFUSED ${report.refused} message(s) first sent more than ${windowSeconds / DAY_SECONDS} days ago (minus 1 h): the consumers may have forgotten them, so moving them back could apply their effect twice. They stay in the DLQ: inspect them by hand.`);
+        log(
+          `  ${pair.label}: REFUSED ${report.refused} message(s) first sent more than ${windowSeconds / DAY_SECONDS} days ago (minus 1 h): the consumers may have forgotten them, so moving them back could apply their effect twice. They stay in the DLQ: inspect them by hand.`,
+        );
       }
       for (const e of report.errors) log(`  ${pair.label}: ${e}`);
     }
@@ -122,7 +124,9 @@ export async function main(argv: string[], log: (line: string) => void = console
           log,
           shouldStop: () => stop,
         });
-        log(`  outbox: ${r.cleared} record(s) ${dryRun ? 'clearable' : 'cleared'}, ${r.pending} with events still pending (the sweeper's), ${r.unreadable} unreadable`);
+        log(
+          `  outbox: ${r.cleared} record(s) ${dryRun ? 'clearable' : 'cleared'}, ${r.pending} with events still pending (the sweeper's), ${r.unreadable} unreadable`,
+        );
         refused += r.pending + r.unreadable;
       }
     }

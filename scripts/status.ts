@@ -96,7 +96,12 @@ export function queuesOf(outputs: Record<string, string>): Omit<QueueRow, 'depth
 
 const queueName = (url: string) => url.split('/').pop() ?? url;
 
-async function readQueue(sqs: SQSClient, cw: CloudWatchClient | undefined, row: Omit<QueueRow, 'depth' | 'inFlight' | 'delayed'>, now: number): Promise<QueueRow> {
+async function readQueue(
+  sqs: SQSClient,
+  cw: CloudWatchClient | undefined,
+  row: Omit<QueueRow, 'depth' | 'inFlight' | 'delayed'>,
+  now: number,
+): Promise<QueueRow> {
   const { Attributes: a = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: row.url,
@@ -111,7 +116,13 @@ async function readQueue(sqs: SQSClient, cw: CloudWatchClient | undefined, row: 
   };
   if (row.kind === 'dlq' && out.depth > 0) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: row.url, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['SentTimestamp'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: row.url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['SentTimestamp'],
+      }),
     );
     const sent = Messages.map((m) => Number(m.Attributes?.SentTimestamp)).filter((t) => t > 0);
     if (sent.length) Object.assign(out, { oldestAgeSeconds: Math.max(0, Math.round((now - Math.min(...sent)) / 1000)), ageSource: 'peek' });
@@ -121,7 +132,16 @@ async function readQueue(sqs: SQSClient, cw: CloudWatchClient | undefined, row: 
       new GetMetricDataCommand({
         StartTime: new Date(now - 10 * 60_000),
         EndTime: new Date(now),
-        MetricDataQueries: [{ Id: 'age', MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: queueName(row.url) }] }, Period: 60, Stat: 'Maximum' } }],
+        MetricDataQueries: [
+          {
+            Id: 'age',
+            MetricStat: {
+              Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: queueName(row.url) }] },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+        ],
         ScanBy: 'TimestampDescending',
       }),
     );
@@ -181,7 +201,13 @@ export function stateOf(lifecycle: Record<string, unknown> | undefined): string 
 
 export function summarizeOrders(
   items: readonly Record<string, unknown>[],
-  { now, windowMinutes, deadlineSeconds, graceSeconds, truncated = false }: { now: number; windowMinutes: number; deadlineSeconds: number; graceSeconds: number; truncated?: boolean },
+  {
+    now,
+    windowMinutes,
+    deadlineSeconds,
+    graceSeconds,
+    truncated = false,
+  }: { now: number; windowMinutes: number; deadlineSeconds: number; graceSeconds: number; truncated?: boolean },
 ): OrdersSummary {
   const orders = new Map<string, { createdAt?: number; lifecycle?: Record<string, unknown> }>();
   for (const item of items) {
@@ -235,7 +261,10 @@ async function scanOrders(ddb: DynamoDBDocumentClient, table: string, maxItems: 
   return { items, truncated: !!startKey };
 }
 
-export async function snapshot(target: Target, { windowMinutes, maxItems, now = Date.now() }: { windowMinutes: number; maxItems: number; now?: number }): Promise<StatusSnapshot> {
+export async function snapshot(
+  target: Target,
+  { windowMinutes, maxItems, now = Date.now() }: { windowMinutes: number; maxItems: number; now?: number },
+): Promise<StatusSnapshot> {
   const sqs = new SQSClient(target.clientConfig);
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(target.clientConfig));
   const cw = target.endpoint ? undefined : new CloudWatchClient(target.clientConfig);
@@ -247,7 +276,13 @@ export async function snapshot(target: Target, { windowMinutes, maxItems, now = 
     readOutbox(ddb, table, target.config.outbox.sweepAfterSeconds, now),
     scanOrders(ddb, table, maxItems),
   ]);
-  const orders = summarizeOrders(scanned.items, { now, windowMinutes, deadlineSeconds, graceSeconds: visibilityTimeoutSeconds(target.config), truncated: scanned.truncated });
+  const orders = summarizeOrders(scanned.items, {
+    now,
+    windowMinutes,
+    deadlineSeconds,
+    graceSeconds: visibilityTimeoutSeconds(target.config),
+    truncated: scanned.truncated,
+  });
   return { where: target.where, at: new Date(now), queues, outbox, orders, deadlineSeconds };
 }
 
@@ -265,14 +300,20 @@ export function attention(s: StatusSnapshot): string[] {
   const lines: string[] = [];
   for (const q of s.queues.filter((q) => q.kind === 'dlq' && q.depth + q.inFlight > 0)) {
     const orders = q.sampleOrders?.length ? `; orders: ${q.sampleOrders.slice(0, 5).join(', ')}${q.sampleOrders.length > 5 ? ', ...' : ''}` : '';
-    lines.push(`DLQ ${q.name}: ${q.depth + q.inFlight} message(s), oldest ${q.ageSource === 'peek' && q.depth > 10 ? '>= ' : ''}${age(q.oldestAgeSeconds)}${orders}`);
+    lines.push(
+      `DLQ ${q.name}: ${q.depth + q.inFlight} message(s), oldest ${q.ageSource === 'peek' && q.depth > 10 ? '>= ' : ''}${age(q.oldestAgeSeconds)}${orders}`,
+    );
   }
   for (const o of s.orders.stuck.slice(0, 10)) {
-    lines.push(`UNDECIDED past deadline (${s.deadlineSeconds}s): order ${o.orderId}, placed ${age(o.ageSeconds)} ago, waiting for ${o.waitingFor.join(' and ') || 'the decision'}`);
+    lines.push(
+      `UNDECIDED past deadline (${s.deadlineSeconds}s): order ${o.orderId}, placed ${age(o.ageSeconds)} ago, waiting for ${o.waitingFor.join(' and ') || 'the decision'}`,
+    );
   }
   if (s.orders.stuck.length > 10) lines.push(`... and ${s.orders.stuck.length - 10} more undecided past deadline`);
   if (s.outbox.pastSweepAge > 0) {
-    lines.push(`OUTBOX: ${s.outbox.pastSweepAge} event(s) pending longer than the sweep age: the relay did not publish them; oldest orders: ${s.outbox.oldestOrders.join(', ')}`);
+    lines.push(
+      `OUTBOX: ${s.outbox.pastSweepAge} event(s) pending longer than the sweep age: the relay did not publish them; oldest orders: ${s.outbox.oldestOrders.join(', ')}`,
+    );
   }
   return lines;
 }
@@ -290,7 +331,9 @@ export function render(s: StatusSnapshot, { colour }: { colour: boolean }): stri
   }
   out.push('');
   const o = s.outbox;
-  out.push(`OUTBOX  pending ${o.pending}${o.pending ? `, oldest ${age(o.oldestPendingSeconds)} (orders: ${o.oldestOrders.join(', ')})` : ''}${o.pastSweepAge ? c('yellow', `, ${o.pastSweepAge} past the sweep age`) : ''}`);
+  out.push(
+    `OUTBOX  pending ${o.pending}${o.pending ? `, oldest ${age(o.oldestPendingSeconds)} (orders: ${o.oldestOrders.join(', ')})` : ''}${o.pastSweepAge ? c('yellow', `, ${o.pastSweepAge} past the sweep age`) : ''}`,
+  );
   out.push('');
   const r = s.orders;
   const states = Object.entries(r.byState)
@@ -298,8 +341,12 @@ export function render(s: StatusSnapshot, { colour }: { colour: boolean }): stri
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   out.push(`ORDERS placed in the last ${r.windowMinutes} min: ${r.placed}${states ? ` (${states})` : ''}`);
-  out.push(`DECISIONS ${(r.decidedInWindow / r.windowMinutes).toFixed(1)}/min over ${r.windowMinutes} min (${r.decidedInWindow}), ${r.decidedLastMinute} in the last minute`);
-  out.push(c('dim', `(scanned ${r.scannedItems} order items${r.truncated ? ', stopped at --max-items: counts are partial' : ''}; deadline ${s.deadlineSeconds}s)`));
+  out.push(
+    `DECISIONS ${(r.decidedInWindow / r.windowMinutes).toFixed(1)}/min over ${r.windowMinutes} min (${r.decidedInWindow}), ${r.decidedLastMinute} in the last minute`,
+  );
+  out.push(
+    c('dim', `(scanned ${r.scannedItems} order items${r.truncated ? ', stopped at --max-items: counts are partial' : ''}; deadline ${s.deadlineSeconds}s)`),
+  );
   const warn = attention(s);
   out.push('');
   if (warn.length === 0) out.push('ATTENTION: nothing (no dead letters, no undecided order past its deadline)');
@@ -313,13 +360,19 @@ export function render(s: StatusSnapshot, { colour }: { colour: boolean }): stri
 
 async function main(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    console.log('usage: npm run status -- [--once] [--stage local|dev|prod] [--endpoint <url>] [--minutes N] [--interval S] [--max-items N] [--outputs <file>]');
+    console.log(
+      'usage: npm run status -- [--once] [--stage local|dev|prod] [--endpoint <url>] [--minutes N] [--interval S] [--max-items N] [--outputs <file>]',
+    );
     return 0;
   }
   const windowMinutes = Number(argValue(args, '--minutes') ?? 15);
   const intervalSeconds = Number(argValue(args, '--interval') ?? 2);
   const maxItems = Number(argValue(args, '--max-items') ?? 50_000);
-  for (const [flag, v] of [['--minutes', windowMinutes], ['--interval', intervalSeconds], ['--max-items', maxItems]] as const) {
+  for (const [flag, v] of [
+    ['--minutes', windowMinutes],
+    ['--interval', intervalSeconds],
+    ['--max-items', maxItems],
+  ] as const) {
     if (!(v > 0)) throw new Error(`${flag} must be a positive number`);
   }
   const target = await resolveTarget(targetArgs(args));

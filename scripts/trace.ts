@@ -69,8 +69,7 @@ export interface OrderTrace {
 type Item = Record<string, unknown>;
 
 /** Services whose queue gets this event type (the subscription filter), and the deadline consumers. */
-const consumersOf = (type: EventType): ServiceName[] =>
-  SERVICES.filter((s) => s.consumes.includes(type) || s.afterDeadline?.includes(type)).map((s) => s.name);
+const consumersOf = (type: EventType): ServiceName[] => SERVICES.filter((s) => s.consumes.includes(type) || s.afterDeadline?.includes(type)).map((s) => s.name);
 
 /** Every event an order can have: OrderPlaced (the API, as `orders`), and each service's outcomes (registry). */
 export function candidateEvents(orderId: string): { eventId: string; eventType: EventType; emitter: string }[] {
@@ -102,7 +101,8 @@ export function buildTrace(orderId: string, partition: readonly Item[], inbox: R
   for (const [sk, item] of bySk) {
     if (sk.startsWith('STATUS#')) statuses[sk.slice(7)] = { status: String(item.status), updatedAt: item.updatedAt as string | undefined, detail: item.detail };
   }
-  const decision = typeof lifecycle?.decision === 'string' ? (JSON.parse(lifecycle.decision) as { eventId: string; eventType: EventType; occurredAt: string }) : undefined;
+  const decision =
+    typeof lifecycle?.decision === 'string' ? (JSON.parse(lifecycle.decision) as { eventId: string; eventType: EventType; occurredAt: string }) : undefined;
 
   // What each emitter says it emitted (inbox `emits`, the stored decision), with the time.
   const emitted = new Map<string, string | undefined>();
@@ -117,14 +117,24 @@ export function buildTrace(orderId: string, partition: readonly Item[], inbox: R
         // The aggregate keeps no inbox: the LIFECYCLE slot says which event filled it and how many copies arrived.
         const slot = ['PaymentCharged', 'PaymentDeclined', 'OrderRejected'].includes(c.eventType) ? 'payment' : 'inventory';
         if (lifecycle?.[`${slot}EventId`] === c.eventId) {
-          consumers.push({ service, at: lifecycle.updatedAt as string | undefined, duplicates: Math.max(0, Number(lifecycle[`${slot}Receipts`] ?? 1) - 1), result: `recorded ${String(lifecycle[slot])}` });
+          consumers.push({
+            service,
+            at: lifecycle.updatedAt as string | undefined,
+            duplicates: Math.max(0, Number(lifecycle[`${slot}Receipts`] ?? 1) - 1),
+            result: `recorded ${String(lifecycle[slot])}`,
+          });
         }
         continue;
       }
       const record = inbox.get(`${service}/${c.eventId}`);
       if (!record) continue;
       const out = parseList(record.emits).map((e) => e.eventType);
-      consumers.push({ service, at: record.processedAt as string | undefined, duplicates: Number(record.duplicates ?? 0), result: out.length ? `-> ${out.join(', ')}` : undefined });
+      consumers.push({
+        service,
+        at: record.processedAt as string | undefined,
+        duplicates: Number(record.duplicates ?? 0),
+        result: out.length ? `-> ${out.join(', ')}` : undefined,
+      });
     }
     consumers.sort((a, b) => String(a.at ?? '~').localeCompare(String(b.at ?? '~')));
     const isPlaced = c.eventType === 'OrderPlaced';
@@ -172,7 +182,13 @@ export async function collect(target: Target, orderId: string): Promise<OrderTra
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await ddb.send(
-      new QueryCommand({ TableName: ordersTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': orderPartition(orderId) }, ConsistentRead: true, ExclusiveStartKey: startKey }),
+      new QueryCommand({
+        TableName: ordersTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': orderPartition(orderId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
     );
     partition.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
@@ -241,7 +257,10 @@ async function logsOnAws(target: Target, trace: OrderTrace, deadlineMs = 60_000)
       const rows = (r.results ?? []).map((row) => Object.fromEntries(row.map((c) => [c.field!, c.value ?? ''])) as Record<string, string>);
       trace.xrayTraceIds = [...new Set(rows.map((f) => f.xray_trace_id).filter((id): id is string => !!id))];
       trace.logs = rows.map((f) => {
-        const detail = ['eventType', 'eventId', 'outcome', 'duplicate', 'receiveCount', 'error'].filter((k) => f[k]).map((k) => `${k}=${f[k]}`).join(' ');
+        const detail = ['eventType', 'eventId', 'outcome', 'duplicate', 'receiveCount', 'error']
+          .filter((k) => f[k])
+          .map((k) => `${k}=${f[k]}`)
+          .join(' ');
         return { at: f['@timestamp'] ?? '', service: f.service ?? '', level: f.level ?? '', message: f.message ?? '', detail };
       });
       return;
@@ -261,7 +280,13 @@ export function render(t: OrderTrace): string {
   const out: string[] = [];
   out.push(`order ${t.orderId}: ${t.status}${t.reason ? ` (${t.reason})` : ''}`);
   out.push(`placed ${t.placedAt ?? '?'}, correlation id ${t.correlationId ?? '?'}`);
-  out.push(`services: ${Object.entries(t.statuses).map(([s, v]) => `${s} ${v.status}`).join(', ') || 'none yet'}`);
+  out.push(
+    `services: ${
+      Object.entries(t.statuses)
+        .map(([s, v]) => `${s} ${v.status}`)
+        .join(', ') || 'none yet'
+    }`,
+  );
   out.push('');
   out.push('TIMELINE (from placing the order)');
   for (const e of t.events) {

@@ -15,7 +15,18 @@ export interface Capacity {
   write: number;
 }
 
-type AttributeValue = { S?: string; N?: string; B?: unknown; BOOL?: boolean; NULL?: boolean; L?: AttributeValue[]; M?: Record<string, AttributeValue>; SS?: string[]; NS?: string[]; BS?: unknown[] };
+type AttributeValue = {
+  S?: string;
+  N?: string;
+  B?: unknown;
+  BOOL?: boolean;
+  NULL?: boolean;
+  L?: AttributeValue[];
+  M?: Record<string, AttributeValue>;
+  SS?: string[];
+  NS?: string[];
+  BS?: unknown[];
+};
 type Item = Record<string, AttributeValue>;
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
@@ -109,7 +120,9 @@ export function capacityOf(command: string, input: any, output: any, failed = fa
       return { read, write };
     }
     case 'TransactGetItems':
-      return failed ? { read: 0, write: 0 } : { read: ((output?.Responses ?? []) as { Item?: Item }[]).reduce((n, r) => n + 2 * readUnits(itemSize(r.Item), true), 0), write: 0 };
+      return failed
+        ? { read: 0, write: 0 }
+        : { read: ((output?.Responses ?? []) as { Item?: Item }[]).reduce((n, r) => n + 2 * readUnits(itemSize(r.Item), true), 0), write: 0 };
     default:
       return { read: 0, write: 0 };
   }

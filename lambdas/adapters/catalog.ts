@@ -21,9 +21,18 @@ export async function getCatalogItems(skus: readonly string[], table = required(
   let keys: Record<string, unknown>[] = unique.map(catalogKey);
   for (let round = 0; keys.length > 0; round++) {
     if (round === MAX_ROUNDS) throw new Error(`catalog read left ${keys.length} keys unprocessed after ${MAX_ROUNDS} rounds`);
-    const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'pk, #n, unitPriceCents, stock', ExpressionAttributeNames: { '#n': 'name' } } } }));
+    const out = await ddb.send(
+      new BatchGetCommand({
+        RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'pk, #n, unitPriceCents, stock', ExpressionAttributeNames: { '#n': 'name' } } },
+      }),
+    );
     for (const item of out.Responses?.[table] ?? []) {
-      found.set(String(item.pk), { sku: String(item.pk), name: String(item.name ?? ''), unitPriceCents: Number(item.unitPriceCents), stock: Number(item.stock ?? 0) });
+      found.set(String(item.pk), {
+        sku: String(item.pk),
+        name: String(item.name ?? ''),
+        unitPriceCents: Number(item.unitPriceCents),
+        stock: Number(item.stock ?? 0),
+      });
     }
     keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
   }

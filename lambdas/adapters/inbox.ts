@@ -206,7 +206,10 @@ export async function putOnce(event: Envelope, emits: readonly Envelope[], put: 
     );
     return { outcome: 'committed' };
   } catch (err) {
-    const raw = (err as { name?: string; Item?: Record<string, any> })?.name === 'ConditionalCheckFailedException' ? (err as { Item?: Record<string, any> }).Item : undefined;
+    const raw =
+      (err as { name?: string; Item?: Record<string, any> })?.name === 'ConditionalCheckFailedException'
+        ? (err as { Item?: Record<string, any> }).Item
+        : undefined;
     if (!raw) throw err;
     const item = unmarshall(raw);
     if (item.inboxEventId !== event.eventId) return { outcome: 'taken', item };

@@ -60,7 +60,9 @@ function write(metrics: { name: string; unit: Unit; value: number }[], extra: Re
     `${JSON.stringify({
       _aws: {
         Timestamp: now,
-        CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: [Object.keys(dimensions)], Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })) }],
+        CloudWatchMetrics: [
+          { Namespace: METRICS_NAMESPACE, Dimensions: [Object.keys(dimensions)], Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })) },
+        ],
       },
       ...dimensions,
       ...Object.fromEntries(metrics.map((m) => [m.name, m.value])),

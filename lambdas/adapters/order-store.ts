@@ -53,10 +53,13 @@ export async function saveNewOrder(input: NewOrder, table = required(ENV.ordersT
       // Only the key record can legitimately stop this transaction (the order id is new); anything else is a fault.
       const keyCode = idem ? codes?.[items.length - 1] : undefined;
       if (!idem || (keyCode !== 'ConditionalCheckFailed' && keyCode !== 'TransactionConflict')) throw err;
-      const existing = (keyCode === 'ConditionalCheckFailed' ? keyRecordFromCancellation(err) : undefined) ?? (await readKeyRecord(table, input.order.customerId, idem.key));
+      const existing =
+        (keyCode === 'ConditionalCheckFailed' ? keyRecordFromCancellation(err) : undefined) ?? (await readKeyRecord(table, input.order.customerId, idem.key));
       // Absent or expired (TTL deletes late): the other request's transaction did not commit, or its key lapsed. Retry.
       if (!existing || existing.expiresAt < epochSeconds(input.now.getTime())) continue;
-      return existing.requestHash === idem.requestHash ? { outcome: 'replayed', orderId: existing.orderId } : { outcome: 'key-reused', orderId: existing.orderId };
+      return existing.requestHash === idem.requestHash
+        ? { outcome: 'replayed', orderId: existing.orderId }
+        : { outcome: 'key-reused', orderId: existing.orderId };
     }
   }
   throw new Error(`idempotency key still contested after ${MAX_ATTEMPTS} attempts`);

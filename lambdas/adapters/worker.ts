@@ -105,7 +105,11 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
       if ('error' in p) {
         failed += 1;
         // Not err.message: JSON.parse quotes the body, which may hold an e-mail address or a payment token.
-        logger.error('malformed message', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: describeParseError(p.error) });
+        logger.error('malformed message', {
+          messageId: record.messageId,
+          receiveCount: record.attributes.ApproximateReceiveCount,
+          error: describeParseError(p.error),
+        });
         throw p.error;
       }
       const { envelope } = p;
@@ -135,19 +139,33 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         if (!result.duplicate) countFirstEffects(result.emits);
         // The aggregate keeps no inbox record (its LIFECYCLE item counts receipts); every other service notes the copy.
         else if (service !== 'orders' && !result.marker) await inbox.countDuplicate(envelope);
-        const line = { ...keys, outcome: result.outcome, duplicate: result.duplicate ?? false, emitted: result.emits?.map((e) => e.eventType), sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu };
+        const line = {
+          ...keys,
+          outcome: result.outcome,
+          duplicate: result.duplicate ?? false,
+          emitted: result.emits?.map((e) => e.eventType),
+          sdkRequests: requests.total,
+          requests: requests.byCommand,
+          rcu: requests.rcu,
+          wcu: requests.wcu,
+        };
         // A duplicate is the expected at-least-once path, not news: debug level.
         if (result.duplicate) {
           duplicates += 1;
           logger.debug('processed duplicate', line);
-        }
-        else logger.info('processed', line);
+        } else logger.info('processed', line);
         done.add(record.messageId);
       } catch (err) {
         failed += 1;
         // An injected fault is the expected local test path: a warning, not an error.
         if (err instanceof InjectedFault) logger.warn('injected fault', { ...keys, fault: err.fault, receiveCount: record.attributes.ApproximateReceiveCount });
-        else logger.error('processing failed', { ...keys, receiveCount: record.attributes.ApproximateReceiveCount, error: (err as Error).message, errorName: (err as Error).name });
+        else
+          logger.error('processing failed', {
+            ...keys,
+            receiveCount: record.attributes.ApproximateReceiveCount,
+            error: (err as Error).message,
+            errorName: (err as Error).name,
+          });
         throw err;
       }
     };

@@ -59,7 +59,12 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
     logger.info('order read', { correlationId, orderId: view.orderId, status: view.status });
     return json(200, view);
   } catch (err) {
-    logger.error('order read failed', { correlationId, orderId: UUID.test(orderId) ? orderId : undefined, errorName: (err as Error)?.name, error: (err as Error)?.message });
+    logger.error('order read failed', {
+      correlationId,
+      orderId: UUID.test(orderId) ? orderId : undefined,
+      errorName: (err as Error)?.name,
+      error: (err as Error)?.message,
+    });
     return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId } });
   }
 };
@@ -86,8 +91,12 @@ export function orderView({ order, lifecycle, statuses }: StoredOrder): OrderVie
     email: maskEmail(String(order.email ?? '')),
     currency: String(order.currency),
     items: ((order.items as { sku: string; quantity: number }[] | undefined) ?? []).map(({ sku, quantity }) => ({ sku, quantity: Number(quantity) })),
-    total: typeof lifecycle?.amountCents === 'number' ? { amountCents: lifecycle.amountCents, currency: str(lifecycle.currency) ?? String(order.currency) } : null,
-    shippingAddress: typeof address?.country === 'string' && typeof address.postalCode === 'string' ? maskAddress({ country: address.country, postalCode: address.postalCode }) : null,
+    total:
+      typeof lifecycle?.amountCents === 'number' ? { amountCents: lifecycle.amountCents, currency: str(lifecycle.currency) ?? String(order.currency) } : null,
+    shippingAddress:
+      typeof address?.country === 'string' && typeof address.postalCode === 'string'
+        ? maskAddress({ country: address.country, postalCode: address.postalCode })
+        : null,
     createdAt,
     // ISO-8601 UTC strings order lexically: the latest change anywhere in the partition.
     updatedAt: times.filter((t): t is string => typeof t === 'string').reduce((a, b) => (b > a ? b : a), createdAt),

@@ -37,7 +37,14 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-export function errorResponse(statusCode: number, code: ErrorCode, message: string, requestId: string, details?: FieldError[], headers: Record<string, string> = {}): HttpResult {
+export function errorResponse(
+  statusCode: number,
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  details?: FieldError[],
+  headers: Record<string, string> = {},
+): HttpResult {
   const error: ErrorBody['error'] = { code, message, requestId, ...(details?.length ? { details } : {}) };
   return json(statusCode, { error }, headers);
 }

@@ -66,7 +66,7 @@ function requestSchema(variant: OpenApiVariant): Json {
   const customerId =
     variant === 'aws'
       ? "The customer who owns the order. With a bearer token (every AWS stage) it is the token's `sub`: leave it out, or send exactly the `sub` (anything else is 403 FORBIDDEN)."
-      : 'The customer who owns the order. Required: the local stage runs without authentication (with `-c auth=jwt` it is the token\'s `sub`, as in the AWS document).';
+      : "The customer who owns the order. Required: the local stage runs without authentication (with `-c auth=jwt` it is the token's `sub`, as in the AWS document).";
   return {
     ...schema,
     required: variant === 'aws' ? (schema.required as string[]).filter((k) => k !== 'customerId') : schema.required,
@@ -79,7 +79,10 @@ function requestSchema(variant: OpenApiVariant): Json {
 }
 
 /** An answer API Gateway gives itself: `{"message": ...}`. */
-const gatewayMessage = (description: string, example: string) => ({ description, content: { 'application/json': { schema: ref('GatewayMessage'), example: { message: example } } } });
+const gatewayMessage = (description: string, example: string) => ({
+  description,
+  content: { 'application/json': { schema: ref('GatewayMessage'), example: { message: example } } },
+});
 
 export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
   const aws = variant === 'aws';
@@ -99,7 +102,13 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
     ...(aws ? { security: [{ jwt: [] }] } : {}),
     servers: aws
       ? [{ url: 'https://{apiId}.execute-api.{region}.amazonaws.com', variables: { apiId: { default: 'abc123' }, region: { default: 'us-east-1' } } }]
-      : [{ url: 'http://127.0.0.1:{port}/_aws/execute-api/{apiId}', description: 'MiniStack emulator (local stage)', variables: { port: { default: '4566' }, apiId: { default: 'abc123' } } }],
+      : [
+          {
+            url: 'http://127.0.0.1:{port}/_aws/execute-api/{apiId}',
+            description: 'MiniStack emulator (local stage)',
+            variables: { port: { default: '4566' }, apiId: { default: 'abc123' } },
+          },
+        ],
     paths: {
       '/orders': {
         post: {
@@ -120,7 +129,10 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
               ...jsonBody(ref('OrderAccepted'), 'Accepted: the order and its event are saved. Follow `Location` (or `statusUrl`) for its progress.'),
               headers: {
                 Location: { description: 'Absolute URL of the order (GET /orders/{orderId}).', schema: { type: 'string', format: 'uri' } },
-                'Idempotent-Replayed': { description: 'Present (`true`) when this answers a replay of an earlier request with the same Idempotency-Key and body; nothing was created.', schema: { type: 'string', enum: ['true'] } },
+                'Idempotent-Replayed': {
+                  description: 'Present (`true`) when this answers a replay of an earlier request with the same Idempotency-Key and body; nothing was created.',
+                  schema: { type: 'string', enum: ['true'] },
+                },
               },
             },
             '400': jsonBody(
@@ -149,7 +161,10 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
           responses: {
             '200': jsonBody(ref('Order'), 'The order.'),
             '401': { $ref: '#/components/responses/Unauthorized' },
-            '404': jsonBody(ref('Error'), "NOT_FOUND: no order with this id, the id is not a UUID, or the order belongs to another caller (the same answer: it does not reveal that the order exists)."),
+            '404': jsonBody(
+              ref('Error'),
+              'NOT_FOUND: no order with this id, the id is not a UUID, or the order belongs to another caller (the same answer: it does not reveal that the order exists).',
+            ),
             '429': { $ref: '#/components/responses/Throttled' },
             '500': { $ref: '#/components/responses/Internal' },
             '503': { $ref: '#/components/responses/Unavailable' },
@@ -192,25 +207,43 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
         Unauthorized: {
           description:
             'A missing, malformed, wrongly signed or expired bearer token, or one of another issuer or audience. On AWS the JWT authorizer answers first, with `{"message": "Unauthorized"}` (not customisable); where the gateway does not check (an emulator), the API answers UNAUTHORIZED itself, with `WWW-Authenticate: Bearer`.',
-          headers: { 'WWW-Authenticate': { description: 'RFC 6750: `Bearer realm="orders"`, plus `error="invalid_token"` when a token was sent.', schema: { type: 'string' } } },
-          content: { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayMessage')] }, examples: { gateway: { value: { message: 'Unauthorized' } }, api: { value: { error: { code: 'UNAUTHORIZED', message: 'the bearer token has expired', requestId: 'abc' } } } } } },
+          headers: {
+            'WWW-Authenticate': {
+              description: 'RFC 6750: `Bearer realm="orders"`, plus `error="invalid_token"` when a token was sent.',
+              schema: { type: 'string' },
+            },
+          },
+          content: {
+            'application/json': {
+              schema: { oneOf: [ref('Error'), ref('GatewayMessage')] },
+              examples: {
+                gateway: { value: { message: 'Unauthorized' } },
+                api: { value: { error: { code: 'UNAUTHORIZED', message: 'the bearer token has expired', requestId: 'abc' } } },
+              },
+            },
+          },
         },
         Throttled: gatewayMessage('From API Gateway: stage throttling. Body not customisable.', 'Too Many Requests'),
         Unavailable: gatewayMessage('From API Gateway: the integration timed out or is unavailable. Body not customisable.', 'Service Unavailable'),
         Internal: {
-          description: 'INTERNAL from the API (with the request id, no detail), or `{"message": "Internal Server Error"}` from API Gateway when the function itself failed.',
+          description:
+            'INTERNAL from the API (with the request id, no detail), or `{"message": "Internal Server Error"}` from API Gateway when the function itself failed.',
           content: { 'application/json': { schema: { oneOf: [ref('Error'), ref('GatewayMessage')] } } },
         },
       },
-      ...(aws ? { securitySchemes: {
-        jwt: {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'JWT',
-          description:
-            "A JWT of the stage's issuer (the stack's Cognito user pool, or the issuer given with -c jwtIssuer) for its audience (`aud`, or `client_id` of an access token): signature, issuer, audience, expiry and not-before are checked. The caller is its `sub`. SECURITY.md shows how to get one.",
-        },
-      } } : {}),
+      ...(aws
+        ? {
+            securitySchemes: {
+              jwt: {
+                type: 'http',
+                scheme: 'bearer',
+                bearerFormat: 'JWT',
+                description:
+                  "A JWT of the stage's issuer (the stack's Cognito user pool, or the issuer given with -c jwtIssuer) for its audience (`aud`, or `client_id` of an access token): signature, issuer, audience, expiry and not-before are checked. The caller is its `sub`. SECURITY.md shows how to get one.",
+              },
+            },
+          }
+        : {}),
       schemas: {
         OrderRequest: requestSchema(variant),
         OrderAccepted: {
@@ -236,18 +269,33 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
             currency: { type: 'string', pattern: '^[A-Z]{3}$' },
             items: {
               type: 'array',
-              items: { type: 'object', required: ['sku', 'quantity'], additionalProperties: false, properties: { sku: { type: 'string' }, quantity: { type: 'integer', minimum: ORDER_LIMITS.minQuantity } } },
+              items: {
+                type: 'object',
+                required: ['sku', 'quantity'],
+                additionalProperties: false,
+                properties: { sku: { type: 'string' }, quantity: { type: 'integer', minimum: ORDER_LIMITS.minQuantity } },
+              },
             },
             total: {
               oneOf: [
-                { type: 'object', required: ['amountCents', 'currency'], additionalProperties: false, properties: { amountCents: { type: 'integer', minimum: 0 }, currency: { type: 'string' } } },
+                {
+                  type: 'object',
+                  required: ['amountCents', 'currency'],
+                  additionalProperties: false,
+                  properties: { amountCents: { type: 'integer', minimum: 0 }, currency: { type: 'string' } },
+                },
                 { type: 'null' },
               ],
               description: 'In minor units, once payment has priced the order; null before.',
             },
             shippingAddress: {
               oneOf: [
-                { type: 'object', required: ['country', 'postalCode'], additionalProperties: false, properties: { country: { type: 'string' }, postalCode: { type: 'string', description: 'Masked, e.g. NW***.' } } },
+                {
+                  type: 'object',
+                  required: ['country', 'postalCode'],
+                  additionalProperties: false,
+                  properties: { country: { type: 'string' }, postalCode: { type: 'string', description: 'Masked, e.g. NW***.' } },
+                },
                 { type: 'null' },
               ],
               description: 'Masked: country and the start of the postal code only.',
@@ -269,7 +317,8 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
           properties: {
             status: {
               type: 'string',
-              description: "PENDING until the service reports; then the service's own word (e.g. CHARGED, DECLINED, REFUNDED, RESERVED, BACKORDERED, RELEASED, REQUESTED, SENT, RECORDED). Shipping of a CANCELLED order is SKIPPED.",
+              description:
+                "PENDING until the service reports; then the service's own word (e.g. CHARGED, DECLINED, REFUNDED, RESERVED, BACKORDERED, RELEASED, REQUESTED, SENT, RECORDED). Shipping of a CANCELLED order is SKIPPED.",
             },
             updatedAt: { type: ['string', 'null'], format: 'date-time' },
           },

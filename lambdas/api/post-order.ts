@@ -14,7 +14,20 @@ import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
 import { authenticate, authFailureMessage, wwwAuthenticate } from './auth';
-import { apiBaseUrl, bodyBytes, bodyText, correlationIdOf, errorResponse, header, isJsonContentType, json, MAX_BODY_BYTES, PATTERNS, type HttpEvent, type HttpResult } from './http';
+import {
+  apiBaseUrl,
+  bodyBytes,
+  bodyText,
+  correlationIdOf,
+  errorResponse,
+  header,
+  isJsonContentType,
+  json,
+  MAX_BODY_BYTES,
+  PATTERNS,
+  type HttpEvent,
+  type HttpResult,
+} from './http';
 
 const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 
@@ -55,7 +68,9 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
 
     const faults = requestedFaults(event);
     if (faults === 'invalid') {
-      return reject(400, 'INVALID_HEADER', 'X-Fault-Inject must be a comma-separated list of fault hook names', [{ path: 'X-Fault-Inject', message: `expected ${FAULT_HEADER.source}` }]);
+      return reject(400, 'INVALID_HEADER', 'X-Fault-Inject must be a comma-separated list of fault hook names', [
+        { path: 'X-Fault-Inject', message: `expected ${FAULT_HEADER.source}` },
+      ]);
     }
 
     // Strict UTF-8: invalid bytes are a 400, never silently U+FFFD in a stored field.
@@ -74,24 +89,35 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
     if (!validation.ok) return reject(400, 'VALIDATION_FAILED', 'the order is invalid', validation.errors);
     const order = validation.order;
     if (caller !== undefined && order.customerId !== caller) {
-      return reject(403, 'FORBIDDEN', 'customerId must be the authenticated caller (the token\'s sub), or be left out');
+      return reject(403, 'FORBIDDEN', "customerId must be the authenticated caller (the token's sub), or be left out");
     }
 
-    const { result, requests } = await countingRequests(() => saveNewOrder({
-      orderId: newOrderId(),
-      order,
-      correlationId,
-      now: new Date(),
-      idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
-      faults,
-    }));
+    const { result, requests } = await countingRequests(() =>
+      saveNewOrder({
+        orderId: newOrderId(),
+        order,
+        correlationId,
+        now: new Date(),
+        idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
+        faults,
+      }),
+    );
     if (result.outcome === 'key-reused') {
       return reject(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request body');
     }
 
     const replayed = result.outcome === 'replayed';
     const statusUrl = `${apiBaseUrl(event)}/orders/${result.orderId}`;
-    logger.info('order accepted', { correlationId, orderId: result.orderId, lines: order.items.length, replayed, sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu });
+    logger.info('order accepted', {
+      correlationId,
+      orderId: result.orderId,
+      lines: order.items.length,
+      replayed,
+      sdkRequests: requests.total,
+      requests: requests.byCommand,
+      rcu: requests.rcu,
+      wcu: requests.wcu,
+    });
     if (!replayed) {
       count(METRIC.ordersAccepted);
       flushMetrics();

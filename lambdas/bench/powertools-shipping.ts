@@ -21,8 +21,18 @@ const persistenceStore = new DynamoDBPersistenceLayer({ tableName: required('IDE
 
 async function ship(event: Envelope): Promise<{ shipped: string }> {
   const now = new Date().toISOString();
-  await ddb.send(new PutCommand({ TableName: table, Item: { pk: `SHIPMENT#${event.orderId}`, sk: 'SHIPMENT', orderId: event.orderId, state: 'REQUESTED', requestedAt: now, sourceEventId: event.eventId } }));
-  await ddb.send(new PutCommand({ TableName: table, Item: { pk: `ORDER#${event.orderId}`, sk: 'STATUS#shipping', service: 'shipping', status: 'REQUESTED', updatedAt: now } }));
+  await ddb.send(
+    new PutCommand({
+      TableName: table,
+      Item: { pk: `SHIPMENT#${event.orderId}`, sk: 'SHIPMENT', orderId: event.orderId, state: 'REQUESTED', requestedAt: now, sourceEventId: event.eventId },
+    }),
+  );
+  await ddb.send(
+    new PutCommand({
+      TableName: table,
+      Item: { pk: `ORDER#${event.orderId}`, sk: 'STATUS#shipping', service: 'shipping', status: 'REQUESTED', updatedAt: now },
+    }),
+  );
   return { shipped: event.orderId };
 }
 
@@ -37,7 +47,16 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     try {
       const envelope = envelopeOf(record);
       const { requests } = await countingRequests(() => shipOnce(envelope));
-      logger.info('processed', { orderId: envelope.orderId, eventId: envelope.eventId, eventType: envelope.eventType, reference: 'powertools-idempotency', sdkRequests: requests.total, requests: requests.byCommand, rcu: requests.rcu, wcu: requests.wcu });
+      logger.info('processed', {
+        orderId: envelope.orderId,
+        eventId: envelope.eventId,
+        eventType: envelope.eventType,
+        reference: 'powertools-idempotency',
+        sdkRequests: requests.total,
+        requests: requests.byCommand,
+        rcu: requests.rcu,
+        wcu: requests.wcu,
+      });
     } catch (err) {
       logger.error('processing failed', { messageId: record.messageId, error: (err as Error).message });
       failures.push({ itemIdentifier: record.messageId });

@@ -45,15 +45,13 @@ export const UNSAFE_TEXT_MESSAGE = 'must not contain control characters, bidirec
  * then its limits, counted in code points as JSON Schema counts them (an emoji is one character, not two).
  */
 function text(min: number, max: number) {
-  return z
-    .string()
-    .check(
-      z.normalize('NFC'),
-      z.minLength(min),
-      z.refine((s: string) => [...s].length <= max, { message: `must be at most ${max} characters`, abort: false }),
-      z.regex(SAFE_TEXT, UNSAFE_TEXT_MESSAGE),
-      z.meta({ maxLength: max }),
-    );
+  return z.string().check(
+    z.normalize('NFC'),
+    z.minLength(min),
+    z.refine((s: string) => [...s].length <= max, { message: `must be at most ${max} characters`, abort: false }),
+    z.regex(SAFE_TEXT, UNSAFE_TEXT_MESSAGE),
+    z.meta({ maxLength: max }),
+  );
 }
 
 export const orderLineSchema = z.strictObject({
@@ -110,7 +108,17 @@ export interface FieldError {
 export const UNKNOWN_FIELD = 'unknown field';
 
 /** Local stage fault hooks (lambdas/core/faults.ts). */
-export { CRASH_IN_PROVIDER, dropFault, FAULT_HEADER, FAULT_HOOKS, parseFaults, PUBLISH_FAIL_ONCE, RELAY_GIVES_UP, serviceFault, SERVICE_FAULTS } from './faults';
+export {
+  CRASH_IN_PROVIDER,
+  dropFault,
+  FAULT_HEADER,
+  FAULT_HOOKS,
+  parseFaults,
+  PUBLISH_FAIL_ONCE,
+  RELAY_GIVES_UP,
+  serviceFault,
+  SERVICE_FAULTS,
+} from './faults';
 export type { ServiceFault } from './faults';
 
 export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };

@@ -31,7 +31,8 @@ export interface StreamBatchInfo {
 export function batchInfoOf(body: string | undefined): StreamBatchInfo | undefined {
   try {
     const info = (JSON.parse(body ?? '') as { DDBStreamBatchInfo?: StreamBatchInfo }).DDBStreamBatchInfo;
-    if (!info || Number.isNaN(Date.parse(info.approximateArrivalOfFirstRecord)) || Number.isNaN(Date.parse(info.approximateArrivalOfLastRecord))) return undefined;
+    if (!info || Number.isNaN(Date.parse(info.approximateArrivalOfFirstRecord)) || Number.isNaN(Date.parse(info.approximateArrivalOfLastRecord)))
+      return undefined;
     return info;
   } catch {
     return undefined;
@@ -82,7 +83,12 @@ export async function replayOutboxFailures(o: OutboxReplayOptions): Promise<Outb
   const max = o.max ?? Number.POSITIVE_INFINITY;
   while (result.records < max && !o.shouldStop?.()) {
     const { Messages = [] } = await o.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: o.outboxDlqUrl, MaxNumberOfMessages: Math.min(10, max - result.records), WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
+      new ReceiveMessageCommand({
+        QueueUrl: o.outboxDlqUrl,
+        MaxNumberOfMessages: Math.min(10, max - result.records),
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 60,
+      }),
     );
     const fresh = Messages.filter((m) => !seen.has(m.MessageId ?? ''));
     if (fresh.length === 0) break;
@@ -101,7 +107,9 @@ export async function replayOutboxFailures(o: OutboxReplayOptions): Promise<Outb
       const pending = await pendingBetween(o.ddb, o.ordersTable, from, to);
       if (pending > 0) {
         result.pending += 1;
-        o.log(`  outbox: ${where}: ${pending} event(s) still pending; the outbox sweeper republishes them (if they stay pending, publishing fails: see the sweeper's log). Record kept; run again later`);
+        o.log(
+          `  outbox: ${where}: ${pending} event(s) still pending; the outbox sweeper republishes them (if they stay pending, publishing fails: see the sweeper's log). Record kept; run again later`,
+        );
         continue;
       }
       result.cleared += 1;

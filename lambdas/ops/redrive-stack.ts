@@ -13,12 +13,7 @@
  * copy in both queues, which the consumers drop by eventId), and a move task already running is waited on, not
  * started twice. A message older than the consumers' idempotency window is refused (see `refuseSentBefore`).
  */
-import {
-  GetQueueAttributesCommand,
-  ListMessageMoveTasksCommand,
-  StartMessageMoveTaskCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, StartMessageMoveTaskCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { redrive, type RedriveResult } from './redrive';
 import { SERVICES, type ServiceName } from '../services/registry';
 
@@ -99,7 +94,10 @@ async function queueArn(sqs: SQSClient, url: string): Promise<string> {
 const NOT_IMPLEMENTED = new Set(['InvalidAction', 'UnsupportedOperation', 'UnknownOperationException', 'NotImplemented', 'InvalidParameterValue.Unsupported']);
 export const moveTaskUnsupported = (err: unknown): boolean => {
   const e = err as { name?: string; Code?: string; code?: string; message?: string };
-  return [e?.name, e?.Code, e?.code].some((n) => n !== undefined && NOT_IMPLEMENTED.has(n)) || /InvalidAction|not (?:yet )?implemented|unknown operation/i.test(e?.message ?? '');
+  return (
+    [e?.name, e?.Code, e?.code].some((n) => n !== undefined && NOT_IMPLEMENTED.has(n)) ||
+    /InvalidAction|not (?:yet )?implemented|unknown operation/i.test(e?.message ?? '')
+  );
 };
 
 export interface MoveOptions {
@@ -177,10 +175,25 @@ async function tryMoveTask(pair: QueuePair, o: MoveOptions): Promise<MoveReport 
     o.log(`  ${pair.label}: move task ${task?.Status ?? 'unknown'}, moved ${moved}${total !== undefined ? ` of ${total}` : ''}`);
     if (!task || task.Status !== 'RUNNING') {
       const failed = task?.Status === 'FAILED' || task?.Status === 'CANCELLED';
-      return { pair, method: 'move-task', moved, refused: 0, failed: failed ? 1 : 0, errors: failed ? [`move task ${task?.Status}: ${task?.FailureReason ?? 'no reason given'}`] : [] };
+      return {
+        pair,
+        method: 'move-task',
+        moved,
+        refused: 0,
+        failed: failed ? 1 : 0,
+        errors: failed ? [`move task ${task?.Status}: ${task?.FailureReason ?? 'no reason given'}`] : [],
+      };
     }
     // Interrupting leaves the task running on AWS; a re-run follows it (above).
-    if (o.shouldStop?.()) return { pair, method: 'move-task', moved, refused: 0, failed: 0, errors: ['interrupted: the move task keeps running on AWS; run the command again to follow it'] };
+    if (o.shouldStop?.())
+      return {
+        pair,
+        method: 'move-task',
+        moved,
+        refused: 0,
+        failed: 0,
+        errors: ['interrupted: the move task keeps running on AWS; run the command again to follow it'],
+      };
     await new Promise((r) => setTimeout(r, o.pollMs ?? 2_000));
   }
 }

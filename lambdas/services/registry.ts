@@ -42,7 +42,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
   },
   {
     name: 'payment',
-    summary: 'Fixes the order\'s price once, then charges it; on a cancelled order refunds whatever was charged.',
+    summary: "Fixes the order's price once, then charges it; on a cancelled order refunds whatever was charged.",
     consumes: ['OrderPlaced', 'OrderCancelled'],
     emits: ['PaymentCharged', 'PaymentDeclined', 'OrderRejected'],
     access: { orders: 'write', catalog: 'read' },

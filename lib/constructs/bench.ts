@@ -14,7 +14,12 @@ import { ServiceQueue } from './service-queue';
 export const BENCH_CONTEXT_KEY = 'bench';
 
 /** Stack outputs of the fixtures, read by `npm run bench`. */
-export const BENCH_OUTPUTS = { noopPath: 'BenchNoopPath', referenceQueueUrl: 'BenchReferenceQueueUrl', referenceTable: 'BenchReferenceTableName', idempotencyTable: 'BenchIdempotencyTableName' } as const;
+export const BENCH_OUTPUTS = {
+  noopPath: 'BenchNoopPath',
+  referenceQueueUrl: 'BenchReferenceQueueUrl',
+  referenceTable: 'BenchReferenceTableName',
+  idempotencyTable: 'BenchIdempotencyTableName',
+} as const;
 
 export const BENCH_NOOP_PATH = '/bench/noop';
 

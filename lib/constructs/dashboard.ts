@@ -1,15 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  type Alarm,
-  AlarmStatusWidget,
-  Dashboard,
-  GraphWidget,
-  type IMetric,
-  MathExpression,
-  Metric,
-  TextWidget,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { type Alarm, AlarmStatusWidget, Dashboard, GraphWidget, type IMetric, MathExpression, Metric, TextWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -102,13 +93,15 @@ export class PipelineDashboard extends Construct {
       ]),
     );
     this.dashboard.addWidgets(
-      graph('outbox relay: iterator age (ms), errors, on-failure DLQ', [
-        props.relay.fn.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum', label: 'iterator age max (ms)' }),
-      ], [
-        props.relay.fn.metricErrors({ period: PERIOD, label: 'relay errors' }),
-        ...(props.relay.sweeper ? [props.relay.sweeper.metricErrors({ period: PERIOD, label: 'sweeper errors' })] : []),
-        props.relay.dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'outbox DLQ' }),
-      ]),
+      graph(
+        'outbox relay: iterator age (ms), errors, on-failure DLQ',
+        [props.relay.fn.metric('IteratorAge', { period: PERIOD, statistic: 'Maximum', label: 'iterator age max (ms)' })],
+        [
+          props.relay.fn.metricErrors({ period: PERIOD, label: 'relay errors' }),
+          ...(props.relay.sweeper ? [props.relay.sweeper.metricErrors({ period: PERIOD, label: 'sweeper errors' })] : []),
+          props.relay.dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'outbox DLQ' }),
+        ],
+      ),
       graph('charged (minor units) by currency', [search(METRIC.chargedAmount, ['currency', 'service', 'stage'], '')]),
       graph('conflicts retried (TransactionConflict) by service', [search(METRIC.conflictsRetried, ['service', 'stage'], '')]),
     );
@@ -125,7 +118,9 @@ export class PipelineDashboard extends Construct {
           own(METRIC.recordsHandedBack, s.name, {}, 'handed back at the batch deadline'),
           parts.dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'DLQ depth' }),
           parts.subscriptionDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'subscription DLQ depth' }),
-          ...(parts.deadlineDlq ? [parts.deadlineDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'deadline DLQ depth' })] : []),
+          ...(parts.deadlineDlq
+            ? [parts.deadlineDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum', label: 'deadline DLQ depth' })]
+            : []),
           parts.fn.metric('ConcurrentExecutions', { period: PERIOD, statistic: 'Maximum', label: 'concurrency' }),
         ],
         [parts.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum', label: 'oldest message age (s)' })],

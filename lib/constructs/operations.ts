@@ -69,13 +69,23 @@ export class Operations extends Construct {
   /** A queue whose oldest message keeps ageing is not being drained (worker failing, throttled or too slow). */
   alarmOnBacklogAge(id: string, queue: IQueue, what: string, runbook: string): Alarm {
     const limit = this.stage.alarms.oldestMessageAgeSeconds;
-    return this.above(id, `${what}: oldest message older than ${limit} s. ${runbook}`, queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }), limit);
+    return this.above(
+      id,
+      `${what}: oldest message older than ${limit} s. ${runbook}`,
+      queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      limit,
+    );
   }
 
   /** A stream consumer falling behind: events reach the topic late, and records near maxRecordAge are dropped. */
   alarmOnIteratorAge(id: string, fn: IFunction, what: string, runbook: string): Alarm {
     const limit = this.stage.alarms.outboxIteratorAgeMs;
-    return this.above(id, `${what}: stream iterator age above ${limit} ms. ${runbook}`, fn.metric('IteratorAge', { period: ONE_MINUTE, statistic: 'Maximum' }), limit);
+    return this.above(
+      id,
+      `${what}: stream iterator age above ${limit} ms. ${runbook}`,
+      fn.metric('IteratorAge', { period: ONE_MINUTE, statistic: 'Maximum' }),
+      limit,
+    );
   }
 
   /** Every alarm here has one shape: the minute's maximum above a threshold, notifying the alarm topic. */

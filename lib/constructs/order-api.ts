@@ -78,9 +78,7 @@ export class OrderApi extends Construct {
         [ENV.ordersTable]: props.ordersTable.tableName,
         [ENV.apiIdempotencyTtlSeconds]: String(stage.api.idempotencyKeyHours * 3600),
         [ENV.authMode]: this.auth.mode,
-        ...(this.auth.mode === 'jwt'
-          ? { [ENV.jwtIssuer]: this.auth.issuer!, [ENV.jwtAudience]: this.auth.audience!, [ENV.jwksUrl]: this.auth.jwksUrl! }
-          : {}),
+        ...(this.auth.mode === 'jwt' ? { [ENV.jwtIssuer]: this.auth.issuer!, [ENV.jwtAudience]: this.auth.audience!, [ENV.jwksUrl]: this.auth.jwksUrl! } : {}),
       },
     };
 

@@ -85,7 +85,11 @@ export class OutboxRelay extends Construct {
       description: 'Republishes OUTBOX# items still pending after the relay (it gave up, or is slow)',
       timeoutSeconds: 60,
       memoryMb: stage.worker.memoryMb,
-      environment: { [ENV.ordersTable]: ordersTable.tableName, [ENV.topicArn]: props.topic.topicArn, [ENV.outboxSweepAfterSeconds]: String(stage.outbox.sweepAfterSeconds) },
+      environment: {
+        [ENV.ordersTable]: ordersTable.tableName,
+        [ENV.topicArn]: props.topic.topicArn,
+        [ENV.outboxSweepAfterSeconds]: String(stage.outbox.sweepAfterSeconds),
+      },
     });
     props.topic.grantPublish(this.sweeper);
     this.sweeper.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${ordersTable.tableArn}/index/${OUTBOX_PENDING_INDEX}`] }));

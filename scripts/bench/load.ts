@@ -32,7 +32,12 @@ export async function closedLoop(variants: readonly Variant[], plan: readonly st
 }
 
 /** Starts `run` at `ratePerSecond` for `seconds`, on schedule (a late start does not delay the next); waits for all. */
-export async function openLoop(run: () => Promise<{ status: number; orderId?: string }>, ratePerSecond: number, seconds: number, variant = 'post'): Promise<Sample[]> {
+export async function openLoop(
+  run: () => Promise<{ status: number; orderId?: string }>,
+  ratePerSecond: number,
+  seconds: number,
+  variant = 'post',
+): Promise<Sample[]> {
   const total = Math.round(ratePerSecond * seconds);
   const interval = 1000 / ratePerSecond;
   const t0 = performance.now();

@@ -4,7 +4,14 @@ import type { BundleStartup } from './startup';
 
 export function machine() {
   const c = cpus();
-  return { cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)), node: process.version, kernel: release(), loadAverage1m: Number(loadavg()[0]!.toFixed(1)) };
+  return {
+    cpus: c.length,
+    cpuModel: c[0]?.model ?? 'unknown',
+    memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    kernel: release(),
+    loadAverage1m: Number(loadavg()[0]!.toFixed(1)),
+  };
 }
 
 type Any = Record<string, any>;
@@ -12,36 +19,75 @@ const f = (v: unknown) => (typeof v === 'number' ? (Number.isFinite(v) ? String(
 
 export function renderMarkdown(r: Any): string {
   const out: string[] = [];
-  out.push(`Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, load average (1 min) ${r.loadAtStart ?? '–'} at start and ${r.machine.loadAverage1m} at the end (the machine is shared); ${r.emulator.name} ${r.emulator.version}, LAMBDA_ACCOUNT_CONCURRENCY=${r.emulator.lambdaAccountConcurrency}.`, '');
+  out.push(
+    `Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, load average (1 min) ${r.loadAtStart ?? '–'} at start and ${r.machine.loadAverage1m} at the end (the machine is shared); ${r.emulator.name} ${r.emulator.version}, LAMBDA_ACCOUNT_CONCURRENCY=${r.emulator.lambdaAccountConcurrency}.`,
+    '',
+  );
   out.push('### POST /orders against the floor (ms; floor = no-op route + client TransactWrite of the same items)', '');
-  out.push('| phase | POST p50 / p90 / p99 | no-op route p50 / p90 / p99 | client TransactWrite p50 / p90 / p99 | floor p50 / p90 / p99 | ratio p50 / p90 / p99 | non-2xx |', '|---|---|---|---|---|---|---|');
+  out.push(
+    '| phase | POST p50 / p90 / p99 | no-op route p50 / p90 / p99 | client TransactWrite p50 / p90 / p99 | floor p50 / p90 / p99 | ratio p50 / p90 / p99 | non-2xx |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const [phase, s] of Object.entries(r.latency as Any)) {
     const t = (x: Any) => `${f(x.p50)} / ${f(x.p90)} / ${f(x.p99)}`;
-    out.push(`| ${phase} (n=${s.post.n}) | ${t(s.post)} | ${t(s.noop)} | ${t(s.transact)} | ${t(s.floor)} | ${f(s.ratioP50)} / ${f(s.ratioP90)} / ${f(s.ratioP99)} | ${f(s.errors?.n)} |`);
+    out.push(
+      `| ${phase} (n=${s.post.n}) | ${t(s.post)} | ${t(s.noop)} | ${t(s.transact)} | ${t(s.floor)} | ${f(s.ratioP50)} / ${f(s.ratioP90)} / ${f(s.ratioP99)} | ${f(s.errors?.n)} |`,
+    );
   }
   if ((r.ceiling as Any[] | undefined)?.length) {
     out.push('', "### The emulator's ceiling: open-loop steps against the no-op route (no work per request)", '');
-    out.push('| rate /s | sent | 202 | 429 | 5xx/err | p50 ms | p99 ms | CPU ms per request: emulator / machine | held |', '|---|---|---|---|---|---|---|---|---|');
-    for (const c of r.ceiling as Any[]) out.push(`| ${c.rate} | ${c.sent} | ${c.ok} | ${c.throttled} | ${c.serverErrors} | ${f(c.p50)} | ${f(c.p99)} | ${f(c.cpu?.emulatorMsPerRequest)} / ${f(c.cpu?.machineMsPerRequest)} | ${c.held ? 'yes' : '**no**'} |`);
+    out.push(
+      '| rate /s | sent | 202 | 429 | 5xx/err | p50 ms | p99 ms | CPU ms per request: emulator / machine | held |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const c of r.ceiling as Any[])
+      out.push(
+        `| ${c.rate} | ${c.sent} | ${c.ok} | ${c.throttled} | ${c.serverErrors} | ${f(c.p50)} | ${f(c.p99)} | ${f(c.cpu?.emulatorMsPerRequest)} / ${f(c.cpu?.machineMsPerRequest)} | ${c.held ? 'yes' : '**no**'} |`,
+      );
     out.push('', `Ceiling (highest no-op rate held): **${f(r.ceilingRate)}/s**.`);
   }
   if ((r.steps as Any[]).length) {
     out.push('', '### Throughput steps (open loop)', '');
-    out.push('| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | emulator: cold starts / timeouts / throttles | CPU ms per order: emulator / machine | reconcile | held |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push(
+      '| rate /s | s | sent | 202 | 429 | 5xx/err | undecided | not all 5 done | DLQ | drained after (s) | POST p50/p99 | → decided p50/p99 | → all five done p50/p99 | emulator: cold starts / timeouts / throttles | CPU ms per order: emulator / machine | reconcile | held |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    );
     for (const s of r.steps as Any[]) {
-      out.push(`| ${s.rate} | ${s.seconds} | ${s.sent} | ${s.accepted} | ${s.throttled} | ${s.serverErrors} | ${s.undecided} | ${s.incomplete} | ${s.deadLetters} | ${f(s.drainedAfterS)} | ${f(s.postLatency.p50)} / ${f(s.postLatency.p99)} | ${f(s.toDecided.p50)} / ${f(s.toDecided.p99)} | ${f(s.toAllFiveDone.p50)} / ${f(s.toAllFiveDone.p99)} | ${f(s.emulator?.coldStarts)} / ${f(s.emulator?.timeouts)} / ${f(s.emulator?.throttles)} | ${f(s.cpu?.emulatorMsPerRequest)} / ${f(s.cpu?.machineMsPerRequest)} | ${s.reconcile?.ran ? (s.reconcile.ok ? 'clean' : '**not clean**') : '–'} | ${s.held ? 'yes' : '**no**'} |`);
+      out.push(
+        `| ${s.rate} | ${s.seconds} | ${s.sent} | ${s.accepted} | ${s.throttled} | ${s.serverErrors} | ${s.undecided} | ${s.incomplete} | ${s.deadLetters} | ${f(s.drainedAfterS)} | ${f(s.postLatency.p50)} / ${f(s.postLatency.p99)} | ${f(s.toDecided.p50)} / ${f(s.toDecided.p99)} | ${f(s.toAllFiveDone.p50)} / ${f(s.toAllFiveDone.p99)} | ${f(s.emulator?.coldStarts)} / ${f(s.emulator?.timeouts)} / ${f(s.emulator?.throttles)} | ${f(s.cpu?.emulatorMsPerRequest)} / ${f(s.cpu?.machineMsPerRequest)} | ${s.reconcile?.ran ? (s.reconcile.ok ? 'clean' : '**not clean**') : '–'} | ${s.held ? 'yes' : '**no**'} |`,
+      );
     }
-    out.push('', `Highest rate held: **${f(r.highestHeldRate)} orders/s**. Reconcile after the last step: ${r.reconcile.ran ? (r.reconcile.ok ? 'clean' : 'NOT clean') : 'not run'}.`);
+    out.push(
+      '',
+      `Highest rate held: **${f(r.highestHeldRate)} orders/s**. Reconcile after the last step: ${r.reconcile.ran ? (r.reconcile.ok ? 'clean' : 'NOT clean') : 'not run'}.`,
+    );
   }
   out.push('', '### Requests and DynamoDB capacity units (counted by the functions; units per unit of work)', '');
   out.push('| source | units of work | requests / unit | RCU / unit | WCU / unit | requests by operation (total) |', '|---|---|---|---|---|---|');
   for (const u of r.usage as Any[]) {
-    out.push(`| ${u.source} | ${u.units} | ${u.perUnit.requests} | ${u.perUnit.rcu} | ${u.perUnit.wcu} | ${Object.entries(u.requests).map(([k, v]) => `${k.replace(/Command$/, '')} ${v}`).join(', ')} |`);
+    out.push(
+      `| ${u.source} | ${u.units} | ${u.perUnit.requests} | ${u.perUnit.rcu} | ${u.perUnit.wcu} | ${Object.entries(u.requests)
+        .map(([k, v]) => `${k.replace(/Command$/, '')} ${v}`)
+        .join(', ')} |`,
+    );
   }
   const p = r.perOrder as Any;
-  out.push('', `Per accepted order (${p.orders} orders, reference worker excluded): ${p.totalRequests} requests (${Object.entries(p.requests).map(([k, v]) => `${k.replace(/Command$/, '')} ${v}`).join(', ')}), ${p.rcu} RCU, ${p.wcu} WCU; worker messages per order: ${Object.entries(p.invocationsByMessage).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push(
+    '',
+    `Per accepted order (${p.orders} orders, reference worker excluded): ${p.totalRequests} requests (${Object.entries(p.requests)
+      .map(([k, v]) => `${k.replace(/Command$/, '')} ${v}`)
+      .join(', ')}), ${p.rcu} RCU, ${p.wcu} WCU; worker messages per order: ${Object.entries(p.invocationsByMessage)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+  );
   if ((r.startup as Any[]).length) {
-    out.push('', '### Start-up: bundle size and module init (fresh node, median)', '', '| function | service | KB | init wall ms | init CPU ms |', '|---|---|---|---|---|');
+    out.push(
+      '',
+      '### Start-up: bundle size and module init (fresh node, median)',
+      '',
+      '| function | service | KB | init wall ms | init CPU ms |',
+      '|---|---|---|---|---|',
+    );
     for (const b of r.startup as Any[]) out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} | ${f(b.initCpuMsMedian)} |`);
   }
   return `${out.join('\n')}\n`;
@@ -51,19 +97,30 @@ export function renderMarkdown(r: Any): string {
 export const STARTUP_TARGET = { kb: 250, initMs: 60 } as const;
 
 /** The start-up table: one row per function, variants side by side (before → after). */
-export function renderStartup(r: { startedAt: string; finishedAt: string; machine: ReturnType<typeof machine>; loadAtStart: number; variants: Record<string, BundleStartup[]> }): string {
+export function renderStartup(r: {
+  startedAt: string;
+  finishedAt: string;
+  machine: ReturnType<typeof machine>;
+  loadAtStart: number;
+  variants: Record<string, BundleStartup[]>;
+}): string {
   const labels = Object.keys(r.variants);
   const byId = labels.map((l) => new Map(r.variants[l]!.map((b) => [b.function, b])));
   const ids = [...new Set(labels.flatMap((l) => r.variants[l]!.map((b) => b.function)))].sort();
   const col = (f: (b: BundleStartup) => number, target: number) => (id: string) =>
-    byId.map((m) => { const b = m.get(id); return b ? `${f(b)}${f(b) <= target ? '' : ' ✗'}` : '–'; }).join(' → ');
+    byId
+      .map((m) => {
+        const b = m.get(id);
+        return b ? `${f(b)}${f(b) <= target ? '' : ' ✗'}` : '–';
+      })
+      .join(' → ');
   const kb = col((b) => b.kb, STARTUP_TARGET.kb);
   const wall = col((b) => b.initMsMedian, STARTUP_TARGET.initMs);
   const cpu = col((b) => b.initCpuMsMedian, STARTUP_TARGET.initMs);
   const lines = [
     `Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, load average (1 min) ${r.loadAtStart} at start and ${r.machine.loadAverage1m} at the end. Variants: ${labels.join(' → ')}. ✗: over the target (${STARTUP_TARGET.kb} KB, ${STARTUP_TARGET.initMs} ms).`,
     '',
-    `| function | service | KB | init wall ms (median of ${(r.variants[labels[0]!]![0]?.initMsRuns.length) ?? '?'}) | init CPU ms (median) |`,
+    `| function | service | KB | init wall ms (median of ${r.variants[labels[0]!]![0]?.initMsRuns.length ?? '?'}) | init CPU ms (median) |`,
     '|---|---|---|---|---|',
     ...ids.map((id) => `| ${id} | ${byId.map((m) => m.get(id)?.service).find(Boolean) ?? ''} | ${kb(id)} | ${wall(id)} | ${cpu(id)} |`),
   ];

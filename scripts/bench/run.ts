@@ -580,7 +580,15 @@ async function startupOnly() {
   log(`… ${runs} fresh node processes per bundle${variants.length > 1 ? ' and variant, interleaved' : ''}`);
   const measured = measureStartupSideBySide(variants, 'OrderPipeline-local', runs);
   cleanup();
-  const result = { startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: machine(), loadAtStart, target: STARTUP_TARGET, variants: measured };
+  const result = {
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options: opts,
+    machine: machine(),
+    loadAtStart,
+    target: STARTUP_TARGET,
+    variants: measured,
+  };
   const out = join(ROOT, opts.out!);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'startup.json'), JSON.stringify(result, null, 2));

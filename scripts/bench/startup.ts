@@ -32,14 +32,20 @@ interface Bundle {
 
 /** Every function bundle of a synthesized stack, with the environment its template gives it. */
 function bundlesOf(assemblyDir: string, stackName: string): Bundle[] {
-  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Environment?: { Variables?: Record<string, unknown> } } }> };
+  const template = JSON.parse(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8')) as {
+    Resources: Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Environment?: { Variables?: Record<string, unknown> } } }>;
+  };
   const out: Bundle[] = [];
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::Lambda::Function' || !r.Metadata?.['aws:asset:path']) continue;
     const cwd = join(assemblyDir, r.Metadata['aws:asset:path']);
     const vars = r.Properties.Environment?.Variables ?? {};
     // Tokens (Ref, GetAtt) become placeholders: module init only reads them.
-    const env = { ...process.env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`])), AWS_REGION: 'us-east-1' };
+    const env = {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : `bench-${k.toLowerCase()}`])),
+      AWS_REGION: 'us-east-1',
+    };
     out.push({ id, service: String(vars.POWERTOOLS_SERVICE_NAME ?? ''), file: join(cwd, 'index.js'), cwd, env });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
@@ -61,11 +67,29 @@ const initBundle = (b: Bundle): [number, number] => {
 function summarise(b: Bundle, runs: [number, number][]): BundleStartup {
   const bytes = statSync(b.file).size;
   const times = runs.map((r) => r[0]);
-  return { function: b.id, service: b.service, bytes, kb: round(bytes / 1024), initMsMedian: round(percentile(times, 50)), initMsRuns: times.map((t) => round(t)), initCpuMsMedian: round(percentile(runs.map((r) => r[1]), 50)) };
+  return {
+    function: b.id,
+    service: b.service,
+    bytes,
+    kb: round(bytes / 1024),
+    initMsMedian: round(percentile(times, 50)),
+    initMsRuns: times.map((t) => round(t)),
+    initCpuMsMedian: round(
+      percentile(
+        runs.map((r) => r[1]),
+        50,
+      ),
+    ),
+  };
 }
 
 export function measureStartup(assemblyDir: string, stackName: string, runs = 7): BundleStartup[] {
-  return bundlesOf(assemblyDir, stackName).map((b) => summarise(b, Array.from({ length: runs }, () => initBundle(b))));
+  return bundlesOf(assemblyDir, stackName).map((b) =>
+    summarise(
+      b,
+      Array.from({ length: runs }, () => initBundle(b)),
+    ),
+  );
 }
 
 /**
@@ -88,7 +112,9 @@ export function measureStartupSideBySide(variants: { label: string; assemblyDir:
       });
     }
   }
-  return Object.fromEntries(variants.map((v, i) => [v.label, ids.filter((id) => bundles[i]!.has(id)).map((id) => summarise(bundles[i]!.get(id)!, samples[i]!.get(id)!))]));
+  return Object.fromEntries(
+    variants.map((v, i) => [v.label, ids.filter((id) => bundles[i]!.has(id)).map((id) => summarise(bundles[i]!.get(id)!, samples[i]!.get(id)!))]),
+  );
 }
 
 /**
@@ -97,7 +123,10 @@ export function measureStartupSideBySide(variants: { label: string; assemblyDir:
  */
 export function synthLocal(root: string, outDir: string, context: Record<string, string> = {}): void {
   const ctx = Object.entries({ stage: 'local', ...context }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-  execFileSync('npx', ['cdk', 'synth', 'OrderPipeline-local', ...ctx, '--output', outDir, '--quiet', '--no-notices'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npx', ['cdk', 'synth', 'OrderPipeline-local', ...ctx, '--output', outDir, '--quiet', '--no-notices'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 /**

@@ -80,7 +80,9 @@ export function lineSvg(title: string, series: { name: string; points: [number, 
   const ph = H - PAD.top - PAD.bottom;
   const body = series
     .map((s, i) => {
-      const d = s.points.map(([x, y], j) => `${j ? 'L' : 'M'}${(PAD.left + (x / xMax) * pw).toFixed(1)},${(PAD.top + ph - (y / yMax) * ph).toFixed(1)}`).join('');
+      const d = s.points
+        .map(([x, y], j) => `${j ? 'L' : 'M'}${(PAD.left + (x / xMax) * pw).toFixed(1)},${(PAD.top + ph - (y / yMax) * ph).toFixed(1)}`)
+        .join('');
       return d ? `<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>` : '';
     })
     .join('');

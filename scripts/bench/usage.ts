@@ -51,7 +51,11 @@ export function perOrder(usage: readonly SourceUsage[], orders: number, exclude:
   return {
     orders,
     invocationsByMessage: Object.fromEntries(counted.map((u) => [u.source, div(u.units)])),
-    requests: Object.fromEntries(Object.entries(requests).sort().map(([k, v]) => [k, div(v)])),
+    requests: Object.fromEntries(
+      Object.entries(requests)
+        .sort()
+        .map(([k, v]) => [k, div(v)]),
+    ),
     totalRequests: div(counted.reduce((n, u) => n + u.totalRequests, 0)),
     rcu: div(counted.reduce((n, u) => n + u.rcu, 0)),
     wcu: div(counted.reduce((n, u) => n + u.wcu, 0)),

@@ -65,7 +65,12 @@ const costs = designs.map((d) => ({ design: d.name, ...costPerMillion(facts, usa
 const prod = STAGES.prod;
 const limits = {
   apiRatePerSecond: prod.api.throttleRatePerSecond,
-  workers: Object.fromEntries(SERVICES.map((s) => [s.name, { maxConcurrency: s.limits?.maxConcurrency ?? prod.worker.maxConcurrency, batchSize: s.limits?.batchSize ?? prod.worker.batchSize }])),
+  workers: Object.fromEntries(
+    SERVICES.map((s) => [
+      s.name,
+      { maxConcurrency: s.limits?.maxConcurrency ?? prod.worker.maxConcurrency, batchSize: s.limits?.batchSize ?? prod.worker.batchSize },
+    ]),
+  ),
   snsPublishPerSecond: 30_000,
   lambdaAccountConcurrency: 1_000,
   partitionWcuPerSecond: 1_000,
@@ -75,16 +80,35 @@ const limits = {
 const capacity = capacityModel(limits, facts, assumptions, usage);
 
 const lines: string[] = [];
-lines.push(`Prices: ${PRICES.region}, as of ${PRICES.asOf} (scripts/cost/prices.ts). Template: ${templatePath}. Usage counted by the benchmark run of ${results.startedAt} (${opts.results}).`);
-lines.push(`Assumptions: mix ${JSON.stringify(assumptions.mix)}, ${assumptions.batchFill} messages per SQS batch, ${assumptions.getsPerOrder} GET per order, durations ${JSON.stringify(assumptions.durationsMs)} ms, log bytes ${JSON.stringify(assumptions.logBytes)}, payloads < 64 KB (one request each).`);
-lines.push(`Worker messages per order: ${Object.entries(messagesPerOrder(facts.routes, assumptions.mix)).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}.`);
-lines.push(`Per message, measured side by side: shipping ${shipping.rcu} RCU + ${shipping.wcu} WCU; Powertools reference (same effect) ${ref.rcu} RCU + ${ref.wcu} WCU.`);
-lines.push(`Powertools-style per guarded message (modelled, see scripts/cost/model.ts powertoolsPerMessage): ${Object.entries(powertools).map(([k, v]) => `${k} ${v.rcu.toFixed(2)} RCU + ${v.wcu.toFixed(2)} WCU`).join(', ')}.`, '');
+lines.push(
+  `Prices: ${PRICES.region}, as of ${PRICES.asOf} (scripts/cost/prices.ts). Template: ${templatePath}. Usage counted by the benchmark run of ${results.startedAt} (${opts.results}).`,
+);
+lines.push(
+  `Assumptions: mix ${JSON.stringify(assumptions.mix)}, ${assumptions.batchFill} messages per SQS batch, ${assumptions.getsPerOrder} GET per order, durations ${JSON.stringify(assumptions.durationsMs)} ms, log bytes ${JSON.stringify(assumptions.logBytes)}, payloads < 64 KB (one request each).`,
+);
+lines.push(
+  `Worker messages per order: ${Object.entries(messagesPerOrder(facts.routes, assumptions.mix))
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ')}.`,
+);
+lines.push(
+  `Per message, measured side by side: shipping ${shipping.rcu} RCU + ${shipping.wcu} WCU; Powertools reference (same effect) ${ref.rcu} RCU + ${ref.wcu} WCU.`,
+);
+lines.push(
+  `Powertools-style per guarded message (modelled, see scripts/cost/model.ts powertoolsPerMessage): ${Object.entries(powertools)
+    .map(([k, v]) => `${k} ${v.rcu.toFixed(2)} RCU + ${v.wcu.toFixed(2)} WCU`)
+    .join(', ')}.`,
+  '',
+);
 lines.push(`| line item (USD per million orders) | ${costs.map((c) => c.design).join(' | ')} |`, `|---|${costs.map(() => '---:').join('|')}|`);
-for (let i = 0; i < costs[0]!.lines.length; i++) lines.push(`| ${costs.map((c) => c.lines[i]!.item)[0]} | ${costs.map((c) => c.lines[i]!.usdPerMillionOrders.toFixed(2)).join(' | ')} |`);
+for (let i = 0; i < costs[0]!.lines.length; i++)
+  lines.push(`| ${costs.map((c) => c.lines[i]!.item)[0]} | ${costs.map((c) => c.lines[i]!.usdPerMillionOrders.toFixed(2)).join(' | ')} |`);
 lines.push(`| **total** | ${costs.map((c) => `**${c.total.toFixed(2)}**`).join(' | ')} |`);
 const top = [...costs[0]!.lines].sort((a, b) => b.usdPerMillionOrders - a.usdPerMillionOrders).slice(0, 3);
-lines.push('', `Dominant line items (this design): ${top.map((l) => `${l.item} ${((100 * l.usdPerMillionOrders) / costs[0]!.total).toFixed(0)} %`).join(', ')}.`);
+lines.push(
+  '',
+  `Dominant line items (this design): ${top.map((l) => `${l.item} ${((100 * l.usdPerMillionOrders) / costs[0]!.total).toFixed(0)} %`).join(', ')}.`,
+);
 lines.push('', '| prod limit | orders/s at which it is hit | how |', '|---|---:|---|');
 for (const l of capacity) lines.push(`| ${l.limit} | ${l.ordersPerSecond} | ${l.how} |`);
 lines.push('', `First bottleneck in prod: **${capacity[0]!.limit}** at ~${capacity[0]!.ordersPerSecond} orders/s.`);

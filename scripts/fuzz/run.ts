@@ -122,21 +122,33 @@ async function dlqCounts(sqs: SQSClient, outputs: Record<string, string>): Promi
 }
 
 async function messages(sqs: SQSClient, url: string): Promise<number> {
-  const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
   return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
 /** Order ids of the ORDER items created at or after `since`. */
 async function ordersSince(ddb: DynamoDBDocumentClient, table: string, since: string): Promise<Set<string>> {
   const ids = new Set<string>();
-  const pages = paginateScan({ client: ddb }, { TableName: table, FilterExpression: 'sk = :order AND createdAt >= :since', ExpressionAttributeValues: { ':order': 'ORDER', ':since': since }, ConsistentRead: true });
+  const pages = paginateScan(
+    { client: ddb },
+    {
+      TableName: table,
+      FilterExpression: 'sk = :order AND createdAt >= :since',
+      ExpressionAttributeValues: { ':order': 'ORDER', ':since': since },
+      ConsistentRead: true,
+    },
+  );
   for await (const page of pages) for (const item of page.Items ?? []) ids.add(String(item.orderId));
   return ids;
 }
 
 async function main(): Promise<number> {
   const t0 = performance.now();
-  await step(`install Schemathesis ${SCHEMATHESIS_VERSION} into .local/fuzz-venv (pinned)`, async () => ensureVenv(VENV, [`schemathesis==${SCHEMATHESIS_VERSION}`]));
+  await step(`install Schemathesis ${SCHEMATHESIS_VERSION} into .local/fuzz-venv (pinned)`, async () =>
+    ensureVenv(VENV, [`schemathesis==${SCHEMATHESIS_VERSION}`]),
+  );
   takeLease();
   try {
     const { emulator, outputs, apiUrl } = await bringUp(true, 'tests');
@@ -166,13 +178,23 @@ async function main(): Promise<number> {
     }
     const serverErrors = entries.filter((e) => e.response.status >= 500).length;
     const changed = existsSync(HOOKS_REPORT) ? (JSON.parse(readFileSync(HOOKS_REPORT, 'utf8')) as Record<string, number>) : {};
-    console.log(`\nfuzz: generated cases changed by scripts/fuzz/schemathesis_hooks.py (rules.py says why): ${Object.entries(changed).map(([what, n]) => `${n} x ${what}`).join('; ') || 'none'}`);
-    console.log(`fuzz: ${entries.length} requests in ${fuzzSeconds.toFixed(0)} s; by status ${JSON.stringify(byStatus)}; ${serverErrors} server errors; ${accepted.size} orders accepted`);
+    console.log(
+      `\nfuzz: generated cases changed by scripts/fuzz/schemathesis_hooks.py (rules.py says why): ${
+        Object.entries(changed)
+          .map(([what, n]) => `${n} x ${what}`)
+          .join('; ') || 'none'
+      }`,
+    );
+    console.log(
+      `fuzz: ${entries.length} requests in ${fuzzSeconds.toFixed(0)} s; by status ${JSON.stringify(byStatus)}; ${serverErrors} server errors; ${accepted.size} orders accepted`,
+    );
 
     const stored = await ordersSince(ddb, outputs[STACK_OUTPUTS.ordersTableName]!, since);
     const storedNotAccepted = [...stored].filter((id) => !accepted.has(id));
     const acceptedNotStored = [...accepted].filter((id) => !stored.has(id));
-    console.log(`fuzz: ${stored.size} orders stored during the run; stored without a 202: ${storedNotAccepted.length}; a 202 not stored: ${acceptedNotStored.length}`);
+    console.log(
+      `fuzz: ${stored.size} orders stored during the run; stored without a 202: ${storedNotAccepted.length}; a 202 not stored: ${acceptedNotStored.length}`,
+    );
 
     // Let the pipeline finish the accepted orders, then compare the DLQs.
     const queues = QUEUED_SERVICES.map((s) => outputs[serviceOutputs(s).queueUrl]!);
@@ -184,12 +206,25 @@ async function main(): Promise<number> {
       await new Promise((r) => setTimeout(r, 1000));
     }
     const after = await dlqCounts(sqs, outputs);
-    const grew = Object.entries(after).filter(([k, n]) => n > (before[k] ?? 0)).map(([k, n]) => `${k}: ${before[k] ?? 0} -> ${n}`);
-    console.log(`fuzz: queues ${backlog === 0 ? 'drained' : `still hold ${backlog} messages after 180 s`}; DLQs that grew: ${grew.length ? grew.join(', ') : 'none'}`);
+    const grew = Object.entries(after)
+      .filter(([k, n]) => n > (before[k] ?? 0))
+      .map(([k, n]) => `${k}: ${before[k] ?? 0} -> ${n}`);
+    console.log(
+      `fuzz: queues ${backlog === 0 ? 'drained' : `still hold ${backlog} messages after 180 s`}; DLQs that grew: ${grew.length ? grew.join(', ') : 'none'}`,
+    );
 
-    const ok = stCode === 0 && serverErrors === 0 && entries.length >= 1000 && storedNotAccepted.length === 0 && acceptedNotStored.length === 0 && backlog === 0 && grew.length === 0;
+    const ok =
+      stCode === 0 &&
+      serverErrors === 0 &&
+      entries.length >= 1000 &&
+      storedNotAccepted.length === 0 &&
+      acceptedNotStored.length === 0 &&
+      backlog === 0 &&
+      grew.length === 0;
     if (entries.length < 1000) console.log(`fuzz: only ${entries.length} requests (at least 1000 wanted): raise FUZZ_MAX_EXAMPLES`);
-    console.log(`fuzz: ${ok ? 'PASSED' : 'FAILED'} in ${((performance.now() - t0) / 1000).toFixed(0)} s (Schemathesis exit ${stCode}); reports in ${REPORT_DIR}`);
+    console.log(
+      `fuzz: ${ok ? 'PASSED' : 'FAILED'} in ${((performance.now() - t0) / 1000).toFixed(0)} s (Schemathesis exit ${stCode}); reports in ${REPORT_DIR}`,
+    );
     return ok ? 0 : 1;
   } finally {
     const lastUser = releaseLease();

@@ -18,7 +18,20 @@ export const bootstrap = (endpoint: string) =>
 export async function deploy(endpoint: string, context: Record<string, string> = {}): Promise<StackOutputs> {
   const extra = Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   await run(
-    ['deploy', STACK_NAME, '-c', 'stage=local', ...extra, '--require-approval', 'never', '--no-notices', '--output', 'cdk.local.out', '--outputs-file', OUTPUTS_FILE],
+    [
+      'deploy',
+      STACK_NAME,
+      '-c',
+      'stage=local',
+      ...extra,
+      '--require-approval',
+      'never',
+      '--no-notices',
+      '--output',
+      'cdk.local.out',
+      '--outputs-file',
+      OUTPUTS_FILE,
+    ],
     endpoint,
     'deploy.log',
   );

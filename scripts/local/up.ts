@@ -27,7 +27,9 @@ async function demoOrder(apiUrl: string, deadlineMs = 30_000): Promise<string> {
     status = got.status;
     order = (await got.json().catch(() => undefined)) as OrderView | undefined;
   }
-  const services = Object.entries(order?.services ?? {}).map(([k, v]) => `${k} ${v.status}`).join(', ');
+  const services = Object.entries(order?.services ?? {})
+    .map(([k, v]) => `${k} ${v.status}`)
+    .join(', ');
   if (!settled(order)) throw new Error(`the demo order did not settle within ${deadlineMs / 1000} s (last GET: HTTP ${status}, ${order?.status}; ${services})`);
   console.log(`  GET ${location} -> ${order!.status}; ${services}`);
   return location;

@@ -53,7 +53,11 @@ export async function resolveTarget(args: TargetArgs, env = process.env): Promis
     }
     return { stage, config, stackName, outputs, clientConfig: clientConfig(endpoint), endpoint, where: `${stackName} on the emulator at ${endpoint}` };
   }
-  const outputs = outputsOf(args.outputs ?? join(ROOT, 'cdk-outputs.json'), stackName, `deploy with npm run deploy (it writes cdk-outputs.json), or pass --outputs`);
+  const outputs = outputsOf(
+    args.outputs ?? join(ROOT, 'cdk-outputs.json'),
+    stackName,
+    `deploy with npm run deploy (it writes cdk-outputs.json), or pass --outputs`,
+  );
   const endpoint = args.endpoint;
   const where = endpoint ?? `AWS (${env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'the default region'})`;
   return { stage, config, stackName, outputs, clientConfig: endpoint ? { endpoint } : {}, endpoint, where: `${stackName} on ${where}` };
@@ -69,4 +73,8 @@ export function argValue(args: readonly string[], name: string): string | undefi
 }
 
 /** The target flags of an argument list (status, trace). */
-export const targetArgs = (args: readonly string[]): TargetArgs => ({ stage: argValue(args, '--stage'), endpoint: argValue(args, '--endpoint'), outputs: argValue(args, '--outputs') });
+export const targetArgs = (args: readonly string[]): TargetArgs => ({
+  stage: argValue(args, '--stage'),
+  endpoint: argValue(args, '--endpoint'),
+  outputs: argValue(args, '--outputs'),
+});

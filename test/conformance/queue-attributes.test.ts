@@ -10,8 +10,7 @@ import { serviceOutputs } from '../../lib/outputs';
 import { DAY_SECONDS, visibilityTimeoutSeconds } from '../../lib/stages';
 import { dlqUrl, messagingTemplate, queueUrl, resourceBehindOutput, sns, sqs, stage, topicArn } from './support';
 
-const attributesOf = async (url: string) =>
-  (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
+const attributesOf = async (url: string) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
 
 describe('queue attributes are those of the template', () => {
   it('the template itself carries the stage numbers (so comparing with it checks lib/stages.ts too)', () => {
@@ -29,7 +28,7 @@ describe('queue attributes are those of the template', () => {
       const keys = serviceOutputs(s.name);
       const qt = resourceBehindOutput(keys.queueUrl);
       const dt = resourceBehindOutput(keys.dlqUrl);
-      expect(qt.props.RedrivePolicy.deadLetterTargetArn, 'template: the redrive target is this service\'s DLQ').toEqual({ 'Fn::GetAtt': [dt.logicalId, 'Arn'] });
+      expect(qt.props.RedrivePolicy.deadLetterTargetArn, "template: the redrive target is this service's DLQ").toEqual({ 'Fn::GetAtt': [dt.logicalId, 'Arn'] });
 
       const [q, d] = await Promise.all([attributesOf(queueUrl(s.name)), attributesOf(dlqUrl(s.name))]);
       expect(Number(q.VisibilityTimeout), 'VisibilityTimeout').toBe(qt.props.VisibilityTimeout);

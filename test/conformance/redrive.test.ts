@@ -48,6 +48,9 @@ describe('redrive (receive, send, delete after the send)', () => {
     }
 
     const left = await receive(dlqUrl('payment'), { VisibilityTimeout: 0 });
-    expect(left.filter((m) => isOurs(m, runId)), 'nothing of ours left in the DLQ').toEqual([]);
+    expect(
+      left.filter((m) => isOurs(m, runId)),
+      'nothing of ours left in the DLQ',
+    ).toEqual([]);
   });
 });

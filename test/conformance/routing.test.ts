@@ -51,11 +51,15 @@ describe('routing: every event type reaches exactly the queues the registry says
 
   it('derives a non-trivial expectation from the registry', () => {
     // Every event type has a consumer, and no queue takes everything: otherwise "no other queue" would check little.
-    for (const t of EVENT_TYPES) expect(SERVICES.some((s) => s.consumes.includes(t)), t).toBe(true);
+    for (const t of EVENT_TYPES)
+      expect(
+        SERVICES.some((s) => s.consumes.includes(t)),
+        t,
+      ).toBe(true);
     for (const s of SERVICES) expect(s.consumes.length, s.name).toBeLessThan(EVENT_TYPES.length);
   });
 
-  it('publishes each of the event types once and finds each in its consumers\' queues only, once', async () => {
+  it("publishes each of the event types once and finds each in its consumers' queues only, once", async () => {
     const runId = `route-${randomUUID().slice(0, 8)}`;
     for (const t of EVENT_TYPES) await publish(t, runId);
 
@@ -75,7 +79,7 @@ describe('raw delivery', () => {
     const { envelope: e, message } = await publish('OrderPlaced', runId, extra);
     const consumers = SERVICES.filter((s) => s.consumes.includes('OrderPlaced')).map((s) => s.name);
 
-    const seen = await collect(runId, (s) => consumers.every((c) => s.get(c)!.length >= 1), 'OrderPlaced in its consumers\' queues');
+    const seen = await collect(runId, (s) => consumers.every((c) => s.get(c)!.length >= 1), "OrderPlaced in its consumers' queues");
     for (const c of consumers) {
       const [m] = seen.get(c)!;
       expect(m!.Body, `body in ${c}'s queue`).toBe(message); // not an SNS notification wrapper

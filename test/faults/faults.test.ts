@@ -61,7 +61,13 @@ const place = async (body: Record<string, unknown>, headers: Record<string, stri
 
 /** Places `n` orders built by `body(i)` (with headers `headers(i)`), POST_CONCURRENCY at a time, inside a burst slot. */
 const placeMany = (n: number, body: (i: number) => Record<string, unknown>, headers: (i: number) => Record<string, string> = () => ({})) =>
-  bursts.run(() => mapLimit(Array.from({ length: n }, (_, i) => i), POST_CONCURRENCY, (i) => place(body(i), headers(i))));
+  bursts.run(() =>
+    mapLimit(
+      Array.from({ length: n }, (_, i) => i),
+      POST_CONCURRENCY,
+      (i) => place(body(i), headers(i)),
+    ),
+  );
 
 beforeAll(async () => {
   // Warm every function once (API, relay, six workers): a cold start on a busy 2-core machine takes seconds.
@@ -93,16 +99,28 @@ describe('fault injection (local stage)', () => {
       const poison: { body: string; marker: string }[] = [];
       for (let n = 0; n < 2; n++) {
         poison.push({ body: `not json ${bad(n, 'json')}`, marker: bad(n, 'json') });
-        poison.push({ body: JSON.stringify({ ...template, eventId: randomUUID(), schemaVersion: 2, correlationId: bad(n, 'version') }), marker: bad(n, 'version') });
+        poison.push({
+          body: JSON.stringify({ ...template, eventId: randomUUID(), schemaVersion: 2, correlationId: bad(n, 'version') }),
+          marker: bad(n, 'version'),
+        });
         const lines = Array.from({ length: 3000 }, (_, k) => ({ sku: `OVERSIZE-${k}`, quantity: 1 }));
-        poison.push({ body: JSON.stringify({ ...template, eventId: randomUUID(), correlationId: bad(n, 'oversize'), payload: { ...template.payload, items: lines } }), marker: bad(n, 'oversize') });
+        poison.push({
+          body: JSON.stringify({ ...template, eventId: randomUUID(), correlationId: bad(n, 'oversize'), payload: { ...template.payload, items: lines } }),
+          marker: bad(n, 'oversize'),
+        });
         // The event id payment already processed for this order, with another payload.
-        poison.push({ body: JSON.stringify({ ...template, correlationId: bad(n, 'reused'), payload: { ...template.payload, items: [{ sku, quantity: 7 + n }] } }), marker: bad(n, 'reused') });
+        poison.push({
+          body: JSON.stringify({ ...template, correlationId: bad(n, 'reused'), payload: { ...template.payload, items: [{ sku, quantity: 7 + n }] } }),
+          marker: bad(n, 'reused'),
+        });
       }
       expect(Math.max(...poison.map((p) => p.body.length))).toBeGreaterThan(64 * 1024);
       for (let i = 0; i < poison.length; i += 2) {
         const valid = await Promise.all(healthy.slice(1 + i * 4, 1 + i * 4 + 8).map(placedEvent));
-        const entries = [...poison.slice(i, i + 2).map((p, j) => ({ Id: `p${j}`, MessageBody: p.body })), ...valid.map((e, j) => ({ Id: `v${j}`, MessageBody: JSON.stringify(e) }))].map((e) => ({
+        const entries = [
+          ...poison.slice(i, i + 2).map((p, j) => ({ Id: `p${j}`, MessageBody: p.body })),
+          ...valid.map((e, j) => ({ Id: `v${j}`, MessageBody: JSON.stringify(e) })),
+        ].map((e) => ({
           ...e,
           MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' } },
         }));
@@ -133,10 +151,16 @@ describe('fault injection (local stage)', () => {
         expect(held.map((m) => Number(m.Attributes?.ApproximateReceiveCount) - 1)).toEqual(Array(held.length).fill(local.worker.maxReceiveCount));
         expect(held.filter((m) => m.Body?.includes(marker))).toHaveLength(poison.length);
         const recoverable = held.filter((m) => !m.Body?.includes(marker));
-        expect(recoverable.map((m) => (JSON.parse(m.Body!) as Envelope).eventType).sort()).toEqual([...Array(5).fill('OrderCancelled'), ...Array(5).fill('OrderPlaced')]);
+        expect(recoverable.map((m) => (JSON.parse(m.Body!) as Envelope).eventType).sort()).toEqual([
+          ...Array(5).fill('OrderCancelled'),
+          ...Array(5).fill('OrderPlaced'),
+        ]);
 
         // What no fix cures is taken off the DLQ (an operator's discard); the rest waits for the fix.
-        await deleteMessages(dlq, held.filter((m) => m.Body?.includes(marker)));
+        await deleteMessages(
+          dlq,
+          held.filter((m) => m.Body?.includes(marker)),
+        );
         await release(dlq, recoverable);
         held.length = 0;
       } finally {
@@ -163,7 +187,11 @@ describe('fault injection (local stage)', () => {
   it.concurrent('a publish outage longer than the relay retries: the sweeper recovers every order', async () => {
     await runCase('publish outage (sweeper)', 'events given up', async (row) => {
       const sku = await seedSku('SWEEP', 800, 10_000);
-      row.orderIds = await placeMany(100, () => orderBody(uniqueCustomer('sweep'), { items: [{ sku, quantity: 1 }] }), () => ({ 'x-fault-inject': RELAY_GIVES_UP }));
+      row.orderIds = await placeMany(
+        100,
+        () => orderBody(uniqueCustomer('sweep'), { items: [{ sku, quantity: 1 }] }),
+        () => ({ 'x-fault-inject': RELAY_GIVES_UP }),
+      );
       row.injected = row.orderIds.length;
       // The sweeper runs every minute and takes items pending for 10 s: up to about 70 s after the last order.
       await untilAllDecided(row.orderIds, 180_000);
@@ -191,7 +219,11 @@ describe('fault injection (local stage)', () => {
         // Payment and inventory lose the first two groups' OrderPlaced (each drop leaves a marker), so the test can
         // deliver it to them one after the other; the last group's payment loses it for good (the deadline decides).
         (i): Record<string, string> =>
-          i < 50 ? { 'x-fault-inject': `${serviceFault('drop', 'payment')},${serviceFault('drop', 'inventory')}` } : i >= 75 ? { 'x-fault-inject': serviceFault('drop', 'payment') } : {},
+          i < 50
+            ? { 'x-fault-inject': `${serviceFault('drop', 'payment')},${serviceFault('drop', 'inventory')}` }
+            : i >= 75
+              ? { 'x-fault-inject': serviceFault('drop', 'payment') }
+              : {},
       );
       row.orderIds = ids;
       const [backordered, declined, confirmed, timedOut] = [ids.slice(0, 25), ids.slice(25, 50), ids.slice(50, 75), ids.slice(75)];
@@ -210,7 +242,11 @@ describe('fault injection (local stage)', () => {
         await setFaults(orderId, undefined);
         const placed = await placedEvent(orderId);
         await sendEnvelope(queueUrl(first), placed);
-        await pollUntil(() => lifecycles([orderId]), ([lc]) => typeof lc?.[first] === 'string', { timeoutMs: 30_000, what: `order ${orderId}: ${first}'s outcome recorded first` });
+        await pollUntil(
+          () => lifecycles([orderId]),
+          ([lc]) => typeof lc?.[first] === 'string',
+          { timeoutMs: 30_000, what: `order ${orderId}: ${first}'s outcome recorded first` },
+        );
         await sendEnvelope(queueUrl(second), placed);
         row.injected += 2;
       };
@@ -219,7 +255,11 @@ describe('fault injection (local stage)', () => {
         // time its delayed check takes to be delivered), by the clock, then deliver the late copies.
         const order = await getItem(ordersTable(), orderKey(orderId));
         const due = Date.parse(String(order?.createdAt)) + (local.orderDeadlineSeconds + 5) * 1000;
-        await pollUntil(async () => Date.now(), (now) => now > due, { timeoutMs: DECIDED_WITHIN_MS, intervalMs: 1000, what: `order ${orderId}: its deadline` });
+        await pollUntil(
+          async () => Date.now(),
+          (now) => now > due,
+          { timeoutMs: DECIDED_WITHIN_MS, intervalMs: 1000, what: `order ${orderId}: its deadline` },
+        );
         await late();
       };
       const decisionOf = async (orderId: string) => {
@@ -240,7 +280,11 @@ describe('fault injection (local stage)', () => {
             // Cancelled with TIMEOUT; now the lost OrderPlaced reaches payment late, and the decision again.
             await untilAllDecided([id], 30_000);
             // Payment closed its ledger on the TIMEOUT cancellation (VOID); the late OrderPlaced must not charge.
-            await pollUntil(() => getItem(serviceTable('payment'), paymentRecordKey(id)), (l) => l?.state === 'VOID', { timeoutMs: DECIDED_WITHIN_MS, what: `order ${id}: payment ledger VOID` });
+            await pollUntil(
+              () => getItem(serviceTable('payment'), paymentRecordKey(id)),
+              (l) => l?.state === 'VOID',
+              { timeoutMs: DECIDED_WITHIN_MS, what: `order ${id}: payment ledger VOID` },
+            );
             await setFaults(id, undefined);
             await sendEnvelope(queueUrl('payment'), await placedEvent(id));
             row.injected += 1 + (await duplicate(await decisionOf(id), 1, false));
@@ -313,11 +357,15 @@ describe('fault injection (local stage)', () => {
       };
       // OrderPlaced x3 to payment and inventory as soon as it exists, while the original is in flight.
       row.orderIds = await bursts.run(() =>
-        mapLimit(Array.from({ length: 100 }, (_, i) => i), POST_CONCURRENCY, async (i) => {
-          const id = await place(body(i));
-          row.injected += await duplicate(await placedEvent(id), 3, i % 2 === 0);
-          return id;
-        }),
+        mapLimit(
+          Array.from({ length: 100 }, (_, i) => i),
+          POST_CONCURRENCY,
+          async (i) => {
+            const id = await place(body(i));
+            row.injected += await duplicate(await placedEvent(id), 3, i % 2 === 0);
+            return id;
+          },
+        ),
       );
       await untilAllDecided(row.orderIds, DECIDED_WITHIN_MS);
       // Every outcome and decision x3 to its consumers; half of them all at once.
@@ -352,7 +400,15 @@ describe('fault injection (local stage)', () => {
             await ddb.send(new DeleteCommand({ TableName: catalogTable(), Key: { pk: sku } }));
           } else if (!delisted.has(sku)) {
             await ddb
-              .send(new UpdateCommand({ TableName: catalogTable(), Key: { pk: sku }, UpdateExpression: 'SET unitPriceCents = :p', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':p': 500 + ((n * 37) % 1000) } }))
+              .send(
+                new UpdateCommand({
+                  TableName: catalogTable(),
+                  Key: { pk: sku },
+                  UpdateExpression: 'SET unitPriceCents = :p',
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: { ':p': 500 + ((n * 37) % 1000) },
+                }),
+              )
               .catch(() => undefined);
           }
           row.injected += 1;
@@ -361,7 +417,9 @@ describe('fault injection (local stage)', () => {
       })();
       try {
         row.orderIds = await placeMany(100, (i) =>
-          orderBody(uniqueCustomer('edit'), { items: [0, 1, 2].slice(0, 1 + (i % 3)).map((k) => ({ sku: skus[(i + k * 3) % skus.length]!, quantity: 1 + k })) }),
+          orderBody(uniqueCustomer('edit'), {
+            items: [0, 1, 2].slice(0, 1 + (i % 3)).map((k) => ({ sku: skus[(i + k * 3) % skus.length]!, quantity: 1 + k })),
+          }),
         );
       } finally {
         placing = false;
@@ -385,7 +443,9 @@ describe('fault injection (local stage)', () => {
       const sku = await seedSku('IDEM', 600, 10_000);
       const one = uniqueCustomer('idem');
       const key = `key-${randomUUID()}`;
-      const same = await bursts.run(() => Promise.all(Array.from({ length: 50 }, () => postWithRetry(orderBody(one, { items: [{ sku, quantity: 1 }] }), { 'idempotency-key': key }))));
+      const same = await bursts.run(() =>
+        Promise.all(Array.from({ length: 50 }, () => postWithRetry(orderBody(one, { items: [{ sku, quantity: 1 }] }), { 'idempotency-key': key }))),
+      );
       expect(same.map((r) => r.status)).toEqual(Array(50).fill(202));
       const single = [...new Set(same.map((r) => r.body.orderId as string))];
       expect(single).toHaveLength(1);
@@ -393,7 +453,11 @@ describe('fault injection (local stage)', () => {
 
       const many = uniqueCustomer('idem');
       const distinct = await bursts.run(() =>
-        mapLimit(Array.from({ length: 100 }, (_, i) => i), 20, (i) => postWithRetry(orderBody(many, { items: [{ sku, quantity: 1 }] }), { 'idempotency-key': `key-${i}-${RUN}` })),
+        mapLimit(
+          Array.from({ length: 100 }, (_, i) => i),
+          20,
+          (i) => postWithRetry(orderBody(many, { items: [{ sku, quantity: 1 }] }), { 'idempotency-key': `key-${i}-${RUN}` }),
+        ),
       );
       expect(distinct.map((r) => r.status)).toEqual(Array(100).fill(202));
       const ids = distinct.map((r) => r.body.orderId as string);
@@ -423,7 +487,11 @@ describe('fault injection (local stage)', () => {
       expect(report.chargedCents - report.refundedCents).toBe(120 * 1999);
       expect(await stockOf(sku)).toBe(0);
       const conflicts = conflictsRetriedSince(from);
-      row.notes.push(conflicts ? `ConflictsRetried ${conflicts.retried} (all workers, ${conflicts.lines} batches, during this case)` : 'ConflictsRetried: emulator log not readable');
+      row.notes.push(
+        conflicts
+          ? `ConflictsRetried ${conflicts.retried} (all workers, ${conflicts.lines} batches, during this case)`
+          : 'ConflictsRetried: emulator log not readable',
+      );
     });
   });
 
@@ -442,9 +510,11 @@ describe('fault injection (local stage)', () => {
         } else unattributed.push(`${m.queue}: ${m.body.slice(0, 200)}`);
       }
       // Stack-wide: every order ever placed on this stack decided; stock and analytics sums balanced.
-      const report = await pollUntil(() => reconcileNow(undefined, 0), (r) => r.violations.length === 0, { timeoutMs: 60_000, intervalMs: 2000, what: 'a clean stack-wide reconciliation' }).catch(() =>
-        reconcileNow(undefined, 0),
-      );
+      const report = await pollUntil(
+        () => reconcileNow(undefined, 0),
+        (r) => r.violations.length === 0,
+        { timeoutMs: 60_000, intervalMs: 2000, what: 'a clean stack-wide reconciliation' },
+      ).catch(() => reconcileNow(undefined, 0));
       const t = tally(report);
       results.push({
         name: 'stack-wide reconcile',

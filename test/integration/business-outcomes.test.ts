@@ -49,7 +49,10 @@ describe('business outcomes are results, not failures', () => {
     expect(serviceStatuses(order)).toEqual({ payment: 'DECLINED', inventory: 'RELEASED', shipping: 'SKIPPED', notification: 'SENT', analytics: 'RECORDED' });
 
     // Compensation: the stock was really taken (a reservation exists) and given back.
-    expect(await getItem(serviceTable('inventory'), { pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' })).toMatchObject({ state: 'RELEASED', lines: [{ sku: OWN_SKU, quantity: 3 }] });
+    expect(await getItem(serviceTable('inventory'), { pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' })).toMatchObject({
+      state: 'RELEASED',
+      lines: [{ sku: OWN_SKU, quantity: 3 }],
+    });
     expect(await stockOf(OWN_SKU)).toBe(stockBefore);
     // The provider recorded the decline; no refund (nothing was charged), no shipment.
     expect(await getItem(serviceTable('payment'), { pk: `CHARGE#${orderId}`, sk: 'CHARGE' })).toMatchObject({ status: 'DECLINED' });
@@ -63,7 +66,14 @@ describe('business outcomes are results, not failures', () => {
 
   it('an out-of-stock line: CANCELLED OUT_OF_STOCK, BACKORDERED (nothing taken), the charge REFUNDED', async () => {
     const stockBefore = await stockOf(OWN_SKU);
-    const orderId = await post(orderBody(uniqueCustomer('biz'), { items: [{ sku: OWN_SKU, quantity: 1 }, { sku: 'SKU-OOS', quantity: 1 }] }));
+    const orderId = await post(
+      orderBody(uniqueCustomer('biz'), {
+        items: [
+          { sku: OWN_SKU, quantity: 1 },
+          { sku: 'SKU-OOS', quantity: 1 },
+        ],
+      }),
+    );
 
     const order = await untilOrderState(orderId, 'CANCELLED', { payment: 'REFUNDED', inventory: 'BACKORDERED', notification: 'SENT', analytics: 'RECORDED' });
     expect(order.reason).toBe('OUT_OF_STOCK');
@@ -72,9 +82,15 @@ describe('business outcomes are results, not failures', () => {
     // All or nothing: the in-stock line was not decremented either; the record says BACKORDERED (nothing to release).
     expect(await stockOf(OWN_SKU)).toBe(stockBefore);
     expect(await stockOf('SKU-OOS')).toBe(0);
-    expect(await getItem(serviceTable('inventory'), { pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' })).toMatchObject({ state: 'BACKORDERED', skus: ['SKU-OOS'] });
+    expect(await getItem(serviceTable('inventory'), { pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' })).toMatchObject({
+      state: 'BACKORDERED',
+      skus: ['SKU-OOS'],
+    });
     // Charged once, refunded once.
-    expect(await getItem(serviceTable('payment'), { pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' })).toMatchObject({ state: 'REFUNDED', amountCents: 8 * 250 + 999 });
+    expect(await getItem(serviceTable('payment'), { pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' })).toMatchObject({
+      state: 'REFUNDED',
+      amountCents: 8 * 250 + 999,
+    });
     expect(await itemsWithPkPrefix(serviceTable('payment'), `REFUND#${orderId}`)).toHaveLength(1);
     expect(await itemsWithPkPrefix(serviceTable('shipping'), `SHIPMENT#${orderId}`)).toEqual([]);
     await expectReconciled([orderId]);
@@ -84,7 +100,14 @@ describe('business outcomes are results, not failures', () => {
 
   it('an unknown SKU: CANCELLED UNKNOWN_SKU, payment REJECTED (never charged), nothing to compensate', async () => {
     const stockBefore = await stockOf(OWN_SKU);
-    const orderId = await post(orderBody(uniqueCustomer('biz'), { items: [{ sku: OWN_SKU, quantity: 1 }, { sku: 'SKU-NOPE', quantity: 1 }] }));
+    const orderId = await post(
+      orderBody(uniqueCustomer('biz'), {
+        items: [
+          { sku: OWN_SKU, quantity: 1 },
+          { sku: 'SKU-NOPE', quantity: 1 },
+        ],
+      }),
+    );
 
     const order = await untilOrderState(orderId, 'CANCELLED', { payment: 'REJECTED', inventory: 'BACKORDERED', notification: 'SENT', analytics: 'RECORDED' });
     expect(order.reason).toBe('UNKNOWN_SKU');

@@ -36,8 +36,7 @@ const COPIES = 2; // each event is delivered this many extra times
 const letter = () => String.fromCharCode(65 + Math.floor(Math.random() * 26));
 const CURRENCY = `Q${letter()}${letter()}`;
 
-const get = async (table: string, key: Record<string, string>) =>
-  (await ddb.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+const get = async (table: string, key: Record<string, string>) => (await ddb.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
 const stockOf = async (sku: string) => Number((await get(output('CatalogTableName'), { pk: sku }))?.stock);
 const lifecycle = (orderId: string) => get(output('OrdersTableName'), lifecycleKey(orderId));
 
@@ -117,7 +116,10 @@ describe('a redelivered event has no second effect', () => {
       (l) => Number(l?.paymentReceipts) === 1 + COPIES && Number(l?.inventoryReceipts) === 1 + COPIES,
       { what: 'the redelivered OrderPlaced to be processed by payment and inventory' },
     );
-    await untilDrained(SERVICES.map((s) => queueUrl(s.name)), 60_000);
+    await untilDrained(
+      SERVICES.map((s) => queueUrl(s.name)),
+      60_000,
+    );
 
     const after = await effects(orderId);
     expect(after).toEqual(first);

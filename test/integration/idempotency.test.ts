@@ -42,7 +42,11 @@ describe('Idempotency-Key', () => {
     const reused = await postOrder(orderBody(customer, { items: [{ sku: 'SKU-3', quantity: 2 }] }), { 'idempotency-key': key });
     expect(reused.status).toBe(422);
     expect(reused.headers.get('content-type')).toContain('application/json');
-    expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('Idempotency-Key'), requestId: expect.any(String) });
+    expect(reused.body.error).toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      message: expect.stringContaining('Idempotency-Key'),
+      requestId: expect.any(String),
+    });
     expect(reused.headers.get('idempotent-replayed')).toBeNull();
 
     const stored = await customerItems(customer);

@@ -84,8 +84,7 @@ describe('the order deadline', () => {
     const item = await getItem(ordersTable(), outboxKey(orderId, deterministicEventId(orderId, 'orders', 'OrderPlaced')));
     return item!.event as Envelope;
   }
-  const clearFaults = (orderId: string) =>
-    ddb.send(new UpdateCommand({ TableName: ordersTable(), Key: orderKey(orderId), UpdateExpression: 'REMOVE faults' }));
+  const clearFaults = (orderId: string) => ddb.send(new UpdateCommand({ TableName: ordersTable(), Key: orderKey(orderId), UpdateExpression: 'REMOVE faults' }));
 
   it('cancels an undecided order with TIMEOUT, compensates what was done, and a late delivery changes nothing', async () => {
     const sku = 'SKU-6';
@@ -119,7 +118,12 @@ describe('the order deadline', () => {
 
     // The redriven OrderPlaced meets a closed ledger and a VOID reservation: no charge, no stock taken.
     await pollUntil(
-      () => Promise.all([getItem(serviceTable('payment'), { pk: `INBOX#${deterministicEventId(noPayment, 'orders', 'OrderPlaced')}`, sk: 'INBOX' }), getItem(serviceTable('inventory'), { pk: `INBOX#${deterministicEventId(noInventory, 'orders', 'OrderPlaced')}`, sk: 'INBOX' }), lifecycle(noInventory)]),
+      () =>
+        Promise.all([
+          getItem(serviceTable('payment'), { pk: `INBOX#${deterministicEventId(noPayment, 'orders', 'OrderPlaced')}`, sk: 'INBOX' }),
+          getItem(serviceTable('inventory'), { pk: `INBOX#${deterministicEventId(noInventory, 'orders', 'OrderPlaced')}`, sk: 'INBOX' }),
+          lifecycle(noInventory),
+        ]),
       ([pay, inv, lc]) => pay !== undefined && inv !== undefined && lc?.inventory === 'RESERVED',
       { timeoutMs: 30_000, what: 'the late deliveries to be processed' },
     );
@@ -136,9 +140,11 @@ describe('the order deadline', () => {
 describe('the whole stack', () => {
   it('reconciles: every order decided, money and stock balanced, analytics equal to the decisions', async () => {
     // Orders of other files may still be in flight: allow those younger than the deadline, poll until clean.
-    const report = await pollUntil(() => reconcileNow(undefined, 60), (r) => r.violations.length === 0, { timeoutMs: 90_000, intervalMs: 2_000, what: 'a clean stack-wide reconciliation' }).catch(
-      async () => reconcileNow(undefined, 60),
-    );
+    const report = await pollUntil(
+      () => reconcileNow(undefined, 60),
+      (r) => r.violations.length === 0,
+      { timeoutMs: 90_000, intervalMs: 2_000, what: 'a clean stack-wide reconciliation' },
+    ).catch(async () => reconcileNow(undefined, 60));
     expect(report.violations, formatReport(report)).toEqual([]);
     expect(report.orders).toBeGreaterThan(0);
     expect(report.skusChecked).toBeGreaterThan(0);

@@ -22,7 +22,12 @@ const ordersTable = () => output('OrdersTableName');
 
 /** Runs `npm run <script> -- <args>` as a user would, against this emulator; never a TTY here, so no colour. */
 function run(script: 'status' | 'trace', args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync('npx', ['tsx', `scripts/${script}.ts`, ...args, '--endpoint', endpoint], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '' } });
+  const r = spawnSync('npx', ['tsx', `scripts/${script}.ts`, ...args, '--endpoint', endpoint], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: '' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -61,10 +66,15 @@ describe('npm run trace', () => {
     expect(out).not.toContain('\x1b[');
 
     // The same event delivered again (as SQS may): payment drops it, and the trace says so.
-    const outbox = await ddb.send(new GetCommand({ TableName: ordersTable(), Key: { pk: orderPartition(orderId), sk: `OUTBOX#${placed}` }, ConsistentRead: true }));
+    const outbox = await ddb.send(
+      new GetCommand({ TableName: ordersTable(), Key: { pk: orderPartition(orderId), sk: `OUTBOX#${placed}` }, ConsistentRead: true }),
+    );
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('payment'), MessageBody: JSON.stringify(outbox.Item!.event) }));
     await pollUntil(
-      () => ddb.send(new GetCommand({ TableName: serviceTable('payment'), Key: inboxKey(placed), ConsistentRead: true })).then((r) => Number(r.Item?.duplicates ?? 0)),
+      () =>
+        ddb
+          .send(new GetCommand({ TableName: serviceTable('payment'), Key: inboxKey(placed), ConsistentRead: true }))
+          .then((r) => Number(r.Item?.duplicates ?? 0)),
       (n) => n === 1,
       { timeoutMs: 30_000, what: 'payment to drop the copy' },
     );
@@ -76,8 +86,17 @@ describe('npm run trace', () => {
     expect(placedEvent.consumers.find((c) => c.service === 'inventory')).toMatchObject({ duplicates: 0 });
     // Payment re-emits PaymentCharged for the copy (same event id), orders drops it and re-emits OrderConfirmed, which
     // notification and analytics drop too (shipping drops it as well, but its marker is the shipment: not noted).
-    const cascade = await pollUntil(async () => run('trace', [orderId]).out, (t) => t.includes('DUPLICATES dropped: 4'), { timeoutMs: 30_000, intervalMs: 1000, what: 'the re-emitted copies dropped downstream' });
-    for (const line of ['consumed by payment -> PaymentCharged; 1 duplicate(s) dropped', 'consumed by orders recorded CHARGED; 1 duplicate(s) dropped', 'consumed by notification; 1 duplicate(s) dropped', 'consumed by analytics; 1 duplicate(s) dropped']) {
+    const cascade = await pollUntil(
+      async () => run('trace', [orderId]).out,
+      (t) => t.includes('DUPLICATES dropped: 4'),
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'the re-emitted copies dropped downstream' },
+    );
+    for (const line of [
+      'consumed by payment -> PaymentCharged; 1 duplicate(s) dropped',
+      'consumed by orders recorded CHARGED; 1 duplicate(s) dropped',
+      'consumed by notification; 1 duplicate(s) dropped',
+      'consumed by analytics; 1 duplicate(s) dropped',
+    ]) {
       expect(cascade).toContain(line);
     }
     expect(cascade).toMatch(/consumed by shipping$/m);
@@ -125,10 +144,22 @@ describe('npm run status --once', () => {
 
   it('makes a dead letter stand out, with its order id and age, and exits 3', async () => {
     const orderId = `dlq-${randomUUID().slice(0, 8)}`;
-    const body = JSON.stringify({ eventId: randomUUID(), eventType: 'OrderConfirmed', schemaVersion: 1, occurredAt: new Date().toISOString(), correlationId: 'c', orderId, payload: {} });
+    const body = JSON.stringify({
+      eventId: randomUUID(),
+      eventType: 'OrderConfirmed',
+      schemaVersion: 1,
+      occurredAt: new Date().toISOString(),
+      correlationId: 'c',
+      orderId,
+      payload: {},
+    });
     await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl('shipping'), MessageBody: body }));
     cleanups.push(() => drain(dlqUrl('shipping'), orderId));
-    const { out, code } = await pollUntil(async () => run('status', ['--once']), (r) => r.out.includes(orderId), { timeoutMs: 20_000, intervalMs: 500, what: 'the dead letter in status' });
+    const { out, code } = await pollUntil(
+      async () => run('status', ['--once']),
+      (r) => r.out.includes(orderId),
+      { timeoutMs: 20_000, intervalMs: 500, what: 'the dead letter in status' },
+    );
     expect(code).toBe(3);
     expect(out).toMatch(/^shipping DLQ +[1-9]\d* +\d+ +\d+ +\d+s {2}<- dead letters$/m);
     expect(out).toMatch(new RegExp(`! DLQ shipping DLQ: [1-9]\\d* message\\(s\\), oldest \\d+s; orders: .*${orderId}`));
@@ -140,11 +171,18 @@ describe('npm run status --once', () => {
     const orderId = `stuck-${randomUUID().slice(0, 8)}`;
     // What a lost deadline message leaves: an ORDER long past its deadline, no decision.
     const createdAt = new Date(Date.now() - (stage.orderDeadlineSeconds + visibilityTimeoutSeconds(stage) + 120) * 1000).toISOString();
-    await ddb.send(new PutCommand({ TableName: ordersTable(), Item: { ...orderKey(orderId), orderId, customerId: 'ops-test', currency: 'USD', items: [], correlationId: 'c', createdAt } }));
+    await ddb.send(
+      new PutCommand({
+        TableName: ordersTable(),
+        Item: { ...orderKey(orderId), orderId, customerId: 'ops-test', currency: 'USD', items: [], correlationId: 'c', createdAt },
+      }),
+    );
     cleanups.push(() => ddb.send(new DeleteCommand({ TableName: ordersTable(), Key: orderKey(orderId) })));
     const { out, code } = run('status', ['--once']);
     expect(code).toBe(3);
-    expect(out).toMatch(new RegExp(`! UNDECIDED past deadline \\(${stage.orderDeadlineSeconds}s\\): order ${orderId}, placed \\dm\\d\\ds ago, waiting for payment and inventory`));
+    expect(out).toMatch(
+      new RegExp(`! UNDECIDED past deadline \\(${stage.orderDeadlineSeconds}s\\): order ${orderId}, placed \\dm\\d\\ds ago, waiting for payment and inventory`),
+    );
     await ddb.send(new DeleteCommand({ TableName: ordersTable(), Key: orderKey(orderId) }));
     expect(run('status', ['--once']).out).not.toContain(orderId);
   });
@@ -160,7 +198,9 @@ describe('npm run status --once', () => {
       { timeoutMs: 30_000, intervalMs: 200, what: 'the pending event in trace and status' },
     );
     expect(status).toMatch(new RegExp(`^OUTBOX {2}pending [1-9]\\d*, oldest \\d+s \\(orders: .*${orderId}`, 'm'));
-    expect(trace).toMatch(/OrderPlaced \S+ {2}emitted by orders-api \(POST \/orders, via the outbox\); outbox item pending\n {16}not \(yet\) consumed by: (orders, )?payment, inventory/);
+    expect(trace).toMatch(
+      /OrderPlaced \S+ {2}emitted by orders-api \(POST \/orders, via the outbox\); outbox item pending\n {16}not \(yet\) consumed by: (orders, )?payment, inventory/,
+    );
     // The sweeper (every minute, for items pending > sweepAfterSeconds) publishes it; the order completes.
     await untilSettled(orderId, 150_000);
     const after = run('trace', [orderId]);

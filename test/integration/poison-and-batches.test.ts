@@ -175,6 +175,8 @@ describe('poison messages and partial batches (local stage timings)', () => {
     };
 
     const [dead] = await Promise.all([poison(), batch()]);
-    console.log(`poison: in the DLQ after ${dead.afterSeconds.toFixed(1)} s, ApproximateReceiveCount ${dead.message.Attributes?.ApproximateReceiveCount} on its first receive from the DLQ`);
+    console.log(
+      `poison: in the DLQ after ${dead.afterSeconds.toFixed(1)} s, ApproximateReceiveCount ${dead.message.Attributes?.ApproximateReceiveCount} on its first receive from the DLQ`,
+    );
   }, 150_000);
 });

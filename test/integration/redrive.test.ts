@@ -16,7 +16,11 @@ import { peekMarked, sendEnvelope } from './support/queues';
 import { ddb, dlqUrl, endpoint, output, pollUntil, serviceTable } from './support/stack';
 
 const confirmed = (orderId: string) =>
-  outcomeEvent('OrderConfirmed', { orderId, correlationId: `redrive-${orderId}` }, 'orders', { amountCents: 500, currency: 'USD', confirmedAt: new Date().toISOString() });
+  outcomeEvent('OrderConfirmed', { orderId, correlationId: `redrive-${orderId}` }, 'orders', {
+    amountCents: 500,
+    currency: 'USD',
+    confirmedAt: new Date().toISOString(),
+  });
 
 const shipment = async (orderId: string) =>
   (await ddb.send(new GetCommand({ TableName: serviceTable('shipping'), Key: shipmentKey(orderId), ConsistentRead: true }))).Item;
@@ -47,7 +51,11 @@ describe('npm run redrive', () => {
     expect(run.out).toMatch(/shipping subscription DLQ +receive-send-delete +moved [1-9]/);
 
     for (const orderId of [fromDlq, fromSubscriptionDlq]) {
-      const item = await pollUntil(() => shipment(orderId), (s) => s !== undefined, { timeoutMs: 30_000, what: `the shipment of ${orderId}` });
+      const item = await pollUntil(
+        () => shipment(orderId),
+        (s) => s !== undefined,
+        { timeoutMs: 30_000, what: `the shipment of ${orderId}` },
+      );
       expect(item).toMatchObject({ orderId, state: 'REQUESTED', sourceEventId: confirmed(orderId).eventId });
     }
     expect(await peekMarked(dlqUrl('shipping'), fromDlq)).toEqual([]);

@@ -64,17 +64,28 @@ describe('POST /orders refusals store nothing', () => {
 
   it('duplicate SKUs: 400 naming the second line', async () => {
     const customer = uniqueCustomer('rej');
-    const res = await postOrder(orderBody(customer, { items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 1 }, { sku: 'SKU-1', quantity: 2 }] }));
+    const res = await postOrder(
+      orderBody(customer, {
+        items: [
+          { sku: 'SKU-1', quantity: 1 },
+          { sku: 'SKU-2', quantity: 1 },
+          { sku: 'SKU-1', quantity: 2 },
+        ],
+      }),
+    );
     await expectRefusedAndNothingStored(res, 400, 'VALIDATION_FAILED', customer);
     expect(res.body.error.details).toEqual([{ path: 'items[2].sku', message: expect.stringMatching(/duplicate SKU \(first at items\[0\]\)/) }]);
   });
 
-  it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['application/json; charset=latin1']])('content type %s: 415 UNSUPPORTED_MEDIA_TYPE', async (contentType) => {
-    const customer = uniqueCustomer('rej');
-    const res = await postOrder(orderBody(customer), { 'content-type': contentType });
-    await expectRefusedAndNothingStored(res, 415, 'UNSUPPORTED_MEDIA_TYPE', customer);
-    expect(res.body.error.message).toContain('application/json');
-  });
+  it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['application/json; charset=latin1']])(
+    'content type %s: 415 UNSUPPORTED_MEDIA_TYPE',
+    async (contentType) => {
+      const customer = uniqueCustomer('rej');
+      const res = await postOrder(orderBody(customer), { 'content-type': contentType });
+      await expectRefusedAndNothingStored(res, 415, 'UNSUPPORTED_MEDIA_TYPE', customer);
+      expect(res.body.error.message).toContain('application/json');
+    },
+  );
 
   it('body over 32 KiB: 413 PAYLOAD_TOO_LARGE', async () => {
     const customer = uniqueCustomer('rej');

@@ -14,7 +14,9 @@ import { freshApp, STAGE_NAMES } from './synth';
 function findings(scope: IConstruct): string[] {
   const report = new AwsSolutionsChecks().validateScope(scope);
   return report.violations
-    .flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} (${v.severity}) @ ${(r as { constructPath?: string }).constructPath ?? r.resourceLogicalId}`))
+    .flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} (${v.severity}) @ ${(r as { constructPath?: string }).constructPath ?? r.resourceLogicalId}`),
+    )
     .sort();
 }
 

@@ -51,9 +51,7 @@ describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
   it('no IAM statement grants a wildcard action', () => {
     const documents = [
       ...Object.values(template.findResources('AWS::IAM::Policy')).map((p) => p.Properties.PolicyDocument),
-      ...Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) =>
-        (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument),
-      ),
+      ...Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)),
     ];
     const allows = documents.flatMap((d) => d.Statement as Statement[]).filter((s) => s.Effect === 'Allow');
     expect(allows.length).toBeGreaterThan(0);
@@ -151,8 +149,15 @@ describe('stage selection', () => {
 
   it('context overrides: an issuer replaces the Cognito pool; auth=off only for local; bad values refused', () => {
     const ctx = (c: Record<string, string>) => (k: string) => c[k];
-    expect(withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud' })).auth).toEqual({ mode: 'jwt', issuer: 'https://i.example', audience: 'aud', createCognito: false });
-    expect(withContext(STAGES.local, ctx({ auth: 'jwt', jwtIssuer: 'http://127.0.0.1:1', jwtAudience: 'a', jwksUrl: 'http://127.0.0.1:1/jwks.json' })).auth).toMatchObject({ mode: 'jwt', jwksUrl: 'http://127.0.0.1:1/jwks.json' });
+    expect(withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud' })).auth).toEqual({
+      mode: 'jwt',
+      issuer: 'https://i.example',
+      audience: 'aud',
+      createCognito: false,
+    });
+    expect(
+      withContext(STAGES.local, ctx({ auth: 'jwt', jwtIssuer: 'http://127.0.0.1:1', jwtAudience: 'a', jwksUrl: 'http://127.0.0.1:1/jwks.json' })).auth,
+    ).toMatchObject({ mode: 'jwt', jwksUrl: 'http://127.0.0.1:1/jwks.json' });
     expect(() => withContext(STAGES.prod, ctx({ auth: 'off' }))).toThrow(/only the local stage/);
     expect(() => withContext(STAGES.local, ctx({ auth: 'jwt' }))).toThrow(/jwtIssuer/);
     expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example' }))).toThrow(/jwtAudience/);

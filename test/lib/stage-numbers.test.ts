@@ -128,7 +128,9 @@ describe.each(STAGE_NAMES)('numbers promised by stage %s', (stageName) => {
     expect(Number(sweeper.Environment.Variables.OUTBOX_SWEEP_AFTER_SECONDS)).toBe(promised('sweeper.sweepAfterSeconds'));
     const minutes = promised('sweeper.everyMinutes');
     expect(propsOf(template, logicalId(stack.relay.sweepSchedule)).ScheduleExpression).toBe(`rate(${minutes} minute${minutes === 1 ? '' : 's'})`);
-    const delayed = resources('AWS::SQS::Queue').map(([, r]) => r.Properties.DelaySeconds).filter((d) => d !== undefined);
+    const delayed = resources('AWS::SQS::Queue')
+      .map(([, r]) => r.Properties.DelaySeconds)
+      .filter((d) => d !== undefined);
     expect(delayed.length).toBeGreaterThan(0);
     expect(distinct(delayed)).toEqual([promised('orders.deadlineSeconds')]);
   });

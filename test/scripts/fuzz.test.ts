@@ -36,8 +36,20 @@ describe('npm run test:fuzz: the st run command line', () => {
 });
 
 describe('scripts/fuzz/rules.py: what the fuzzer sends as X-Fault-Inject', () => {
-  it('reads the API\'s own pattern from docs/openapi.local.json and agrees with FAULT_HEADER on accepted values', () => {
-    const samples = ['publish-fail-once', ' relay-gives-up , fail:payment ', 'drop:x,crash-in-provider', 'crash-after-effect:inventory', '0', '', 'publish-fail-once\n', 'Publish-fail-once', 'fail:', 'drop:x,', 'fail:payment;x'];
+  it("reads the API's own pattern from docs/openapi.local.json and agrees with FAULT_HEADER on accepted values", () => {
+    const samples = [
+      'publish-fail-once',
+      ' relay-gives-up , fail:payment ',
+      'drop:x,crash-in-provider',
+      'crash-after-effect:inventory',
+      '0',
+      '',
+      'publish-fail-once\n',
+      'Publish-fail-once',
+      'fail:',
+      'drop:x,',
+      'fail:payment;x',
+    ];
     const { pattern, out, ACCEPTED } = strip(samples.map((v) => ({ headers: { 'X-Fault-Inject': v }, phase: 'fuzzing' })));
     expect(pattern).toBe(FAULT_HEADER.source);
     samples.forEach((v, i) => expect([v, out[i]!.reasons.includes(ACCEPTED)]).toEqual([v, FAULT_HEADER.test(v)]));
@@ -56,7 +68,7 @@ describe('scripts/fuzz/rules.py: what the fuzzer sends as X-Fault-Inject', () =>
     ]);
   });
 
-  it('drops the coverage phase\'s stand-in value from cases that do not test the header, keeps it where they do', () => {
+  it("drops the coverage phase's stand-in value from cases that do not test the header, keeps it where they do", () => {
     const { out, COVERAGE_SEED } = strip([
       // "Default positive test case" and body mutations: Schemathesis 4.32.5 put `X-Fault-Inject: 0` into all of them.
       { headers: { 'X-Fault-Inject': '0' }, phase: 'coverage', target: 'application/json' },
@@ -79,7 +91,11 @@ describe('scripts/fuzz/rules.py: what the fuzzer sends as X-Fault-Inject', () =>
 
 describe('scripts/fuzz/rules.py: one line per SKU', () => {
   const py = (program: string, input: unknown) => {
-    const run = spawnSync('python3', ['-c', `import json, sys\nsys.path.insert(0, "scripts/fuzz")\nimport rules\n${program}`], { cwd: ROOT, input: JSON.stringify(input), encoding: 'utf8' });
+    const run = spawnSync('python3', ['-c', `import json, sys\nsys.path.insert(0, "scripts/fuzz")\nimport rules\n${program}`], {
+      cwd: ROOT,
+      input: JSON.stringify(input),
+      encoding: 'utf8',
+    });
     expect(run.stderr).toBe('');
     return JSON.parse(run.stdout);
   };
@@ -88,11 +104,30 @@ describe('scripts/fuzz/rules.py: one line per SKU', () => {
     const long = 'x'.repeat(64);
     const bodies = [
       { items: Array.from({ length: 50 }, () => ({ sku: '0', quantity: 1 })) },
-      { items: [{ sku: long, quantity: 1 }, { sku: long, quantity: 2 }, { sku: `${long.slice(0, 62)}~1`, quantity: 3 }] },
-      { items: [{ sku: 'e\u0301', quantity: 1 }, { sku: '\u00e9', quantity: 1 }] },
-      { items: [{ sku: 'a', quantity: 1 }, { sku: 'b', quantity: 1 }] },
+      {
+        items: [
+          { sku: long, quantity: 1 },
+          { sku: long, quantity: 2 },
+          { sku: `${long.slice(0, 62)}~1`, quantity: 3 },
+        ],
+      },
+      {
+        items: [
+          { sku: 'e\u0301', quantity: 1 },
+          { sku: '\u00e9', quantity: 1 },
+        ],
+      },
+      {
+        items: [
+          { sku: 'a', quantity: 1 },
+          { sku: 'b', quantity: 1 },
+        ],
+      },
     ];
-    const out = py('bodies = json.load(sys.stdin)\nn = [rules.distinct_skus(b) for b in bodies]\nprint(json.dumps({"n": n, "bodies": bodies, "dup": [rules.has_duplicate_sku(b) for b in bodies]}))', bodies);
+    const out = py(
+      'bodies = json.load(sys.stdin)\nn = [rules.distinct_skus(b) for b in bodies]\nprint(json.dumps({"n": n, "bodies": bodies, "dup": [rules.has_duplicate_sku(b) for b in bodies]}))',
+      bodies,
+    );
     expect(out.n).toEqual([49, 1, 1, 0]);
     expect(out.dup).toEqual([false, false, false, false]);
     for (const b of out.bodies as { items: { sku: string; quantity: number }[] }[]) {
@@ -105,6 +140,13 @@ describe('scripts/fuzz/rules.py: one line per SKU', () => {
   });
 
   it('sees a duplicate the way the API does (after NFC), and leaves other bodies alone', () => {
-    expect(py('print(json.dumps([rules.has_duplicate_sku(b) for b in json.load(sys.stdin)]))', [{ items: [{ sku: 'e\u0301' }, { sku: '\u00e9' }] }, { items: 'x' }, null, { items: [{ sku: 'a' }, { sku: 'b' }] }])).toEqual([true, false, false, false]);
+    expect(
+      py('print(json.dumps([rules.has_duplicate_sku(b) for b in json.load(sys.stdin)]))', [
+        { items: [{ sku: 'e\u0301' }, { sku: '\u00e9' }] },
+        { items: 'x' },
+        null,
+        { items: [{ sku: 'a' }, { sku: 'b' }] },
+      ]),
+    ).toEqual([true, false, false, false]);
   });
 });

@@ -11,13 +11,21 @@ const doc = buildOpenApi() as any;
 const local = buildOpenApi('local') as any;
 
 describe('docs/openapi.json', () => {
-  it.each(Object.entries(OPENAPI_FILES))('%s variant: the committed file is exactly what scripts/openapi.ts generates (run `npm run openapi` after changing the API)', (variant, file) => {
-    expect(committed(file)).toBe(renderOpenApi(variant as 'aws' | 'local'));
-  });
+  it.each(Object.entries(OPENAPI_FILES))(
+    '%s variant: the committed file is exactly what scripts/openapi.ts generates (run `npm run openapi` after changing the API)',
+    (variant, file) => {
+      expect(committed(file)).toBe(renderOpenApi(variant as 'aws' | 'local'));
+    },
+  );
 
-  it('states every text field\'s forbidden characters with the validator\'s own pattern, and lengths as maxLength', () => {
+  it("states every text field's forbidden characters with the validator's own pattern, and lengths as maxLength", () => {
     const schema = doc.components.schemas.OrderRequest;
-    const texts = [schema.properties.customerId, schema.properties.items.items.properties.sku, schema.properties.paymentToken, ...['line1', 'line2', 'city', 'postalCode'].map((k) => schema.properties.shippingAddress.properties[k])];
+    const texts = [
+      schema.properties.customerId,
+      schema.properties.items.items.properties.sku,
+      schema.properties.paymentToken,
+      ...['line1', 'line2', 'city', 'postalCode'].map((k) => schema.properties.shippingAddress.properties[k]),
+    ];
     for (const t of texts) {
       expect(t.pattern).toBe(DOCUMENTED_SAFE_TEXT);
       expect(t.maxLength).toEqual(expect.any(Number));
@@ -32,7 +40,10 @@ describe('docs/openapi.json', () => {
     for (const p of patterns) expect(p).not.toMatch(/\\u[dD][89a-fA-F]/);
     const documented = new RegExp(DOCUMENTED_SAFE_TEXT, 'u');
     // Any text a JSON client can send, i.e. without unpaired surrogates (those the API refuses; the description says so).
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => documented.test(s) === SAFE_TEXT.test(s)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => documented.test(s) === SAFE_TEXT.test(s)),
+      { numRuns: 2000 },
+    );
     for (const s of ['ok', 'a\u0007b', 'x\u202Ey', '\uFFFD', 'emoji \u{1F600}']) expect([s, documented.test(s)]).toEqual([s, SAFE_TEXT.test(s)]);
     expect(SAFE_TEXT.test('c\ud800')).toBe(false);
   });
@@ -76,7 +87,11 @@ describe('docs/openapi.json', () => {
     expect(orderRequestSchema.shape.customerId.safeParse(undefined).success).toBe(false);
     expect(schema.properties.customerId.description).toMatch(/sub/);
     expect(schema.properties.items).toMatchObject({ minItems: ORDER_LIMITS.minItems, maxItems: ORDER_LIMITS.maxItems });
-    expect(schema.properties.items.items.properties.quantity).toEqual({ type: 'integer', minimum: ORDER_LIMITS.minQuantity, maximum: ORDER_LIMITS.maxQuantity });
+    expect(schema.properties.items.items.properties.quantity).toEqual({
+      type: 'integer',
+      minimum: ORDER_LIMITS.minQuantity,
+      maximum: ORDER_LIMITS.maxQuantity,
+    });
     expect(schema.properties.shippingAddress.additionalProperties).toBe(false);
   });
 
@@ -86,7 +101,9 @@ describe('docs/openapi.json', () => {
     expect(Object.keys(post)).toEqual(['202', '400', '401', '403', '413', '415', '422', '429', '500', '503']);
     expect(Object.keys(get)).toEqual(['200', '401', '404', '429', '500', '503']);
     // 401: the gateway's JWT authorizer ({message}) or, where the gateway does not check, the handler's UNAUTHORIZED.
-    expect(doc.components.responses.Unauthorized.content['application/json'].schema).toEqual({ oneOf: [{ $ref: '#/components/schemas/Error' }, { $ref: '#/components/schemas/GatewayMessage' }] });
+    expect(doc.components.responses.Unauthorized.content['application/json'].schema).toEqual({
+      oneOf: [{ $ref: '#/components/schemas/Error' }, { $ref: '#/components/schemas/GatewayMessage' }],
+    });
     expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(expect.arrayContaining(['UNAUTHORIZED', 'FORBIDDEN']));
     expect(doc.security).toEqual([{ jwt: [] }]);
     for (const name of ['Throttled', 'Unavailable']) {

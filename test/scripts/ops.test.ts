@@ -71,7 +71,9 @@ describe('status: queues and rendering', () => {
 
   it('puts a DLQ with messages and a pending outbox event under ATTENTION, red on a terminal', () => {
     const s = snap({ outbox: { pending: 2, pastSweepAge: 1, oldestOrders: ['o-9'], oldestPendingSeconds: 75 } });
-    s.queues = s.queues.map((q) => (q.name === 'payment DLQ' ? { ...q, depth: 12, oldestAgeSeconds: 90, ageSource: 'peek' as const, sampleOrders: ['o-1', 'o-2'] } : q));
+    s.queues = s.queues.map((q) =>
+      q.name === 'payment DLQ' ? { ...q, depth: 12, oldestAgeSeconds: 90, ageSource: 'peek' as const, sampleOrders: ['o-1', 'o-2'] } : q,
+    );
     expect(attention(s)).toEqual([
       'DLQ payment DLQ: 12 message(s), oldest >= 90s; orders: o-1, o-2',
       'OUTBOX: 1 event(s) pending longer than the sweep age: the relay did not publish them; oldest orders: o-9',
@@ -115,8 +117,21 @@ describe('trace', () => {
     { pk: `ORDER#${id}`, sk: 'STATUS#inventory', status: 'RELEASED' },
   ];
   const inbox = new Map<string, Record<string, unknown>>([
-    [`payment/${placed}`, { processedAt: '2026-11-30T12:00:00.300Z', emits: JSON.stringify([{ eventId: ev('payment', 'PaymentDeclined'), eventType: 'PaymentDeclined', occurredAt: '2026-11-30T12:00:00.300Z' }]), duplicates: 1 }],
-    [`inventory/${placed}`, { processedAt: '2026-11-30T12:00:00.250Z', emits: JSON.stringify([{ eventId: ev('inventory', 'StockReserved'), eventType: 'StockReserved', occurredAt: '2026-11-30T12:00:00.250Z' }]) }],
+    [
+      `payment/${placed}`,
+      {
+        processedAt: '2026-11-30T12:00:00.300Z',
+        emits: JSON.stringify([{ eventId: ev('payment', 'PaymentDeclined'), eventType: 'PaymentDeclined', occurredAt: '2026-11-30T12:00:00.300Z' }]),
+        duplicates: 1,
+      },
+    ],
+    [
+      `inventory/${placed}`,
+      {
+        processedAt: '2026-11-30T12:00:00.250Z',
+        emits: JSON.stringify([{ eventId: ev('inventory', 'StockReserved'), eventType: 'StockReserved', occurredAt: '2026-11-30T12:00:00.250Z' }]),
+      },
+    ],
     [`inventory/${cancelled.eventId}`, { processedAt: '2026-11-30T12:00:01.200Z', emits: '[]' }],
   ]);
 
@@ -143,7 +158,7 @@ describe('trace', () => {
     expect(text).toContain('DECISION CANCELLED PAYMENT_DECLINED at 2026-11-30T12:00:01.000Z (+1000 ms), event OrderCancelled');
   });
 
-  it('prints the X-Ray trace ids found on the order\'s log lines (AWS), and asks Logs Insights for them', () => {
+  it("prints the X-Ray trace ids found on the order's log lines (AWS), and asks Logs Insights for them", () => {
     const t = { ...buildTrace(id, partition, inbox)!, logs: [], xrayTraceIds: ['1-6750a1b2-0123456789abcdef01234567', '1-6750a1b3-89abcdef0123456701234567'] };
     expect(renderTrace(t)).toContain('X-RAY traces (open in the X-Ray console): 1-6750a1b2-0123456789abcdef01234567, 1-6750a1b3-89abcdef0123456701234567');
     expect(renderTrace(buildTrace(id, partition, inbox)!)).not.toContain('X-RAY');

@@ -14,7 +14,14 @@ const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1'
 const TABLES: ReconcileTables = {
   orders: 'orders',
   catalog: 'catalog',
-  services: { orders: 'svc-orders', payment: 'svc-payment', inventory: 'svc-inventory', shipping: 'svc-shipping', notification: 'svc-notification', analytics: 'svc-analytics' },
+  services: {
+    orders: 'svc-orders',
+    payment: 'svc-payment',
+    inventory: 'svc-inventory',
+    shipping: 'svc-shipping',
+    notification: 'svc-notification',
+    analytics: 'svc-analytics',
+  },
 };
 const NOW = new Date('2024-05-01T12:00:00.000Z');
 
@@ -27,10 +34,21 @@ function cleanStack(): Record<string, Item[]> {
   return {
     orders: [
       { pk: 'ORDER#o-1', sk: 'ORDER', orderId: 'o-1', createdAt: '2024-05-01T10:00:00.000Z' },
-      { pk: 'ORDER#o-1', sk: 'LIFECYCLE', status: 'CONFIRMED', decision: decision('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }) },
+      {
+        pk: 'ORDER#o-1',
+        sk: 'LIFECYCLE',
+        status: 'CONFIRMED',
+        decision: decision('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }),
+      },
       { pk: 'ORDER#o-1', sk: 'STATUS#payment', status: 'CHARGED' },
       { pk: 'ORDER#o-2', sk: 'ORDER', orderId: 'o-2', createdAt: '2024-05-01T10:01:00.000Z' },
-      { pk: 'ORDER#o-2', sk: 'LIFECYCLE', status: 'CANCELLED', reason: 'OUT_OF_STOCK', decision: decision('OrderCancelled', { reason: 'OUT_OF_STOCK', currency: 'USD', cancelledAt: '2024-05-01T10:01:05.000Z' }) },
+      {
+        pk: 'ORDER#o-2',
+        sk: 'LIFECYCLE',
+        status: 'CANCELLED',
+        reason: 'OUT_OF_STOCK',
+        decision: decision('OrderCancelled', { reason: 'OUT_OF_STOCK', currency: 'USD', cancelledAt: '2024-05-01T10:01:05.000Z' }),
+      },
     ],
     catalog: [
       { pk: 'SKU-1', stock: 8, receivedStock: 10 },
@@ -87,7 +105,18 @@ describe('reconcile', () => {
   it('a clean stack: no violation, the counts add up, every page of every table read consistently', async () => {
     const report = await run();
     expect(report.violations).toEqual([]);
-    expect(report).toMatchObject({ orders: 2, confirmed: 1, cancelled: 1, byReason: { OUT_OF_STOCK: 1 }, pending: 0, chargedCents: 1750, refundedCents: 500, shipments: 1, emails: 2, skusChecked: 2 });
+    expect(report).toMatchObject({
+      orders: 2,
+      confirmed: 1,
+      cancelled: 1,
+      byReason: { OUT_OF_STOCK: 1 },
+      pending: 0,
+      chargedCents: 1750,
+      refundedCents: 500,
+      shipments: 1,
+      emails: 2,
+      skusChecked: 2,
+    });
     const scanned = ddbMock.commandCalls(ScanCommand).map((c) => c.args[0].input);
     expect(scanned.every((i) => i.ConsistentRead === true)).toBe(true);
     expect(scanned.filter((i) => i.TableName === 'orders')).toHaveLength(3); // 5 items, 2 a page

@@ -62,7 +62,13 @@ export const analytics: ServiceHandler = async (event, { inbox, service }) => {
         Key: shardKey(c.date, c.currency, shardOf(event.eventId)),
         UpdateExpression: 'SET #date = :date, currency = :currency ADD confirmed :confirmed, cancelled :cancelled, revenueCents :revenue',
         ExpressionAttributeNames: { '#date': 'date' },
-        ExpressionAttributeValues: { ':date': c.date, ':currency': c.currency, ':confirmed': c.add.confirmed, ':cancelled': c.add.cancelled, ':revenue': c.add.revenueCents },
+        ExpressionAttributeValues: {
+          ':date': c.date,
+          ':currency': c.currency,
+          ':confirmed': c.add.confirmed,
+          ':cancelled': c.add.cancelled,
+          ':revenue': c.add.revenueCents,
+        },
       },
     };
     const status = statusWrite(event.orderId, service, 'RECORDED', { date: c.date, currency: c.currency });

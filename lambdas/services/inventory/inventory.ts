@@ -161,9 +161,16 @@ async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: Wo
   throw new Error(`order ${orderId}: reservation or catalog kept changing during the release`);
 }
 
-async function compensation(orderId: string, record: Record<string, unknown> | undefined, service: string): Promise<{ writes: TransactItem[]; outcome: string }> {
+async function compensation(
+  orderId: string,
+  record: Record<string, unknown> | undefined,
+  service: string,
+): Promise<{ writes: TransactItem[]; outcome: string }> {
   if (!record) {
-    return { writes: [reservationPut(orderId, { state: 'VOID', voidedAt: new Date().toISOString() }), statusWrite(orderId, service, 'VOIDED')], outcome: 'VOIDED' };
+    return {
+      writes: [reservationPut(orderId, { state: 'VOID', voidedAt: new Date().toISOString() }), statusWrite(orderId, service, 'VOIDED')],
+      outcome: 'VOIDED',
+    };
   }
   if (record.state !== 'RESERVED') return { writes: [], outcome: record.state === 'BACKORDERED' ? 'NOTHING_TO_RELEASE' : String(record.state) };
 
@@ -195,7 +202,9 @@ async function readReservation(orderId: string): Promise<Record<string, unknown>
 
 /** The order's one reservation record, whatever its state: created once, whatever event id asked for it. */
 function reservationPut(orderId: string, fields: Record<string, unknown> & { state: ReservationState }): TransactItem {
-  return { Put: { TableName: required(ENV.serviceTable), Item: { ...reservationKey(orderId), orderId, ...fields }, ConditionExpression: 'attribute_not_exists(pk)' } };
+  return {
+    Put: { TableName: required(ENV.serviceTable), Item: { ...reservationKey(orderId), orderId, ...fields }, ConditionExpression: 'attribute_not_exists(pk)' },
+  };
 }
 
 /** One line's stock update: taking never goes below zero (nor touches an unknown SKU); giving back needs the SKU. */

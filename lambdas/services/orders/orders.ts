@@ -68,7 +68,13 @@ async function deadlinePassed(table: string, placed: Envelope, service: string):
 async function recordOutcome(table: string, event: Envelope, recorded: RecordedOutcome): Promise<Lifecycle> {
   const slot = recorded.service;
   const sets = [`#slot = :outcome`, `#slotEventId = :eventId`, `#slotHash = :hash`, 'updatedAt = :now'];
-  const values: Record<string, unknown> = { ':outcome': recorded.outcome, ':eventId': event.eventId, ':hash': eventHash(event), ':now': new Date().toISOString(), ':one': 1 };
+  const values: Record<string, unknown> = {
+    ':outcome': recorded.outcome,
+    ':eventId': event.eventId,
+    ':hash': eventHash(event),
+    ':now': new Date().toISOString(),
+    ':one': 1,
+  };
   if (recorded.service === 'payment' && recorded.amountCents !== undefined) {
     sets.push('amountCents = :amountCents', 'currency = :currency');
     Object.assign(values, { ':amountCents': recorded.amountCents, ':currency': recorded.currency });

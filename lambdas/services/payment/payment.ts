@@ -88,7 +88,9 @@ async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<{ readonl
   const { items, currency } = event.payload;
   const pricing = priceOrder(items, await getCatalogItems(items.map((l) => l.sku)));
   const intent: Ledger =
-    'unknownSkus' in pricing ? { state: 'REJECTED', currency, unknownSkus: pricing.unknownSkus } : { state: 'PRICED', currency, amountCents: pricing.amountCents };
+    'unknownSkus' in pricing
+      ? { state: 'REJECTED', currency, unknownSkus: pricing.unknownSkus }
+      : { state: 'PRICED', currency, amountCents: pricing.amountCents };
   try {
     await ddb.send(
       new PutCommand({
@@ -170,7 +172,9 @@ async function charge(event: Envelope<'OrderPlaced'>, { inbox, service }: Worker
   const { currency } = ledger;
   const result = await provider.charge({ idempotencyKey: chargeKey(orderId), orderId, amountCents, currency, token: await paymentToken(orderId) });
   const settled: Ledger =
-    result.status === 'CHARGED' ? { state: 'CHARGED', currency, amountCents, chargeId: result.chargeId } : { state: 'DECLINED', currency, amountCents, reason: result.reason };
+    result.status === 'CHARGED'
+      ? { state: 'CHARGED', currency, amountCents, chargeId: result.chargeId }
+      : { state: 'DECLINED', currency, amountCents, reason: result.reason };
   const decided = outcomeOf(event, service, settled);
   const ledgerUpdate: TransactItem = {
     Update: {
@@ -180,7 +184,13 @@ async function charge(event: Envelope<'OrderPlaced'>, { inbox, service }: Worker
       // Only from PRICED: a cancellation that came first (VOID) must see its refund happen (below).
       ConditionExpression: '#state = :priced',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':state': settled.state, ':priced': 'PRICED', ':chargeId': settled.chargeId ?? null, ':reason': settled.reason ?? null, ':now': new Date().toISOString() },
+      ExpressionAttributeValues: {
+        ':state': settled.state,
+        ':priced': 'PRICED',
+        ':chargeId': settled.chargeId ?? null,
+        ':reason': settled.reason ?? null,
+        ':now': new Date().toISOString(),
+      },
     },
   };
   try {
@@ -215,7 +225,13 @@ async function refundLateCharge(
       UpdateExpression: 'SET #state = :refunded, chargeId = :chargeId, refundId = :refundId, refundedAt = :now',
       ConditionExpression: '#state IN (:void, :refunded)',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':refunded': 'REFUNDED', ':void': 'VOID', ':chargeId': result.chargeId, ':refundId': refundId, ':now': new Date().toISOString() },
+      ExpressionAttributeValues: {
+        ':refunded': 'REFUNDED',
+        ':void': 'VOID',
+        ':chargeId': result.chargeId,
+        ':refundId': refundId,
+        ':now': new Date().toISOString(),
+      },
     },
   };
   const status = statusWrite(orderId, service, 'REFUNDED', { amountCents, currency, late: true });
@@ -243,7 +259,12 @@ async function compensate(event: Envelope<'OrderCancelled'>, { inbox, service }:
 }
 
 /** What cancelling does for a ledger in each state; the first write is conditional on the state that was read. */
-async function compensation(orderId: string, ledger: Ledger | undefined, provider: PaymentProvider, service: string): Promise<{ writes: TransactItem[]; outcome: string }> {
+async function compensation(
+  orderId: string,
+  ledger: Ledger | undefined,
+  provider: PaymentProvider,
+  service: string,
+): Promise<{ writes: TransactItem[]; outcome: string }> {
   const table = ledgerTable();
   const now = new Date().toISOString();
   const transition = (from: LedgerState, set: string, values: Record<string, unknown>): TransactItem => ({
@@ -259,7 +280,11 @@ async function compensation(orderId: string, ledger: Ledger | undefined, provide
   if (!ledger) {
     // Cancelled before payment ever priced it: VOID stops a late OrderPlaced from charging.
     const voided: TransactItem = {
-      Put: { TableName: table, Item: { ...paymentRecordKey(orderId), orderId, state: 'VOID', compensatedAt: now }, ConditionExpression: 'attribute_not_exists(pk)' },
+      Put: {
+        TableName: table,
+        Item: { ...paymentRecordKey(orderId), orderId, state: 'VOID', compensatedAt: now },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
     };
     return { writes: [voided, statusWrite(orderId, service, 'VOIDED')], outcome: 'VOIDED' };
   }
@@ -272,7 +297,11 @@ async function compensation(orderId: string, ledger: Ledger | undefined, provide
     const { refundId } = await provider.refund({ idempotencyKey: refundKey(orderId), orderId, chargeId: charged.chargeId, amountCents, currency });
     return {
       writes: [
-        transition(ledger.state, ', chargeId = :chargeId, refundId = :refundId, refundedAt = :now', { ':to': 'REFUNDED', ':chargeId': charged.chargeId, ':refundId': refundId }),
+        transition(ledger.state, ', chargeId = :chargeId, refundId = :refundId, refundedAt = :now', {
+          ':to': 'REFUNDED',
+          ':chargeId': charged.chargeId,
+          ':refundId': refundId,
+        }),
         statusWrite(orderId, service, 'REFUNDED', { amountCents, currency }),
       ],
       outcome: 'REFUNDED',

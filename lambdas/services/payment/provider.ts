@@ -81,11 +81,16 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         : { status: 'CHARGED', chargeId: `ch_${contentHash(request.idempotencyKey).slice(0, 24)}` };
     // The token is not part of the request fingerprint: it must not be stored, even hashed.
     const fingerprint = contentHash({ amountCents: request.amountCents, currency: request.currency });
-    const answer = await this.recordOnce<ChargeResult>(chargeRecordKey(request.orderId), request.idempotencyKey, fingerprint, { ...result, amountCents: request.amountCents, currency: request.currency }, (item) =>
-      item.status === 'CHARGED' ? { status: 'CHARGED', chargeId: String(item.chargeId) } : { status: 'DECLINED', reason: String(item.reason) },
+    const answer = await this.recordOnce<ChargeResult>(
+      chargeRecordKey(request.orderId),
+      request.idempotencyKey,
+      fingerprint,
+      { ...result, amountCents: request.amountCents, currency: request.currency },
+      (item) => (item.status === 'CHARGED' ? { status: 'CHARGED', chargeId: String(item.chargeId) } : { status: 'DECLINED', reason: String(item.reason) }),
     );
     // The charge is taken and the caller never hears of it (the worker dies inside the call), once per order.
-    if ((await this.faultsOf?.(request.orderId))?.includes(CRASH_IN_PROVIDER)) await fireOnce(this.table, CRASH_IN_PROVIDER, `${request.orderId}#${CRASH_IN_PROVIDER}`);
+    if ((await this.faultsOf?.(request.orderId))?.includes(CRASH_IN_PROVIDER))
+      await fireOnce(this.table, CRASH_IN_PROVIDER, `${request.orderId}#${CRASH_IN_PROVIDER}`);
     return answer;
   }
 
@@ -100,10 +105,16 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     await this.credentials?.();
     const result: RefundResult = { status: 'REFUNDED', refundId: `re_${contentHash(request.idempotencyKey).slice(0, 24)}` };
     const fingerprint = contentHash({ chargeId: request.chargeId, amountCents: request.amountCents, currency: request.currency });
-    return this.recordOnce(refundRecordKey(request.orderId), request.idempotencyKey, fingerprint, { ...result, chargeId: request.chargeId, amountCents: request.amountCents, currency: request.currency }, (item) => ({
-      status: 'REFUNDED',
-      refundId: String(item.refundId),
-    }));
+    return this.recordOnce(
+      refundRecordKey(request.orderId),
+      request.idempotencyKey,
+      fingerprint,
+      { ...result, chargeId: request.chargeId, amountCents: request.amountCents, currency: request.currency },
+      (item) => ({
+        status: 'REFUNDED',
+        refundId: String(item.refundId),
+      }),
+    );
   }
 
   /** Puts the record unless the key was seen; for a seen key returns the recorded answer (if the parameters match). */

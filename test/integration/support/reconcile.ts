@@ -17,7 +17,11 @@ export const reconcileNow = (orderIds?: readonly string[], graceSeconds = 0): Pr
 export async function expectReconciled(orderIds: readonly string[], timeoutMs = 30_000): Promise<ReconcileReport> {
   let last: ReconcileReport | undefined;
   try {
-    last = await pollUntil(() => reconcileNow(orderIds), (r) => r.violations.length === 0, { timeoutMs, intervalMs: 2000, what: 'a clean reconciliation' });
+    last = await pollUntil(
+      () => reconcileNow(orderIds),
+      (r) => r.violations.length === 0,
+      { timeoutMs, intervalMs: 2000, what: 'a clean reconciliation' },
+    );
   } catch {
     last = await reconcileNow(orderIds);
   }

@@ -24,7 +24,14 @@ describe('capacityOf', () => {
     expect(capacityOf('PutItemCommand', { Item: small }, undefined, true)).toEqual({ read: 0, write: 1 });
   });
   it('a transactional write costs 2 WCU per item per KB; a condition check 2 RCU', () => {
-    const input = { TransactItems: [{ Put: { Item: small } }, { Update: { Key: small, ExpressionAttributeValues: { ':v': { N: '1' } } } }, { Put: { Item: big } }, { ConditionCheck: { Key: small } }] };
+    const input = {
+      TransactItems: [
+        { Put: { Item: small } },
+        { Update: { Key: small, ExpressionAttributeValues: { ':v': { N: '1' } } } },
+        { Put: { Item: big } },
+        { ConditionCheck: { Key: small } },
+      ],
+    };
     expect(capacityOf('TransactWriteItemsCommand', input, {})).toEqual({ read: 2, write: 2 + 2 + 4 });
   });
   it('reads cost 1 RCU per 4 KB strongly consistent, half eventually', () => {
@@ -34,7 +41,10 @@ describe('capacityOf', () => {
     expect(capacityOf('QueryCommand', { ConsistentRead: true }, { Items: [big, big, big] })).toEqual({ read: 2, write: 0 });
   });
   it('batch gets cost per item', () => {
-    expect(capacityOf('BatchGetItemCommand', { RequestItems: { T: { ConsistentRead: false } } }, { Responses: { T: [small, small] } })).toEqual({ read: 1, write: 0 });
+    expect(capacityOf('BatchGetItemCommand', { RequestItems: { T: { ConsistentRead: false } } }, { Responses: { T: [small, small] } })).toEqual({
+      read: 1,
+      write: 0,
+    });
   });
   it('prefers a ConsumedCapacity the endpoint returned', () => {
     expect(capacityOf('PutItemCommand', { Item: small }, { ConsumedCapacity: { CapacityUnits: 3 } })).toEqual({ read: 0, write: 3 });

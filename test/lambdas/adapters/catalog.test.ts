@@ -19,7 +19,11 @@ describe('getCatalogItems', () => {
     const calls = ddbMock.commandCalls(BatchGetCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.args[0].input.RequestItems).toEqual({
-      [TABLES.catalog]: { Keys: [catalogKey('A'), catalogKey('B'), catalogKey('C')], ProjectionExpression: 'pk, #n, unitPriceCents, stock', ExpressionAttributeNames: { '#n': 'name' } },
+      [TABLES.catalog]: {
+        Keys: [catalogKey('A'), catalogKey('B'), catalogKey('C')],
+        ProjectionExpression: 'pk, #n, unitPriceCents, stock',
+        ExpressionAttributeNames: { '#n': 'name' },
+      },
     });
     expect(catalogKey('A')).toEqual({ pk: 'A' });
   });
@@ -37,7 +41,11 @@ describe('getCatalogItems', () => {
       .resolves({ Responses: { [TABLES.catalog]: [row('C')] }, UnprocessedKeys: {} });
     const found = await getCatalogItems(['A', 'B', 'C'], TABLES.catalog);
     expect([...found.keys()]).toEqual(['A', 'B', 'C']);
-    expect([keysOf(0), keysOf(1), keysOf(2)]).toEqual([[catalogKey('A'), catalogKey('B'), catalogKey('C')], [catalogKey('B'), catalogKey('C')], [catalogKey('C')]]);
+    expect([keysOf(0), keysOf(1), keysOf(2)]).toEqual([
+      [catalogKey('A'), catalogKey('B'), catalogKey('C')],
+      [catalogKey('B'), catalogKey('C')],
+      [catalogKey('C')],
+    ]);
   });
 
   it('gives up after 4 rounds that leave keys unprocessed (the message is then retried by SQS)', async () => {
@@ -48,7 +56,12 @@ describe('getCatalogItems', () => {
 
   it('succeeds when the 4th round is the last one needed', async () => {
     const left = { UnprocessedKeys: { [TABLES.catalog]: { Keys: [catalogKey('A')] } } };
-    ddbMock.on(BatchGetCommand).resolvesOnce(left).resolvesOnce(left).resolvesOnce(left).resolves({ Responses: { [TABLES.catalog]: [row('A')] } });
+    ddbMock
+      .on(BatchGetCommand)
+      .resolvesOnce(left)
+      .resolvesOnce(left)
+      .resolvesOnce(left)
+      .resolves({ Responses: { [TABLES.catalog]: [row('A')] } });
     expect((await getCatalogItems(['A'])).has('A')).toBe(true);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(4);
   });

@@ -63,28 +63,44 @@ const breakEnvelope = (e: Envelope): fc.Arbitrary<unknown> =>
       return rest;
     }),
     fc.constantFrom('eventId', 'correlationId', 'orderId').map((k) => ({ ...e, [k]: '' })),
-    fc.constantFrom('eventId', 'correlationId', 'orderId', 'occurredAt').chain((k) => fc.oneof(fc.integer(), fc.constant(null), fc.array(fc.string())).map((v) => ({ ...e, [k]: v }))),
-    fc.integer().filter((v) => v !== SCHEMA_VERSION).map((v) => ({ ...e, schemaVersion: v })),
+    fc
+      .constantFrom('eventId', 'correlationId', 'orderId', 'occurredAt')
+      .chain((k) => fc.oneof(fc.integer(), fc.constant(null), fc.array(fc.string())).map((v) => ({ ...e, [k]: v }))),
+    fc
+      .integer()
+      .filter((v) => v !== SCHEMA_VERSION)
+      .map((v) => ({ ...e, schemaVersion: v })),
     fc.constant({ ...e, schemaVersion: String(SCHEMA_VERSION) }),
-    fc.string().filter((t) => !(EVENT_TYPES as readonly string[]).includes(t)).map((t) => ({ ...e, eventType: t })),
+    fc
+      .string()
+      .filter((t) => !(EVENT_TYPES as readonly string[]).includes(t))
+      .map((t) => ({ ...e, eventType: t })),
     fc.constant({ ...e, eventId: 'x'.repeat(129) }),
     fc.oneof(fc.constant(null), fc.constant([]), fc.string(), fc.integer()).map((p) => ({ ...e, payload: p })),
     // A payload with a required key removed (every payload key is required: PAYLOADS).
-    fc.constant(e.payload as Record<string, unknown>).chain((p) => fc.constantFrom(...Object.keys(p)).map((k) => {
-      const { [k]: _gone, ...rest } = p;
-      return { ...e, payload: rest };
-    })),
+    fc.constant(e.payload as Record<string, unknown>).chain((p) =>
+      fc.constantFrom(...Object.keys(p)).map((k) => {
+        const { [k]: _gone, ...rest } = p;
+        return { ...e, payload: rest };
+      }),
+    ),
   );
 
 const malformedBody: fc.Arbitrary<string> = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 300 }).filter((s) => { try { JSON.parse(s); return false; } catch { return true; } }),
+  fc.string({ unit: 'binary', maxLength: 300 }).filter((s) => {
+    try {
+      JSON.parse(s);
+      return false;
+    } catch {
+      return true;
+    }
+  }),
   fc.jsonValue().map((v) => JSON.stringify(v) ?? 'undefined'),
   anyEnvelope.chain(breakEnvelope).map((v) => JSON.stringify(v)),
   // The same breakage inside an SNS notification (non-raw delivery).
   anyEnvelope.chain(breakEnvelope).map((v) => JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn', Message: JSON.stringify(v) })),
   fc.constant(JSON.stringify({ Type: 'Notification', Message: 42 })),
 );
-
 
 const WRITES = [PutCommand, UpdateCommand, DeleteCommand, TransactWriteCommand] as const;
 const writes = () => WRITES.reduce((n, c) => n + ddbMock.commandCalls(c as never).length, 0);
@@ -129,7 +145,9 @@ const WORKERS = SERVICES.filter((s) => s.consumes.length > 0).map((s) => s.name)
 
 describe('every worker under generated malformed records', { timeout: 120_000 }, () => {
   it.each(WORKERS)('%s: fails exactly the malformed records and writes or publishes nothing for them', async (name: ServiceName) => {
-    const { handler } = (await import(`../../../${handlerEntry(name)}`)) as { handler: (e: SQSEvent, c: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }> };
+    const { handler } = (await import(`../../../${handlerEntry(name)}`)) as {
+      handler: (e: SQSEvent, c: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+    };
     await fc.assert(
       fc.asyncProperty(fc.array(malformedBody, { minLength: 1, maxLength: 10 }), async (bodies) => {
         ddbMock.resetHistory();
@@ -171,7 +189,10 @@ describe('outbox relay under generated malformed OUTBOX items', { timeout: 120_0
         snsMock.resetHistory();
         const item = { pk: `ORDER#${e.orderId}`, sk: `OUTBOX#${e.eventId}`, eventId: e.eventId, eventType: e.eventType, orderId: e.orderId, event: e };
         await relayRecord({ eventName: 'INSERT', dynamodb: { NewImage: marshall(item, { removeUndefinedValues: true }) as never, SequenceNumber: '1' } });
-        const sent = [...snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Message), ...snsMock.commandCalls(PublishBatchCommand).flatMap((c) => c.args[0].input.PublishBatchRequestEntries!.map((x) => x.Message))];
+        const sent = [
+          ...snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Message),
+          ...snsMock.commandCalls(PublishBatchCommand).flatMap((c) => c.args[0].input.PublishBatchRequestEntries!.map((x) => x.Message)),
+        ];
         expect(sent.map((m) => parseEnvelope(m!))).toEqual([e]);
       }),
       { numRuns: Math.ceil(RUNS / 3) },

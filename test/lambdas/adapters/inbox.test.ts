@@ -47,7 +47,12 @@ describe('Inbox', () => {
   it('countDuplicate adds one to the record (duplicates, lastDuplicateAt) and never throws', async () => {
     await inbox.countDuplicate(event);
     expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input)).toEqual([
-      expect.objectContaining({ TableName: TABLES.service, Key: inboxKey(event.eventId), UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now', ConditionExpression: 'attribute_exists(pk)' }),
+      expect.objectContaining({
+        TableName: TABLES.service,
+        Key: inboxKey(event.eventId),
+        UpdateExpression: 'ADD duplicates :one SET lastDuplicateAt = :now',
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
     ]);
     ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('gone'), { name: 'ConditionalCheckFailedException' }));
     await expect(inbox.countDuplicate(event)).resolves.toBeUndefined();
@@ -169,7 +174,10 @@ describe('Inbox.once with doneBefore', () => {
   const status = { Put: { TableName: 'status', Item: { pk: 'S', sk: 'S' } } };
 
   it('the marker failing: commits only doneBefore.writes with a fresh inbox record, a duplicate with no emits', async () => {
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
     const result = await inbox.once(event, async () => ({ emits: [emitted], writes: [effect, marker, status], doneBefore: { marker: 1, writes: [status] } }));
     expect(result).toEqual({ emits: [], duplicate: true });
     const second = ddbMock.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
@@ -180,9 +188,9 @@ describe('Inbox.once with doneBefore', () => {
 
   it('another write failing is thrown, not taken for done', async () => {
     ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']));
-    await expect(inbox.once(event, async () => ({ emits: [], writes: [effect, marker, status], doneBefore: { marker: 1, writes: [status] } }))).rejects.toBeInstanceOf(
-      TransactionConditionError,
-    );
+    await expect(
+      inbox.once(event, async () => ({ emits: [], writes: [effect, marker, status], doneBefore: { marker: 1, writes: [status] } })),
+    ).rejects.toBeInstanceOf(TransactionConditionError);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 });

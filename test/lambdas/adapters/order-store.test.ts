@@ -18,7 +18,8 @@ const input = (over: Partial<NewOrder> = {}): NewOrder => ({
   idempotency: { key: 'k-1', requestHash: 'hash-1', ttlSeconds: 600 },
   ...over,
 });
-const keyHeld = (Item?: Record<string, { S?: string; N?: string }>) => cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', ...(Item ? { Item } : {}) }]);
+const keyHeld = (Item?: Record<string, { S?: string; N?: string }>) =>
+  cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', ...(Item ? { Item } : {}) }]);
 
 beforeEach(() => {
   ddbMock.reset();
@@ -72,7 +73,10 @@ describe('saveNewOrder', () => {
   });
 
   it('a record without an expiry counts as expired', async () => {
-    ddbMock.on(TransactWriteCommand).rejectsOnce(keyHeld({ orderId: { S: 'first' }, requestHash: { S: 'hash-1' } })).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(keyHeld({ orderId: { S: 'first' }, requestHash: { S: 'hash-1' } }))
+      .resolves({});
     expect(await saveNewOrder(input(), ORDERS_TABLE)).toEqual({ outcome: 'created', orderId: 'o-1' });
   });
 });
@@ -83,7 +87,12 @@ describe('readOrder', () => {
       .on(QueryCommand)
       .resolvesOnce({ Items: [{ sk: 'STATUS#payment', status: 'CHARGED' }], LastEvaluatedKey: { pk: 'ORDER#o-1', sk: 'STATUS#payment' } })
       .resolvesOnce({ Items: [{ sk: 'ORDER', orderId: 'o-1' }], LastEvaluatedKey: { pk: 'ORDER#o-1', sk: 'ORDER' } })
-      .resolves({ Items: [{ sk: 'LIFECYCLE', status: 'CONFIRMED' }, { sk: 'STATUS#shipping', status: 'REQUESTED' }] });
+      .resolves({
+        Items: [
+          { sk: 'LIFECYCLE', status: 'CONFIRMED' },
+          { sk: 'STATUS#shipping', status: 'REQUESTED' },
+        ],
+      });
     expect(await readOrder('o-1', ORDERS_TABLE)).toEqual({
       order: { sk: 'ORDER', orderId: 'o-1' },
       lifecycle: { sk: 'LIFECYCLE', status: 'CONFIRMED' },

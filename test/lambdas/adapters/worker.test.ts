@@ -14,7 +14,11 @@ const snsMock = mockClient(SNSClient);
 const lambdaContext = { getRemainingTimeInMillis: () => 10_000, functionName: 'worker', awsRequestId: 'req-1' } as unknown as Context;
 
 const placed = (orderId: string) =>
-  envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] }, { orderId, eventId: `evt-${orderId}`, correlationId: `corr-${orderId}` });
+  envelope(
+    'OrderPlaced',
+    { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] },
+    { orderId, eventId: `evt-${orderId}`, correlationId: `corr-${orderId}` },
+  );
 
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 const snsWrapped = (e: Envelope) => JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn', Message: JSON.stringify(e) });
@@ -51,21 +55,29 @@ describe('envelopeOf', () => {
 });
 
 describe('makeWorker: partial batch responses', () => {
-  const failOn = (orderId: string): ServiceHandler => async (e) => {
-    if (e.orderId === orderId) throw new Error('dependency down');
-    return { outcome: 'DONE' };
-  };
+  const failOn =
+    (orderId: string): ServiceHandler =>
+    async (e) => {
+      if (e.orderId === orderId) throw new Error('dependency down');
+      return { outcome: 'DONE' };
+    };
 
   it('returns exactly the failed message ids', async () => {
     const worker = makeWorker('shipping', failOn('o-2'));
-    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+    const result = await worker(
+      batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))),
+      lambdaContext,
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
   });
 
   it('fails only the malformed record', async () => {
     const seen: string[] = [];
     const worker = makeWorker('shipping', async (e) => (seen.push(e.orderId), { outcome: 'DONE' }));
-    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('bad', 'not json at all'), record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+    const result = await worker(
+      batch(record('m1', JSON.stringify(placed('o-1'))), record('bad', 'not json at all'), record('m3', JSON.stringify(placed('o-3')))),
+      lambdaContext,
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
     expect(seen.sort()).toEqual(['o-1', 'o-3']);
   });
@@ -108,7 +120,11 @@ describe('makeWorker: log lines', () => {
   it('carry correlationId, orderId and eventType, and never an e-mail address or payment token', async () => {
     const email = 'ada.lovelace@example.com';
     ddbMock.on(GetCommand, { Key: orderKey('o-1') }).resolves({ Item: { email } });
-    const confirmed = envelope('OrderConfirmed', { amountCents: 100, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' }, { orderId: 'o-1', eventId: 'evt-c', correlationId: 'corr-o-1' });
+    const confirmed = envelope(
+      'OrderConfirmed',
+      { amountCents: 100, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' },
+      { orderId: 'o-1', eventId: 'evt-c', correlationId: 'corr-o-1' },
+    );
     const notify = makeWorker('notification', notification);
     const failing = makeWorker('payment', async () => {
       throw new Error('dependency down');
@@ -117,11 +133,27 @@ describe('makeWorker: log lines', () => {
     await notify(batch(record('m1', JSON.stringify(confirmed)), record('m2', `{"email":"${email}","paymentToken":"tok_secret_4242"`)), lambdaContext);
     await failing(batch(record('m3', JSON.stringify(placed('o-2')))), lambdaContext);
 
-    const logs = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logs = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const processed = logs.find((l) => l.message === 'processed');
-    expect(processed).toMatchObject({ level: 'INFO', correlationId: 'corr-o-1', orderId: 'o-1', eventType: 'OrderConfirmed', outcome: 'SENT', duplicate: false });
+    expect(processed).toMatchObject({
+      level: 'INFO',
+      correlationId: 'corr-o-1',
+      orderId: 'o-1',
+      eventType: 'OrderConfirmed',
+      outcome: 'SENT',
+      duplicate: false,
+    });
     expect(logs.find((l) => l.message === 'malformed message')).toMatchObject({ level: 'ERROR', messageId: 'm2', error: 'body is not valid JSON' });
-    expect(logs.find((l) => l.message === 'processing failed')).toMatchObject({ correlationId: 'corr-o-2', orderId: 'o-2', eventType: 'OrderPlaced', error: 'dependency down' });
+    expect(logs.find((l) => l.message === 'processing failed')).toMatchObject({
+      correlationId: 'corr-o-2',
+      orderId: 'o-2',
+      eventType: 'OrderPlaced',
+      error: 'dependency down',
+    });
 
     const all = lines.join('');
     expect(all).not.toContain(email);
@@ -137,7 +169,11 @@ describe('makeWorker: log lines', () => {
     } finally {
       logger.setLogLevel('INFO');
     }
-    const logs = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logs = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs.filter((l) => String(l.message).startsWith('processed'))).toEqual([
       expect.objectContaining({ level: 'DEBUG', message: 'processed duplicate', duplicate: true, orderId: 'o-1', correlationId: 'corr-o-1' }),
     ]);
@@ -148,13 +184,32 @@ describe('makeWorker: log lines', () => {
       if (e.orderId === 'o-bad') throw new Error('boom');
       return { emits: [], duplicate: e.orderId !== 'o-3', outcome: 'REQUESTED' };
     });
-    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3'))), record('m5', JSON.stringify(placed('o-bad'))), record('m6', '{not json')), lambdaContext);
+    await worker(
+      batch(
+        record('m1', JSON.stringify(placed('o-1'))),
+        record('m2', JSON.stringify(placed('o-2'))),
+        record('m3', JSON.stringify(placed('o-3'))),
+        record('m5', JSON.stringify(placed('o-bad'))),
+        record('m6', '{not json'),
+      ),
+      lambdaContext,
+    );
     await makeWorker('shipping', async () => ({ emits: [], duplicate: false }))(batch(record('m4', JSON.stringify(placed('o-4')))), lambdaContext);
-    const metrics = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+    const metrics = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => l._aws);
     const names = (names: string[]) => names.map((Name) => ({ Name, Unit: 'Count' }));
     expect(metrics).toEqual([
       {
-        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed', 'DuplicateDeliveries', 'MessagesFailed']) }] },
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [
+            { Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed', 'DuplicateDeliveries', 'MessagesFailed']) },
+          ],
+        },
         service: 'shipping',
         stage: expect.any(String),
         MessagesProcessed: 3,
@@ -162,7 +217,10 @@ describe('makeWorker: log lines', () => {
         MessagesFailed: 2,
       },
       {
-        _aws: { Timestamp: expect.any(Number), CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed']) }] },
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage']], Metrics: names(['MessagesProcessed']) }],
+        },
         service: 'shipping',
         stage: expect.any(String),
         MessagesProcessed: 1,
@@ -170,19 +228,30 @@ describe('makeWorker: log lines', () => {
     ]);
   });
 
-  it('note each duplicate on the service\'s inbox record (for npm run trace), not for first deliveries or the orders aggregate', async () => {
+  it("note each duplicate on the service's inbox record (for npm run trace), not for first deliveries or the orders aggregate", async () => {
     ddbMock.on(UpdateCommand).resolves({});
-    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: e.orderId === 'o-2' }))(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
+    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: e.orderId === 'o-2' }))(
+      batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))),
+      lambdaContext,
+    );
     expect(ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key)).toEqual([{ pk: 'INBOX#evt-o-2', sk: 'INBOX' }]);
     await makeWorker('orders', async () => ({ emits: [], duplicate: true }))(batch(record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 
-  it('write nothing for a duplicate whose marker is the effect item itself (putOnce: shipping\'s shipment), but count it', async () => {
+  it("write nothing for a duplicate whose marker is the effect item itself (putOnce: shipping's shipment), but count it", async () => {
     ddbMock.on(UpdateCommand).resolves({});
-    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: true, marker: { pk: `SHIPMENT#${e.orderId}`, sk: 'SHIPMENT' } }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    await makeWorker('shipping', async (e) => ({ emits: [], duplicate: true, marker: { pk: `SHIPMENT#${e.orderId}`, sk: 'SHIPMENT' } }))(
+      batch(record('m1', JSON.stringify(placed('o-1')))),
+      lambdaContext,
+    );
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
-    const emf = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+    const emf = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => l._aws);
     expect(emf).toEqual([expect.objectContaining({ service: 'shipping', DuplicateDeliveries: 1 })]);
   });
 
@@ -191,10 +260,19 @@ describe('makeWorker: log lines', () => {
     const charged = outcomeEvent('PaymentCharged', placed('o-1'), 'payment', { amountCents: 1234, currency: 'EUR', chargeId: 'ch-1' });
     const worker = makeWorker('payment', async (e) => ({ emits: [charged], duplicate: e.orderId === 'o-2', outcome: 'CHARGED' }));
     await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
-    const charges = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.ChargedAmount !== undefined);
+    const charges = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => l.ChargedAmount !== undefined);
     expect(charges).toEqual([
       expect.objectContaining({
-        _aws: expect.objectContaining({ CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage', 'currency']], Metrics: [{ Name: 'ChargedAmount', Unit: 'None' }] }] }),
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            { Namespace: 'OrderPipeline', Dimensions: [['service', 'stage', 'currency']], Metrics: [{ Name: 'ChargedAmount', Unit: 'None' }] },
+          ],
+        }),
         service: 'payment',
         currency: 'EUR',
         ChargedAmount: 1234,
@@ -205,7 +283,11 @@ describe('makeWorker: log lines', () => {
 
 describe('makeWorker: drop:<service> fault hook (local stage)', () => {
   const cancelledEvent = (orderId: string) =>
-    envelope('OrderCancelled', { reason: 'TIMEOUT', currency: 'USD', cancelledAt: '2024-05-01T10:00:40.000Z' }, { orderId, eventId: `evt-c-${orderId}`, correlationId: `corr-${orderId}` });
+    envelope(
+      'OrderCancelled',
+      { reason: 'TIMEOUT', currency: 'USD', cancelledAt: '2024-05-01T10:00:40.000Z' },
+      { orderId, eventId: `evt-c-${orderId}`, correlationId: `corr-${orderId}` },
+    );
   const orderWith = (orderId: string, faults: string[]) => ordersWithFaults({ [orderId]: faults });
   afterEach(() => {
     delete process.env.FAULTS_ENABLED;
@@ -217,7 +299,10 @@ describe('makeWorker: drop:<service> fault hook (local stage)', () => {
     const seen: string[] = [];
     const handle: ServiceHandler = async (e) => (seen.push(`${e.eventType}:${e.orderId}`), { outcome: 'DONE' });
     const payment = makeWorker('payment', handle);
-    const result = await payment(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(cancelledEvent('o-1')))), lambdaContext);
+    const result = await payment(
+      batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(cancelledEvent('o-1')))),
+      lambdaContext,
+    );
     expect(result).toEqual({ batchItemFailures: [] });
     expect(seen.sort()).toEqual(['OrderCancelled:o-1', 'OrderPlaced:o-2']);
     // One read of the hooks for the whole batch (both orders), none per record.
@@ -260,7 +345,10 @@ describe('makeWorker: local-stage fault hooks (one mechanism for every service)'
     expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
     expect(ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input)).toEqual([
-      expect.objectContaining({ Item: expect.objectContaining({ pk: 'FAULT#evt-o-1#crash-after-effect:inventory', fault: 'crash-after-effect:inventory' }), ConditionExpression: 'attribute_not_exists(pk)' }),
+      expect.objectContaining({
+        Item: expect.objectContaining({ pk: 'FAULT#evt-o-1#crash-after-effect:inventory', fault: 'crash-after-effect:inventory' }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     ]);
     // The redelivery: the handler finds its effect (duplicate) and re-emits the same event, which is now published.
     expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
@@ -290,7 +378,8 @@ describe('makeWorker: local-stage fault hooks (one mechanism for every service)'
     const seen: string[] = [];
     withFaults(['fail:inventory']);
     const worker = makeWorker('inventory', async (e) => (seen.push(e.orderId), { emits: [], outcome: 'RESERVED' }));
-    for (let i = 0; i < 3; i++) expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    for (let i = 0; i < 3; i++)
+      expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     withFaults(['drop:inventory']);
     expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
     expect(seen).toEqual([]);
@@ -310,7 +399,10 @@ describe('makeWorker: the batch deadline (records not done before the timeout ar
     });
     const started = Date.now();
     // 650 ms left: the worker must answer about DEADLINE_MARGIN_MS before that, not wait for o-2.
-    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), contextWith(650));
+    const result = await worker(
+      batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))),
+      contextWith(650),
+    );
     const took = Date.now() - started;
     release();
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
@@ -331,13 +423,20 @@ describe('makeWorker: the batch deadline (records not done before the timeout ar
         if (e.orderId === 'o-2') await stuck;
         return { outcome: 'DONE' };
       });
-      const result = await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))), contextWith(DEADLINE_MARGIN_MS + 50));
+      const result = await worker(
+        batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2'))), record('m3', JSON.stringify(placed('o-3')))),
+        contextWith(DEADLINE_MARGIN_MS + 50),
+      );
       expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm2']);
     } finally {
       release();
       vi.restoreAllMocks();
     }
-    const warnings = lines.join('').split('\n').filter((l) => l.includes('batch deadline')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const warnings = lines
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('batch deadline'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(warnings).toEqual([expect.objectContaining({ level: 'WARN', records: 3, handedBack: 2, marginMs: DEADLINE_MARGIN_MS })]);
   });
 

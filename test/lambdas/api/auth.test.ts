@@ -111,7 +111,7 @@ describe('authenticate', () => {
     expect(await authenticate({ headers: {} }, { mode: 'off' })).toEqual({ kind: 'anonymous' });
   });
 
-  it('a JWKS that cannot be reached is our fault (throws: 500), not the caller\'s', async () => {
+  it("a JWKS that cannot be reached is our fault (throws: 500), not the caller's", async () => {
     await expect(authenticate({ headers: bearer(await issuer.token()) }, { ...authSettings(), jwksUrl: 'http://127.0.0.1:1/jwks.json' })).rejects.toThrow();
   });
 
@@ -160,7 +160,10 @@ describe('POST /orders with AUTH_MODE=jwt', () => {
     const key = 'k-1';
     await postOrder(postEvent(withoutCustomer(), { headers: { ...bearer(await issuer.token({ sub: 'cust-a' })), 'idempotency-key': key } }));
     await postOrder(postEvent(withoutCustomer(), { headers: { ...bearer(await issuer.token({ sub: 'cust-b' })), 'idempotency-key': key } }));
-    expect(transactions().map((items) => items[items.length - 1]!.Put!.Item!.pk)).toEqual([apiIdempotencyKey('cust-a', key).pk, apiIdempotencyKey('cust-b', key).pk]);
+    expect(transactions().map((items) => items[items.length - 1]!.Put!.Item!.pk)).toEqual([
+      apiIdempotencyKey('cust-a', key).pk,
+      apiIdempotencyKey('cust-b', key).pk,
+    ]);
   });
 
   it('__proto__ and constructor keys are unknown fields (400), change no behaviour and pollute nothing', async () => {
@@ -168,7 +171,11 @@ describe('POST /orders with AUTH_MODE=jwt', () => {
     const raw = `{"__proto__":{"customerId":"someone-else","isAdmin":true},"constructor":{"prototype":{"polluted":true}},${JSON.stringify(withoutCustomer()).slice(1)}`;
     const res = await postOrder(postEvent(raw, { headers }));
     expect(res.statusCode).toBe(400);
-    expect(bodyOf(res).error.details.map((d: { path: string }) => d.path).sort()).toEqual(['__proto__', 'constructor']);
+    expect(
+      bodyOf(res)
+        .error.details.map((d: { path: string }) => d.path)
+        .sort(),
+    ).toEqual(['__proto__', 'constructor']);
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // Nested too.
@@ -181,8 +188,18 @@ describe('POST /orders with AUTH_MODE=jwt', () => {
 });
 
 describe('GET /orders/{orderId} with AUTH_MODE=jwt', () => {
-  const orderOf = (customerId: string) => ({ pk: `ORDER#${ID}`, sk: 'ORDER', orderId: ID, customerId, email: 'a@example.com', currency: 'GBP', items: [], createdAt: '2024-05-01T10:00:00.000Z' });
-  const get = async (headers: Record<string, string>) => getOrder(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID }, headers }));
+  const orderOf = (customerId: string) => ({
+    pk: `ORDER#${ID}`,
+    sk: 'ORDER',
+    orderId: ID,
+    customerId,
+    email: 'a@example.com',
+    currency: 'GBP',
+    items: [],
+    createdAt: '2024-05-01T10:00:00.000Z',
+  });
+  const get = async (headers: Record<string, string>) =>
+    getOrder(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID }, headers }));
 
   it('the owner sees it', async () => {
     ddbMock.on(QueryCommand).resolves({ Items: [orderOf('cust-7')] });

@@ -18,7 +18,14 @@ const orderItem = {
   correlationId: 'corr-1',
   createdAt: '2024-05-01T10:00:00.000Z',
 };
-const status = (service: string, s: string, updatedAt: string) => ({ pk: `ORDER#${ID}`, sk: `STATUS#${service}`, service, status: s, updatedAt, detail: { x: 1 } });
+const status = (service: string, s: string, updatedAt: string) => ({
+  pk: `ORDER#${ID}`,
+  sk: `STATUS#${service}`,
+  service,
+  status: s,
+  updatedAt,
+  detail: { x: 1 },
+});
 
 const partition = (...items: Record<string, unknown>[]) => ddbMock.on(QueryCommand).resolves({ Items: items });
 
@@ -91,7 +98,18 @@ describe('GET /orders/{orderId}', () => {
   it('a confirmed order: the priced total, each reported status, updatedAt the latest change', async () => {
     partition(
       orderItem,
-      { pk: `ORDER#${ID}`, sk: 'LIFECYCLE', status: 'CONFIRMED', payment: 'CHARGED', inventory: 'RESERVED', amountCents: 500, currency: 'GBP', updatedAt: '2024-05-01T10:00:02.000Z', decidedAt: '2024-05-01T10:00:02.500Z', decision: '{"eventType":"OrderConfirmed"}' },
+      {
+        pk: `ORDER#${ID}`,
+        sk: 'LIFECYCLE',
+        status: 'CONFIRMED',
+        payment: 'CHARGED',
+        inventory: 'RESERVED',
+        amountCents: 500,
+        currency: 'GBP',
+        updatedAt: '2024-05-01T10:00:02.000Z',
+        decidedAt: '2024-05-01T10:00:02.500Z',
+        decision: '{"eventType":"OrderConfirmed"}',
+      },
       status('payment', 'CHARGED', '2024-05-01T10:00:01.000Z'),
       status('inventory', 'RESERVED', '2024-05-01T10:00:02.000Z'),
       status('shipping', 'REQUESTED', '2024-05-01T10:00:03.000Z'),
@@ -117,7 +135,18 @@ describe('GET /orders/{orderId}', () => {
   it('a cancelled order: the reason, shipping SKIPPED (never PENDING), others as reported', async () => {
     partition(
       orderItem,
-      { pk: `ORDER#${ID}`, sk: 'LIFECYCLE', status: 'CANCELLED', reason: 'OUT_OF_STOCK', payment: 'CHARGED', inventory: 'BACKORDERED', amountCents: 500, currency: 'GBP', updatedAt: '2024-05-01T10:00:02.000Z', decidedAt: '2024-05-01T10:00:02.500Z' },
+      {
+        pk: `ORDER#${ID}`,
+        sk: 'LIFECYCLE',
+        status: 'CANCELLED',
+        reason: 'OUT_OF_STOCK',
+        payment: 'CHARGED',
+        inventory: 'BACKORDERED',
+        amountCents: 500,
+        currency: 'GBP',
+        updatedAt: '2024-05-01T10:00:02.000Z',
+        decidedAt: '2024-05-01T10:00:02.500Z',
+      },
       status('payment', 'REFUNDED', '2024-05-01T10:00:04.000Z'),
       status('inventory', 'BACKORDERED', '2024-05-01T10:00:02.000Z'),
     );

@@ -19,7 +19,36 @@ import { ORDER_LIMITS, SAFE_TEXT } from '../../../lambdas/core/order';
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1500);
 
 /** Characters that must never reach the store, and some that are fine (combining marks, astral, RTL letters). */
-const NASTY = ['\u0000', '\u0007', '\t', '\n', '\r', '\u001B', '\u007F', '\u0085', '\u009F', '\u061C', '\u200E', '\u200F', '\u2028', '\u2029', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uFFFD'];
+const NASTY = [
+  '\u0000',
+  '\u0007',
+  '\t',
+  '\n',
+  '\r',
+  '\u001B',
+  '\u007F',
+  '\u0085',
+  '\u009F',
+  '\u061C',
+  '\u200E',
+  '\u200F',
+  '\u2028',
+  '\u2029',
+  '\u202A',
+  '\u202B',
+  '\u202C',
+  '\u202D',
+  '\u202E',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\uD800',
+  '\uDBFF',
+  '\uDC00',
+  '\uDFFF',
+  '\uFFFD',
+];
 const FINE = ['e\u0301', 'u\u0308', '\u00E9', '\u{1F600}', '\u05D0', '\u0627', '\u4E2D', '\u200D', '\uFEFF', ' ', '"', '\\', '/', '<script>', '%00'];
 
 const nasty = fc.constantFrom(...NASTY);
@@ -28,12 +57,18 @@ const wildText = fc
   .array(fc.oneof(fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 8 }), nasty, fc.constantFrom(...FINE)), { maxLength: 8 })
   .map((parts) => parts.join(''));
 /** Text that passes: safe characters only, lengths within limits (astral characters count once). */
-const safeChar = fc.oneof(fc.constantFrom(...FINE), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }).filter((c) => SAFE_TEXT.test(c)));
+const safeChar = fc.oneof(
+  fc.constantFrom(...FINE),
+  fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }).filter((c) => SAFE_TEXT.test(c)),
+);
 const safeText = (min: number, max: number) =>
-  fc.array(safeChar, { minLength: min, maxLength: max }).map((cs) => cs.join('')).filter((s) => {
-    const n = [...s.normalize('NFC')].length;
-    return n >= min && n <= max && SAFE_TEXT.test(s);
-  });
+  fc
+    .array(safeChar, { minLength: min, maxLength: max })
+    .map((cs) => cs.join(''))
+    .filter((s) => {
+      const n = [...s.normalize('NFC')].length;
+      return n >= min && n <= max && SAFE_TEXT.test(s);
+    });
 
 const L = ORDER_LIMITS;
 const goodOrder = fc.record(
@@ -41,15 +76,33 @@ const goodOrder = fc.record(
     customerId: safeText(1, 20),
     email: fc.constantFrom('ada@example.com', 'a.b+c@x.co.uk'),
     currency: fc.constantFrom('USD', 'EUR', 'GBP'),
-    items: fc.uniqueArray(fc.record({ sku: safeText(1, 12), quantity: fc.integer({ min: L.minQuantity, max: L.maxQuantity }) }), { minLength: 1, maxLength: 5, selector: (l) => l.sku.normalize('NFC') }),
+    items: fc.uniqueArray(fc.record({ sku: safeText(1, 12), quantity: fc.integer({ min: L.minQuantity, max: L.maxQuantity }) }), {
+      minLength: 1,
+      maxLength: 5,
+      selector: (l) => l.sku.normalize('NFC'),
+    }),
     paymentToken: safeText(1, 30),
-    shippingAddress: fc.record({ line1: safeText(1, 30), line2: safeText(0, 30), city: safeText(1, 30), postalCode: safeText(1, 10), country: fc.constantFrom('GB', 'BE', 'JP') }, { requiredKeys: ['line1', 'city', 'postalCode', 'country'] }),
+    shippingAddress: fc.record(
+      { line1: safeText(1, 30), line2: safeText(0, 30), city: safeText(1, 30), postalCode: safeText(1, 10), country: fc.constantFrom('GB', 'BE', 'JP') },
+      { requiredKeys: ['line1', 'city', 'postalCode', 'country'] },
+    ),
   },
   { requiredKeys: ['customerId', 'email', 'currency', 'items'] },
 );
 
 /** A valid order with one text field (or several) replaced by wild text, a key added, or a value of another type. */
-const TEXT_PATHS = ['customerId', 'email', 'currency', 'paymentToken', 'items.0.sku', 'shippingAddress.line1', 'shippingAddress.line2', 'shippingAddress.city', 'shippingAddress.postalCode', 'shippingAddress.country'];
+const TEXT_PATHS = [
+  'customerId',
+  'email',
+  'currency',
+  'paymentToken',
+  'items.0.sku',
+  'shippingAddress.line1',
+  'shippingAddress.line2',
+  'shippingAddress.city',
+  'shippingAddress.postalCode',
+  'shippingAddress.country',
+];
 function setPath(target: any, path: string, value: unknown) {
   const keys = path.split('.');
   let at = target;
@@ -74,25 +127,35 @@ const body = fc.oneof(
   { weight: 3, arbitrary: mutatedOrder.map((o) => JSON.stringify(o)) },
   { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v) ?? '') },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.tuple(mutatedOrder, fc.integer({ min: MAX_BODY_BYTES - 200, max: MAX_BODY_BYTES + 200 })).map(([o, n]) => JSON.stringify({ ...o, pad: 'x'.repeat(n) })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(mutatedOrder, fc.integer({ min: MAX_BODY_BYTES - 200, max: MAX_BODY_BYTES + 200 }))
+      .map(([o, n]) => JSON.stringify({ ...o, pad: 'x'.repeat(n) })),
+  },
 );
 
 /** Bytes as the gateway may hand them over: base64 (any bytes, invalid UTF-8 included) or already text. */
 const encodedBody = fc.oneof(
   body.map((text) => ({ body: text, isBase64Encoded: false })),
-  fc
-    .tuple(body, fc.uint8Array({ maxLength: 6 }), fc.nat())
-    .map(([text, junk, at]) => {
-      const bytes = Buffer.from(text, 'utf8');
-      const i = bytes.length ? at % bytes.length : 0;
-      return { body: Buffer.concat([bytes.subarray(0, i), Buffer.from(junk), bytes.subarray(i)]).toString('base64'), isBase64Encoded: true };
-    }),
+  fc.tuple(body, fc.uint8Array({ maxLength: 6 }), fc.nat()).map(([text, junk, at]) => {
+    const bytes = Buffer.from(text, 'utf8');
+    const i = bytes.length ? at % bytes.length : 0;
+    return { body: Buffer.concat([bytes.subarray(0, i), Buffer.from(junk), bytes.subarray(i)]).toString('base64'), isBase64Encoded: true };
+  }),
 );
 
 const headerValue = fc.oneof(fc.string({ maxLength: 80 }), wildText, fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), fc.constant('publish-fail-once'));
 const headers = fc.record(
   {
-    'content-type': fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'text/plain', 'application/json; charset=latin1', ''),
+    'content-type': fc.constantFrom(
+      'application/json',
+      'application/json; charset=utf-8',
+      'APPLICATION/JSON',
+      'text/plain',
+      'application/json; charset=latin1',
+      '',
+    ),
     'idempotency-key': headerValue,
     'x-correlation-id': headerValue,
     'x-fault-inject': headerValue,
@@ -105,7 +168,7 @@ const headers = fc.record(
 function strings(v: unknown, out: string[] = []): string[] {
   if (typeof v === 'string') out.push(v);
   else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(k), strings(x, out);
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (out.push(k), strings(x, out));
   return out;
 }
 

@@ -53,7 +53,16 @@ describe('POST /orders logs', () => {
     ['415', () => httpEvent({ body: raw, headers: { 'content-type': 'text/plain' } })],
     ['413', () => postEvent(JSON.stringify({ ...validOrder(), pad: 'x'.repeat(40_000) }))],
     ['400 malformed JSON quoting the secrets', () => postEvent(raw.slice(0, -1))],
-    ['400 schema with secrets in the offending fields', () => postEvent({ ...validOrder(), email: `${SECRETS.email}@@`, paymentToken: SECRETS.token.repeat(20), shippingAddress: { line1: SECRETS.line1, city: SECRETS.city, postalCode: SECRETS.postalCode.repeat(5), country: 'GB' } })],
+    [
+      '400 schema with secrets in the offending fields',
+      () =>
+        postEvent({
+          ...validOrder(),
+          email: `${SECRETS.email}@@`,
+          paymentToken: SECRETS.token.repeat(20),
+          shippingAddress: { line1: SECRETS.line1, city: SECRETS.city, postalCode: SECRETS.postalCode.repeat(5), country: 'GB' },
+        }),
+    ],
     ['400 bad key', () => postEvent(validOrder(), { headers: { 'idempotency-key': SECRETS.email } })],
     ['400 with an e-mail address as an unknown key', () => postEvent({ ...validOrder(), [SECRETS.email]: true })],
   ])('%s', async (_name, event) => {
@@ -79,7 +88,20 @@ describe('GET /orders/{id} logs', () => {
   const get = () => getOrder(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID } }));
 
   it('200, 404, 500', async () => {
-    ddbMock.on(QueryCommand).resolves({ Items: [{ sk: 'ORDER', orderId: ID, customerId: 'c-1', email: SECRETS.email, currency: 'GBP', items: [], shippingAddress: validOrder().shippingAddress, createdAt: '2024-05-01T10:00:00.000Z' }] });
+    ddbMock.on(QueryCommand).resolves({
+      Items: [
+        {
+          sk: 'ORDER',
+          orderId: ID,
+          customerId: 'c-1',
+          email: SECRETS.email,
+          currency: 'GBP',
+          items: [],
+          shippingAddress: validOrder().shippingAddress,
+          createdAt: '2024-05-01T10:00:00.000Z',
+        },
+      ],
+    });
     expect((await get()).statusCode).toBe(200);
     ddbMock.on(QueryCommand).resolves({ Items: [] });
     expect((await get()).statusCode).toBe(404);
@@ -90,7 +112,10 @@ describe('GET /orders/{id} logs', () => {
 });
 
 describe('outbox relay logs', () => {
-  const outbox = orderTransaction({ orderId: ID, order: validOrder(), correlationId: 'corr-1', now: new Date(), faults: ['publish-fail-once'] }, 'orders-table')[1]!.Put!.Item!;
+  const outbox = orderTransaction(
+    { orderId: ID, order: validOrder(), correlationId: 'corr-1', now: new Date(), faults: ['publish-fail-once'] },
+    'orders-table',
+  )[1]!.Put!.Item!;
   const stream = (item: Record<string, unknown>): DynamoDBStreamEvent => ({
     Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: marshall(item) as never } }],
   });

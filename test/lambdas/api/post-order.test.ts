@@ -30,12 +30,15 @@ afterEach(() => vi.useRealTimers());
 describe('POST /orders: rejections write nothing', () => {
   afterEach(() => expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0));
 
-  it.each([undefined, 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', 'application/json; charset=latin1'])('415 for content type %s', async (ct) => {
-    const event = httpEvent({ body: JSON.stringify(validOrder()), headers: ct ? { 'content-type': ct } : {} });
-    const res = await handler(event);
-    expect(res.statusCode).toBe(415);
-    expect(bodyOf(res)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String), requestId: 'req-1' } });
-  });
+  it.each([undefined, 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', 'application/json; charset=latin1'])(
+    '415 for content type %s',
+    async (ct) => {
+      const event = httpEvent({ body: JSON.stringify(validOrder()), headers: ct ? { 'content-type': ct } : {} });
+      const res = await handler(event);
+      expect(res.statusCode).toBe(415);
+      expect(bodyOf(res)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String), requestId: 'req-1' } });
+    },
+  );
 
   it('413 above 32 KiB, counting the decoded bytes of a base64 body', async () => {
     const big = JSON.stringify({ ...validOrder(), pad: 'x'.repeat(32 * 1024) });
@@ -56,14 +59,36 @@ describe('POST /orders: rejections write nothing', () => {
 
   it('400 VALIDATION_FAILED listing every offending field', async () => {
     const res = await handler(
-      postEvent({ customerId: '', email: 'nope', currency: 'usd', items: [{ sku: 'A', quantity: 0 }, { sku: '', quantity: 2.5 }], paymentToken: 'x'.repeat(129), shippingAddress: { line1: '', city: 'c', postalCode: '1', country: 'UK1' }, extra: 1 }),
+      postEvent({
+        customerId: '',
+        email: 'nope',
+        currency: 'usd',
+        items: [
+          { sku: 'A', quantity: 0 },
+          { sku: '', quantity: 2.5 },
+        ],
+        paymentToken: 'x'.repeat(129),
+        shippingAddress: { line1: '', city: 'c', postalCode: '1', country: 'UK1' },
+        extra: 1,
+      }),
     );
     expect(res.statusCode).toBe(400);
     const { error } = bodyOf(res);
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.requestId).toBe('req-1');
     expect(error.details.map((d: { path: string }) => d.path).sort()).toEqual(
-      ['customerId', 'email', 'currency', 'items[0].quantity', 'items[1].sku', 'items[1].quantity', 'paymentToken', 'shippingAddress.line1', 'shippingAddress.country', 'extra'].sort(),
+      [
+        'customerId',
+        'email',
+        'currency',
+        'items[0].quantity',
+        'items[1].sku',
+        'items[1].quantity',
+        'paymentToken',
+        'shippingAddress.line1',
+        'shippingAddress.country',
+        'extra',
+      ].sort(),
     );
     for (const d of error.details) expect(d).toEqual({ path: expect.any(String), message: expect.any(String) });
   });
@@ -77,7 +102,15 @@ describe('POST /orders: rejections write nothing', () => {
   });
 
   it('400 naming the duplicate SKU', async () => {
-    const res = await handler(postEvent({ ...validOrder(), items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-1', quantity: 2 }] }));
+    const res = await handler(
+      postEvent({
+        ...validOrder(),
+        items: [
+          { sku: 'SKU-1', quantity: 1 },
+          { sku: 'SKU-1', quantity: 2 },
+        ],
+      }),
+    );
     expect(res.statusCode).toBe(400);
     expect(bodyOf(res).error.details).toEqual([{ path: 'items[1].sku', message: expect.stringContaining('duplicate SKU') }]);
   });
@@ -107,7 +140,10 @@ describe('POST /orders: rejections write nothing', () => {
       expect(bodyOf(res).error).toEqual({ code: 'MALFORMED_JSON', message: expect.stringContaining('UTF-8'), requestId: 'req-1' });
     }
     // Overlong encodings and a raw surrogate in CESU form are invalid too.
-    for (const bytes of [[0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+    for (const bytes of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+    ]) {
       const body = Buffer.concat([Buffer.from('{"customerId":"'), Buffer.from(bytes), Buffer.from('"}')]);
       expect((await handler(postEvent(body.toString('base64'), { isBase64Encoded: true }))).statusCode).toBe(400);
     }
@@ -118,14 +154,22 @@ describe('POST /orders: rejections write nothing', () => {
     for (const value of ['publish-fail-twice', 'PUBLISH-FAIL-ONCE', 'publish-fail-once,', 'drop:', 'drop:Payment', '']) {
       const res = await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }));
       expect(res.statusCode, value).toBe(400);
-      expect(bodyOf(res).error).toMatchObject({ code: 'INVALID_HEADER', details: [{ path: 'X-Fault-Inject', message: expect.stringContaining('publish-fail-once') }] });
+      expect(bodyOf(res).error).toMatchObject({
+        code: 'INVALID_HEADER',
+        details: [{ path: 'X-Fault-Inject', message: expect.stringContaining('publish-fail-once') }],
+      });
     }
   });
 
   it.each(['', 'has space', 'a'.repeat(65), 'semi;colon', 'ключ', 'a#b'])('400 INVALID_IDEMPOTENCY_KEY for %j', async (key) => {
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(400);
-    expect(bodyOf(res).error).toEqual({ code: 'INVALID_IDEMPOTENCY_KEY', message: expect.any(String), requestId: 'req-1', details: [{ path: 'Idempotency-Key', message: expect.any(String) }] });
+    expect(bodyOf(res).error).toEqual({
+      code: 'INVALID_IDEMPOTENCY_KEY',
+      message: expect.any(String),
+      requestId: 'req-1',
+      details: [{ path: 'Idempotency-Key', message: expect.any(String) }],
+    });
   });
 });
 
@@ -228,14 +272,42 @@ describe('POST /orders: accepted', () => {
     ['$default on AWS', { rawPath: '/orders' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/'],
     ['a named stage in the raw path', { rawPath: '/dev/orders', stage: 'dev' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/orders/'],
     ['a named stage missing from the raw path', { rawPath: '/orders', stage: 'dev' }, 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/orders/'],
-    ['the MiniStack prefix in the raw path', { rawPath: '/_aws/execute-api/abc123/orders', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/orders/'],
-    ['a named stage after the MiniStack prefix', { rawPath: '/_aws/execute-api/abc123/orders', stage: 'v1', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } }, 'http://127.0.0.1:4566/_aws/execute-api/abc123/v1/orders/'],
+    [
+      'the MiniStack prefix in the raw path',
+      { rawPath: '/_aws/execute-api/abc123/orders', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } },
+      'http://127.0.0.1:4566/_aws/execute-api/abc123/orders/',
+    ],
+    [
+      'a named stage after the MiniStack prefix',
+      { rawPath: '/_aws/execute-api/abc123/orders', stage: 'v1', headers: { host: '127.0.0.1:4566', 'x-forwarded-proto': 'http' } },
+      'http://127.0.0.1:4566/_aws/execute-api/abc123/v1/orders/',
+    ],
     // MiniStack 1.5.33 as it is: rawPath stripped of the prefix (and of the stage), no x-forwarded-proto.
-    ['MiniStack path addressing (prefix stripped, no scheme header)', { ...MINISTACK, headers: { host: '127.0.0.1:45123', 'x-forwarded-proto': '' } }, 'http://127.0.0.1:45123/_aws/execute-api/abc123/orders/'],
-    ['MiniStack path addressing with a named stage', { ...MINISTACK, stage: 'v1', headers: { host: 'localhost:4566', 'x-forwarded-proto': '' } }, 'http://localhost:4566/_aws/execute-api/abc123/v1/orders/'],
-    ['MiniStack host addressing', { ...MINISTACK, headers: { host: 'abc123.execute-api.localhost:4566', 'x-forwarded-proto': '' } }, 'http://abc123.execute-api.localhost:4566/orders/'],
-    ['a custom domain with a base path', { rawPath: '/shop/orders', domainName: 'api.example.com', headers: { host: 'api.example.com' } }, 'https://api.example.com/shop/orders/'],
-    ['no x-forwarded-proto (https) and a forged host (domain name instead)', { headers: { 'x-forwarded-proto': '', host: 'evil.example/path?' } }, 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/'],
+    [
+      'MiniStack path addressing (prefix stripped, no scheme header)',
+      { ...MINISTACK, headers: { host: '127.0.0.1:45123', 'x-forwarded-proto': '' } },
+      'http://127.0.0.1:45123/_aws/execute-api/abc123/orders/',
+    ],
+    [
+      'MiniStack path addressing with a named stage',
+      { ...MINISTACK, stage: 'v1', headers: { host: 'localhost:4566', 'x-forwarded-proto': '' } },
+      'http://localhost:4566/_aws/execute-api/abc123/v1/orders/',
+    ],
+    [
+      'MiniStack host addressing',
+      { ...MINISTACK, headers: { host: 'abc123.execute-api.localhost:4566', 'x-forwarded-proto': '' } },
+      'http://abc123.execute-api.localhost:4566/orders/',
+    ],
+    [
+      'a custom domain with a base path',
+      { rawPath: '/shop/orders', domainName: 'api.example.com', headers: { host: 'api.example.com' } },
+      'https://api.example.com/shop/orders/',
+    ],
+    [
+      'no x-forwarded-proto (https) and a forged host (domain name instead)',
+      { headers: { 'x-forwarded-proto': '', host: 'evil.example/path?' } },
+      'https://abc123.execute-api.us-east-1.amazonaws.com/orders/',
+    ],
   ] as const)('Location and statusUrl for %s', async (_name, o, base) => {
     const res = await handler(postEvent(validOrder(), { ...o, headers: { ...(o as { headers?: Record<string, string> }).headers } }));
     expect(res.statusCode).toBe(202);
@@ -259,7 +331,13 @@ describe('POST /orders: Idempotency-Key', () => {
     expect(items![2]!.Put!.Item).toMatchObject(paymentTokenKey(bodyOf(res).orderId));
     expect(keyRecordPut(items!)).toEqual({
       TableName: ORDERS_TABLE,
-      Item: { ...apiIdempotencyKey('c-1', key), orderId: bodyOf(res).orderId, requestHash: hashOf(validOrder()), createdAt: NOW.toISOString(), expiresAt: NOW_S + 86_400 },
+      Item: {
+        ...apiIdempotencyKey('c-1', key),
+        orderId: bodyOf(res).orderId,
+        requestHash: hashOf(validOrder()),
+        createdAt: NOW.toISOString(),
+        expiresAt: NOW_S + 86_400,
+      },
       ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
       ExpressionAttributeNames: { '#ttl': 'expiresAt' },
       ExpressionAttributeValues: { ':now': NOW_S },
@@ -277,7 +355,15 @@ describe('POST /orders: Idempotency-Key', () => {
     expect(hashOf({ ...validOrder(), currency: 'EUR' })).not.toBe(hashOf(validOrder()));
 
     ddbMock.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+      cancelled([
+        { Code: 'None' },
+        { Code: 'None' },
+        { Code: 'None' },
+        {
+          Code: 'ConditionalCheckFailed',
+          Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
+        },
+      ]),
     );
     const res = await handler(postEvent(other, { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
@@ -290,32 +376,70 @@ describe('POST /orders: Idempotency-Key', () => {
     try {
       expect((await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }))).statusCode).toBe(202);
       ddbMock.on(TransactWriteCommand).rejects(
-        cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+        cancelled([
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+          {
+            Code: 'ConditionalCheckFailed',
+            Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
+          },
+        ]),
       );
       expect((await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }))).headers).toMatchObject({ 'idempotent-replayed': 'true' });
     } finally {
       vi.mocked(process.stdout.write).mockRestore();
     }
-    const emf = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
-    expect(emf).toEqual([expect.objectContaining({ OrdersAccepted: 1, service: 'orders-api', _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'OrderPipeline' })] }) })]);
+    const emf = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => l._aws);
+    expect(emf).toEqual([
+      expect.objectContaining({
+        OrdersAccepted: 1,
+        service: 'orders-api',
+        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'OrderPipeline' })] }),
+      }),
+    ]);
   });
 
   it('same key, same body: 202 with the first order id, Idempotent-Replayed, nothing created (ALL_OLD)', async () => {
     ddbMock.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } } }]),
+      cancelled([
+        { Code: 'None' },
+        { Code: 'None' },
+        { Code: 'None' },
+        {
+          Code: 'ConditionalCheckFailed',
+          Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
+        },
+      ]),
     );
     const res = await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }));
     expect(res.statusCode).toBe(202);
-    expect(bodyOf(res)).toEqual({ orderId: 'first-order', status: 'ACCEPTED', statusUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/first-order' });
+    expect(bodyOf(res)).toEqual({
+      orderId: 'first-order',
+      status: 'ACCEPTED',
+      statusUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/first-order',
+    });
     expect(res.headers).toMatchObject({ location: bodyOf(res).statusUrl, 'idempotent-replayed': 'true' });
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   it('same key, other body: 422, no order id revealed', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(
-      cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } }]),
-    );
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } },
+        ]),
+      );
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(422);
     expect(bodyOf(res)).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.any(String), requestId: 'req-1' } });
@@ -328,7 +452,9 @@ describe('POST /orders: Idempotency-Key', () => {
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
     expect(bodyOf(res).orderId).toBe('first-order');
-    expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([{ TableName: ORDERS_TABLE, Key: apiIdempotencyKey('c-1', key), ConsistentRead: true }]);
+    expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: ORDERS_TABLE, Key: apiIdempotencyKey('c-1', key), ConsistentRead: true },
+    ]);
   });
 
   it('concurrent request holding the key (TransactionConflict): reads, and retries until the winner is visible', async () => {
@@ -381,7 +507,9 @@ describe('POST /orders: fault hook', () => {
 
 describe('POST /orders: unexpected failures', () => {
   it('500 INTERNAL with the request id and nothing else', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
     const res = await handler(postEvent(validOrder()));
     expect(res.statusCode).toBe(500);
     expect(bodyOf(res)).toEqual({ error: { code: 'INTERNAL', message: 'internal error', requestId: 'req-1' } });

@@ -10,7 +10,8 @@ const placed = {
   orderId: 'o-1',
   payload: { customerId: 'cu', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 2 }] },
 };
-const body = (over: Record<string, unknown> = {}, payload: Record<string, unknown> = {}) => JSON.stringify({ ...placed, ...over, payload: { ...placed.payload, ...payload } });
+const body = (over: Record<string, unknown> = {}, payload: Record<string, unknown> = {}) =>
+  JSON.stringify({ ...placed, ...over, payload: { ...placed.payload, ...payload } });
 
 describe('parseEnvelope (zod/mini schemas)', () => {
   it('accepts a valid envelope and returns it typed', () => {
@@ -41,6 +42,10 @@ describe('parseEnvelope (zod/mini schemas)', () => {
   it('rejects negative cents in an outcome', () => {
     const e = outcomeEvent('PaymentCharged', { orderId: 'o-1', correlationId: 'c-1' }, 'payment', { amountCents: -1, currency: 'USD', chargeId: 'ch' });
     expect(() => parseEnvelope(JSON.stringify(e))).toThrow();
-    expect(parseEnvelope(JSON.stringify({ ...e, payload: { ...e.payload, amountCents: 5 } })).payload).toEqual({ amountCents: 5, currency: 'USD', chargeId: 'ch' });
+    expect(parseEnvelope(JSON.stringify({ ...e, payload: { ...e.payload, amountCents: 5 } })).payload).toEqual({
+      amountCents: 5,
+      currency: 'USD',
+      chargeId: 'ch',
+    });
   });
 });

@@ -32,8 +32,15 @@ describe('outcomeOf', () => {
       amountCents: 500,
       currency: 'EUR',
     });
-    expect(outcomeOf(outcomeEvent('OrderRejected', cause, 'payment', { reason: 'UNKNOWN_SKU', skus: ['X'] }))).toEqual({ service: 'payment', outcome: 'REJECTED' });
-    expect(outcomeOf(outcomeEvent('StockReserved', cause, 'inventory', { skus: ['SKU-1'] }))).toEqual({ service: 'inventory', outcome: 'RESERVED', skus: ['SKU-1'] });
+    expect(outcomeOf(outcomeEvent('OrderRejected', cause, 'payment', { reason: 'UNKNOWN_SKU', skus: ['X'] }))).toEqual({
+      service: 'payment',
+      outcome: 'REJECTED',
+    });
+    expect(outcomeOf(outcomeEvent('StockReserved', cause, 'inventory', { skus: ['SKU-1'] }))).toEqual({
+      service: 'inventory',
+      outcome: 'RESERVED',
+      skus: ['SKU-1'],
+    });
     expect(outcomeOf(outcomeEvent('StockBackordered', cause, 'inventory', { skus: ['SKU-OOS'] }))).toEqual({
       service: 'inventory',
       outcome: 'BACKORDERED',

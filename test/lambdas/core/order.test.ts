@@ -26,7 +26,17 @@ describe('validateOrder', () => {
 
   it('lists every offending field in one answer', () => {
     expect(
-      pathsOf({ customerId: '', email: 'not-an-email', currency: 'eur', items: [{ sku: '', quantity: 0 }, { sku: 'A', quantity: 1.5 }], paymentToken: 5, shippingAddress: { line1: 'x', city: 'y', postalCode: '1', country: 'gbr' } }).sort(),
+      pathsOf({
+        customerId: '',
+        email: 'not-an-email',
+        currency: 'eur',
+        items: [
+          { sku: '', quantity: 0 },
+          { sku: 'A', quantity: 1.5 },
+        ],
+        paymentToken: 5,
+        shippingAddress: { line1: 'x', city: 'y', postalCode: '1', country: 'gbr' },
+      }).sort(),
     ).toEqual(['currency', 'customerId', 'email', 'items[0].quantity', 'items[0].sku', 'items[1].quantity', 'paymentToken', 'shippingAddress.country'].sort());
   });
 
@@ -43,35 +53,64 @@ describe('validateOrder', () => {
     expect(pathsOf({ ...valid(), items: lines(L.maxItems + 1) })).toEqual(['items']);
     expect(pathsOf({ ...valid(), items: [] })).toEqual(['items']);
     expect(validateOrder({ ...valid(), items: [{ sku: 'x'.repeat(L.skuMaxLength), quantity: L.maxQuantity }] }).ok).toBe(true);
-    expect(pathsOf({ ...valid(), items: [{ sku: 'x'.repeat(L.skuMaxLength + 1), quantity: L.maxQuantity + 1 }] })).toEqual(['items[0].sku', 'items[0].quantity']);
+    expect(pathsOf({ ...valid(), items: [{ sku: 'x'.repeat(L.skuMaxLength + 1), quantity: L.maxQuantity + 1 }] })).toEqual([
+      'items[0].sku',
+      'items[0].quantity',
+    ]);
     expect(validateOrder({ ...valid(), customerId: 'c'.repeat(L.customerIdMaxLength) }).ok).toBe(true);
     expect(pathsOf({ ...valid(), customerId: 'c'.repeat(L.customerIdMaxLength + 1) })).toEqual(['customerId']);
     expect(pathsOf({ ...valid(), email: `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(60)}.com` })).toEqual(['email']);
     expect(pathsOf({ ...valid(), paymentToken: 't'.repeat(L.paymentTokenMaxLength + 1) })).toEqual(['paymentToken']);
-    expect(pathsOf({ ...valid(), shippingAddress: { line1: 'l'.repeat(L.addressLineMaxLength + 1), city: 'c', postalCode: 'p'.repeat(L.postalCodeMaxLength + 1), country: 'GB' } })).toEqual([
-      'shippingAddress.line1',
-      'shippingAddress.postalCode',
-    ]);
+    expect(
+      pathsOf({
+        ...valid(),
+        shippingAddress: { line1: 'l'.repeat(L.addressLineMaxLength + 1), city: 'c', postalCode: 'p'.repeat(L.postalCodeMaxLength + 1), country: 'GB' },
+      }),
+    ).toEqual(['shippingAddress.line1', 'shippingAddress.postalCode']);
   });
 
   it('names each duplicate SKU, also when other fields are wrong', () => {
-    const dup = { ...valid(), items: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 1 }, { sku: 'SKU-1', quantity: 3 }] };
+    const dup = {
+      ...valid(),
+      items: [
+        { sku: 'SKU-1', quantity: 1 },
+        { sku: 'SKU-2', quantity: 1 },
+        { sku: 'SKU-1', quantity: 3 },
+      ],
+    };
     expect(errorsOf(dup)).toEqual([{ path: 'items[2].sku', message: expect.stringContaining('duplicate SKU (first at items[0])') }]);
-    expect(pathsOf({ ...dup, currency: 'usd', items: [...dup.items.slice(0, 2), { sku: 'SKU-1', quantity: 0 }] }).sort()).toEqual(['currency', 'items[2].quantity', 'items[2].sku']);
+    expect(pathsOf({ ...dup, currency: 'usd', items: [...dup.items.slice(0, 2), { sku: 'SKU-1', quantity: 0 }] }).sort()).toEqual([
+      'currency',
+      'items[2].quantity',
+      'items[2].sku',
+    ]);
   });
 
   it('rejects unknown keys, including __proto__ and constructor, one detail per key', () => {
     expect(errorsOf({ ...valid(), isAdmin: true })).toEqual([{ path: 'isAdmin', message: 'unknown field' }]);
-    expect(pathsOf(JSON.parse(`{"customerId":"c","email":"a@b.co","currency":"USD","items":[{"sku":"A","quantity":1,"__proto__":{"x":1}}],"__proto__":{"admin":true},"constructor":{"prototype":{}}}`)).sort()).toEqual([
-      '__proto__',
-      'constructor',
-      'items[0].__proto__',
-    ]);
+    expect(
+      pathsOf(
+        JSON.parse(
+          `{"customerId":"c","email":"a@b.co","currency":"USD","items":[{"sku":"A","quantity":1,"__proto__":{"x":1}}],"__proto__":{"admin":true},"constructor":{"prototype":{}}}`,
+        ),
+      ).sort(),
+    ).toEqual(['__proto__', 'constructor', 'items[0].__proto__']);
     expect(pathsOf({ ...valid(), shippingAddress: { line1: 'a', city: 'c', postalCode: '1', country: 'GB', state: 'x' } })).toEqual(['shippingAddress.state']);
   });
 
   it("words zod's own checks in English (zod/mini loads no locale unless configured): the 400 details clients see", () => {
-    const body = { customerId: '', email: 'x', currency: 7, items: [{ sku: 'a', quantity: 1.5 }, { sku: 'b', quantity: 1001 }, { sku: 'c', quantity: '1' }], paymentToken: 5, shippingAddress: null };
+    const body = {
+      customerId: '',
+      email: 'x',
+      currency: 7,
+      items: [
+        { sku: 'a', quantity: 1.5 },
+        { sku: 'b', quantity: 1001 },
+        { sku: 'c', quantity: '1' },
+      ],
+      paymentToken: 5,
+      shippingAddress: null,
+    };
     expect(errorsOf(body)).toEqual([
       { path: 'customerId', message: 'Too small: expected string to have >=1 characters' },
       { path: 'email', message: 'Invalid email address' },
@@ -87,7 +126,8 @@ describe('validateOrder', () => {
 
   it('never quotes a submitted value in a message', () => {
     const secret = 'leaky.value@nowhere';
-    for (const e of errorsOf({ customerId: 1, email: secret, currency: secret, items: [{ sku: 1, quantity: secret }], paymentToken: 7 })) expect(e.message).not.toContain(secret);
+    for (const e of errorsOf({ customerId: 1, email: secret, currency: secret, items: [{ sku: 1, quantity: secret }], paymentToken: 7 }))
+      expect(e.message).not.toContain(secret);
   });
 });
 
@@ -117,7 +157,12 @@ describe('requestHash', () => {
 
 describe('orderPlaced', () => {
   it('builds the envelope with the deterministic id and a valid payload', () => {
-    const e = orderPlaced('o-1', { ...valid(), paymentToken: 'tok_1', shippingAddress: { line1: 'a', city: 'c', postalCode: '1', country: 'BE' } }, 'corr-1', '2024-05-01T10:00:00.000Z');
+    const e = orderPlaced(
+      'o-1',
+      { ...valid(), paymentToken: 'tok_1', shippingAddress: { line1: 'a', city: 'c', postalCode: '1', country: 'BE' } },
+      'corr-1',
+      '2024-05-01T10:00:00.000Z',
+    );
     expect(e).toEqual({
       eventId: deterministicEventId('o-1', 'orders', 'OrderPlaced'),
       eventType: 'OrderPlaced',

@@ -31,13 +31,28 @@ beforeEach(() => {
   sqsMock.on(GetQueueAttributesCommand).callsFake((i: { QueueUrl: string }) => ({ Attributes: { QueueArn: `arn:${i.QueueUrl.split('/').at(-1)}` } }));
 });
 
-const invalidAction = () => new SQSServiceException({ name: 'InvalidAction', $fault: 'client', $metadata: {}, message: 'The action StartMessageMoveTask is not valid for this endpoint.' });
+const invalidAction = () =>
+  new SQSServiceException({
+    name: 'InvalidAction',
+    $fault: 'client',
+    $metadata: {},
+    message: 'The action StartMessageMoveTask is not valid for this endpoint.',
+  });
 
 describe('queuePairs', () => {
   it('pairs each DLQ and subscription DLQ with the service queue, and names outputs that are missing', () => {
     const outputs = {
-      PaymentQueueUrl: 'q', PaymentDlqUrl: 'd', PaymentSubscriptionDlqUrl: 's', ShippingQueueUrl: 'q2', ShippingDlqUrl: 'd2',
-      OrdersQueueUrl: 'oq', OrdersDlqUrl: 'od', OrdersSubscriptionDlqUrl: 'os', OrdersDeadlineQueueUrl: 'dq', OrdersDeadlineDlqUrl: 'dd', OrdersDeadlineSubscriptionDlqUrl: 'ds',
+      PaymentQueueUrl: 'q',
+      PaymentDlqUrl: 'd',
+      PaymentSubscriptionDlqUrl: 's',
+      ShippingQueueUrl: 'q2',
+      ShippingDlqUrl: 'd2',
+      OrdersQueueUrl: 'oq',
+      OrdersDlqUrl: 'od',
+      OrdersSubscriptionDlqUrl: 'os',
+      OrdersDeadlineQueueUrl: 'dq',
+      OrdersDeadlineDlqUrl: 'dd',
+      OrdersDeadlineSubscriptionDlqUrl: 'ds',
     };
     const { pairs, missing } = queuePairs(outputs, ['payment', 'shipping', 'analytics', 'orders'], serviceOutputs);
     expect(pairs.map((p) => [p.label, p.kind, p.source, p.target])).toEqual([
@@ -55,7 +70,8 @@ describe('queuePairs', () => {
 
 describe('moveQueue', () => {
   it('uses StartMessageMoveTask where the endpoint has it, DLQ -> its queue, and follows the task to the end', async () => {
-    sqsMock.on(ListMessageMoveTasksCommand)
+    sqsMock
+      .on(ListMessageMoveTasksCommand)
       .resolvesOnce({ Results: [] })
       .resolvesOnce({ Results: [{ Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 3 }] })
       .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3 }] });
@@ -68,7 +84,8 @@ describe('moveQueue', () => {
   });
 
   it('follows a task an interrupted earlier run left running instead of starting a second one', async () => {
-    sqsMock.on(ListMessageMoveTasksCommand)
+    sqsMock
+      .on(ListMessageMoveTasksCommand)
       .resolvesOnce({ Results: [{ Status: 'RUNNING', TaskHandle: 't0' }] })
       .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }] });
     expect(await moveQueue(PAIR, base)).toMatchObject({ method: 'move-task', moved: 2 });
@@ -77,7 +94,10 @@ describe('moveQueue', () => {
 
   it('falls back to receive -> send -> delete where the endpoint answers InvalidAction (MiniStack)', async () => {
     sqsMock.on(ListMessageMoveTasksCommand).rejects(invalidAction());
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: '{}' }] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: '{}' }] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0' }] as never, Failed: [] });
     sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
     expect(await moveQueue(PAIR, base)).toMatchObject({ method: 'receive-send-delete', moved: 1 });
@@ -85,7 +105,11 @@ describe('moveQueue', () => {
 
   it('never uses a move task for a subscription DLQ, with --max, or when a message could outlive the idempotency window', async () => {
     sqsMock.on(ReceiveMessageCommand).resolves({});
-    for (const [pair, extra] of [[{ ...PAIR, kind: 'subscription-dlq' }, {}], [PAIR, { max: 5 }], [PAIR, { moveTaskSafe: false }]] as const) {
+    for (const [pair, extra] of [
+      [{ ...PAIR, kind: 'subscription-dlq' }, {}],
+      [PAIR, { max: 5 }],
+      [PAIR, { moveTaskSafe: false }],
+    ] as const) {
       expect((await moveQueue(pair as QueuePair, { ...base, ...extra })).method).toBe('receive-send-delete');
     }
     expect(sqsMock.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
@@ -93,7 +117,10 @@ describe('moveQueue', () => {
   });
 
   it('reports a failed move task', async () => {
-    sqsMock.on(ListMessageMoveTasksCommand).resolvesOnce({ Results: [] }).resolves({ Results: [{ Status: 'FAILED', FailureReason: 'AccessDenied' }] });
+    sqsMock
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [] })
+      .resolves({ Results: [{ Status: 'FAILED', FailureReason: 'AccessDenied' }] });
     sqsMock.on(StartMessageMoveTaskCommand).resolves({});
     expect(await moveQueue(PAIR, base)).toMatchObject({ failed: 1, errors: ['move task FAILED: AccessDenied'] });
   });
@@ -105,32 +132,60 @@ describe('moveQueue', () => {
 });
 
 describe('replayOutboxFailures', () => {
-  const record = (first: string, last = first) => JSON.stringify({
-    version: '1.0',
-    timestamp: last,
-    requestContext: { condition: 'RetryAttemptsExhausted' },
-    DDBStreamBatchInfo: { shardId: 'shard-1', startSequenceNumber: '100', endSequenceNumber: '200', approximateArrivalOfFirstRecord: first, approximateArrivalOfLastRecord: last, batchSize: 2 },
+  const record = (first: string, last = first) =>
+    JSON.stringify({
+      version: '1.0',
+      timestamp: last,
+      requestContext: { condition: 'RetryAttemptsExhausted' },
+      DDBStreamBatchInfo: {
+        shardId: 'shard-1',
+        startSequenceNumber: '100',
+        endSequenceNumber: '200',
+        approximateArrivalOfFirstRecord: first,
+        approximateArrivalOfLastRecord: last,
+        batchSize: 2,
+      },
+    });
+  const opts = (dryRun = false) => ({
+    sqs,
+    ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+    outboxDlqUrl: 'http://q/outbox-dlq',
+    ordersTable: 'orders',
+    dryRun,
+    log: (l: string) => lines.push(l),
   });
-  const opts = (dryRun = false) => ({ sqs, ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), outboxDlqUrl: 'http://q/outbox-dlq', ordersTable: 'orders', dryRun, log: (l: string) => lines.push(l) });
 
   it("deletes a record once none of its batch's OUTBOX items is pending (the relay or the sweeper published them)", async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'r1', ReceiptHandle: 'h1', Body: record('2024-05-01T11:00:01Z') }] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'r1', ReceiptHandle: 'h1', Body: record('2024-05-01T11:00:01Z') }] })
+      .resolves({});
     ddbMock.on(QueryCommand).resolves({ Count: 0 });
     const result = await replayOutboxFailures(opts());
     expect(result).toEqual({ records: 1, cleared: 1, pending: 0, unreadable: 0 });
     const query = ddbMock.commandCalls(QueryCommand)[0]!.args[0].input;
-    expect(query).toMatchObject({ IndexName: 'outbox-pending', ExpressionAttributeValues: { ':pending': 'PENDING', ':from': Date.parse('2024-05-01T11:00:01Z') - 60_000, ':to': Date.parse('2024-05-01T11:00:01Z') + 60_000 } });
+    expect(query).toMatchObject({
+      IndexName: 'outbox-pending',
+      ExpressionAttributeValues: {
+        ':pending': 'PENDING',
+        ':from': Date.parse('2024-05-01T11:00:01Z') - 60_000,
+        ':to': Date.parse('2024-05-01T11:00:01Z') + 60_000,
+      },
+    });
     expect(sqsMock.commandCalls(DeleteMessageCommand)[0]!.args[0].input).toEqual({ QueueUrl: 'http://q/outbox-dlq', ReceiptHandle: 'h1' });
     expect(lines.join('\n')).toMatch(/shard shard-1, sequence 100..200/);
   });
 
   it('keeps a record whose events are still pending (the sweeper has them), and an unreadable one', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({
-      Messages: [
-        { MessageId: 'r1', ReceiptHandle: 'h1', Body: record('2024-05-01T11:00:01Z') },
-        { MessageId: 'r2', ReceiptHandle: 'h2', Body: 'not json' },
-      ],
-    }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({
+        Messages: [
+          { MessageId: 'r1', ReceiptHandle: 'h1', Body: record('2024-05-01T11:00:01Z') },
+          { MessageId: 'r2', ReceiptHandle: 'h2', Body: 'not json' },
+        ],
+      })
+      .resolves({});
     ddbMock.on(QueryCommand).resolves({ Count: 2 });
     expect(await replayOutboxFailures(opts())).toEqual({ records: 2, cleared: 0, pending: 1, unreadable: 1 });
     expect(lines.join('\n')).toMatch(/2 event\(s\) still pending; the outbox sweeper republishes them/);
@@ -138,7 +193,10 @@ describe('replayOutboxFailures', () => {
   });
 
   it('deletes nothing in a dry run', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'r3', ReceiptHandle: 'h3', Body: record('2024-05-01T11:00:01Z') }] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [{ MessageId: 'r3', ReceiptHandle: 'h3', Body: record('2024-05-01T11:00:01Z') }] })
+      .resolves({});
     ddbMock.on(QueryCommand).resolves({ Count: 0 });
     expect(await replayOutboxFailures(opts(true))).toMatchObject({ cleared: 1 });
     expect(sqsMock.commandCalls(DeleteMessageCommand)).toHaveLength(0);

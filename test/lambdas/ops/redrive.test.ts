@@ -1,10 +1,4 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { redrive } from '../../../lambdas/ops/redrive';
@@ -32,7 +26,10 @@ beforeEach(() => sqsMock.reset());
 
 describe('redrive', () => {
   it('sends body and message attributes unchanged to the target, then deletes from the DLQ', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message(1), message(2)] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message(1), message(2)] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0' }, { Id: '1' }] as never, Failed: [] });
     sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: '0' }, { Id: '1' }], Failed: [] });
 
@@ -48,12 +45,21 @@ describe('redrive', () => {
       { Id: '1', MessageBody: message(2).Body, MessageAttributes: message(2).MessageAttributes },
     ]);
     expect(deleteCalls()).toEqual([
-      { QueueUrl: DLQ, Entries: [{ Id: '0', ReceiptHandle: 'rh-1' }, { Id: '1', ReceiptHandle: 'rh-2' }] },
+      {
+        QueueUrl: DLQ,
+        Entries: [
+          { Id: '0', ReceiptHandle: 'rh-1' },
+          { Id: '1', ReceiptHandle: 'rh-2' },
+        ],
+      },
     ]);
   });
 
   it('deletes nothing when the send fails', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message(1), message(2)] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message(1), message(2)] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).rejects(new Error('AWS.SimpleQueueService.NonExistentQueue'));
 
     const result = await redrive({ sqs, fromQueueUrl: DLQ, toQueueUrl: QUEUE });
@@ -64,7 +70,10 @@ describe('redrive', () => {
   });
 
   it('deletes only the entries whose send succeeded', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message(1), message(2), message(3)] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message(1), message(2), message(3)] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).resolves({
       Successful: [{ Id: '0' }, { Id: '2' }] as never,
       Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false, Message: 'try again' }],
@@ -82,7 +91,10 @@ describe('redrive', () => {
   });
 
   it('counts a failed delete as a duplicate, not as moved', async () => {
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message(1), message(2)] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message(1), message(2)] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0' }, { Id: '1' }] as never, Failed: [] });
     sqsMock.on(DeleteMessageBatchCommand).resolves({
       Successful: [{ Id: '0' }],
@@ -114,7 +126,10 @@ describe('redrive', () => {
 
   it('refuses messages first sent before the cut-off: left in the DLQ, unsent, undeleted; the rest move', async () => {
     const sent = (m: Message, at: number): Message => ({ ...m, Attributes: { SentTimestamp: String(at) } });
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [sent(message(1), 1_000), sent(message(2), 5_000)] }).resolves({});
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [sent(message(1), 1_000), sent(message(2), 5_000)] })
+      .resolves({});
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0' }] as never, Failed: [] });
     sqsMock.on(DeleteMessageBatchCommand).resolves({ Successful: [{ Id: '0' }], Failed: [] });
     const progress: number[] = [];

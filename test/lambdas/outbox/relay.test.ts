@@ -41,7 +41,12 @@ function streamRecord(seq: string, eventName: 'INSERT' | 'MODIFY' | 'REMOVE', it
     eventSource: 'aws:dynamodb',
     eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/orders-table/stream/x',
     awsRegion: 'us-east-1',
-    dynamodb: { SequenceNumber: seq, Keys: marshall({ pk: item.pk, sk: item.sk }) as never, ...(eventName === 'REMOVE' ? {} : { NewImage: image }), StreamViewType: 'NEW_IMAGE' },
+    dynamodb: {
+      SequenceNumber: seq,
+      Keys: marshall({ pk: item.pk, sk: item.sk }) as never,
+      ...(eventName === 'REMOVE' ? {} : { NewImage: image }),
+      StreamViewType: 'NEW_IMAGE',
+    },
   };
 }
 const batch = (...records: DynamoDBRecord[]): DynamoDBStreamEvent => ({ Records: records });
@@ -107,7 +112,10 @@ describe('outbox relay', () => {
 
   it('a mark that fails (not a missing item) fails the record, so the retry publishes and marks again', async () => {
     const a = itemsOf('o-1');
-    ddbMock.on(UpdateCommand).rejectsOnce(Object.assign(new Error('down'), { name: 'InternalServerError' })).resolves({});
+    ddbMock
+      .on(UpdateCommand)
+      .rejectsOnce(Object.assign(new Error('down'), { name: 'InternalServerError' }))
+      .resolves({});
     expect(await handler(batch(streamRecord('8', 'INSERT', a.outbox)), context)).toEqual({ batchItemFailures: [{ itemIdentifier: '8' }] });
     expect(await handler(batch(streamRecord('8', 'INSERT', a.outbox)), context)).toEqual({ batchItemFailures: [] });
     expect(published()).toHaveLength(2);
@@ -121,8 +129,15 @@ describe('outbox relay', () => {
 
   it('reports exactly the sequence number of the record whose publish failed', async () => {
     const [a, b, c] = ['o-1', 'o-2', 'o-3'].map((id) => itemsOf(id));
-    snsMock.on(PublishCommand, { MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' }, orderId: { DataType: 'String', StringValue: 'o-2' } } }).rejects(new Error('sns down'));
-    const result = await handler(batch(streamRecord('1', 'INSERT', a!.outbox), streamRecord('2', 'INSERT', b!.outbox), streamRecord('3', 'INSERT', c!.outbox)), context);
+    snsMock
+      .on(PublishCommand, {
+        MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' }, orderId: { DataType: 'String', StringValue: 'o-2' } },
+      })
+      .rejects(new Error('sns down'));
+    const result = await handler(
+      batch(streamRecord('1', 'INSERT', a!.outbox), streamRecord('2', 'INSERT', b!.outbox), streamRecord('3', 'INSERT', c!.outbox)),
+      context,
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
   });
 
@@ -130,8 +145,14 @@ describe('outbox relay', () => {
     process.env.RELAY_FAILURE_MODE = 'throw';
     try {
       const [a, b] = ['o-1', 'o-2'].map((id) => itemsOf(id));
-      snsMock.on(PublishCommand, { MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' }, orderId: { DataType: 'String', StringValue: 'o-2' } } }).rejects(new Error('sns down'));
-      await expect(handler(batch(streamRecord('1', 'INSERT', a!.outbox), streamRecord('2', 'INSERT', b!.outbox)), context)).rejects.toThrow('1 of 2 records failed');
+      snsMock
+        .on(PublishCommand, {
+          MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' }, orderId: { DataType: 'String', StringValue: 'o-2' } },
+        })
+        .rejects(new Error('sns down'));
+      await expect(handler(batch(streamRecord('1', 'INSERT', a!.outbox), streamRecord('2', 'INSERT', b!.outbox)), context)).rejects.toThrow(
+        '1 of 2 records failed',
+      );
       snsMock.reset();
       snsMock.on(PublishCommand).resolves({ MessageId: 'm-3' });
       expect(await handler(batch(streamRecord('1', 'INSERT', a!.outbox)), context)).toEqual({ batchItemFailures: [] });
@@ -181,7 +202,9 @@ describe('outbox relay: publish-fail-once hook', () => {
   it('fails the record when the marker cannot be written for another reason', async () => {
     process.env.FAULTS_ENABLED = 'true';
     ddbMock.on(PutCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
-    expect(await handler(batch(streamRecord('5', 'INSERT', itemsOf('o-1', ['publish-fail-once']).outbox)), context)).toEqual({ batchItemFailures: [{ itemIdentifier: '5' }] });
+    expect(await handler(batch(streamRecord('5', 'INSERT', itemsOf('o-1', ['publish-fail-once']).outbox)), context)).toEqual({
+      batchItemFailures: [{ itemIdentifier: '5' }],
+    });
     expect(published()).toHaveLength(0);
   });
 

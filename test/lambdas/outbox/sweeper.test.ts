@@ -17,7 +17,12 @@ const NOW = new Date('2024-05-01T10:00:00.000Z');
 /** A pending OUTBOX item exactly as the API writes it (inserted `ageMs` before NOW). */
 function pending(orderId: string, ageMs = 600_000): Record<string, any> {
   const items = orderTransaction(
-    { orderId, order: { customerId: 'c-1', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] }, correlationId: `corr-${orderId}`, now: new Date(NOW.getTime() - ageMs) },
+    {
+      orderId,
+      order: { customerId: 'c-1', email: 'ada@example.com', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] },
+      correlationId: `corr-${orderId}`,
+      now: new Date(NOW.getTime() - ageMs),
+    },
     'orders-table',
   );
   return items[1]!.Put!.Item as Record<string, any>;
@@ -25,7 +30,11 @@ function pending(orderId: string, ageMs = 600_000): Record<string, any> {
 const publishedOrders = () => snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.orderId!.StringValue);
 const markedKeys = () => ddbMock.commandCalls(UpdateCommand).map((c) => c.args[0].input.Key);
 const publishFailsFor = (orderId: string) =>
-  snsMock.on(PublishCommand, { MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' }, orderId: { DataType: 'String', StringValue: orderId } } }).rejects(new Error('sns down'));
+  snsMock
+    .on(PublishCommand, {
+      MessageAttributes: { eventType: { DataType: 'String', StringValue: 'OrderPlaced' }, orderId: { DataType: 'String', StringValue: orderId } },
+    })
+    .rejects(new Error('sns down'));
 
 beforeEach(() => {
   vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
@@ -59,7 +68,10 @@ describe('outbox sweeper', () => {
       { pk: a.pk, sk: a.sk },
       { pk: b.pk, sk: b.sk },
     ]);
-    expect(ddbMock.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({ UpdateExpression: 'REMOVE #shard, #since SET #ttl = :ttl', ConditionExpression: 'attribute_exists(pk)' });
+    expect(ddbMock.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+      UpdateExpression: 'REMOVE #shard, #since SET #ttl = :ttl',
+      ConditionExpression: 'attribute_exists(pk)',
+    });
   });
 
   it('a failed publish leaves that item pending (not marked) and the sweep goes on', async () => {
@@ -75,13 +87,19 @@ describe('outbox sweeper', () => {
 
   it('reads every page while time is left, and stops starting pages when it runs short', async () => {
     const [a, b] = [pending('o-1'), pending('o-2')];
-    ddbMock.on(QueryCommand).resolvesOnce({ Items: [a], LastEvaluatedKey: { pk: a.pk, sk: a.sk } }).resolves({ Items: [b] });
+    ddbMock
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [a], LastEvaluatedKey: { pk: a.pk, sk: a.sk } })
+      .resolves({ Items: [b] });
     expect(await handler({}, { getRemainingTimeInMillis: () => 60_000 })).toMatchObject({ published: 2 });
     expect(ddbMock.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual({ pk: a.pk, sk: a.sk });
 
     ddbMock.resetHistory();
     snsMock.resetHistory();
-    ddbMock.on(QueryCommand).resolvesOnce({ Items: [a], LastEvaluatedKey: { pk: a.pk, sk: a.sk } }).resolves({ Items: [b] });
+    ddbMock
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [a], LastEvaluatedKey: { pk: a.pk, sk: a.sk } })
+      .resolves({ Items: [b] });
     expect(await handler({}, { getRemainingTimeInMillis: () => 1_000 })).toMatchObject({ published: 1 });
     expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(1);
   });

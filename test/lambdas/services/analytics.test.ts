@@ -70,7 +70,10 @@ describe('analytics', () => {
 
   it('a redelivery after its inbox record expired (COUNTED marker condition fails) counts nothing and is not poison', async () => {
     // Fails on c5101ed: there was no per-order marker; the expired inbox let the redelivery count the order twice.
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
     const result = await analytics(confirmed(), ctx);
     expect(result).toEqual({ emits: [], duplicate: true, outcome: 'RECORDED' });
     const [counting, recordOnly] = transactions();
@@ -83,7 +86,10 @@ describe('analytics', () => {
   });
 
   it('the same order decided under another event id (a re-emitted decision) counts nothing either', async () => {
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
     expect(await analytics(confirmed('evt-copy'), ctx)).toMatchObject({ duplicate: true });
     expect(transactions()[1]!.some((i) => i.Update)).toBe(false);
   });
@@ -98,7 +104,10 @@ describe('analytics', () => {
 
   it('a concurrent copy cancelled by the inbox condition is a duplicate, not an error', async () => {
     const winner = { ...inboxKey('evt-c1'), payloadHash: eventHash(confirmed()), emits: [] };
-    ddbMock.on(GetCommand, { Key: inboxKey('evt-c1') }).resolvesOnce({}).resolves({ Item: winner });
+    ddbMock
+      .on(GetCommand, { Key: inboxKey('evt-c1') })
+      .resolvesOnce({})
+      .resolves({ Item: winner });
     ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'None', 'ConditionalCheckFailed']));
     expect(await analytics(confirmed(), ctx)).toEqual({ emits: [], duplicate: true, outcome: 'RECORDED' });
     expect(transactions()).toHaveLength(1);
@@ -120,7 +129,9 @@ describe('analytics', () => {
   });
 
   it('throws on an unparseable timestamp', async () => {
-    await expect(analytics(envelope('OrderConfirmed', { amountCents: 1, currency: 'USD', confirmedAt: 'yesterday' }), ctx)).rejects.toThrow('invalid timestamp');
+    await expect(analytics(envelope('OrderConfirmed', { amountCents: 1, currency: 'USD', confirmedAt: 'yesterday' }), ctx)).rejects.toThrow(
+      'invalid timestamp',
+    );
     expect(transactions()).toHaveLength(0);
   });
 });
@@ -131,7 +142,12 @@ describe('readDailyTotals', () => {
     ddbMock
       .on(BatchGetCommand)
       .resolvesOnce({
-        Responses: { [TABLES.service]: [{ confirmed: 2, cancelled: 1, revenueCents: 500 }, { confirmed: 1, revenueCents: 250 }] },
+        Responses: {
+          [TABLES.service]: [
+            { confirmed: 2, cancelled: 1, revenueCents: 500 },
+            { confirmed: 1, revenueCents: 250 },
+          ],
+        },
         UnprocessedKeys: { [TABLES.service]: { Keys: [keys[7]!] } },
       })
       .resolves({ Responses: { [TABLES.service]: [{ cancelled: 2 }] } });

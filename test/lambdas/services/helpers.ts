@@ -116,13 +116,20 @@ export class FakeTables {
 
   install(): this {
     ddbMock.on(GetCommand).callsFake((input: { TableName: string; Key: Item }) => ({ Item: this.get(input.TableName, input.Key) }));
-    ddbMock.on(PutCommand).callsFake((input: { TableName: string; Item: Item; ConditionExpression?: string; ExpressionAttributeNames?: Names; ExpressionAttributeValues?: Values }) => {
-      if (!holds(input.ConditionExpression, input.ExpressionAttributeNames, input.ExpressionAttributeValues, this.get(input.TableName, input.Item))) throw conditionalCheckFailed();
-      this.put(input.TableName, input.Item);
-      return {};
-    });
+    ddbMock
+      .on(PutCommand)
+      .callsFake(
+        (input: { TableName: string; Item: Item; ConditionExpression?: string; ExpressionAttributeNames?: Names; ExpressionAttributeValues?: Values }) => {
+          if (!holds(input.ConditionExpression, input.ExpressionAttributeNames, input.ExpressionAttributeValues, this.get(input.TableName, input.Item)))
+            throw conditionalCheckFailed();
+          this.put(input.TableName, input.Item);
+          return {};
+        },
+      );
     ddbMock.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, { Keys: Item[] }> }) => ({
-      Responses: Object.fromEntries(Object.entries(input.RequestItems).map(([table, { Keys }]) => [table, Keys.map((k) => this.get(table, k)).filter(Boolean)])),
+      Responses: Object.fromEntries(
+        Object.entries(input.RequestItems).map(([table, { Keys }]) => [table, Keys.map((k) => this.get(table, k)).filter(Boolean)]),
+      ),
     }));
     ddbMock.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
       const failure = this.failNextTransact;
@@ -134,7 +141,9 @@ export class FakeTables {
       const codes = items.map((t) => {
         const op = (t.Put ?? t.Update ?? t.Delete ?? t.ConditionCheck)!;
         const key = t.Put ? t.Put.Item! : (op as { Key: Item }).Key;
-        return holds(op.ConditionExpression, op.ExpressionAttributeNames, op.ExpressionAttributeValues, this.get(op.TableName!, key)) ? 'None' : 'ConditionalCheckFailed';
+        return holds(op.ConditionExpression, op.ExpressionAttributeNames, op.ExpressionAttributeValues, this.get(op.TableName!, key))
+          ? 'None'
+          : 'ConditionalCheckFailed';
       });
       if (codes.includes('ConditionalCheckFailed')) throw cancelled(codes);
       for (const t of items) {

@@ -7,7 +7,12 @@ import { deterministicEventId } from '../../../lambdas/core/ids';
 import { inventory, mergeLines, reservationKey, shortSkus } from '../../../lambdas/services/inventory/inventory';
 
 const ctx = context('inventory');
-const placed = (items = [{ sku: 'SKU-2', quantity: 3 }, { sku: 'SKU-1', quantity: 1 }]) => envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items });
+const placed = (
+  items = [
+    { sku: 'SKU-2', quantity: 3 },
+    { sku: 'SKU-1', quantity: 1 },
+  ],
+) => envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items });
 const cancelledEvent = (reason: 'PAYMENT_DECLINED' | 'OUT_OF_STOCK' | 'UNKNOWN_SKU' | 'TIMEOUT' = 'PAYMENT_DECLINED') =>
   envelope('OrderCancelled', { reason, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
 
@@ -26,8 +31,20 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('line helpers', () => {
   it('merges repeated skus and sorts', () =>
-    expect(mergeLines([{ sku: 'B', quantity: 1 }, { sku: 'A', quantity: 2 }, { sku: 'B', quantity: 4 }])).toEqual([{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 5 }]));
-  const lines = [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }];
+    expect(
+      mergeLines([
+        { sku: 'B', quantity: 1 },
+        { sku: 'A', quantity: 2 },
+        { sku: 'B', quantity: 4 },
+      ]),
+    ).toEqual([
+      { sku: 'A', quantity: 2 },
+      { sku: 'B', quantity: 5 },
+    ]));
+  const lines = [
+    { sku: 'A', quantity: 1 },
+    { sku: 'B', quantity: 1 },
+  ];
   it('names the short lines', () => expect(shortSkus(['None', 'ConditionalCheckFailed', 'None', 'None', 'None'], lines)).toEqual(['B']));
   it('is not a backorder when something other than a line failed', () => {
     expect(shortSkus(['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed', 'None', 'None'], lines)).toBeUndefined();
@@ -45,12 +62,31 @@ describe('inventory on OrderPlaced', () => {
     const items = all[0]!;
     expect(items).toHaveLength(5);
     expect(items.slice(0, 2).map((i) => i.Update)).toEqual([
-      { TableName: TABLES.catalog, Key: { pk: 'SKU-1' }, UpdateExpression: 'SET stock = stock - :q', ConditionExpression: 'attribute_exists(pk) AND stock >= :q', ExpressionAttributeValues: { ':q': 1 } },
-      { TableName: TABLES.catalog, Key: { pk: 'SKU-2' }, UpdateExpression: 'SET stock = stock - :q', ConditionExpression: 'attribute_exists(pk) AND stock >= :q', ExpressionAttributeValues: { ':q': 3 } },
+      {
+        TableName: TABLES.catalog,
+        Key: { pk: 'SKU-1' },
+        UpdateExpression: 'SET stock = stock - :q',
+        ConditionExpression: 'attribute_exists(pk) AND stock >= :q',
+        ExpressionAttributeValues: { ':q': 1 },
+      },
+      {
+        TableName: TABLES.catalog,
+        Key: { pk: 'SKU-2' },
+        UpdateExpression: 'SET stock = stock - :q',
+        ConditionExpression: 'attribute_exists(pk) AND stock >= :q',
+        ExpressionAttributeValues: { ':q': 3 },
+      },
     ]);
     expect(items[2]!.Put).toMatchObject({
       TableName: TABLES.service,
-      Item: { ...reservationKey('order-1'), state: 'RESERVED', lines: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 3 }] },
+      Item: {
+        ...reservationKey('order-1'),
+        state: 'RESERVED',
+        lines: [
+          { sku: 'SKU-1', quantity: 1 },
+          { sku: 'SKU-2', quantity: 3 },
+        ],
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     expect(items[3]!.Put).toMatchObject({ TableName: TABLES.orders, Item: { ...statusKey('order-1', 'inventory'), status: 'RESERVED' } });
@@ -62,8 +98,17 @@ describe('inventory on OrderPlaced', () => {
   });
 
   it('backorders the short skus when the transaction is cancelled on them, decrementing nothing', async () => {
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None', 'None'])).resolves({});
-    const result = await inventory(placed([{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-OOS', quantity: 1 }]), ctx);
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None', 'None']))
+      .resolves({});
+    const result = await inventory(
+      placed([
+        { sku: 'SKU-1', quantity: 1 },
+        { sku: 'SKU-OOS', quantity: 1 },
+      ]),
+      ctx,
+    );
 
     const [, backorder] = transactions();
     expect(backorder).toHaveLength(3);
@@ -81,7 +126,10 @@ describe('inventory on OrderPlaced', () => {
   });
 
   it('backorders an unknown sku the same way', async () => {
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']))
+      .resolves({});
     const result = await inventory(placed([{ sku: 'NOPE', quantity: 1 }]), ctx);
     expect(result.emits!.map((e) => e.payload)).toEqual([{ skus: ['NOPE'] }]);
   });
@@ -112,7 +160,10 @@ describe('inventory on OrderPlaced', () => {
   it('an order cancelled first (reservation VOID) reserves nothing and emits nothing', async () => {
     // Fails on c5101ed: there was no VOID record; a late OrderPlaced reserved stock for a cancelled order.
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservationKey('order-1'), orderId: 'order-1', state: 'VOID' } });
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
     const result = await inventory(placed(), ctx);
     const [reserve, recordOnly] = transactions();
     expect(reserve![2]!.Put!.Item).toMatchObject({ ...reservationKey('order-1'), state: 'RESERVED' });
@@ -123,8 +174,20 @@ describe('inventory on OrderPlaced', () => {
   });
 
   it('a redelivery after the inbox record expired re-emits from the reservation record, taking no stock', async () => {
-    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservationKey('order-1'), state: 'RESERVED', lines: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 3 }] } });
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({
+      Item: {
+        ...reservationKey('order-1'),
+        state: 'RESERVED',
+        lines: [
+          { sku: 'SKU-1', quantity: 1 },
+          { sku: 'SKU-2', quantity: 3 },
+        ],
+      },
+    });
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
     const result = await inventory(placed(), ctx);
     expect(transactions()[1]).toHaveLength(1);
     expect(result).toMatchObject({ duplicate: true, outcome: 'RESERVED' });
@@ -141,7 +204,10 @@ describe('inventory on OrderPlaced', () => {
   });
 
   it('a redelivered backorder re-emits StockBackordered', async () => {
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']))
+      .resolves({});
     const first = await inventory(placed([{ sku: 'SKU-OOS', quantity: 1 }]), ctx);
     inboxHolds('evt-OrderPlaced', lastInboxRecord());
     ddbMock.resetHistory();
@@ -154,7 +220,10 @@ describe('inventory on OrderPlaced', () => {
     const first = await inventory(placed(), ctx);
     const record = lastInboxRecord();
     ddbMock.reset();
-    ddbMock.on(GetCommand, { Key: inboxKey('evt-OrderPlaced') }).resolvesOnce({}).resolves({ Item: record });
+    ddbMock
+      .on(GetCommand, { Key: inboxKey('evt-OrderPlaced') })
+      .resolvesOnce({})
+      .resolves({ Item: record });
     // DynamoDB cancels the whole transaction: the reservation exists and the inbox record exists.
     ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed']));
     const second = await inventory(placed(), ctx);
@@ -178,7 +247,14 @@ describe('inventory on OrderPlaced', () => {
 });
 
 describe('inventory on OrderCancelled', () => {
-  const reservation = { ...reservationKey('order-1'), state: 'RESERVED', lines: [{ sku: 'SKU-1', quantity: 1 }, { sku: 'SKU-2', quantity: 3 }] };
+  const reservation = {
+    ...reservationKey('order-1'),
+    state: 'RESERVED',
+    lines: [
+      { sku: 'SKU-1', quantity: 1 },
+      { sku: 'SKU-2', quantity: 3 },
+    ],
+  };
 
   it('puts every reserved line back and marks the reservation RELEASED in one transaction', async () => {
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
@@ -187,8 +263,20 @@ describe('inventory on OrderCancelled', () => {
     const [items] = transactions();
     expect(items).toHaveLength(5);
     expect(items!.slice(0, 2).map((i) => i.Update)).toEqual([
-      { TableName: TABLES.catalog, Key: { pk: 'SKU-1' }, UpdateExpression: 'SET stock = stock + :q', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':q': 1 } },
-      { TableName: TABLES.catalog, Key: { pk: 'SKU-2' }, UpdateExpression: 'SET stock = stock + :q', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':q': 3 } },
+      {
+        TableName: TABLES.catalog,
+        Key: { pk: 'SKU-1' },
+        UpdateExpression: 'SET stock = stock + :q',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':q': 1 },
+      },
+      {
+        TableName: TABLES.catalog,
+        Key: { pk: 'SKU-2' },
+        UpdateExpression: 'SET stock = stock + :q',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':q': 3 },
+      },
     ]);
     expect(items![2]!.Update).toMatchObject({
       TableName: TABLES.service,
@@ -221,9 +309,18 @@ describe('inventory on OrderCancelled', () => {
     expect(all).toHaveLength(1);
     const items = all[0]!;
     expect(items).toHaveLength(4);
-    expect(items[0]!.Update).toMatchObject({ TableName: TABLES.catalog, Key: { pk: 'SKU-1' }, UpdateExpression: 'SET stock = stock + :q', ExpressionAttributeValues: { ':q': 1 } });
+    expect(items[0]!.Update).toMatchObject({
+      TableName: TABLES.catalog,
+      Key: { pk: 'SKU-1' },
+      UpdateExpression: 'SET stock = stock + :q',
+      ExpressionAttributeValues: { ':q': 1 },
+    });
     const unreleased = [{ sku: 'SKU-2', quantity: 3, reason: 'SKU_NOT_IN_CATALOG' }];
-    expect(items[1]!.Update).toMatchObject({ Key: reservationKey('order-1'), ConditionExpression: '#state = :reserved', ExpressionAttributeValues: { ':released': 'RELEASED', ':unreleased': unreleased } });
+    expect(items[1]!.Update).toMatchObject({
+      Key: reservationKey('order-1'),
+      ConditionExpression: '#state = :reserved',
+      ExpressionAttributeValues: { ':released': 'RELEASED', ':unreleased': unreleased },
+    });
     expect(items[2]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'RELEASED', detail: { skus: ['SKU-1'], unreleased } });
     expect(items[3]!.Put!.Item).toMatchObject(inboxKey('evt-OrderCancelled'));
     expect(items.some((i) => JSON.stringify(i.Update?.Key) === JSON.stringify({ pk: 'SKU-2' }))).toBe(false);
@@ -236,11 +333,19 @@ describe('inventory on OrderCancelled', () => {
       .on(BatchGetCommand)
       .resolvesOnce({ Responses: { [TABLES.catalog]: [{ pk: 'SKU-1' }, { pk: 'SKU-2' }] } })
       .resolves({ Responses: { [TABLES.catalog]: [{ pk: 'SKU-1' }] } });
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None', 'None']))
+      .resolves({});
     const result = await inventory(cancelledEvent(), ctx);
     const [first, second] = transactions();
     expect(first).toHaveLength(5);
-    expect(second!.map((i) => i.Update?.Key ?? (i.Put!.Item as { sk: string }).sk)).toEqual([{ pk: 'SKU-1' }, reservationKey('order-1'), 'STATUS#inventory', 'INBOX']);
+    expect(second!.map((i) => i.Update?.Key ?? (i.Put!.Item as { sk: string }).sk)).toEqual([
+      { pk: 'SKU-1' },
+      reservationKey('order-1'),
+      'STATUS#inventory',
+      'INBOX',
+    ]);
     expect(result.outcome).toBe('PARTLY_RELEASED');
   });
 
@@ -262,7 +367,10 @@ describe('inventory on OrderCancelled', () => {
     // The late OrderPlaced: its reservation put meets the VOID record, so the whole transaction (decrements too) is cancelled.
     ddbMock.resetHistory();
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: items![0]!.Put!.Item });
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
     const late = await inventory(placed(), ctx);
     expect(late).toEqual({ emits: [], duplicate: false, outcome: 'VOID' });
     const [, recorded] = transactions();
@@ -302,7 +410,10 @@ describe('inventory on OrderCancelled', () => {
       .on(GetCommand, { Key: reservationKey('order-1') })
       .resolvesOnce({ Item: reservation })
       .resolves({ Item: { ...reservation, state: 'RELEASED' } });
-    ddbMock.on(TransactWriteCommand).rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None'])).resolves({});
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
     const result = await inventory(cancelledEvent(), ctx);
     const [, second] = transactions();
     expect(second!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['INBOX']);

@@ -31,11 +31,18 @@ describe('notification', () => {
     const event = make();
     const result = await notification(event, ctx);
 
-    expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders })[0]!.args[0].input).toMatchObject({ Key: orderKey('order-1'), ProjectionExpression: 'email' });
+    expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders })[0]!.args[0].input).toMatchObject({
+      Key: orderKey('order-1'),
+      ProjectionExpression: 'email',
+    });
     const puts = ddbMock.commandCalls(PutCommand);
     expect(puts).toHaveLength(1);
     const sent = puts[0]!.args[0].input;
-    expect(sent).toMatchObject({ TableName: TABLES.service, Item: { ...emailKey('order-1', kind), idempotencyKey: `order-1:${kind}`, kind, to: 'a***@example.com' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(sent).toMatchObject({
+      TableName: TABLES.service,
+      Item: { ...emailKey('order-1', kind), idempotencyKey: `order-1:${kind}`, kind, to: 'a***@example.com' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     expect(JSON.stringify(sent)).not.toContain('ada@example.com');
 
     const [items] = transactions();
@@ -103,7 +110,9 @@ describe('notification', () => {
     await notification(confirmed(), ctx);
     inboxHolds('evt-OrderConfirmed', lastInboxRecord());
     ddbMock.resetHistory();
-    await expect(notification(envelope('OrderConfirmed', { amountCents: 1, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
+    await expect(
+      notification(envelope('OrderConfirmed', { amountCents: 1, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }), ctx),
+    ).rejects.toBeInstanceOf(PayloadMismatchError);
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
   });
 });

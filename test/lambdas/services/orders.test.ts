@@ -9,9 +9,16 @@ import { deterministicEventId } from '../../../lambdas/core/ids';
 import { ConflictingOutcomeError, orders } from '../../../lambdas/services/orders/orders';
 
 const ctx = context('orders');
-const charged = (amountCents = 1250) => envelope('PaymentCharged', { amountCents, currency: 'USD', chargeId: 'ch_1' }, { eventId: deterministicEventId('order-1', 'payment', 'PaymentCharged') });
-const declined = () => envelope('PaymentDeclined', { amountCents: 1250, currency: 'USD', reason: 'card_declined' }, { eventId: deterministicEventId('order-1', 'payment', 'PaymentDeclined') });
-const rejected = () => envelope('OrderRejected', { reason: 'UNKNOWN_SKU', skus: ['NOPE'] }, { eventId: deterministicEventId('order-1', 'payment', 'OrderRejected') });
+const charged = (amountCents = 1250) =>
+  envelope('PaymentCharged', { amountCents, currency: 'USD', chargeId: 'ch_1' }, { eventId: deterministicEventId('order-1', 'payment', 'PaymentCharged') });
+const declined = () =>
+  envelope(
+    'PaymentDeclined',
+    { amountCents: 1250, currency: 'USD', reason: 'card_declined' },
+    { eventId: deterministicEventId('order-1', 'payment', 'PaymentDeclined') },
+  );
+const rejected = () =>
+  envelope('OrderRejected', { reason: 'UNKNOWN_SKU', skus: ['NOPE'] }, { eventId: deterministicEventId('order-1', 'payment', 'OrderRejected') });
 const reserved = () => envelope('StockReserved', { skus: ['SKU-1'] }, { eventId: deterministicEventId('order-1', 'inventory', 'StockReserved') });
 const backordered = () => envelope('StockBackordered', { skus: ['SKU-OOS'] }, { eventId: deterministicEventId('order-1', 'inventory', 'StockBackordered') });
 
@@ -64,7 +71,8 @@ describe('orders: the expressions it sends', () => {
     expect(input).toMatchObject({
       TableName: TABLES.orders,
       Key: lifecycleKey('order-1'),
-      UpdateExpression: 'SET #slot = :outcome, #slotEventId = :eventId, #slotHash = :hash, updatedAt = :now, amountCents = :amountCents, currency = :currency ADD #slotReceipts :one',
+      UpdateExpression:
+        'SET #slot = :outcome, #slotEventId = :eventId, #slotHash = :hash, updatedAt = :now, amountCents = :amountCents, currency = :currency ADD #slotReceipts :one',
       ConditionExpression: 'attribute_not_exists(#slot) OR (#slot = :outcome AND #slotHash = :hash)',
       ExpressionAttributeNames: { '#slot': 'payment', '#slotEventId': 'paymentEventId', '#slotHash': 'paymentHash', '#slotReceipts': 'paymentReceipts' },
       ExpressionAttributeValues: { ':outcome': 'CHARGED', ':amountCents': 1250, ':currency': 'USD', ':one': 1 },
@@ -89,7 +97,12 @@ describe('orders: deciding', () => {
     expect(second.outcome).toBe('CONFIRMED');
     expect(second.emits).toHaveLength(1);
     const e = second.emits![0]!;
-    expect(e).toMatchObject({ eventId: deterministicEventId('order-1', 'orders', 'OrderConfirmed'), eventType: 'OrderConfirmed', orderId: 'order-1', correlationId: 'corr-1' });
+    expect(e).toMatchObject({
+      eventId: deterministicEventId('order-1', 'orders', 'OrderConfirmed'),
+      eventType: 'OrderConfirmed',
+      orderId: 'order-1',
+      correlationId: 'corr-1',
+    });
     expect(e.payload).toEqual({ amountCents: 1250, currency: 'USD', confirmedAt: e.occurredAt });
     expect(lifecycle).toMatchObject({ status: 'CONFIRMED', payment: 'CHARGED', inventory: 'RESERVED', skus: ['SKU-1'] });
   });
@@ -108,7 +121,10 @@ describe('orders: deciding', () => {
     ['rejected + backordered', rejected, backordered, { reason: 'UNKNOWN_SKU' }],
   ];
   it.each(cancellations)('cancels %s, in either order', async (_, a, b, expected) => {
-    for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       fakeLifecycle({ status: 'ACCEPTED' });
       ddbMock.on(GetCommand, { Key: orderKey('order-1') }).resolves({ Item: { currency: 'USD' } });
       await run(x());
@@ -268,7 +284,13 @@ describe('orders: decision metrics (EMF)', () => {
   });
   afterEach(() => vi.restoreAllMocks());
   // The worker flushes after each batch (lambdas/adapters/worker.ts); the handler alone only stores.
-  const emf = () => (flushMetrics(), lines).join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l._aws);
+  const emf = () =>
+    (flushMetrics(), lines)
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((l) => l._aws);
 
   it('count OrdersConfirmed once, where the decision is written; not on a redelivery after it', async () => {
     await run(charged());
@@ -283,7 +305,11 @@ describe('orders: decision metrics (EMF)', () => {
     await run(reserved());
     expect(emf()).toEqual([
       expect.objectContaining({
-        _aws: expect.objectContaining({ CloudWatchMetrics: [{ Namespace: 'OrderPipeline', Dimensions: [['service', 'stage', 'reason']], Metrics: [{ Name: 'OrdersCancelled', Unit: 'Count' }] }] }),
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            { Namespace: 'OrderPipeline', Dimensions: [['service', 'stage', 'reason']], Metrics: [{ Name: 'OrdersCancelled', Unit: 'Count' }] },
+          ],
+        }),
         reason: 'PAYMENT_DECLINED',
         OrdersCancelled: 1,
       }),

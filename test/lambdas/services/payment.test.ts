@@ -23,7 +23,8 @@ const ITEMS = [
   { sku: 'SKU-3', quantity: 1 },
 ];
 const placed = (items = ITEMS) => envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items });
-const cancelledEvent = (reason: CancelReason = 'OUT_OF_STOCK') => envelope('OrderCancelled', { reason, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
+const cancelledEvent = (reason: CancelReason = 'OUT_OF_STOCK') =>
+  envelope('OrderCancelled', { reason, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
 
 /** The provider as the handler sees it (the simulated one over the same tables), recording every call; hooks let a
  *  test run something (a concurrent copy, a cancellation, a catalog edit) while a charge is in flight. */
@@ -61,7 +62,9 @@ let pay: ReturnType<typeof makePayment>;
 const ledger = () => db.get(TABLES.service, paymentRecordKey('order-1'));
 /** Every PutItem sent was a create-only ledger intent (which cannot overwrite what is there). */
 const createOnlyIntentsOnly = () =>
-  ddbMock.commandCalls(PutCommand).every((c) => c.args[0].input.ConditionExpression === 'attribute_not_exists(pk)' && String(c.args[0].input.Item?.pk).startsWith('PAYMENT#'));
+  ddbMock
+    .commandCalls(PutCommand)
+    .every((c) => c.args[0].input.ConditionExpression === 'attribute_not_exists(pk)' && String(c.args[0].input.Item?.pk).startsWith('PAYMENT#'));
 const token = () => db.get(TABLES.orders, paymentTokenKey('order-1'));
 const status = () => db.get(TABLES.orders, statusKey('order-1', 'payment'));
 const setPrice = (sku: string, unitPriceCents: number) => db.put(TABLES.catalog, { pk: sku, name: sku, unitPriceCents, stock: 10 });
@@ -81,7 +84,17 @@ describe('priceOrder', () => {
   const catalog = new Map([['A', { sku: 'A', name: 'a', unitPriceCents: 100, stock: 1 }]]);
   it('sums unit price x quantity', () => expect(priceOrder([{ sku: 'A', quantity: 3 }], catalog)).toEqual({ amountCents: 300 }));
   it('lists unknown skus once, sorted', () =>
-    expect(priceOrder([{ sku: 'Z', quantity: 1 }, { sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }, { sku: 'Z', quantity: 2 }], catalog)).toEqual({ unknownSkus: ['B', 'Z'] }));
+    expect(
+      priceOrder(
+        [
+          { sku: 'Z', quantity: 1 },
+          { sku: 'A', quantity: 1 },
+          { sku: 'B', quantity: 1 },
+          { sku: 'Z', quantity: 2 },
+        ],
+        catalog,
+      ),
+    ).toEqual({ unknownSkus: ['B', 'Z'] }));
 });
 
 describe('payment on OrderPlaced', () => {
@@ -94,7 +107,11 @@ describe('payment on OrderPlaced', () => {
 
     expect(ddbMock.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems![TABLES.catalog]!.Keys).toEqual([{ pk: 'SKU-1' }, { pk: 'SKU-3' }]);
     const intent = ddbMock.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(intent).toMatchObject({ TableName: TABLES.service, Item: { ...paymentRecordKey('order-1'), state: 'PRICED', amountCents: 1250 }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(intent).toMatchObject({
+      TableName: TABLES.service,
+      Item: { ...paymentRecordKey('order-1'), state: 'PRICED', amountCents: 1250 },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     expect(provider.charges).toEqual([{ idempotencyKey: 'order-1:charge', orderId: 'order-1', amountCents: 1250, currency: 'USD', token: 'tok_visa_4242' }]);
     const charge = db.get(TABLES.service, chargeRecordKey('order-1'))!;
     expect(charge).toMatchObject({ idempotencyKey: 'order-1:charge', status: 'CHARGED', amountCents: 1250, currency: 'USD' });
@@ -109,7 +126,10 @@ describe('payment on OrderPlaced', () => {
       ConditionExpression: '#state = :priced',
       ExpressionAttributeValues: { ':state': 'CHARGED', ':priced': 'PRICED', ':chargeId': charge.chargeId },
     });
-    expect(items[1]!.Put).toMatchObject({ TableName: TABLES.orders, Item: { ...statusKey('order-1', 'payment'), status: 'CHARGED', detail: { amountCents: 1250, currency: 'USD' } } });
+    expect(items[1]!.Put).toMatchObject({
+      TableName: TABLES.orders,
+      Item: { ...statusKey('order-1', 'payment'), status: 'CHARGED', detail: { amountCents: 1250, currency: 'USD' } },
+    });
     expect(items[2]!.Delete).toEqual({ TableName: TABLES.orders, Key: paymentTokenKey('order-1') });
     expect(items[3]!.Put).toMatchObject({ TableName: TABLES.service, Item: inboxKey('evt-OrderPlaced'), ConditionExpression: 'attribute_not_exists(pk)' });
 
@@ -148,11 +168,21 @@ describe('payment on OrderPlaced', () => {
   });
 
   it('rejects an order with an unknown sku without calling the provider; the REJECTED intent stands', async () => {
-    const result = await pay(placed([{ sku: 'SKU-1', quantity: 1 }, { sku: 'NOPE', quantity: 1 }]), ctx);
+    const result = await pay(
+      placed([
+        { sku: 'SKU-1', quantity: 1 },
+        { sku: 'NOPE', quantity: 1 },
+      ]),
+      ctx,
+    );
     expect(provider.charges).toEqual([]);
     expect(ledger()).toMatchObject({ state: 'REJECTED', unknownSkus: ['NOPE'] });
     const [items] = transactions();
-    expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk ?? (i.Delete ? 'DELETE PAYTOKEN' : '?'))).toEqual(['STATUS#payment', 'DELETE PAYTOKEN', 'INBOX']);
+    expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk ?? (i.Delete ? 'DELETE PAYTOKEN' : '?'))).toEqual([
+      'STATUS#payment',
+      'DELETE PAYTOKEN',
+      'INBOX',
+    ]);
     expect(status()).toMatchObject({ status: 'REJECTED', detail: { reason: 'UNKNOWN_SKU', skus: ['NOPE'] } });
     expect(result.outcome).toBe('REJECTED');
     expect(result.emits!.map((e) => [e.eventType, e.payload])).toEqual([['OrderRejected', { reason: 'UNKNOWN_SKU', skus: ['NOPE'] }]]);
@@ -283,12 +313,24 @@ describe('SimulatedPaymentProvider', () => {
   const request = { idempotencyKey: 'order-9:charge', orderId: 'order-9', amountCents: 100, currency: 'USD', token: 'tok_visa' };
 
   it('returns the recorded answer for a key it has seen (dedupes like a real provider)', async () => {
-    db.put(TABLES.service, { ...chargeRecordKey('order-9'), idempotencyKey: 'order-9:charge', fingerprint: fingerprintOf(100, 'USD'), status: 'DECLINED', reason: 'card_declined' });
+    db.put(TABLES.service, {
+      ...chargeRecordKey('order-9'),
+      idempotencyKey: 'order-9:charge',
+      fingerprint: fingerprintOf(100, 'USD'),
+      status: 'DECLINED',
+      reason: 'card_declined',
+    });
     await expect(simulated.charge(request)).resolves.toEqual({ status: 'DECLINED', reason: 'card_declined' });
   });
 
   it('rejects a seen key with other parameters', async () => {
-    db.put(TABLES.service, { ...chargeRecordKey('order-9'), idempotencyKey: 'order-9:charge', fingerprint: fingerprintOf(999, 'USD'), status: 'CHARGED', chargeId: 'ch_x' });
+    db.put(TABLES.service, {
+      ...chargeRecordKey('order-9'),
+      idempotencyKey: 'order-9:charge',
+      fingerprint: fingerprintOf(999, 'USD'),
+      status: 'CHARGED',
+      chargeId: 'ch_x',
+    });
     await expect(simulated.charge(request)).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
   });
 
@@ -302,7 +344,9 @@ describe('SimulatedPaymentProvider', () => {
   it('find: the charge made under the key, nothing for a decline or an unknown key', async () => {
     await expect(simulated.find({ idempotencyKey: 'order-9:charge', orderId: 'order-9' })).resolves.toBeUndefined();
     const charged = await simulated.charge(request);
-    await expect(simulated.find({ idempotencyKey: 'order-9:charge', orderId: 'order-9' })).resolves.toEqual({ chargeId: (charged as { chargeId: string }).chargeId });
+    await expect(simulated.find({ idempotencyKey: 'order-9:charge', orderId: 'order-9' })).resolves.toEqual({
+      chargeId: (charged as { chargeId: string }).chargeId,
+    });
     await expect(simulated.find({ idempotencyKey: 'other:charge', orderId: 'order-9' })).resolves.toBeUndefined();
     await simulated.charge({ ...request, idempotencyKey: 'order-8:charge', orderId: 'order-8', token: 'tok_declined' });
     await expect(simulated.find({ idempotencyKey: 'order-8:charge', orderId: 'order-8' })).resolves.toBeUndefined();
@@ -350,12 +394,20 @@ describe('payment on OrderCancelled', () => {
   it('a PRICED ledger whose charge the provider has (an attempt crashed before recording it): refunds it', async () => {
     // Fails on c5101ed: there was no intent and no provider lookup; the unrecorded charge was never refunded.
     db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'PRICED', amountCents: 1250, currency: 'USD' });
-    const { chargeId } = (await new SimulatedPaymentProvider(TABLES.service).charge({ idempotencyKey: 'order-1:charge', orderId: 'order-1', amountCents: 1250, currency: 'USD' })) as { chargeId: string };
+    const { chargeId } = (await new SimulatedPaymentProvider(TABLES.service).charge({
+      idempotencyKey: 'order-1:charge',
+      orderId: 'order-1',
+      amountCents: 1250,
+      currency: 'USD',
+    })) as { chargeId: string };
 
     const result = await pay(cancelledEvent('TIMEOUT'), ctx);
     expect(provider.finds).toBe(1);
     expect(provider.refunds).toEqual([{ idempotencyKey: 'order-1:refund', orderId: 'order-1', chargeId, amountCents: 1250, currency: 'USD' }]);
-    expect(transactions()[0]![0]!.Update).toMatchObject({ ConditionExpression: '#state = :from', ExpressionAttributeValues: { ':from': 'PRICED', ':to': 'REFUNDED' } });
+    expect(transactions()[0]![0]!.Update).toMatchObject({
+      ConditionExpression: '#state = :from',
+      ExpressionAttributeValues: { ':from': 'PRICED', ':to': 'REFUNDED' },
+    });
     expect(ledger()).toMatchObject({ state: 'REFUNDED', chargeId });
     expect(result.outcome).toBe('REFUNDED');
   });
@@ -364,7 +416,10 @@ describe('payment on OrderCancelled', () => {
     db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'PRICED', amountCents: 1250, currency: 'USD' });
     const result = await pay(cancelledEvent('TIMEOUT'), ctx);
     expect(provider.refunds).toEqual([]);
-    expect(transactions()[0]![0]!.Update).toMatchObject({ ConditionExpression: '#state = :from', ExpressionAttributeValues: { ':from': 'PRICED', ':to': 'VOID' } });
+    expect(transactions()[0]![0]!.Update).toMatchObject({
+      ConditionExpression: '#state = :from',
+      ExpressionAttributeValues: { ':from': 'PRICED', ':to': 'VOID' },
+    });
     expect(status()).toMatchObject({ status: 'VOIDED' });
     expect(result.outcome).toBe('VOIDED');
 
@@ -376,7 +431,11 @@ describe('payment on OrderCancelled', () => {
     // Fails on c5101ed: "no charge recorded" was thrown, so a cancellation that overtook OrderPlaced dead-lettered.
     const result = await pay(cancelledEvent('UNKNOWN_SKU'), ctx);
     const [items] = transactions();
-    expect(items![0]!.Put).toMatchObject({ TableName: TABLES.service, Item: { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'VOID' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(items![0]!.Put).toMatchObject({
+      TableName: TABLES.service,
+      Item: { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'VOID' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
     expect(items![1]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'payment'), status: 'VOIDED' });
     expect(items![2]!.Delete).toEqual({ TableName: TABLES.orders, Key: paymentTokenKey('order-1') });
     expect(provider.finds + provider.refunds.length).toBe(0);

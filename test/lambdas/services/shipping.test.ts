@@ -10,7 +10,8 @@ import { context, ddbMock, envelope, TABLES } from './helpers';
 const confirmed = envelope('OrderConfirmed', { amountCents: 500, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' });
 
 /** DynamoDB's answer to a failed condition with ReturnValuesOnConditionCheckFailure ALL_OLD: the existing item. */
-const existing = (item: Record<string, unknown>) => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item) });
+const existing = (item: Record<string, unknown>) =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item) });
 
 const puts = () => ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input);
 
@@ -26,11 +27,22 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
     const [shipment, status] = puts();
     expect(shipment).toMatchObject({
       TableName: TABLES.service,
-      Item: { ...shipmentKey('order-1'), orderId: 'order-1', state: 'REQUESTED', sourceEventId: confirmed.eventId, inboxEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' },
+      Item: {
+        ...shipmentKey('order-1'),
+        orderId: 'order-1',
+        state: 'REQUESTED',
+        sourceEventId: confirmed.eventId,
+        inboxEventId: confirmed.eventId,
+        payloadHash: eventHash(confirmed),
+        emits: '[]',
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    expect(status).toMatchObject({ TableName: TABLES.orders, Item: { pk: 'ORDER#order-1', sk: 'STATUS#shipping', status: 'REQUESTED', updatedAt: shipment!.Item!.requestedAt } });
+    expect(status).toMatchObject({
+      TableName: TABLES.orders,
+      Item: { pk: 'ORDER#order-1', sk: 'STATUS#shipping', status: 'REQUESTED', updatedAt: shipment!.Item!.requestedAt },
+    });
     expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
@@ -39,12 +51,24 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
     await shipping(confirmed, context('shipping'));
     // Billed as AWS bills the requests the handler sent (the mock stands in for the SDK's counting middleware).
     const units = puts().map((p) => capacityOf('PutItemCommand', { Item: marshall(p.Item!) }, {}));
-    expect(units).toEqual([{ read: 0, write: 1 }, { read: 0, write: 1 }]);
+    expect(units).toEqual([
+      { read: 0, write: 1 },
+      { read: 0, write: 1 },
+    ]);
     expect(ddbMock.calls()).toHaveLength(2);
   });
 
   it('a redelivery: a duplicate, the status written again with the first request time, no second shipment', async () => {
-    const first = { ...shipmentKey('order-1'), orderId: 'order-1', state: 'REQUESTED', requestedAt: '2024-05-01T10:00:02.000Z', sourceEventId: confirmed.eventId, inboxEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' };
+    const first = {
+      ...shipmentKey('order-1'),
+      orderId: 'order-1',
+      state: 'REQUESTED',
+      requestedAt: '2024-05-01T10:00:02.000Z',
+      sourceEventId: confirmed.eventId,
+      inboxEventId: confirmed.eventId,
+      payloadHash: eventHash(confirmed),
+      emits: '[]',
+    };
     ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing(first));
     const r = await shipping(confirmed, context('shipping'));
     expect(r).toEqual({ duplicate: true, outcome: 'REQUESTED', marker: shipmentKey('order-1') });
@@ -52,20 +76,38 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
   });
 
   it('the same event id with another payload is not applied (PayloadMismatchError: it retries, then dead-letters)', async () => {
-    ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing({ ...shipmentKey('order-1'), inboxEventId: confirmed.eventId, payloadHash: 'other', emits: '[]' }));
+    ddbMock
+      .on(PutCommand, { TableName: TABLES.service })
+      .rejects(existing({ ...shipmentKey('order-1'), inboxEventId: confirmed.eventId, payloadHash: 'other', emits: '[]' }));
     await expect(shipping(confirmed, context('shipping'))).rejects.toBeInstanceOf(PayloadMismatchError);
     expect(puts()).toHaveLength(1);
   });
 
   it('an existing shipment requested by another event id is the shipment: done before (a duplicate), not poison, no second shipment', async () => {
-    ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing({ ...shipmentKey('order-1'), requestedAt: '2024-05-01T09:00:00.000Z', inboxEventId: 'evt-other', sourceEventId: 'evt-other', payloadHash: 'x', emits: '[]' }));
+    ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(
+      existing({
+        ...shipmentKey('order-1'),
+        requestedAt: '2024-05-01T09:00:00.000Z',
+        inboxEventId: 'evt-other',
+        sourceEventId: 'evt-other',
+        payloadHash: 'x',
+        emits: '[]',
+      }),
+    );
     expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED', marker: shipmentKey('order-1') });
     expect(puts()).toHaveLength(2);
     expect(puts()[1]).toMatchObject({ TableName: TABLES.orders, Item: { sk: 'STATUS#shipping', status: 'REQUESTED', updatedAt: '2024-05-01T09:00:00.000Z' } });
   });
 
   it('a late redrive (the marker lives as long as the shipment, no inbox record to expire) is a duplicate', async () => {
-    const first = { ...shipmentKey('order-1'), requestedAt: '2024-05-01T10:00:02.000Z', inboxEventId: confirmed.eventId, sourceEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits: '[]' };
+    const first = {
+      ...shipmentKey('order-1'),
+      requestedAt: '2024-05-01T10:00:02.000Z',
+      inboxEventId: confirmed.eventId,
+      sourceEventId: confirmed.eventId,
+      payloadHash: eventHash(confirmed),
+      emits: '[]',
+    };
     ddbMock.on(PutCommand, { TableName: TABLES.service }).rejects(existing(first));
     expect(await shipping(confirmed, context('shipping'))).toEqual({ duplicate: true, outcome: 'REQUESTED', marker: shipmentKey('order-1') });
   });

@@ -19,8 +19,15 @@ describe('bench fixtures (-c bench=true)', () => {
     expect(functionsNamed(template, 'bench-noop')).toHaveLength(1);
     expect(functionsNamed(template, 'bench-reference')).toHaveLength(1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST ${BENCH_NOOP_PATH}` });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', FilterPolicy: { eventType: ['OrderConfirmed'] }, Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BenchReferenceQueue'), 'Arn'] } });
-    template.hasResourceProperties('AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      FilterPolicy: { eventType: ['OrderConfirmed'] },
+      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BenchReferenceQueue'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
     expect(Object.keys(template.toJSON().Outputs)).toEqual(expect.arrayContaining(Object.values(BENCH_OUTPUTS)));
   });
 

@@ -16,9 +16,7 @@ function dashboardWidgets(template: Template): Widget[] {
   expect(dashboards).toHaveLength(1);
   const body = dashboards[0]!.Properties.DashboardBody;
   const parts: unknown[] = typeof body === 'string' ? [body] : body['Fn::Join'][1];
-  const text = parts
-    .map((p) => (typeof p === 'string' ? p : `<${(p as any).Ref ?? (p as any)['Fn::GetAtt']?.[0] ?? 'token'}>`))
-    .join('');
+  const text = parts.map((p) => (typeof p === 'string' ? p : `<${(p as any).Ref ?? (p as any)['Fn::GetAtt']?.[0] ?? 'token'}>`)).join('');
   return (JSON.parse(text) as { widgets: Widget[] }).widgets;
 }
 
@@ -40,7 +38,9 @@ describe.each(STAGE_NAMES)('dashboard (%s)', (stageName) => {
     });
   const allRows = () => widgets.flatMap(rows);
   const hasRow = (w: Widget | undefined, namespace: string, name: string, dims: Record<string, string>) =>
-    (w ? rows(w) : allRows()).some((r) => r.namespace === namespace && r.name === name && JSON.stringify(Object.entries(r.dims).sort()) === JSON.stringify(Object.entries(dims).sort()));
+    (w ? rows(w) : allRows()).some(
+      (r) => r.namespace === namespace && r.name === name && JSON.stringify(Object.entries(r.dims).sort()) === JSON.stringify(Object.entries(dims).sort()),
+    );
 
   it.each(SERVICES.map((s) => s.name))('%s has its own widget: processed, duplicates, failures, DLQ depth, oldest age, concurrency', (name) => {
     const found = titled(serviceWidgetTitle(name));
@@ -68,9 +68,13 @@ describe.each(STAGE_NAMES)('dashboard (%s)', (stageName) => {
     for (const metric of ['Count', '4xx', '5xx', 'Latency']) expect(hasRow(undefined, 'AWS/ApiGateway', metric, api), metric).toBe(true);
     expect(hasRow(undefined, 'AWS/Lambda', 'IteratorAge', { FunctionName: `<${logicalId(stack.relay.fn)}>` })).toBe(true);
     expect(hasRow(undefined, 'OrderPipeline', 'OrdersConfirmed', { service: 'orders', stage: stageName })).toBe(true);
-    for (const reason of CANCEL_REASONS) expect(hasRow(undefined, 'OrderPipeline', 'OrdersCancelled', { service: 'orders', stage: stageName, reason }), reason).toBe(true);
+    for (const reason of CANCEL_REASONS)
+      expect(hasRow(undefined, 'OrderPipeline', 'OrdersCancelled', { service: 'orders', stage: stageName, reason }), reason).toBe(true);
     expect(hasRow(undefined, 'OrderPipeline', 'OrdersAccepted', { service: 'orders-api', stage: stageName })).toBe(true);
-    const expressions = widgets.flatMap((w) => (w.properties.metrics ?? []).flat()).filter((x: any) => typeof x?.expression === 'string').map((x: any) => x.expression as string);
+    const expressions = widgets
+      .flatMap((w) => (w.properties.metrics ?? []).flat())
+      .filter((x: any) => typeof x?.expression === 'string')
+      .map((x: any) => x.expression as string);
     expect(expressions).toContainEqual(expect.stringContaining('MetricName="ConflictsRetried"'));
     expect(expressions).toContainEqual(expect.stringContaining('MetricName="ChargedAmount"'));
   });

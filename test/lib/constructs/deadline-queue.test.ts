@@ -55,7 +55,9 @@ describe.each(STAGE_NAMES)('order deadline queue (%s)', (stageName) => {
     expect(parts.dlq).not.toBe(stack.serviceQueues.get(service.name)!.dlq);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
     for (const dlq of [parts.dlq, parts.subscriptionDlq]) {
-      const on = alarms.filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && referencedIds(a.Properties.Dimensions).has(logicalId(dlq)));
+      const on = alarms.filter(
+        (a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' && referencedIds(a.Properties.Dimensions).has(logicalId(dlq)),
+      );
       expect(on, dlq.node.path).toHaveLength(1);
       expect(on[0]!.Properties).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
     }
@@ -68,7 +70,9 @@ describe.each(STAGE_NAMES)('order deadline queue (%s)', (stageName) => {
     const parts = deadlineOf(service)!;
     const worker = stack.workers.get(service.name)!;
     expect(worker.deadlineEventSource).toBeDefined();
-    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter((m) => referencedIds(m.Properties.EventSourceArn).has(logicalId(parts.queue)));
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter((m) =>
+      referencedIds(m.Properties.EventSourceArn).has(logicalId(parts.queue)),
+    );
     expect(mappings).toHaveLength(1);
     const m = mappings[0]!.Properties;
     expect(referencedIds(m.FunctionName)).toEqual(new Set([logicalId(worker.fn)]));

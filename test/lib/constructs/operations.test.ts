@@ -34,7 +34,9 @@ describe.each(STAGE_NAMES)('alarms (%s)', (stageName) => {
       expect(found, what).toHaveLength(1);
       expect(found[0].Properties).toMatchObject({ Namespace: 'AWS/SQS', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
       // The alarm tells the operator the command that recovers, for this queue and this stage.
-      const command = what.startsWith('outbox') ? `npm run redrive -- --outbox --stage ${stageName}` : `npm run redrive -- --service ${what.split(' ')[0]} --stage ${stageName}`;
+      const command = what.startsWith('outbox')
+        ? `npm run redrive -- --outbox --stage ${stageName}`
+        : `npm run redrive -- --service ${what.split(' ')[0]} --stage ${stageName}`;
       expect(found[0].Properties.AlarmDescription, what).toContain(command);
     }
   });
@@ -90,7 +92,9 @@ describe.each(STAGE_NAMES)('alarm descriptions name the runbook step (%s)', (sta
     expect(dlq).toContain(`npm run redrive -- --service ${name} --stage ${stageName}`);
     expect(dlq).toContain(`npm run reconcile -- --stage ${stageName}`);
     expect(description(q.subscriptionDlq, 'ApproximateNumberOfMessagesVisible')).toContain(`RUNBOOK.md#a-subscription-dlq-has-messages`);
-    expect(description(q.queue, 'ApproximateAgeOfOldestMessage')).toMatch(new RegExp(`RUNBOOK\\.md#a-queue-is-not-draining.*npm run status -- --stage ${stageName}`));
+    expect(description(q.queue, 'ApproximateAgeOfOldestMessage')).toMatch(
+      new RegExp(`RUNBOOK\\.md#a-queue-is-not-draining.*npm run status -- --stage ${stageName}`),
+    );
   });
 
   it('the outbox alarms point at the outbox sections', () => {
@@ -100,7 +104,15 @@ describe.each(STAGE_NAMES)('alarm descriptions name the runbook step (%s)', (sta
 
   it('every description fits CloudWatch (at most 1024 characters) and its section exists in RUNBOOK.md', () => {
     const runbook = readFileSync(new URL('../../../RUNBOOK.md', import.meta.url), 'utf8');
-    const anchors = new Set([...runbook.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').trim().replace(/ /g, '-')));
+    const anchors = new Set(
+      [...runbook.matchAll(/^#+ (.+)$/gm)].map((m) =>
+        m[1]!
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .trim()
+          .replace(/ /g, '-'),
+      ),
+    );
     for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[]) {
       const text = String(a.Properties.AlarmDescription);
       expect(text.length).toBeLessThanOrEqual(1024);

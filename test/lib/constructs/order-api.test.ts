@@ -75,7 +75,11 @@ describe.each(STAGE_NAMES)('order API authentication (%s)', (stageName) => {
   const routes = () => Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
 
   it('there are exactly the two routes', () => {
-    expect(routes().map((r) => r.Properties.RouteKey).sort()).toEqual(['GET /orders/{orderId}', 'POST /orders']);
+    expect(
+      routes()
+        .map((r) => r.Properties.RouteKey)
+        .sort(),
+    ).toEqual(['GET /orders/{orderId}', 'POST /orders']);
   });
 
   if (stageName === 'local') {
@@ -90,7 +94,7 @@ describe.each(STAGE_NAMES)('order API authentication (%s)', (stageName) => {
       }
     });
   } else {
-    it('every route has the JWT authorizer of the stack\'s Cognito pool and client', () => {
+    it("every route has the JWT authorizer of the stack's Cognito pool and client", () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
       const [authorizerId, authorizer] = Object.entries(template.findResources('AWS::ApiGatewayV2::Authorizer'))[0]!;
       expect(authorizer.Properties.AuthorizerType).toBe('JWT');
@@ -142,18 +146,33 @@ describe.each(STAGE_NAMES)('order API authentication (%s)', (stageName) => {
 
 describe('order API with context overrides', () => {
   it('local with -c auth=jwt: authorizer of the given issuer, handlers get issuer, audience and JWKS URL', () => {
-    const { stack, template } = freshApp('local', { auth: 'jwt', jwtIssuer: 'http://127.0.0.1:9999', jwtAudience: 'orders-api', jwksUrl: 'http://127.0.0.1:9999/jwks.json' });
+    const { stack, template } = freshApp('local', {
+      auth: 'jwt',
+      jwtIssuer: 'http://127.0.0.1:9999',
+      jwtAudience: 'orders-api',
+      jwksUrl: 'http://127.0.0.1:9999/jwks.json',
+    });
     const t = template();
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'http://127.0.0.1:9999', Audience: ['orders-api'] } });
     for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route'))) expect(r.Properties.AuthorizationType).toBe('JWT');
     const env = propsOf(t, logicalId(stack.api.postOrder)).Environment.Variables;
-    expect(env).toMatchObject({ [ENV.authMode]: 'jwt', [ENV.jwtIssuer]: 'http://127.0.0.1:9999', [ENV.jwtAudience]: 'orders-api', [ENV.jwksUrl]: 'http://127.0.0.1:9999/jwks.json' });
+    expect(env).toMatchObject({
+      [ENV.authMode]: 'jwt',
+      [ENV.jwtIssuer]: 'http://127.0.0.1:9999',
+      [ENV.jwtAudience]: 'orders-api',
+      [ENV.jwksUrl]: 'http://127.0.0.1:9999/jwks.json',
+    });
   });
 
   it('prod with an external issuer: no Cognito pool, JWKS URL derived from the issuer', () => {
     const { stack, template } = freshApp('prod', { jwtIssuer: 'https://login.example.com/', jwtAudience: 'orders' });
     template().resourceCountIs('AWS::Cognito::UserPool', 0);
-    expect(stack.api.auth).toEqual({ mode: 'jwt', issuer: 'https://login.example.com/', audience: 'orders', jwksUrl: 'https://login.example.com/.well-known/jwks.json' });
+    expect(stack.api.auth).toEqual({
+      mode: 'jwt',
+      issuer: 'https://login.example.com/',
+      audience: 'orders',
+      jwksUrl: 'https://login.example.com/.well-known/jwks.json',
+    });
   });
 });

@@ -41,9 +41,7 @@ describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
 
   it('is invoked only for new outbox items', () => {
     const filters = streamMapping().FilterCriteria.Filters as { Pattern: string }[];
-    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
-      { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: OUTBOX_SK_PREFIX }] } } } },
-    ]);
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: OUTBOX_SK_PREFIX }] } } } }]);
     // The prefix is the one the API writes.
     expect(outboxKey('o-1', 'e-1').sk.startsWith(OUTBOX_SK_PREFIX)).toBe(true);
   });
@@ -60,7 +58,9 @@ describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
     expect(publish).toHaveLength(1);
     expect(referencedIds(publish[0].Resource)).toEqual(new Set([logicalId(stack.topic)]));
     const onTable = statements.filter((s) => referencedIds(s.Resource).has(logicalId(stack.data.orders)));
-    expect(onTable.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']));
+    expect(onTable.flatMap(actionsOf)).toEqual(
+      expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']),
+    );
     expect(onTable.flatMap(actionsOf)).not.toContain('dynamodb:DeleteItem');
     const toDlq = statements.filter((s) => referencedIds(s.Resource).has(logicalId(stack.relay.dlq)));
     expect(toDlq.flatMap(actionsOf)).toContain('sqs:SendMessage');
@@ -81,7 +81,9 @@ describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
       expect(rule.Targets).toHaveLength(1);
       expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
       // EventBridge may invoke it, from this rule only.
-      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) => referencedIds(p.Properties.FunctionName).has(sweeperId()));
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+        referencedIds(p.Properties.FunctionName).has(sweeperId()),
+      );
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
       expect(referencedIds(permissions[0]!.Properties.SourceArn)).toEqual(new Set([logicalId(stack.relay.sweepSchedule)]));

@@ -18,7 +18,8 @@ describe.each(STAGE_NAMES)('every function (%s)', (stageName) => {
   it('one function per service, two for the API, the relay and the outbox sweeper', () => {
     expect(functions).toHaveLength(stack.workers.size + 4);
     const ids = new Set(functions.map(([id]) => id));
-    for (const fn of [stack.api.postOrder, stack.api.getOrder, stack.relay.fn, stack.relay.sweeper, ...[...stack.workers.values()].map((w) => w.fn)]) expect(ids.has(logicalId(fn))).toBe(true);
+    for (const fn of [stack.api.postOrder, stack.api.getOrder, stack.relay.fn, stack.relay.sweeper, ...[...stack.workers.values()].map((w) => w.fn)])
+      expect(ids.has(logicalId(fn))).toBe(true);
   });
 
   it('Node.js 22 on ARM64, JSON logs at the stage level', () => {
@@ -71,8 +72,7 @@ describe('bundling (local)', () => {
   it('bundles every function locally (esbuild, no Docker) into one CommonJS file with the AWS SDK inside', () => {
     const outdir = (stack.node.root as App).outdir;
     // The staged bundle of a function: cdk.out/asset.<hash>/index.js, where the S3 key is <hash>.zip.
-    const bundleOf = (fn: { [key: string]: any }) =>
-      join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
+    const bundleOf = (fn: { [key: string]: any }) => join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
       expect(existsSync(bundleOf(fn)), bundleOf(fn)).toBe(true);
       expect(statSync(bundleOf(fn)).size).toBeGreaterThan(0);

@@ -53,9 +53,7 @@ describe.each(STAGE_NAMES)('service queues (%s)', (stageName) => {
   });
 
   it('every queue with a consumer has a dead-letter queue; every DLQ keeps messages 14 days', () => {
-    const dlqIds = new Set(
-      Object.values(queues).flatMap((q) => [...referencedIds(q.Properties?.RedrivePolicy?.deadLetterTargetArn ?? {})]),
-    );
+    const dlqIds = new Set(Object.values(queues).flatMap((q) => [...referencedIds(q.Properties?.RedrivePolicy?.deadLetterTargetArn ?? {})]));
     for (const service of SERVICES) {
       const parts = stack.serviceQueues.get(service.name)!;
       expect(dlqIds.has(logicalId(parts.dlq))).toBe(true);

@@ -20,9 +20,7 @@ describe.each(STAGE_NAMES)('service workers (%s)', (stageName) => {
   /** The worker's SQS mappings: its own queue, plus its deadline queue for a service with `afterDeadline`. */
   const mappingsOf = (s: ServiceDefinition) => {
     const fnId = logicalId(stack.workers.get(s.name)!.fn);
-    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter((m) =>
-      referencedIds(m.Properties.FunctionName).has(fnId),
-    );
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter((m) => referencedIds(m.Properties.FunctionName).has(fnId));
     expect(mappings).toHaveLength(s.afterDeadline?.length ? 2 : 1);
     return mappings.map((m) => m.Properties);
   };
@@ -43,9 +41,7 @@ describe.each(STAGE_NAMES)('service workers (%s)', (stageName) => {
   });
 
   it('every SQS event source mapping reports batch item failures and caps its concurrency', () => {
-    const sqsMappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
-      (m) => m.Properties.StartingPosition === undefined,
-    );
+    const sqsMappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter((m) => m.Properties.StartingPosition === undefined);
     // One per service, plus one per deadline queue (the orders aggregator's).
     expect(sqsMappings).toHaveLength(SERVICES.length + SERVICES.filter((s) => s.afterDeadline?.length).length);
     for (const m of sqsMappings) {

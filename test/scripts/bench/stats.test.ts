@@ -21,7 +21,12 @@ describe('percentile', () => {
     expect(() => percentile([1], 101)).toThrow(RangeError);
   });
   it('p99 of 1..100 is 99.01', () => {
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).toBeCloseTo(99.01, 10);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        99,
+      ),
+    ).toBeCloseTo(99.01, 10);
   });
 });
 
@@ -66,7 +71,27 @@ describe('svg charts', () => {
     expect(svg).toContain('a&lt;b');
   });
   it('renders one path per series', () => {
-    const svg = lineSvg('t', [{ name: 'x', points: [[0, 1], [1, 2]] }, { name: 'y', points: [[0, 0], [1, 3]] }], 's', 'n');
+    const svg = lineSvg(
+      't',
+      [
+        {
+          name: 'x',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+        {
+          name: 'y',
+          points: [
+            [0, 0],
+            [1, 3],
+          ],
+        },
+      ],
+      's',
+      'n',
+    );
     expect(svg.match(/<path /g)).toHaveLength(2);
   });
 });

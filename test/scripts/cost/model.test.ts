@@ -1,20 +1,49 @@
 import { describe, expect, it } from 'vitest';
-import { capacityModel, costPerMillion, DEFAULT_ASSUMPTIONS, messagesPerOrder, powertoolsPerMessage, publishesPerOrder, templateFacts } from '../../../scripts/cost/model';
+import {
+  capacityModel,
+  costPerMillion,
+  DEFAULT_ASSUMPTIONS,
+  messagesPerOrder,
+  powertoolsPerMessage,
+  publishesPerOrder,
+  templateFacts,
+} from '../../../scripts/cost/model';
 import { PRICES } from '../../../scripts/cost/prices';
 
 // A minimal template of the shape CDK synthesizes: two functions, their queues, subscriptions with filter policies.
 const template = {
   Resources: {
-    ShipFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256, Architectures: ['arm64'], Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'shipping' } } } },
+    ShipFn: {
+      Type: 'AWS::Lambda::Function',
+      Properties: { MemorySize: 256, Architectures: ['arm64'], Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'shipping' } } },
+    },
     PayFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 512, Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'payment' } } } },
-    ShipEsm: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'ShipFn' }, EventSourceArn: { 'Fn::GetAtt': ['ShipQ', 'Arn'] }, BatchSize: 10 } },
-    PayEsm: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'PayFn' }, EventSourceArn: { 'Fn::GetAtt': ['PayQ', 'Arn'] }, BatchSize: 5 } },
-    ShipSub: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['ShipQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderConfirmed'] } } },
-    PaySub: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['PayQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderPlaced', 'OrderCancelled'] } } },
+    ShipEsm: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { FunctionName: { Ref: 'ShipFn' }, EventSourceArn: { 'Fn::GetAtt': ['ShipQ', 'Arn'] }, BatchSize: 10 },
+    },
+    PayEsm: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { FunctionName: { Ref: 'PayFn' }, EventSourceArn: { 'Fn::GetAtt': ['PayQ', 'Arn'] }, BatchSize: 5 },
+    },
+    ShipSub: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['ShipQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderConfirmed'] } },
+    },
+    PaySub: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['PayQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderPlaced', 'OrderCancelled'] } },
+    },
     // The bench's reference worker (-c bench=true) is left out of the pipeline's facts.
     RefFn: { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256, Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'bench-reference' } } } },
-    RefEsm: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'RefFn' }, EventSourceArn: { 'Fn::GetAtt': ['RefQ', 'Arn'] }, BatchSize: 10 } },
-    RefSub: { Type: 'AWS::SNS::Subscription', Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['RefQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderConfirmed'] } } },
+    RefEsm: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { FunctionName: { Ref: 'RefFn' }, EventSourceArn: { 'Fn::GetAtt': ['RefQ', 'Arn'] }, BatchSize: 10 },
+    },
+    RefSub: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { Protocol: 'sqs', Endpoint: { 'Fn::GetAtt': ['RefQ', 'Arn'] }, FilterPolicy: { eventType: ['OrderConfirmed'] } },
+    },
   },
 };
 
@@ -84,9 +113,21 @@ describe('costPerMillion', () => {
 describe('capacityModel', () => {
   it('sorts limits so the first bottleneck comes first, with the arithmetic stated', () => {
     const facts = templateFacts(template);
-    const a = { ...DEFAULT_ASSUMPTIONS, mix: { confirmed: 1, declined: 0, backordered: 0 }, getsPerOrder: 1, durationsMs: { api: 25, relay: 30, workerPerBatch: 30, workerPerMessage: 20 } };
+    const a = {
+      ...DEFAULT_ASSUMPTIONS,
+      mix: { confirmed: 1, declined: 0, backordered: 0 },
+      getsPerOrder: 1,
+      durationsMs: { api: 25, relay: 30, workerPerBatch: 30, workerPerMessage: 20 },
+    };
     const limits = capacityModel(
-      { apiRatePerSecond: 500, workers: { shipping: { maxConcurrency: 2, batchSize: 10 }, payment: { maxConcurrency: 20, batchSize: 10 } }, snsPublishPerSecond: 30_000, lambdaAccountConcurrency: 1000, partitionWcuPerSecond: 1000, analyticsPartitions: 1 },
+      {
+        apiRatePerSecond: 500,
+        workers: { shipping: { maxConcurrency: 2, batchSize: 10 }, payment: { maxConcurrency: 20, batchSize: 10 } },
+        snsPublishPerSecond: 30_000,
+        lambdaAccountConcurrency: 1000,
+        partitionWcuPerSecond: 1000,
+        analyticsPartitions: 1,
+      },
       facts,
       a,
       [],
@@ -95,7 +136,7 @@ describe('capacityModel', () => {
     expect(limits[0]).toMatchObject({ limit: 'shipping worker (maxConcurrency x batch)', ordersPerSecond: 86 });
     expect(limits.find((l) => l.limit.startsWith('API'))!.ordersPerSecond).toBe(250);
     expect(limits.find((l) => l.limit.startsWith('SNS'))!.ordersPerSecond).toBe(7500);
-    expect(limits.find((l) => l.limit.startsWith("hot SKU"))!.ordersPerSecond).toBe(500);
+    expect(limits.find((l) => l.limit.startsWith('hot SKU'))!.ordersPerSecond).toBe(500);
     expect(limits.map((l) => l.ordersPerSecond)).toEqual([...limits.map((l) => l.ordersPerSecond)].sort((x, y) => x - y));
   });
 });
