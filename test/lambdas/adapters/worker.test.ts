@@ -21,6 +21,13 @@ const placed = (orderId: string) =>
   );
 
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+/** The JSON log lines Powertools (and the EMF writer) printed to the captured streams. */
+const jsonLines = (lines: readonly string[]) =>
+  lines
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
 const snsWrapped = (e: Envelope) => JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn', Message: JSON.stringify(e) });
 
 /** The ORDER items' fault hooks as the worker's one BatchGetItem per batch finds them. */
@@ -133,11 +140,7 @@ describe('makeWorker: log lines', () => {
     await notify(batch(record('m1', JSON.stringify(confirmed)), record('m2', `{"email":"${email}","paymentToken":"tok_secret_4242"`)), lambdaContext);
     await failing(batch(record('m3', JSON.stringify(placed('o-2')))), lambdaContext);
 
-    const logs = lines
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logs = jsonLines(lines);
     const processed = logs.find((l) => l.message === 'processed');
     expect(processed).toMatchObject({
       level: 'INFO',
@@ -169,11 +172,7 @@ describe('makeWorker: log lines', () => {
     } finally {
       logger.setLogLevel('INFO');
     }
-    const logs = lines
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logs = jsonLines(lines);
     expect(logs.filter((l) => String(l.message).startsWith('processed'))).toEqual([
       expect.objectContaining({ level: 'DEBUG', message: 'processed duplicate', duplicate: true, orderId: 'o-1', correlationId: 'corr-o-1' }),
     ]);
@@ -195,12 +194,7 @@ describe('makeWorker: log lines', () => {
       lambdaContext,
     );
     await makeWorker('shipping', async () => ({ emits: [], duplicate: false }))(batch(record('m4', JSON.stringify(placed('o-4')))), lambdaContext);
-    const metrics = lines
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, any>)
-      .filter((l) => l._aws);
+    const metrics = jsonLines(lines).filter((l) => l._aws);
     const names = (names: string[]) => names.map((Name) => ({ Name, Unit: 'Count' }));
     expect(metrics).toEqual([
       {
@@ -246,12 +240,7 @@ describe('makeWorker: log lines', () => {
       lambdaContext,
     );
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
-    const emf = lines
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, any>)
-      .filter((l) => l._aws);
+    const emf = jsonLines(lines).filter((l) => l._aws);
     expect(emf).toEqual([expect.objectContaining({ service: 'shipping', DuplicateDeliveries: 1 })]);
   });
 
@@ -260,12 +249,7 @@ describe('makeWorker: log lines', () => {
     const charged = outcomeEvent('PaymentCharged', placed('o-1'), 'payment', { amountCents: 1234, currency: 'EUR', chargeId: 'ch-1' });
     const worker = makeWorker('payment', async (e) => ({ emits: [charged], duplicate: e.orderId === 'o-2', outcome: 'CHARGED' }));
     await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
-    const charges = lines
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, any>)
-      .filter((l) => l.ChargedAmount !== undefined);
+    const charges = jsonLines(lines).filter((l) => l.ChargedAmount !== undefined);
     expect(charges).toEqual([
       expect.objectContaining({
         _aws: expect.objectContaining({
