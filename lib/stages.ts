@@ -68,6 +68,11 @@ export interface StageConfig {
   readonly orderDeadlineSeconds: number;
   readonly alarms: { readonly oldestMessageAgeSeconds: number; readonly outboxIteratorAgeMs: number };
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN';
+  /**
+   * How long an order's e-mail and shipping address are kept (its PII item expires by DynamoDB TTL; the owner can
+   * erase them sooner: DELETE /orders/{id}/personal-data). Long enough to ship, deliver and handle a return.
+   */
+  readonly personalDataRetentionDays: number;
   /** CloudWatch Logs retention; must be a value CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, 90, ...). */
   readonly logRetentionDays: number;
   /**
@@ -93,6 +98,7 @@ const base = {
   orderDeadlineSeconds: 600,
   alarms: { oldestMessageAgeSeconds: 300, outboxIteratorAgeMs: 60_000 },
   logRetentionDays: 14,
+  personalDataRetentionDays: 90,
   kms: 'sqs-managed',
   tracing: true,
 } as const;
@@ -113,6 +119,7 @@ export const STAGES: Record<StageName, StageConfig> = {
     orderDeadlineSeconds: 40,
     logLevel: 'INFO',
     logRetentionDays: 3,
+    personalDataRetentionDays: 1,
     tracing: false,
     faultsEnabled: true,
     seedDemoCatalog: true,

@@ -14,6 +14,8 @@ export const ENV = {
   apiIdempotencyTtlSeconds: 'API_IDEMPOTENCY_TTL_SECONDS',
   /** The outbox sweeper republishes items pending longer than this. */
   outboxSweepAfterSeconds: 'OUTBOX_SWEEP_AFTER_SECONDS',
+  /** How long an order's e-mail and address are kept (its PII item's expiry). */
+  personalDataTtlSeconds: 'PERSONAL_DATA_TTL_SECONDS',
   /** "true" only in the local stage: enables fault-injection hooks. */
   faultsEnabled: 'FAULTS_ENABLED',
   /** API functions: `jwt` (verify the bearer token, the caller is its `sub`) or `off` (the local demo). */
@@ -31,3 +33,9 @@ export function required(name: string): string {
 }
 
 export const faultsEnabled = (): boolean => process.env[ENV.faultsEnabled] === 'true';
+
+/** A positive integer from the environment, or undefined when unset or not one. */
+export function positiveIntegerEnv(name: string): number | undefined {
+  const configured = Number(process.env[name]);
+  return Number.isInteger(configured) && configured > 0 ? configured : undefined;
+}

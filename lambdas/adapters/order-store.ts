@@ -1,20 +1,34 @@
 /**
  * The orders repository of the API. `saveNewOrder` is the API's one durable write: the ORDER item, its OrderPlaced
- * event as an OUTBOX item (the stream feeds the relay, which publishes it) and, with an Idempotency-Key, the key
- * record, all in one transaction. So no order is saved without its event, and one key creates at most one order.
+ * event as an OUTBOX item (the stream feeds the relay, which publishes it), the order's personal data as a PII item
+ * that expires after the retention period and, with an Idempotency-Key, the key record, all in one transaction.
+ * So no order is saved without its event, and one key creates at most one order.
  */
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { orderPlaced, type OrderRequest } from '../core/order';
 import { ddb } from './aws';
 import { ENV, required } from './env';
 import { cancellationCodes, type TransactItem } from './inbox';
-import { apiIdempotencyKey, epochSeconds, OUTBOX_PENDING, orderKey, orderPartition, outboxKey, paymentTokenKey, TTL_ATTRIBUTE } from './keys';
+import {
+  apiIdempotencyKey,
+  epochSeconds,
+  lifecycleKey,
+  OUTBOX_PENDING,
+  orderKey,
+  outboxKey,
+  paymentTokenKey,
+  personalDataKey,
+  statusKey,
+  TTL_ATTRIBUTE,
+} from './keys';
 
 /**
  * The payment token's item lives until payment has decided the charge (it deletes it then); the order's deadline
  * decides every order long before this, so the TTL only cleans up after a payment message that never arrived.
  */
 export const PAYMENT_TOKEN_TTL_SECONDS = 86_400;
+/** Default retention of an order's e-mail and address when PERSONAL_DATA_TTL_SECONDS is not set (lib/stages.ts). */
+export const DEFAULT_PERSONAL_DATA_TTL_SECONDS = 90 * 86_400;
 /** Transactions lost to a concurrent request with the same key (TransactionConflict) are retried this often. */
 const MAX_ATTEMPTS = 4;
 
@@ -24,6 +38,8 @@ export interface NewOrder {
   readonly correlationId: string;
   readonly now: Date;
   readonly idempotency?: { readonly key: string; readonly requestHash: string; readonly ttlSeconds: number };
+  /** How long the e-mail and address are kept (the PII item's expiry). */
+  readonly personalDataTtlSeconds?: number;
   /** Local stage only: fault hooks the relay honours for this order's event. */
   readonly faults?: readonly string[];
 }
@@ -66,8 +82,8 @@ export async function saveNewOrder(input: NewOrder, table = required(ENV.ordersT
 }
 
 /**
- * ORDER, OUTBOX, (with a token) PAYTOKEN and (with a key) IDEMPOTENCY, in that order: the key record's cancellation
- * code is the last one.
+ * ORDER, OUTBOX, PII, (with a token) PAYTOKEN and (with a key) IDEMPOTENCY, in that order: the key record's
+ * cancellation code is the last one.
  */
 export function orderTransaction(input: NewOrder, table: string): TransactItem[] {
   const { orderId, order, correlationId, now } = input;
@@ -78,15 +94,14 @@ export function orderTransaction(input: NewOrder, table: string): TransactItem[]
     {
       Put: {
         TableName: table,
-        // Immutable and without the payment token: that has an item of its own which only payment reads.
+        // Immutable, without the payment token (an item of its own which only payment reads) and without personal
+        // data (the PII item below), so functions that read orders never see an e-mail, an address or a token.
         Item: {
           ...orderKey(orderId),
           orderId,
           customerId: order.customerId,
-          email: order.email,
           currency: order.currency,
           items: event.payload.items,
-          ...(order.shippingAddress ? { shippingAddress: order.shippingAddress } : {}),
           correlationId,
           createdAt,
           // Local stage only: the workers' fault hooks (drop:<service>) are read from here.
@@ -109,6 +124,21 @@ export function orderTransaction(input: NewOrder, table: string): TransactItem[]
           // relay gave up on is republished by the sweeper, never expired unpublished.
           [OUTBOX_PENDING.partition]: OUTBOX_PENDING.value,
           [OUTBOX_PENDING.since]: now.getTime(),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Put: {
+        TableName: table,
+        // Deleted by DynamoDB's TTL after the retention period; replaced by a tombstone on erasure.
+        Item: {
+          ...personalDataKey(orderId),
+          orderId,
+          email: order.email,
+          ...(order.shippingAddress ? { shippingAddress: order.shippingAddress } : {}),
+          createdAt,
+          [TTL_ATTRIBUTE]: nowSeconds + (input.personalDataTtlSeconds ?? DEFAULT_PERSONAL_DATA_TTL_SECONDS),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -158,39 +188,81 @@ export type Item = Record<string, unknown>;
 
 export interface StoredOrder {
   readonly order: Item;
+  /**
+   * The e-mail and address; absent once the retention period has passed (TTL), `erasedAt` only after an erasure.
+   * DynamoDB's TTL deletes up to days late, so an item past its expiry counts as absent.
+   */
+  readonly personalData?: Item;
   /** Absent until payment or inventory reports: the order is then ACCEPTED. */
   readonly lifecycle?: Item;
-  /** STATUS#<service> items by service name. */
+  /** STATUS items by service name. */
   readonly statuses: Readonly<Record<string, Item>>;
 }
 
-/**
- * The order, its lifecycle and every service status with one Query of the order's partition (the outbox item is
- * filtered out server side; the payment token has a partition of its own). Strongly consistent: a client following
- * the `Location` of a 202 at once must find the order.
- */
-export async function readOrder(orderId: string, table = required(ENV.ordersTable)): Promise<StoredOrder | undefined> {
-  const found: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    // The partition is a few small items, far below a Query page (1 MB); the loop only guards the contract.
-    const out = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: 'sk IN (:order, :lifecycle) OR begins_with(sk, :status)',
-        ExpressionAttributeValues: { ':pk': orderPartition(orderId), ':order': 'ORDER', ':lifecycle': 'LIFECYCLE', ':status': 'STATUS#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    found.push(...((out.Items ?? []) as Item[]));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+/** BatchGetItem hands back unprocessed keys under throttling: a few immediate rounds, then fail (500, retryable). */
+const MAX_READ_ROUNDS = 4;
 
+/**
+ * The order, its personal data, its lifecycle and the status of each of `services` with one consistent BatchGetItem
+ * (the items live under different key prefixes so that IAM can scope their writers). The outbox and payment-token
+ * items are never read. Strongly consistent: a client following the `Location` of a 202 at once must find it.
+ */
+export async function readOrder(
+  orderId: string,
+  services: readonly string[],
+  table = required(ENV.ordersTable),
+  now = Date.now(),
+): Promise<StoredOrder | undefined> {
+  const found: Item[] = [];
+  let keys: Record<string, unknown>[] = [orderKey(orderId), personalDataKey(orderId), lifecycleKey(orderId), ...services.map((s) => statusKey(orderId, s))];
+  for (let round = 0; keys.length > 0; round++) {
+    if (round === MAX_READ_ROUNDS) throw new Error(`order read left ${keys.length} keys unprocessed after ${MAX_READ_ROUNDS} rounds`);
+    const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+    found.push(...((out.Responses?.[table] ?? []) as Item[]));
+    keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+  }
   const order = found.find((i) => i.sk === 'ORDER');
   if (!order) return undefined;
+  const pii = found.find((i) => i.sk === 'PII');
+  const expired = typeof pii?.[TTL_ATTRIBUTE] === 'number' && (pii[TTL_ATTRIBUTE] as number) < epochSeconds(now);
   const statuses: Record<string, Item> = {};
-  for (const i of found) if (typeof i.sk === 'string' && i.sk.startsWith('STATUS#')) statuses[i.sk.slice('STATUS#'.length)] = i;
-  return { order, lifecycle: found.find((i) => i.sk === 'LIFECYCLE'), statuses };
+  for (const i of found) if (i.sk === 'STATUS' && typeof i.service === 'string') statuses[i.service] = i;
+  return { order, ...(pii && !expired ? { personalData: pii } : {}), lifecycle: found.find((i) => i.sk === 'LIFECYCLE'), statuses };
+}
+
+/**
+ * Erasure: the PII item becomes a tombstone without e-mail or address (it expires like the original, so GET can say
+ * the data was erased meanwhile), and a payment token still waiting for payment (an undecided order) is overwritten
+ * by a tombstone too: payment then finds no token and the provider declines. Both are puts (the API has no
+ * DeleteItem); the token's only if its item exists, so a decided order gets no PAYTOKEN item back. Idempotent; the
+ * caller has checked that the order is the caller's.
+ */
+export async function erasePersonalData(
+  orderId: string,
+  erasedAt: Date,
+  ttlSeconds = DEFAULT_PERSONAL_DATA_TTL_SECONDS,
+  table = required(ENV.ordersTable),
+): Promise<void> {
+  const erased = { orderId, erasedAt: erasedAt.toISOString() };
+  await ddb.send(
+    new PutCommand({ TableName: table, Item: { ...personalDataKey(orderId), ...erased, [TTL_ATTRIBUTE]: epochSeconds(erasedAt.getTime()) + ttlSeconds } }),
+  );
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...paymentTokenKey(orderId), ...erased, [TTL_ATTRIBUTE]: epochSeconds(erasedAt.getTime()) + PAYMENT_TOKEN_TTL_SECONDS },
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  } catch (err) {
+    // No token item: the order had none, or payment has decided and deleted it.
+    if ((err as Error)?.name !== 'ConditionalCheckFailedException') throw err;
+  }
+}
+
+/** The owner of an order (its ORDER item's customerId only), for the owner check of the erasure. */
+export async function readOrderItem(orderId: string, table = required(ENV.ordersTable)): Promise<Item | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: orderKey(orderId), ProjectionExpression: 'customerId', ConsistentRead: true }));
+  return Item;
 }

@@ -4,9 +4,16 @@
  * one of them has published it; `markPublished` takes it out of the sparse pending index and gives it a TTL.
  */
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { parseEnvelope, type Envelope } from '../core/events';
+import { parseEnvelope, type Envelope, type EventType } from '../core/events';
 import { ddb } from './aws';
 import { epochSeconds, OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from './keys';
+
+/**
+ * What the API may originate, and so all the relay and the sweeper publish. An OUTBOX item of any other type is not
+ * ours (IAM lets only the API write OUTBOX items; this is the second line): it is logged as an error, never published.
+ */
+export const OUTBOX_EVENT_TYPES: readonly EventType[] = ['OrderPlaced'];
+export const publishable = (event: Envelope): boolean => OUTBOX_EVENT_TYPES.includes(event.eventType);
 
 /** A published outbox item is kept a day (for an operator's look), then expires. */
 export const OUTBOX_TTL_SECONDS = 86_400;
@@ -64,7 +71,10 @@ export async function pendingEvents(
   for (const item of out.Items ?? []) {
     const key = { pk: String(item.pk), sk: String(item.sk) };
     try {
-      events.push({ key, event: parseEnvelope(JSON.stringify(item.event)), pendingSince: Number(item[OUTBOX_PENDING.since]) });
+      const event = parseEnvelope(JSON.stringify(item.event));
+      // Not an event the API originates: never published, left (and reported) like a malformed one.
+      if (!publishable(event)) throw new Error(`outbox event type ${event.eventType} is not publishable`);
+      events.push({ key, event, pendingSince: Number(item[OUTBOX_PENDING.since]) });
     } catch {
       malformed.push(key);
     }

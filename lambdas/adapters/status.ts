@@ -3,8 +3,9 @@ import { statusKey } from './keys';
 import { ENV, required } from './env';
 
 /**
- * A service's progress as a client sees it: one small item next to the order (same partition), so GET reads the
- * order and every status with one Query and no service rewrites the (large) order item.
+ * A service's progress as a client sees it: one small item per service under its own key prefix
+ * (`STATUS#<service>#<orderId>`), so IAM lets each service write its own status only; GET reads the order and every
+ * status with one BatchGetItem, and no service rewrites the order item.
  */
 export function statusWrite(orderId: string, service: string, status: string, detail?: Record<string, unknown>): TransactItem {
   return {

@@ -13,7 +13,8 @@
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ENV } from '../adapters/env';
-import { header, type HttpEvent } from './http';
+import { logger } from '../adapters/logger';
+import { errorResponse, header, type HttpEvent, type HttpResult } from './http';
 
 /** Longer `Authorization` headers are refused unparsed (a Cognito ID token is ~1 KB). */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -131,3 +132,12 @@ export const authFailureMessage = (reason: AuthFailure): string => MESSAGES[reas
 /** RFC 6750: say that a bearer token is expected, and (when one was sent) that it was not good. */
 export const wwwAuthenticate = (reason: AuthFailure): string =>
   reason === 'MISSING_TOKEN' ? 'Bearer realm="orders"' : `Bearer realm="orders", error="invalid_token"`;
+
+/**
+ * The 401 of a refused request, logged at WARN (prod logs at WARN: probing must leave a trace) with the failure's
+ * kind and jose's code, never the token.
+ */
+export function refusal(auth: Extract<Authentication, { kind: 'refused' }>, message: string, requestId: string, correlationId: string): HttpResult {
+  logger.warn(message, { correlationId, status: 401, code: 'UNAUTHORIZED', auth: auth.reason, authError: auth.code });
+  return errorResponse(401, 'UNAUTHORIZED', authFailureMessage(auth.reason), requestId, undefined, { 'www-authenticate': wwwAuthenticate(auth.reason) });
+}

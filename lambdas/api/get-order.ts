@@ -8,7 +8,7 @@ import { logger } from '../adapters/logger';
 import { readOrder, type Item, type StoredOrder } from '../adapters/order-store';
 import { maskAddress, maskEmail } from '../core/order';
 import { SERVICES, type ServiceName } from '../services/registry';
-import { authenticate, authFailureMessage, wwwAuthenticate } from './auth';
+import { authenticate, refusal } from './auth';
 import { correlationIdOf, errorResponse, json, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
 const UUID = PATTERNS.orderId;
@@ -28,11 +28,14 @@ export interface OrderView {
   status: OrderStatus;
   reason?: string;
   customerId: string;
-  email: string;
+  /** Masked; null once the personal data was erased or its retention period passed (see `personalData`). */
+  email: string | null;
   currency: string;
   items: { sku: string; quantity: number }[];
   total: { amountCents: number; currency: string } | null;
   shippingAddress: { country: string; postalCode: string } | null;
+  /** KEPT: e-mail and address are stored (masked here); ERASED: the owner erased them; EXPIRED: retention passed. */
+  personalData: 'KEPT' | 'ERASED' | 'EXPIRED';
   createdAt: string;
   updatedAt: string;
   services: Partial<Record<ServiceName, ServiceStatus>>;
@@ -44,17 +47,11 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   const orderId = event.pathParameters?.orderId ?? '';
   try {
     const auth = await authenticate(event);
-    if (auth.kind === 'refused') {
-      logger.info('order read refused', { correlationId, status: 401, code: 'UNAUTHORIZED', auth: auth.reason, authError: auth.code });
-      return errorResponse(401, 'UNAUTHORIZED', authFailureMessage(auth.reason), requestId, undefined, { 'www-authenticate': wwwAuthenticate(auth.reason) });
-    }
-    const stored = UUID.test(orderId) ? await readOrder(orderId) : undefined;
+    if (auth.kind === 'refused') return refusal(auth, 'order read refused', requestId, correlationId);
+    const stored = UUID.test(orderId) ? await readOrder(orderId, VISIBLE_SERVICES) : undefined;
     // Someone else's order answers exactly as an unknown one does.
     const notOwner = stored !== undefined && auth.kind === 'caller' && stored.order.customerId !== auth.sub;
-    if (!stored || notOwner) {
-      logger.info('order not found', { correlationId, wellFormed: UUID.test(orderId), ...(notOwner ? { notOwner } : {}) });
-      return errorResponse(404, 'NOT_FOUND', 'no such order', requestId);
-    }
+    if (!stored || notOwner) return notFound(requestId, correlationId, UUID.test(orderId), notOwner, auth);
     const view = orderView(stored);
     logger.info('order read', { correlationId, orderId: view.orderId, status: view.status });
     return json(200, view);
@@ -70,7 +67,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
 };
 
 /** The client's view of the stored items: masked, with every visible service's status (PENDING until reported). */
-export function orderView({ order, lifecycle, statuses }: StoredOrder): OrderView {
+export function orderView({ order, personalData, lifecycle, statuses }: StoredOrder): OrderView {
   const status = ORDER_STATUSES.find((s) => s === lifecycle?.status) ?? 'ACCEPTED';
   const createdAt = String(order.createdAt);
   const services: OrderView['services'] = {};
@@ -81,14 +78,15 @@ export function orderView({ order, lifecycle, statuses }: StoredOrder): OrderVie
     else if (name === 'shipping' && status === 'CANCELLED') services[name] = { status: 'SKIPPED', updatedAt: decidedAt(lifecycle) ?? null };
     else services[name] = { status: 'PENDING', updatedAt: null };
   }
-  const address = order.shippingAddress as { country?: unknown; postalCode?: unknown } | undefined;
+  const address = personalData?.shippingAddress as { country?: unknown; postalCode?: unknown } | undefined;
+  const email = str(personalData?.email);
   const times = [createdAt, str(lifecycle?.updatedAt), str(lifecycle?.decidedAt), ...Object.values(services).map((s) => s?.updatedAt)];
   return {
     orderId: String(order.orderId),
     status,
     ...(status === 'CANCELLED' && typeof lifecycle?.reason === 'string' ? { reason: lifecycle.reason } : {}),
     customerId: String(order.customerId),
-    email: maskEmail(String(order.email ?? '')),
+    email: email ? maskEmail(email) : null,
     currency: String(order.currency),
     items: ((order.items as { sku: string; quantity: number }[] | undefined) ?? []).map(({ sku, quantity }) => ({ sku, quantity: Number(quantity) })),
     total:
@@ -97,11 +95,22 @@ export function orderView({ order, lifecycle, statuses }: StoredOrder): OrderVie
       typeof address?.country === 'string' && typeof address.postalCode === 'string'
         ? maskAddress({ country: address.country, postalCode: address.postalCode })
         : null,
+    personalData: email ? 'KEPT' : personalData?.erasedAt ? 'ERASED' : 'EXPIRED',
     createdAt,
     // ISO-8601 UTC strings order lexically: the latest change anywhere in the partition.
     updatedAt: times.filter((t): t is string => typeof t === 'string').reduce((a, b) => (b > a ? b : a), createdAt),
     services,
   };
+}
+
+/**
+ * 404 for an unknown id and for another caller's order alike. Probing someone else's order is logged at WARN (prod
+ * logs at WARN), with the caller's `sub`, never a token.
+ */
+export function notFound(requestId: string, correlationId: string, wellFormed: boolean, notOwner: boolean, auth: { kind: string; sub?: string }): HttpResult {
+  if (notOwner) logger.warn('order of another caller requested', { correlationId, status: 404, notOwner, caller: auth.sub });
+  else logger.info('order not found', { correlationId, wellFormed });
+  return errorResponse(404, 'NOT_FOUND', 'no such order', requestId);
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);

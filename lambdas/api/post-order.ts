@@ -7,13 +7,13 @@
  * record is keyed by that customer, so one caller's keys never meet another's.
  */
 import { countingRequests } from '../adapters/aws';
-import { faultsEnabled, ENV } from '../adapters/env';
+import { faultsEnabled, ENV, positiveIntegerEnv } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { count, flushMetrics, METRIC } from '../adapters/metrics';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
-import { authenticate, authFailureMessage, wwwAuthenticate } from './auth';
+import { authenticate, refusal } from './auth';
 import {
   apiBaseUrl,
   bodyBytes,
@@ -49,10 +49,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   try {
     // Before anything else: an unauthenticated caller learns nothing about the request's other problems.
     const auth = await authenticate(event);
-    if (auth.kind === 'refused') {
-      logger.info('order rejected', { correlationId, status: 401, code: 'UNAUTHORIZED', auth: auth.reason, authError: auth.code });
-      return errorResponse(401, 'UNAUTHORIZED', authFailureMessage(auth.reason), requestId, undefined, { 'www-authenticate': wwwAuthenticate(auth.reason) });
-    }
+    if (auth.kind === 'refused') return refusal(auth, 'order rejected', requestId, correlationId);
     const caller = auth.kind === 'caller' ? auth.sub : undefined;
 
     if (!isJsonContentType(header(event, 'content-type'))) return reject(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
@@ -100,6 +97,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
         now: new Date(),
         idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
         faults,
+        personalDataTtlSeconds: positiveIntegerEnv(ENV.personalDataTtlSeconds),
       }),
     );
     if (result.outcome === 'key-reused') {
@@ -147,6 +145,5 @@ function requestedFaults(event: HttpEvent): string[] | undefined | 'invalid' {
 }
 
 function idempotencyTtlSeconds(): number {
-  const configured = Number(process.env[ENV.apiIdempotencyTtlSeconds]);
-  return Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_IDEMPOTENCY_TTL_SECONDS;
+  return positiveIntegerEnv(ENV.apiIdempotencyTtlSeconds) ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
 }

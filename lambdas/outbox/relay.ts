@@ -5,7 +5,7 @@
  * on stays pending, and the sweeper (sweeper.ts) republishes it. Publishing twice is safe: consumers deduplicate on
  * eventId.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType as BatchEventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
@@ -13,16 +13,17 @@ import { countingRequests } from '../adapters/aws';
 import { ENV, faultsEnabled, required } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { publish } from '../adapters/publisher';
-import { markPublished } from '../adapters/outbox';
+import { markPublished, publishable } from '../adapters/outbox';
 import { describeParseError } from '../adapters/worker';
 import { fireOnce, InjectedFault } from '../adapters/faults';
+import { OUTBOX_SK_PREFIX } from '../adapters/keys';
 import { parseEnvelope, type Envelope } from '../core/events';
 import { PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from '../core/faults';
 import { relayFailureMode } from './failure-mode';
 
-export const OUTBOX_SK_PREFIX = 'OUTBOX#';
+export { OUTBOX_SK_PREFIX };
 
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
+const processor = new BatchProcessor(BatchEventType.DynamoDBStreams);
 
 export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
   const response = await processPartialResponse(event, relayRecord, processor, { context, throwOnFullBatchFailure: false });
@@ -48,6 +49,11 @@ export async function relayRecord(record: DynamoDBRecord): Promise<void> {
     throw err;
   }
   const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventId: envelope.eventId, eventType: envelope.eventType };
+  if (!publishable(envelope)) {
+    // Retrying cannot make it publishable: skip it (acknowledged), loudly.
+    logger.error("outbox event type refused: only the API's own events are published", { ...keys, pk: item.pk, sk: item.sk });
+    return;
+  }
   const faults: unknown[] = faultsEnabled() && Array.isArray(item.faults) ? item.faults : [];
   if (faults.includes(RELAY_GIVES_UP)) {
     // As the stream does after its retries (MiniStack never gives up): the record is dropped, the item stays pending.

@@ -4,8 +4,28 @@
  * A sixth service is one entry here and one handler file. Plain data: imported by the CDK app and by Lambdas.
  */
 import type { EventType } from '../core/events';
+import { KEY_PREFIX } from '../adapters/keys';
 
 export type ServiceName = 'orders' | 'payment' | 'inventory' | 'shipping' | 'notification' | 'analytics';
+
+/** The DynamoDB item actions a grant may name (never Scan, BatchWriteItem or a wildcard). */
+export type ItemAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
+
+/**
+ * One IAM statement on one table: these actions, on items whose partition key starts with one of `keyPrefixes`
+ * (`dynamodb:LeadingKeys`; absent = every item, only for a table the function owns or the catalog), reading or
+ * writing only `attributes` if given (`dynamodb:Attributes`). A transaction needs the actions of its parts.
+ * lib/access.ts turns these into policy statements; test/lib/access.test.ts lists them per function.
+ */
+export interface ItemGrant {
+  /** `own`: the service's own table; `orders`: the orders table; `catalog`: the catalog. */
+  readonly table: 'own' | 'orders' | 'catalog';
+  /** A global secondary index of that table instead of the table itself (Query only). */
+  readonly index?: string;
+  readonly actions: readonly ItemAction[];
+  readonly keyPrefixes?: readonly string[];
+  readonly attributes?: readonly string[];
+}
 
 export interface ServiceDefinition {
   readonly name: ServiceName;
@@ -19,11 +39,11 @@ export interface ServiceDefinition {
   readonly afterDeadline?: readonly EventType[];
   /** Event types this service publishes (grants sns:Publish when non-empty). */
   readonly emits: readonly EventType[];
-  /** What the worker may touch, for least-privilege grants. */
-  readonly access: {
-    readonly orders: 'read' | 'write';
-    readonly catalog?: 'read' | 'write';
-  };
+  /**
+   * What the worker may touch, and nothing more (lib/access.ts). A service that shows its status also writes its own
+   * `STATUS#<name>#` items (added by `grantsOf`). Uses the catalog: its table name is in the worker's environment.
+   */
+  readonly access: readonly ItemGrant[];
   /** Shown to clients in GET /orders/{id} as `services.<name>`; the aggregator shows as the order status instead. */
   readonly showsStatus: boolean;
   /** Per-service overrides of the stage's worker defaults (lib/stages.ts). */
@@ -37,7 +57,12 @@ export const SERVICES: readonly ServiceDefinition[] = [
     consumes: ['PaymentCharged', 'PaymentDeclined', 'OrderRejected', 'StockReserved', 'StockBackordered'],
     afterDeadline: ['OrderPlaced'],
     emits: ['OrderConfirmed', 'OrderCancelled'],
-    access: { orders: 'write' },
+    access: [
+      // The lifecycle item is its idempotency (no inbox): conditional updates, and a read after a lost condition.
+      { table: 'orders', keyPrefixes: [KEY_PREFIX.lifecycle], actions: ['GetItem', 'UpdateItem'] },
+      // The order's currency (OrderRejected carries none), and nothing else of the order.
+      { table: 'orders', keyPrefixes: [KEY_PREFIX.order], actions: ['GetItem'], attributes: ['pk', 'sk', 'currency'] },
+    ],
     showsStatus: false,
   },
   {
@@ -45,7 +70,13 @@ export const SERVICES: readonly ServiceDefinition[] = [
     summary: "Fixes the order's price once, then charges it; on a cancelled order refunds whatever was charged.",
     consumes: ['OrderPlaced', 'OrderCancelled'],
     emits: ['PaymentCharged', 'PaymentDeclined', 'OrderRejected'],
-    access: { orders: 'write', catalog: 'read' },
+    access: [
+      // Inbox, ledger and the simulated provider's records.
+      { table: 'own', actions: ['GetItem', 'PutItem', 'UpdateItem'] },
+      { table: 'catalog', actions: ['BatchGetItem'] },
+      // The payment token: read just before the charge, deleted in the transaction that records its result.
+      { table: 'orders', keyPrefixes: [KEY_PREFIX.paymentToken], actions: ['GetItem', 'DeleteItem'] },
+    ],
     showsStatus: true,
   },
   {
@@ -53,7 +84,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
     summary: 'Reserves every line in one transaction; on a cancelled order releases whatever was reserved.',
     consumes: ['OrderPlaced', 'OrderCancelled'],
     emits: ['StockReserved', 'StockBackordered'],
-    access: { orders: 'write', catalog: 'write' },
+    access: [
+      { table: 'own', actions: ['GetItem', 'PutItem', 'UpdateItem'] },
+      // Which SKUs exist, then every line's stock in one transaction (conditional updates).
+      { table: 'catalog', actions: ['BatchGetItem', 'UpdateItem'] },
+    ],
     showsStatus: true,
   },
   {
@@ -61,7 +96,8 @@ export const SERVICES: readonly ServiceDefinition[] = [
     summary: 'Creates the shipment request of a confirmed order.',
     consumes: ['OrderConfirmed'],
     emits: [],
-    access: { orders: 'write' },
+    // One conditional PutItem carries shipment and inbox marker (ALL_OLD on a duplicate: no read).
+    access: [{ table: 'own', actions: ['PutItem'] }],
     showsStatus: true,
   },
   {
@@ -69,7 +105,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
     summary: 'Sends one e-mail per order and kind (confirmed / cancelled) through a deduplicating sender.',
     consumes: ['OrderConfirmed', 'OrderCancelled'],
     emits: [],
-    access: { orders: 'write' },
+    access: [
+      { table: 'own', actions: ['GetItem', 'PutItem'] },
+      // The e-mail address of the order, the only function besides the API that may read it.
+      { table: 'orders', keyPrefixes: [KEY_PREFIX.personalData], actions: ['GetItem'], attributes: ['pk', 'sk', 'email', 'expiresAt'] },
+    ],
     showsStatus: true,
   },
   {
@@ -77,10 +117,26 @@ export const SERVICES: readonly ServiceDefinition[] = [
     summary: 'Counts confirmed and cancelled orders and revenue per day and currency, in sharded counters.',
     consumes: ['OrderConfirmed', 'OrderCancelled'],
     emits: [],
-    access: { orders: 'write' },
+    // Inbox, sharded counters (transactional updates) and the day's totals (one BatchGetItem of the shards).
+    access: [{ table: 'own', actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] }],
     showsStatus: true,
   },
 ];
+
+/**
+ * Every grant of a service: its registry entry's, plus writing its own status items if it shows a status, plus, where
+ * the stage has fault hooks (local only), reading an order's `faults` and writing the hooks' FAULT# markers in its
+ * own table (lambdas/adapters/worker.ts).
+ */
+export function grantsOf(service: ServiceDefinition, { faultsEnabled = false }: { faultsEnabled?: boolean } = {}): readonly ItemGrant[] {
+  const grants: ItemGrant[] = [...service.access];
+  if (service.showsStatus) grants.push({ table: 'orders', keyPrefixes: [KEY_PREFIX.status(service.name)], actions: ['PutItem'] });
+  if (faultsEnabled) {
+    grants.push({ table: 'orders', keyPrefixes: [KEY_PREFIX.order], actions: ['GetItem'], attributes: ['pk', 'sk', 'faults'] });
+    if (!service.access.some((g) => g.table === 'own' && g.actions.includes('PutItem'))) grants.push({ table: 'own', actions: ['PutItem'] });
+  }
+  return grants;
+}
 
 export const serviceNamed = (name: string): ServiceDefinition => {
   const found = SERVICES.find((s) => s.name === name);

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
 import type { StageConfig } from '../stages';
 import { Identity } from './identity';
+import { FUNCTION_GRANTS, grantItems } from '../access';
 import { PipelineFunction } from './pipeline-function';
 
 export interface OrderApiProps {
@@ -50,6 +51,7 @@ export class OrderApi extends Construct {
   public readonly stage: HttpStage;
   public readonly postOrder: PipelineFunction;
   public readonly getOrder: PipelineFunction;
+  public readonly erasePersonalData: PipelineFunction;
   /** The JWT authorizer on every route (auth mode jwt), else undefined. */
   public readonly authorizer?: HttpJwtAuthorizer;
   /** The quick-start Cognito pool (auth.createCognito without an issuer from context). */
@@ -77,25 +79,34 @@ export class OrderApi extends Construct {
       environment: {
         [ENV.ordersTable]: props.ordersTable.tableName,
         [ENV.apiIdempotencyTtlSeconds]: String(stage.api.idempotencyKeyHours * 3600),
+        [ENV.personalDataTtlSeconds]: String(stage.personalDataRetentionDays * 86_400),
         [ENV.authMode]: this.auth.mode,
         ...(this.auth.mode === 'jwt' ? { [ENV.jwtIssuer]: this.auth.issuer!, [ENV.jwtAudience]: this.auth.audience!, [ENV.jwksUrl]: this.auth.jwksUrl! } : {}),
       },
     };
 
+    const tables = { orders: props.ordersTable };
     // Writes the order and its outbox event in one transaction; it does not publish (the relay does).
     this.postOrder = new PipelineFunction(this, 'PostOrder', {
       ...common,
       entry: 'lambdas/api/post-order.ts',
       description: 'POST /orders: accept an order (202) and record its OrderPlaced event in the outbox',
     });
-    props.ordersTable.grantReadWriteData(this.postOrder);
+    grantItems(this.postOrder, FUNCTION_GRANTS.postOrder, tables);
 
     this.getOrder = new PipelineFunction(this, 'GetOrder', {
       ...common,
       entry: 'lambdas/api/get-order.ts',
       description: 'GET /orders/{orderId}: the order, its lifecycle status and each service status',
     });
-    props.ordersTable.grantReadData(this.getOrder);
+    grantItems(this.getOrder, FUNCTION_GRANTS.getOrder, tables);
+
+    this.erasePersonalData = new PipelineFunction(this, 'ErasePersonalData', {
+      ...common,
+      entry: 'lambdas/api/erase-personal-data.ts',
+      description: "DELETE /orders/{orderId}/personal-data: the owner erases the order's e-mail and address",
+    });
+    grantItems(this.erasePersonalData, FUNCTION_GRANTS.erasePersonalData, tables);
 
     this.api = new HttpApi(this, 'HttpApi', {
       description: `Order pipeline API (${stage.name})`,
@@ -136,6 +147,14 @@ export class OrderApi extends Construct {
       path: '/orders/{orderId}',
       methods: [HttpMethod.GET],
       integration: new HttpLambdaIntegration('GetOrderIntegration', this.getOrder, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      }),
+      authorizer,
+    });
+    this.api.addRoutes({
+      path: '/orders/{orderId}/personal-data',
+      methods: [HttpMethod.DELETE],
+      integration: new HttpLambdaIntegration('ErasePersonalDataIntegration', this.erasePersonalData, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
       authorizer,

@@ -2,14 +2,14 @@ import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
-import { OUTBOX_PENDING_INDEX } from '../../lambdas/adapters/keys';
+import { OUTBOX_SK_PREFIX } from '../../lambdas/adapters/keys';
+import { FUNCTION_GRANTS, grantItems } from '../access';
 import type { StageConfig } from '../stages';
 import { PipelineFunction } from './pipeline-function';
 import { deadLetterQueue } from './service-queue';
@@ -22,7 +22,7 @@ export interface OutboxRelayProps {
 }
 
 /** Only new outbox items are events to publish (sk `OUTBOX#<eventId>`, see lambdas/adapters/keys.ts). */
-export const OUTBOX_SK_PREFIX = 'OUTBOX#';
+export { OUTBOX_SK_PREFIX };
 
 /**
  * The transactional outbox's second half: the orders-table stream -> relay -> SNS topic. An order and its event are
@@ -74,9 +74,10 @@ export class OutboxRelay extends Construct {
     this.fn.addEventSource(this.eventSource);
 
     props.topic.grantPublish(this.fn);
-    // UpdateItem: marking an OUTBOX item published. PutItem: the FAULT#<eventId> marker of the local stage's
-    // publish-fail-once hook.
-    this.fn.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [ordersTable.tableArn] }));
+    // Marking OUTBOX items published (lib/access.ts); the FAULT#<eventId> marker of the publish-fail-once hook in the
+    // local stage only. Nothing else is ever written by the relay.
+    grantItems(this.fn, FUNCTION_GRANTS.relay, { orders: ordersTable });
+    if (stage.faultsEnabled) grantItems(this.fn, FUNCTION_GRANTS.relayFaults, { orders: ordersTable });
 
     this.sweeper = new PipelineFunction(this, 'Sweeper', {
       entry: 'lambdas/outbox/sweeper.ts',
@@ -92,8 +93,7 @@ export class OutboxRelay extends Construct {
       },
     });
     props.topic.grantPublish(this.sweeper);
-    this.sweeper.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${ordersTable.tableArn}/index/${OUTBOX_PENDING_INDEX}`] }));
-    this.sweeper.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [ordersTable.tableArn] }));
+    grantItems(this.sweeper, FUNCTION_GRANTS.sweeper, { orders: ordersTable });
     this.sweepSchedule = new Rule(this, 'SweepSchedule', {
       description: 'Outbox sweeper: republish events the relay did not',
       schedule: Schedule.rate(Duration.minutes(stage.outbox.sweepEveryMinutes)),

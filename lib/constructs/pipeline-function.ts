@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -31,6 +32,9 @@ export interface PipelineFunctionProps {
  *   reproducible on AWS too.
  * - An explicit LogGroup with retention instead of `logRetention`, which would add a CDK custom resource
  *   (the stack has none: the emulator handles them badly). `fn.logGroup` returns it.
+ * - Its own role, allowed to write to that log group only (not the managed AWSLambdaBasicExecutionRole, which may
+ *   create and write any log group); every other permission is a grant of the function's construct.
+ * - X-Ray active tracing where the stage says so (AWS stages; the emulator has no X-Ray).
  */
 export class PipelineFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
@@ -44,7 +48,16 @@ export class PipelineFunction extends NodejsFunction {
       removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.serviceName}: ${props.entry}`.slice(0, 1000),
+    });
+    // The log group exists before the function (it is ours), so CreateLogGroup is not needed; its ARN ends in `:*`,
+    // which covers its streams.
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+
     super(scope, id, {
+      role,
       entry: projectPath(props.entry),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,

@@ -5,7 +5,8 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/adapters/env';
-import { handlerEntry, type ServiceDefinition } from '../../lambdas/services/registry';
+import { grantsOf, handlerEntry, type ServiceDefinition } from '../../lambdas/services/registry';
+import { grantItems } from '../access';
 import { idempotencyTtlSeconds, type StageConfig } from '../stages';
 import { PipelineFunction } from './pipeline-function';
 
@@ -25,7 +26,7 @@ export interface ServiceWorkerProps {
 
 /**
  * A registry service's worker: its function, fed by its queue in batches with partial batch responses, with the
- * grants its registry entry asks for and nothing more.
+ * grants its registry entry asks for and nothing more (item-level, lib/access.ts).
  */
 export class ServiceWorker extends Construct {
   public readonly fn: PipelineFunction;
@@ -36,7 +37,8 @@ export class ServiceWorker extends Construct {
     super(scope, id);
     const { service, stage } = props;
     const emits = service.emits.length > 0;
-    const catalog = service.access.catalog;
+    const grants = grantsOf(service, { faultsEnabled: stage.faultsEnabled });
+    const catalog = grants.some((g) => g.table === 'catalog');
 
     const environment: Record<string, string> = {
       [ENV.service]: service.name,
@@ -73,11 +75,10 @@ export class ServiceWorker extends Construct {
       this.fn.addEventSource(this.deadlineEventSource);
     }
 
-    props.serviceTable.grantReadWriteData(this.fn);
-    if (service.access.orders === 'write') props.ordersTable.grantReadWriteData(this.fn);
-    else props.ordersTable.grantReadData(this.fn);
-    if (catalog === 'write') props.catalogTable.grantReadWriteData(this.fn);
-    else if (catalog === 'read') props.catalogTable.grantReadData(this.fn);
+    // Exactly the registry's item grants (lib/access.ts): no Scan, no BatchWrite, no other service's items.
+    grantItems(this.fn, grants, { orders: props.ordersTable, catalog: props.catalogTable, own: props.serviceTable });
+    // SNS has no IAM condition on message attributes: what a worker may emit is enforced by the consumers' filter
+    // policies and the registry test, not by IAM (SECURITY.md, least privilege).
     if (emits) props.topic.grantPublish(this.fn);
   }
 }

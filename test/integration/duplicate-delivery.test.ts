@@ -9,7 +9,7 @@
  */
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
-import { lifecycleKey, orderPartition } from '../../lambdas/adapters/keys';
+import { lifecycleKey, outboxPartition } from '../../lambdas/adapters/keys';
 import type { Envelope } from '../../lambdas/core/events';
 import { readDailyTotals } from '../../lambdas/services/analytics/analytics';
 import { reservationKey } from '../../lambdas/services/inventory/inventory';
@@ -76,7 +76,7 @@ describe('a redelivered event has no second effect', () => {
       new QueryCommand({
         TableName: output('OrdersTableName'),
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :outbox)',
-        ExpressionAttributeValues: { ':pk': orderPartition(orderId), ':outbox': 'OUTBOX#' },
+        ExpressionAttributeValues: { ':pk': outboxPartition(orderId), ':outbox': 'OUTBOX#' },
         ConsistentRead: true,
       }),
     );

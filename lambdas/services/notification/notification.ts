@@ -1,6 +1,7 @@
 /**
- * Notification: one e-mail per order and kind (confirmed | cancelled). The address is read from the ORDER item
- * (events carry no personal data) and goes to the sender only.
+ * Notification: one e-mail per order and kind (confirmed | cancelled). The address is read from the order's PII item
+ * (events carry no personal data) and goes to the sender only. Once the retention period has passed or the owner
+ * erased it, there is no address and nothing is sent (status SKIPPED, NO_ADDRESS).
  *
  * Exactly once is not possible with a sender that cannot dedupe: the send and our record of it cannot commit
  * together. We choose send-then-record (at-least-once): the inbox record commits after the sender accepted the
@@ -13,7 +14,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
 import { ENV, required } from '../../adapters/env';
-import { orderKey } from '../../adapters/keys';
+import { epochSeconds, personalDataKey, TTL_ATTRIBUTE } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
 import type { Envelope } from '../../core/events';
@@ -57,9 +58,16 @@ export const notification = makeNotification();
 
 async function emailAddressOf(orderId: string): Promise<string | undefined> {
   const { Item } = await ddb.send(
-    new GetCommand({ TableName: required(ENV.ordersTable), Key: orderKey(orderId), ProjectionExpression: 'email', ConsistentRead: true }),
+    new GetCommand({
+      TableName: required(ENV.ordersTable),
+      Key: personalDataKey(orderId),
+      ProjectionExpression: 'email, #ttl',
+      ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+      ConsistentRead: true,
+    }),
   );
-  // The order is written before its first event: no ORDER item means a broken invariant, not a business case.
-  if (!Item) throw new Error(`order ${orderId} not found`);
-  return typeof Item.email === 'string' && Item.email.length > 0 ? Item.email : undefined;
+  // No item: the retention period passed (TTL deleted it). Past its expiry counts as gone (TTL deletes late).
+  if (typeof Item?.[TTL_ATTRIBUTE] === 'number' && Item[TTL_ATTRIBUTE] < epochSeconds()) return undefined;
+  // An erased item is a tombstone without an e-mail.
+  return typeof Item?.email === 'string' && Item.email.length > 0 ? Item.email : undefined;
 }

@@ -1,11 +1,12 @@
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cancelled, ddbMock, ORDERS_TABLE, validOrder } from '../api/fixtures';
-import { readOrder, saveNewOrder, type NewOrder } from '../../../lambdas/adapters/order-store';
+import { erasePersonalData, readOrder, saveNewOrder, type NewOrder } from '../../../lambdas/adapters/order-store';
+import { lifecycleKey, orderKey, paymentTokenKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 
 const NOW = new Date('2024-05-01T10:00:00.000Z');
 const NOW_S = NOW.getTime() / 1000;
-/** Without a payment token (no PAYTOKEN item): ORDER, OUTBOX and, with a key, IDEMPOTENCY last. */
+/** Without a payment token (no PAYTOKEN item): ORDER, OUTBOX, PII and, with a key, IDEMPOTENCY last. */
 const withoutToken = () => {
   const { paymentToken: _, ...order } = validOrder();
   return order;
@@ -19,7 +20,7 @@ const input = (over: Partial<NewOrder> = {}): NewOrder => ({
   ...over,
 });
 const keyHeld = (Item?: Record<string, { S?: string; N?: string }>) =>
-  cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', ...(Item ? { Item } : {}) }]);
+  cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', ...(Item ? { Item } : {}) }]);
 
 beforeEach(() => {
   ddbMock.reset();
@@ -28,16 +29,16 @@ beforeEach(() => {
 });
 
 describe('saveNewOrder', () => {
-  it('only the key record expires, after its own TTL from the given clock', async () => {
-    expect(await saveNewOrder(input(), ORDERS_TABLE)).toEqual({ outcome: 'created', orderId: 'o-1' });
+  it('the PII item expires after the retention period and the key record after its own TTL; order and outbox do not', async () => {
+    expect(await saveNewOrder(input({ personalDataTtlSeconds: 3_600 }), ORDERS_TABLE)).toEqual({ outcome: 'created', orderId: 'o-1' });
     const items = ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items.map((i) => i.Put!.Item!.expiresAt)).toEqual([undefined, undefined, NOW_S + 600]);
+    expect(items.map((i) => i.Put!.Item!.expiresAt)).toEqual([undefined, undefined, NOW_S + 3_600, NOW_S + 600]);
   });
 
-  it('without a key: two items, and any cancellation is an error', async () => {
+  it('without a key: three items, and any cancellation is an error', async () => {
     await saveNewOrder(input({ idempotency: undefined }), ORDERS_TABLE);
-    expect(ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems).toHaveLength(2);
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
+    expect(ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems).toHaveLength(3);
+    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
     await expect(saveNewOrder(input({ idempotency: undefined }), ORDERS_TABLE)).rejects.toThrow('Transaction cancelled');
   });
 
@@ -82,29 +83,66 @@ describe('saveNewOrder', () => {
 });
 
 describe('readOrder', () => {
-  it('follows every page of the partition and sorts the items into order, lifecycle and statuses', async () => {
-    ddbMock
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [{ sk: 'STATUS#payment', status: 'CHARGED' }], LastEvaluatedKey: { pk: 'ORDER#o-1', sk: 'STATUS#payment' } })
-      .resolvesOnce({ Items: [{ sk: 'ORDER', orderId: 'o-1' }], LastEvaluatedKey: { pk: 'ORDER#o-1', sk: 'ORDER' } })
-      .resolves({
-        Items: [
-          { sk: 'LIFECYCLE', status: 'CONFIRMED' },
-          { sk: 'STATUS#shipping', status: 'REQUESTED' },
+  it("reads the order, PII, lifecycle and the given services' statuses in one BatchGetItem and sorts them", async () => {
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: {
+        [ORDERS_TABLE]: [
+          { ...statusKey('o-1', 'payment'), service: 'payment', status: 'CHARGED' },
+          { ...orderKey('o-1'), orderId: 'o-1' },
+          { ...lifecycleKey('o-1'), status: 'CONFIRMED' },
+          { ...statusKey('o-1', 'shipping'), service: 'shipping', status: 'REQUESTED' },
         ],
-      });
-    expect(await readOrder('o-1', ORDERS_TABLE)).toEqual({
-      order: { sk: 'ORDER', orderId: 'o-1' },
-      lifecycle: { sk: 'LIFECYCLE', status: 'CONFIRMED' },
-      statuses: { payment: { sk: 'STATUS#payment', status: 'CHARGED' }, shipping: { sk: 'STATUS#shipping', status: 'REQUESTED' } },
+      },
     });
-    const starts = ddbMock.commandCalls(QueryCommand).map((c) => c.args[0].input.ExclusiveStartKey);
-    expect(starts).toEqual([undefined, { pk: 'ORDER#o-1', sk: 'STATUS#payment' }, { pk: 'ORDER#o-1', sk: 'ORDER' }]);
+    expect(await readOrder('o-1', ['payment', 'shipping'], ORDERS_TABLE)).toEqual({
+      order: { ...orderKey('o-1'), orderId: 'o-1' },
+      lifecycle: { ...lifecycleKey('o-1'), status: 'CONFIRMED' },
+      statuses: {
+        payment: { ...statusKey('o-1', 'payment'), service: 'payment', status: 'CHARGED' },
+        shipping: { ...statusKey('o-1', 'shipping'), service: 'shipping', status: 'REQUESTED' },
+      },
+    });
+    expect(ddbMock.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems![ORDERS_TABLE]!.Keys).toEqual([
+      orderKey('o-1'),
+      personalDataKey('o-1'),
+      lifecycleKey('o-1'),
+      statusKey('o-1', 'payment'),
+      statusKey('o-1', 'shipping'),
+    ]);
   });
 
-  it('no ORDER item: undefined; an answer without Items is an empty page', async () => {
-    ddbMock.on(QueryCommand).resolves({});
-    expect(await readOrder('o-1', ORDERS_TABLE)).toBeUndefined();
-    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(1);
+  it('no ORDER item: undefined; an answer without Responses is empty', async () => {
+    ddbMock.on(BatchGetCommand).resolves({});
+    expect(await readOrder('o-1', [], ORDERS_TABLE)).toBeUndefined();
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(1);
+  });
+
+  it('fails after a few rounds of unprocessed keys (a 500 the client may retry)', async () => {
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { [ORDERS_TABLE]: [] }, UnprocessedKeys: { [ORDERS_TABLE]: { Keys: [orderKey('o-1')] } } });
+    await expect(readOrder('o-1', [], ORDERS_TABLE)).rejects.toThrow(/unprocessed/);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(4);
+  });
+});
+
+describe('erasePersonalData', () => {
+  it('replaces the PII item and an existing payment token with tombstones (puts, no delete); a decided order keeps no token item', async () => {
+    ddbMock.on(PutCommand).resolves({});
+    await erasePersonalData('o-1', NOW, 60, ORDERS_TABLE);
+    const puts = ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input);
+    expect(puts).toEqual([
+      { TableName: ORDERS_TABLE, Item: { ...personalDataKey('o-1'), orderId: 'o-1', erasedAt: NOW.toISOString(), expiresAt: NOW_S + 60 } },
+      {
+        TableName: ORDERS_TABLE,
+        Item: { ...paymentTokenKey('o-1'), orderId: 'o-1', erasedAt: NOW.toISOString(), expiresAt: NOW_S + 86_400 },
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    ]);
+    ddbMock.reset();
+    ddbMock
+      .on(PutCommand)
+      .resolves({})
+      .on(PutCommand, { ConditionExpression: 'attribute_exists(pk)' })
+      .rejects(Object.assign(new Error('no item'), { name: 'ConditionalCheckFailedException' }));
+    await expect(erasePersonalData('o-1', NOW, 60, ORDERS_TABLE)).resolves.toBeUndefined();
   });
 });

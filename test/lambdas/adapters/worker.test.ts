@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ddbMock, envelope, record } from '../services/helpers';
 import { DEADLINE_MARGIN_MS, envelopeOf, makeWorker, type ServiceHandler } from '../../../lambdas/adapters/worker';
 import { outcomeEvent, type Envelope } from '../../../lambdas/core/events';
-import { orderKey } from '../../../lambdas/adapters/keys';
+import { orderKey, personalDataKey } from '../../../lambdas/adapters/keys';
 import { logger } from '../../../lambdas/adapters/logger';
 import { notification } from '../../../lambdas/services/notification/notification';
 
@@ -126,7 +126,7 @@ describe('makeWorker: log lines', () => {
 
   it('carry correlationId, orderId and eventType, and never an e-mail address or payment token', async () => {
     const email = 'ada.lovelace@example.com';
-    ddbMock.on(GetCommand, { Key: orderKey('o-1') }).resolves({ Item: { email } });
+    ddbMock.on(GetCommand, { Key: personalDataKey('o-1') }).resolves({ Item: { email } });
     const confirmed = envelope(
       'OrderConfirmed',
       { amountCents: 100, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' },

@@ -3,9 +3,9 @@
  * POST / GET do with the caller: 401 before anything else, customerId = sub (403 if the body says otherwise),
  * Idempotency-Key scoped to the sub, another caller's order is a 404 like an unknown one.
  */
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bodyOf, ddbMock, httpEvent, postEvent, validOrder } from './fixtures';
+import { bodyOf, ddbMock, httpEvent, postEvent, storeHolds, validOrder } from './fixtures';
 import { bearer, TEST_AUDIENCE, TestIssuer } from '../../integration/support/auth';
 import { audienceMatches, authenticate, authSettings, bearerToken, MAX_TOKEN_LENGTH } from '../../../lambdas/api/auth';
 import { handler as postOrder } from '../../../lambdas/api/post-order';
@@ -24,7 +24,7 @@ beforeEach(() => {
   Object.assign(process.env, issuer.env());
   ddbMock.reset();
   ddbMock.on(TransactWriteCommand).resolves({});
-  ddbMock.on(QueryCommand).resolves({ Items: [] });
+  storeHolds();
 });
 afterEach(() => {
   for (const v of AUTH_VARS) delete process.env[v];
@@ -202,7 +202,7 @@ describe('GET /orders/{orderId} with AUTH_MODE=jwt', () => {
     getOrder(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID }, headers }));
 
   it('the owner sees it', async () => {
-    ddbMock.on(QueryCommand).resolves({ Items: [orderOf('cust-7')] });
+    storeHolds(orderOf('cust-7'));
     const res = await get(bearer(await issuer.token({ sub: 'cust-7' })));
     expect(res.statusCode).toBe(200);
     expect(bodyOf(res).customerId).toBe('cust-7');
@@ -211,7 +211,7 @@ describe('GET /orders/{orderId} with AUTH_MODE=jwt', () => {
   it("another caller's order: exactly the 404 of an unknown id", async () => {
     const token = await issuer.token({ sub: 'cust-8' });
     const unknown = await get(bearer(token));
-    ddbMock.on(QueryCommand).resolves({ Items: [orderOf('cust-7')] });
+    storeHolds(orderOf('cust-7'));
     const foreign = await get(bearer(token));
     expect(foreign.statusCode).toBe(404);
     expect(foreign).toEqual(unknown);
@@ -223,14 +223,14 @@ describe('GET /orders/{orderId} with AUTH_MODE=jwt', () => {
       expect(res.statusCode).toBe(401);
       expect(bodyOf(res).error.code).toBe('UNAUTHORIZED');
     }
-    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 
   it('500 (fail closed) when AUTH_MODE is misspelt', async () => {
     process.env.AUTH_MODE = 'JWT';
-    ddbMock.on(QueryCommand).resolves({ Items: [orderOf('cust-7')] });
+    storeHolds(orderOf('cust-7'));
     const res = await get({});
     expect(res.statusCode).toBe(500);
-    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 });

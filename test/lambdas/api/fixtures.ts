@@ -1,7 +1,7 @@
 /**
  * Fixtures of the API tests: the environment, a mocked document client, and HTTP API (payload 2.0) events.
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -80,3 +80,6 @@ export const bodyOf = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(Strin
 export function cancelled(reasons: { Code: string; Item?: Record<string, { S?: string; N?: string }> }[]): TransactionCanceledException {
   return new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: reasons as never });
 }
+
+/** The orders table holds exactly these items for the GET handler's BatchGetItem (any keys asked). */
+export const storeHolds = (...items: Record<string, unknown>[]) => ddbMock.on(BatchGetCommand).resolves({ Responses: { [ORDERS_TABLE]: items } });

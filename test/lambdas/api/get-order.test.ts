@@ -1,60 +1,85 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { bodyOf, ddbMock, httpEvent, ORDERS_TABLE, SECRETS } from './fixtures';
 import { handler } from '../../../lambdas/api/get-order';
+import { lifecycleKey, orderKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 const get = (orderId: string) => handler(httpEvent({ method: 'GET', rawPath: `/orders/${orderId}`, pathParameters: { orderId } }));
 
 const orderItem = {
-  pk: `ORDER#${ID}`,
-  sk: 'ORDER',
+  ...orderKey(ID),
   orderId: ID,
   customerId: 'c-1',
-  email: SECRETS.email,
   currency: 'GBP',
   items: [{ sku: 'SKU-1', quantity: 2 }],
-  shippingAddress: { line1: SECRETS.line1, city: SECRETS.city, postalCode: SECRETS.postalCode, country: 'GB' },
   correlationId: 'corr-1',
   createdAt: '2024-05-01T10:00:00.000Z',
 };
-const status = (service: string, s: string, updatedAt: string) => ({
-  pk: `ORDER#${ID}`,
-  sk: `STATUS#${service}`,
-  service,
-  status: s,
-  updatedAt,
-  detail: { x: 1 },
-});
+const FAR_FUTURE = 4_102_444_800; // 2100-01-01
+const piiItem = {
+  ...personalDataKey(ID),
+  orderId: ID,
+  email: SECRETS.email,
+  shippingAddress: { line1: SECRETS.line1, city: SECRETS.city, postalCode: SECRETS.postalCode, country: 'GB' },
+  createdAt: '2024-05-01T10:00:00.000Z',
+  expiresAt: FAR_FUTURE,
+};
+const status = (service: string, s: string, updatedAt: string) => ({ ...statusKey(ID, service), service, status: s, updatedAt, detail: { x: 1 } });
+const lifecycle = (attributes: Record<string, unknown>) => ({ ...lifecycleKey(ID), ...attributes });
 
-const partition = (...items: Record<string, unknown>[]) => ddbMock.on(QueryCommand).resolves({ Items: items });
+const partition = (...items: Record<string, unknown>[]) => ddbMock.on(BatchGetCommand).resolves({ Responses: { [ORDERS_TABLE]: items } });
 
 beforeEach(() => {
   ddbMock.reset();
-  ddbMock.on(QueryCommand).resolves({ Items: [] });
+  ddbMock.on(BatchGetCommand).resolves({ Responses: { [ORDERS_TABLE]: [] } });
 });
 
 describe('GET /orders/{orderId}', () => {
-  it('reads the partition with one consistent Query that leaves the outbox item (and its token) out', async () => {
-    partition(orderItem);
+  it('reads the order, its personal data, lifecycle and visible statuses with one consistent BatchGetItem (never the outbox item)', async () => {
+    partition(orderItem, piiItem);
     expect((await get(ID)).statusCode).toBe(200);
-    expect(ddbMock.commandCalls(QueryCommand).map((c) => c.args[0].input)).toEqual([
+    expect(ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input)).toEqual([
       {
-        TableName: ORDERS_TABLE,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: 'sk IN (:order, :lifecycle) OR begins_with(sk, :status)',
-        ExpressionAttributeValues: { ':pk': `ORDER#${ID}`, ':order': 'ORDER', ':lifecycle': 'LIFECYCLE', ':status': 'STATUS#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: undefined,
+        RequestItems: {
+          [ORDERS_TABLE]: {
+            Keys: [
+              orderKey(ID),
+              personalDataKey(ID),
+              lifecycleKey(ID),
+              ...['payment', 'inventory', 'shipping', 'notification', 'analytics'].map((s) => statusKey(ID, s)),
+            ],
+            ConsistentRead: true,
+          },
+        },
       },
     ]);
+  });
+
+  it('reads the keys DynamoDB left unprocessed again', async () => {
+    ddbMock
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: { [ORDERS_TABLE]: [orderItem] }, UnprocessedKeys: { [ORDERS_TABLE]: { Keys: [personalDataKey(ID)] } } })
+      .resolves({ Responses: { [ORDERS_TABLE]: [piiItem] } });
+    expect(bodyOf(await get(ID)).email).toBe('a***@example.com');
+    expect(ddbMock.commandCalls(BatchGetCommand)[1]!.args[0].input.RequestItems![ORDERS_TABLE]!.Keys).toEqual([personalDataKey(ID)]);
+  });
+
+  it('personal data erased, or past its retention: no e-mail, no address, and which of the two', async () => {
+    partition(orderItem, { ...personalDataKey(ID), orderId: ID, erasedAt: '2024-05-02T00:00:00.000Z', expiresAt: FAR_FUTURE });
+    expect(bodyOf(await get(ID))).toMatchObject({ email: null, shippingAddress: null, personalData: 'ERASED' });
+    partition(orderItem);
+    expect(bodyOf(await get(ID))).toMatchObject({ email: null, shippingAddress: null, personalData: 'EXPIRED' });
+    // TTL deletes late: an item past its expiry counts as gone.
+    partition(orderItem, { ...piiItem, expiresAt: 1_000 });
+    expect(bodyOf(await get(ID))).toMatchObject({ email: null, shippingAddress: null, personalData: 'EXPIRED' });
   });
 
   it.each(['not-a-uuid', '', '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6', 'ORDER#x'])('404 without a read for the malformed id %j', async (id) => {
     const res = await get(id);
     expect(res.statusCode).toBe(404);
     expect(bodyOf(res)).toEqual({ error: { code: 'NOT_FOUND', message: 'no such order', requestId: 'req-1' } });
-    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 
   it('404 for an unknown id, and for a partition without its ORDER item', async () => {
@@ -64,7 +89,7 @@ describe('GET /orders/{orderId}', () => {
   });
 
   it('a fresh order: ACCEPTED, masked, no total, every service PENDING', async () => {
-    partition(orderItem);
+    partition(orderItem, piiItem);
     const res = await get(ID);
     expect(res.headers?.['cache-control']).toBe('no-store');
     expect(bodyOf(res)).toEqual({
@@ -76,6 +101,7 @@ describe('GET /orders/{orderId}', () => {
       items: [{ sku: 'SKU-1', quantity: 2 }],
       total: null,
       shippingAddress: { country: 'GB', postalCode: 'NW***' },
+      personalData: 'KEPT',
       createdAt: orderItem.createdAt,
       updatedAt: orderItem.createdAt,
       services: {
@@ -90,17 +116,15 @@ describe('GET /orders/{orderId}', () => {
   });
 
   it('no shipping address: null', async () => {
-    const { shippingAddress, ...noAddress } = orderItem;
-    partition(noAddress);
+    const { shippingAddress, ...noAddress } = piiItem;
+    partition(orderItem, noAddress);
     expect(bodyOf(await get(ID)).shippingAddress).toBeNull();
   });
 
   it('a confirmed order: the priced total, each reported status, updatedAt the latest change', async () => {
     partition(
       orderItem,
-      {
-        pk: `ORDER#${ID}`,
-        sk: 'LIFECYCLE',
+      lifecycle({
         status: 'CONFIRMED',
         payment: 'CHARGED',
         inventory: 'RESERVED',
@@ -109,7 +133,7 @@ describe('GET /orders/{orderId}', () => {
         updatedAt: '2024-05-01T10:00:02.000Z',
         decidedAt: '2024-05-01T10:00:02.500Z',
         decision: '{"eventType":"OrderConfirmed"}',
-      },
+      }),
       status('payment', 'CHARGED', '2024-05-01T10:00:01.000Z'),
       status('inventory', 'RESERVED', '2024-05-01T10:00:02.000Z'),
       status('shipping', 'REQUESTED', '2024-05-01T10:00:03.000Z'),
@@ -128,16 +152,14 @@ describe('GET /orders/{orderId}', () => {
   });
 
   it('a LIFECYCLE item before the decision: still ACCEPTED, total once priced', async () => {
-    partition(orderItem, { pk: `ORDER#${ID}`, sk: 'LIFECYCLE', payment: 'CHARGED', amountCents: 750, currency: 'GBP', updatedAt: '2024-05-01T10:00:01.000Z' });
+    partition(orderItem, lifecycle({ payment: 'CHARGED', amountCents: 750, currency: 'GBP', updatedAt: '2024-05-01T10:00:01.000Z' }));
     expect(bodyOf(await get(ID))).toMatchObject({ status: 'ACCEPTED', total: { amountCents: 750, currency: 'GBP' }, updatedAt: '2024-05-01T10:00:01.000Z' });
   });
 
   it('a cancelled order: the reason, shipping SKIPPED (never PENDING), others as reported', async () => {
     partition(
       orderItem,
-      {
-        pk: `ORDER#${ID}`,
-        sk: 'LIFECYCLE',
+      lifecycle({
         status: 'CANCELLED',
         reason: 'OUT_OF_STOCK',
         payment: 'CHARGED',
@@ -146,7 +168,7 @@ describe('GET /orders/{orderId}', () => {
         currency: 'GBP',
         updatedAt: '2024-05-01T10:00:02.000Z',
         decidedAt: '2024-05-01T10:00:02.500Z',
-      },
+      }),
       status('payment', 'REFUNDED', '2024-05-01T10:00:04.000Z'),
       status('inventory', 'BACKORDERED', '2024-05-01T10:00:02.000Z'),
     );
@@ -158,7 +180,7 @@ describe('GET /orders/{orderId}', () => {
   });
 
   it('500 INTERNAL when the read fails', async () => {
-    ddbMock.on(QueryCommand).rejects(new Error('boom'));
+    ddbMock.on(BatchGetCommand).rejects(new Error('boom'));
     const res = await get(ID);
     expect(res.statusCode).toBe(500);
     expect(bodyOf(res)).toEqual({ error: { code: 'INTERNAL', message: 'internal error', requestId: 'req-1' } });

@@ -3,12 +3,12 @@
  * and never the e-mail address, the shipping address or the payment token, at any level.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cancelled, ddbMock, httpEvent, postEvent, SECRETS, validOrder } from './fixtures';
+import { cancelled, ddbMock, httpEvent, postEvent, SECRETS, storeHolds, validOrder } from './fixtures';
 import { handler as postOrder } from '../../../lambdas/api/post-order';
 import { handler as getOrder } from '../../../lambdas/api/get-order';
 import { handler as relay } from '../../../lambdas/outbox/relay';
@@ -71,7 +71,9 @@ describe('POST /orders logs', () => {
   });
 
   it('replay and 422', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
     ddbMock.on(GetCommand).resolves({ Item: { orderId: ID, requestHash: 'other', expiresAt: Date.now() / 1000 + 60 } });
     expect((await postOrder(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }))).statusCode).toBe(422);
     expectCleanLogs();
@@ -88,24 +90,14 @@ describe('GET /orders/{id} logs', () => {
   const get = () => getOrder(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID } }));
 
   it('200, 404, 500', async () => {
-    ddbMock.on(QueryCommand).resolves({
-      Items: [
-        {
-          sk: 'ORDER',
-          orderId: ID,
-          customerId: 'c-1',
-          email: SECRETS.email,
-          currency: 'GBP',
-          items: [],
-          shippingAddress: validOrder().shippingAddress,
-          createdAt: '2024-05-01T10:00:00.000Z',
-        },
-      ],
-    });
+    storeHolds(
+      { sk: 'ORDER', orderId: ID, customerId: 'c-1', currency: 'GBP', items: [], createdAt: '2024-05-01T10:00:00.000Z' },
+      { sk: 'PII', orderId: ID, email: SECRETS.email, shippingAddress: validOrder().shippingAddress },
+    );
     expect((await get()).statusCode).toBe(200);
-    ddbMock.on(QueryCommand).resolves({ Items: [] });
+    storeHolds();
     expect((await get()).statusCode).toBe(404);
-    ddbMock.on(QueryCommand).rejects(new Error('down'));
+    ddbMock.on(BatchGetCommand).rejects(new Error('down'));
     expect((await get()).statusCode).toBe(500);
     expectCleanLogs();
   });

@@ -2,7 +2,7 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyOf, cancelled, ddbMock, httpEvent, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
 import { handler } from '../../../lambdas/api/post-order';
-import { apiIdempotencyKey, orderKey, OUTBOX_PENDING, outboxKey, paymentTokenKey } from '../../../lambdas/adapters/keys';
+import { apiIdempotencyKey, orderKey, OUTBOX_PENDING, outboxKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
 import { PAYMENT_TOKEN_TTL_SECONDS } from '../../../lambdas/adapters/order-store';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { requestHash, validateOrder } from '../../../lambdas/core/order';
@@ -174,7 +174,7 @@ describe('POST /orders: rejections write nothing', () => {
 });
 
 describe('POST /orders: accepted', () => {
-  it('writes ORDER (no token), OUTBOX (the full event, pending, no TTL) and PAYTOKEN in one transaction and answers 202', async () => {
+  it('writes ORDER (no token, no personal data), OUTBOX (the full event, pending, no TTL), PII (expiring) and PAYTOKEN in one transaction and answers 202', async () => {
     // Fails on c5101ed: the token travelled in OrderPlaced (OUTBOX item, every queue), the OUTBOX item expired in a
     // day whether published or not, and nothing marked it pending for the sweeper.
     const res = await handler(postEvent(validOrder(), { headers: { 'x-correlation-id': 'corr-abc' } }));
@@ -182,13 +182,13 @@ describe('POST /orders: accepted', () => {
     const { orderId } = bodyOf(res);
     expect(orderId).toMatch(UUID);
     const eventId = deterministicEventId(orderId, 'orders', 'OrderPlaced');
-    const { items, paymentToken, shippingAddress, ...rest } = validOrder();
+    const { items, paymentToken, shippingAddress, email, ...rest } = validOrder();
     expect(transactions()).toEqual([
       [
         {
           Put: {
             TableName: ORDERS_TABLE,
-            Item: { ...orderKey(orderId), orderId, ...rest, items, shippingAddress, correlationId: 'corr-abc', createdAt: NOW.toISOString() },
+            Item: { ...orderKey(orderId), orderId, ...rest, items, correlationId: 'corr-abc', createdAt: NOW.toISOString() },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -218,6 +218,14 @@ describe('POST /orders: accepted', () => {
         {
           Put: {
             TableName: ORDERS_TABLE,
+            // The stage's retention (PERSONAL_DATA_TTL_SECONDS unset here: the 90-day default).
+            Item: { ...personalDataKey(orderId), orderId, email, shippingAddress, createdAt: NOW.toISOString(), expiresAt: NOW_S + 90 * 86_400 },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: ORDERS_TABLE,
             Item: { ...paymentTokenKey(orderId), orderId, token: paymentToken, expiresAt: NOW_S + PAYMENT_TOKEN_TTL_SECONDS },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
@@ -225,8 +233,10 @@ describe('POST /orders: accepted', () => {
       ],
     ]);
     const [order, outbox] = transactions()[0]!;
-    expect(JSON.stringify(order)).not.toContain(SECRETS.token);
-    expect(JSON.stringify(outbox)).not.toContain(SECRETS.token);
+    for (const secret of [SECRETS.token, SECRETS.email, SECRETS.line1]) {
+      expect(JSON.stringify(order)).not.toContain(secret);
+      expect(JSON.stringify(outbox)).not.toContain(secret);
+    }
     expect(outbox!.Put!.Item).not.toHaveProperty('expiresAt');
   });
 
@@ -234,14 +244,14 @@ describe('POST /orders: accepted', () => {
     const { paymentToken: _t, ...noToken } = validOrder();
     expect((await handler(postEvent(noToken))).statusCode).toBe(202);
     const [items] = transactions();
-    expect(items).toHaveLength(2);
+    expect(items).toHaveLength(3);
     expect(JSON.stringify(items)).not.toContain('PAYTOKEN#');
   });
 
   it('stores text fields in NFC, so a decomposed spelling is the same request (same hash) as the composed one', async () => {
     const decomposed = { ...validOrder(), shippingAddress: { ...validOrder().shippingAddress, city: 'Zu\u0308rich' } };
     expect((await handler(postEvent(decomposed))).statusCode).toBe(202);
-    const stored = transactions()[0]![0]!.Put!.Item!;
+    const stored = transactions()[0]![2]!.Put!.Item!;
     expect(stored.shippingAddress.city).toBe('Z\u00fcrich');
     expect(hashOf(decomposed)).toBe(hashOf({ ...decomposed, shippingAddress: { ...decomposed.shippingAddress, city: 'Z\u00fcrich' } }));
   });
@@ -326,9 +336,9 @@ describe('POST /orders: Idempotency-Key', () => {
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
     const [items] = transactions();
-    // ORDER, OUTBOX, PAYTOKEN, then the key record (last: its cancellation code is the last one).
-    expect(items).toHaveLength(4);
-    expect(items![2]!.Put!.Item).toMatchObject(paymentTokenKey(bodyOf(res).orderId));
+    // ORDER, OUTBOX, PII, PAYTOKEN, then the key record (last: its cancellation code is the last one).
+    expect(items).toHaveLength(5);
+    expect(items![3]!.Put!.Item).toMatchObject(paymentTokenKey(bodyOf(res).orderId));
     expect(keyRecordPut(items!)).toEqual({
       TableName: ORDERS_TABLE,
       Item: {
@@ -356,6 +366,7 @@ describe('POST /orders: Idempotency-Key', () => {
 
     ddbMock.on(TransactWriteCommand).rejects(
       cancelled([
+        { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
@@ -411,6 +422,7 @@ describe('POST /orders: Idempotency-Key', () => {
         { Code: 'None' },
         { Code: 'None' },
         { Code: 'None' },
+        { Code: 'None' },
         {
           Code: 'ConditionalCheckFailed',
           Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
@@ -437,6 +449,7 @@ describe('POST /orders: Idempotency-Key', () => {
           { Code: 'None' },
           { Code: 'None' },
           { Code: 'None' },
+          { Code: 'None' },
           { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } },
         ]),
       );
@@ -447,7 +460,9 @@ describe('POST /orders: Idempotency-Key', () => {
   });
 
   it('falls back to a consistent read of the key record when the cancellation carries no item', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
     ddbMock.on(GetCommand).resolves({ Item: { orderId: 'first-order', requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
@@ -458,7 +473,9 @@ describe('POST /orders: Idempotency-Key', () => {
   });
 
   it('concurrent request holding the key (TransactionConflict): reads, and retries until the winner is visible', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
     ddbMock
       .on(GetCommand)
       .resolvesOnce({})
@@ -517,14 +534,18 @@ describe('POST /orders: unexpected failures', () => {
   });
 
   it('500 when the transaction is cancelled by anything but the key record', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]));
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]));
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }));
     expect(res.statusCode).toBe(500);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
   it('500 when the key stays contested, after a bounded number of attempts', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'TransactionConflict' }]));
     ddbMock.on(GetCommand).resolves({});
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': 'k' } }));
     expect(res.statusCode).toBe(500);

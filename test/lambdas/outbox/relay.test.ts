@@ -72,6 +72,24 @@ beforeEach(() => {
 });
 
 describe('outbox relay', () => {
+  it('publishes only what the API originates (OrderPlaced): a forged OUTBOX item of another type is skipped, not retried', async () => {
+    const { outbox } = itemsOf('o-9');
+    const forged = {
+      ...outbox,
+      sk: 'OUTBOX#forged',
+      eventType: 'OrderConfirmed',
+      event: {
+        ...outbox.event,
+        eventId: '00000000-0000-4000-8000-000000000009',
+        eventType: 'OrderConfirmed',
+        payload: { amountCents: 1, currency: 'USD', confirmedAt: NOW.toISOString() },
+      },
+    };
+    const result = await handler(batch(streamRecord('1', 'INSERT', forged), streamRecord('2', 'INSERT', outbox)), context);
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(published().map((p) => p.MessageAttributes?.eventType?.StringValue)).toEqual(['OrderPlaced']);
+  });
+
   it('publishes the event of each OUTBOX insert, with its routing attributes, and nothing else', async () => {
     const a = itemsOf('o-1');
     const result = await handler(

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynam
 import { beforeEach, describe, expect, it } from 'vitest';
 import { conditionalCheckFailed, context, ddbMock, envelope, inboxHolds, lastInboxRecord, TABLES, transactions } from './helpers';
 import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
-import { inboxKey, orderKey, statusKey } from '../../../lambdas/adapters/keys';
+import { inboxKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 import { makeNotification, notification } from '../../../lambdas/services/notification/notification';
 import { emailKey, maskEmail, type EmailMessage } from '../../../lambdas/services/notification/sender';
 
@@ -13,7 +13,7 @@ const cancelledEvent = () => envelope('OrderCancelled', { reason: 'OUT_OF_STOCK'
 beforeEach(() => {
   ddbMock.reset();
   ddbMock.on(GetCommand).resolves({});
-  ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: orderKey('order-1') }).resolves({ Item: { email: 'ada@example.com' } });
+  ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves({ Item: { email: 'ada@example.com' } });
   ddbMock.on(PutCommand).resolves({});
   ddbMock.on(TransactWriteCommand).resolves({});
 });
@@ -32,8 +32,8 @@ describe('notification', () => {
     const result = await notification(event, ctx);
 
     expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders })[0]!.args[0].input).toMatchObject({
-      Key: orderKey('order-1'),
-      ProjectionExpression: 'email',
+      Key: personalDataKey('order-1'),
+      ProjectionExpression: 'email, #ttl',
     });
     const puts = ddbMock.commandCalls(PutCommand);
     expect(puts).toHaveLength(1);
@@ -93,16 +93,21 @@ describe('notification', () => {
   });
 
   it('skips an order without an address (recorded, not retried)', async () => {
-    ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: orderKey('order-1') }).resolves({ Item: {} });
+    ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves({ Item: {} });
     const result = await notification(confirmed(), ctx);
     expect(result.outcome).toBe('NO_ADDRESS');
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
     expect(transactions()[0]![0]!.Put!.Item).toMatchObject({ status: 'SKIPPED', detail: { kind: 'confirmed', reason: 'NO_ADDRESS' } });
   });
 
-  it('throws when the order item is missing', async () => {
-    ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: orderKey('order-1') }).resolves({});
-    await expect(notification(confirmed(), ctx)).rejects.toThrow('not found');
+  it.each([
+    ['past its retention (TTL deleted the item)', {}],
+    ['past its expiry but not yet deleted (TTL deletes late)', { Item: { email: 'ada@example.com', expiresAt: 1_000 } }],
+    ['erased by its owner (a tombstone)', { Item: { erasedAt: '2024-05-02T00:00:00.000Z', expiresAt: 4_102_444_800 } }],
+  ])('sends nothing when the personal data is gone: %s', async (_name, reply) => {
+    ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves(reply);
+    const result = await notification(confirmed(), ctx);
+    expect(result.outcome).toBe('NO_ADDRESS');
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
   });
 

@@ -179,7 +179,7 @@ describe('payment on OrderPlaced', () => {
     expect(ledger()).toMatchObject({ state: 'REJECTED', unknownSkus: ['NOPE'] });
     const [items] = transactions();
     expect(items!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk ?? (i.Delete ? 'DELETE PAYTOKEN' : '?'))).toEqual([
-      'STATUS#payment',
+      'STATUS',
       'DELETE PAYTOKEN',
       'INBOX',
     ]);

@@ -1,0 +1,105 @@
+/**
+ * Every function's DynamoDB permissions in the synthesized template, listed by hand: which actions, on which table,
+ * for which partition-key prefixes (dynamodb:LeadingKeys) and attributes. A grant that widens (Scan, BatchWriteItem,
+ * DeleteItem, a whole table, another service's items) changes this list and fails here. Also: every function writes
+ * only its own log group, the relay may write nothing but the local stage's fault marker.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SERVICES } from '../../lambdas/services/registry';
+import type { PipelineStack } from '../../lib/pipeline-stack';
+import { actionsOf, logicalId, referencedIds, roleStatements, STAGE_NAMES, synth, type Statement } from './synth';
+
+type Row = string;
+
+/** `table: actions [prefixes] {attributes}` for each DynamoDB statement of a function's role. */
+function dynamoRows(stack: PipelineStack, template: Template, fn: { role?: IConstruct }): Row[] {
+  const names = new Map<string, string>([
+    [logicalId(stack.data.orders), 'orders'],
+    [logicalId(stack.data.catalog), 'catalog'],
+  ]);
+  for (const s of SERVICES) names.set(logicalId(stack.data.serviceTable(s.name)), `${s.name}-table`);
+  return roleStatements(template, fn)
+    .filter((s: Statement) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+    .map((s) => {
+      const tables = [...referencedIds(s.Resource)].map((id) => names.get(id) ?? id).sort();
+      const c = (s.Condition ?? {}) as Record<string, Record<string, string[]>>;
+      const keys = c['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+      const attributes = c['ForAllValues:StringEquals']?.['dynamodb:Attributes'];
+      return `${tables.join('+') || '*'}: ${actionsOf(s)
+        .map((a) => a.replace('dynamodb:', ''))
+        .join(',')}${keys ? ` [${keys.join(' ')}]` : ''}${attributes ? ` {${attributes.join(',')}}` : ''}`;
+    })
+    .sort();
+}
+
+const STATUS_READS = '[ORDER#* PII#* LIFECYCLE#* STATUS#payment#* STATUS#inventory#* STATUS#shipping#* STATUS#notification#* STATUS#analytics#*]';
+
+/** The whole expected list (every stage alike, except the relay's local-only fault marker). */
+const EXPECTED: Record<string, Row[]> = {
+  postOrder: ['orders: GetItem,PutItem [IDEMPOTENCY#*]', 'orders: PutItem [ORDER#* PII#*]'],
+  getOrder: [`orders: BatchGetItem ${STATUS_READS}`],
+  erasePersonalData: ['orders: GetItem [ORDER#*] {pk,sk,customerId}', 'orders: PutItem [PII#*]'],
+  /** The stream (ListStreams has no resource-level permission), and no item at all. */
+  relay: ['*: ListStreams', 'orders: DescribeStream,GetRecords,GetShardIterator'],
+  orders: ['orders: GetItem [ORDER#*] {pk,sk,currency}', 'orders: GetItem,UpdateItem [LIFECYCLE#*]'],
+  payment: ['catalog: BatchGetItem', 'orders: PutItem [STATUS#payment#*]', 'payment-table: GetItem,PutItem,UpdateItem'],
+  inventory: ['catalog: UpdateItem', 'inventory-table: GetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#inventory#*]'],
+  shipping: ['orders: PutItem [STATUS#shipping#*]', 'shipping-table: GetItem,PutItem'],
+  notification: ['notification-table: GetItem,PutItem', 'orders: GetItem [PII#*] {pk,sk,email,expiresAt}', 'orders: PutItem [STATUS#notification#*]'],
+  analytics: ['analytics-table: GetItem,PutItem,UpdateItem,Query', 'orders: PutItem [STATUS#analytics#*]'],
+};
+
+const functionsOf = (stack: PipelineStack): Record<string, { role?: IConstruct }> => ({
+  postOrder: stack.api.postOrder,
+  getOrder: stack.api.getOrder,
+  erasePersonalData: stack.api.erasePersonalData,
+  relay: stack.relay.fn,
+  ...Object.fromEntries(SERVICES.map((s) => [s.name, stack.workers.get(s.name)!.fn])),
+});
+
+describe.each(STAGE_NAMES)('DynamoDB permissions of every function (%s)', (stageName) => {
+  let stack: PipelineStack, template: Template;
+  beforeAll(() => ({ stack, template } = synth(stageName)));
+
+  it('are exactly the listed actions, tables, key prefixes and attributes', () => {
+    const actual = Object.fromEntries(Object.entries(functionsOf(stack)).map(([name, fn]) => [name, dynamoRows(stack, template, fn)]));
+    const expected = { ...EXPECTED, relay: [...EXPECTED.relay!, ...(stageName === 'local' ? ['orders: PutItem [FAULT#*]'] : [])] };
+    expect(actual).toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, [...v].sort()])));
+  });
+
+  it('no function may Scan, BatchWriteItem, DeleteItem, or use a wildcard DynamoDB action', () => {
+    for (const [name, fn] of Object.entries(functionsOf(stack))) {
+      const actions = roleStatements(template, fn)
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('dynamodb:'));
+      for (const forbidden of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:*']) {
+        expect(actions, `${name} has ${forbidden}`).not.toContain(forbidden);
+      }
+    }
+  });
+
+  it('every statement on the orders table names its key prefixes', () => {
+    const orders = logicalId(stack.data.orders);
+    for (const fn of Object.values(functionsOf(stack))) {
+      for (const s of roleStatements(template, fn)) {
+        const itemAction = actionsOf(s).some((a) =>
+          /^dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|Query|ConditionCheckItem|Scan|BatchWriteItem)$/.test(a),
+        );
+        if (itemAction && referencedIds(s.Resource).has(orders)) expect(JSON.stringify(s.Condition ?? {})).toContain('dynamodb:LeadingKeys');
+      }
+    }
+  });
+
+  it('every function writes its own log group only, and has no managed policy', () => {
+    const roles = template.findResources('AWS::IAM::Role');
+    for (const [name, fn] of Object.entries(functionsOf(stack))) {
+      const logs = roleStatements(template, fn).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+      expect(logs.flatMap(actionsOf).sort(), name).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      const logGroup = (fn as unknown as { logGroup: IConstruct }).logGroup;
+      expect(referencedIds(logs.map((s) => s.Resource)), name).toEqual(new Set([logicalId(logGroup)]));
+      expect(roles[logicalId(fn.role!)]!.Properties.ManagedPolicyArns, name).toBeUndefined();
+    }
+  });
+});
