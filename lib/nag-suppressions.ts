@@ -19,15 +19,7 @@ export interface NagAcknowledgement {
   readonly scopes: (stack: PipelineStack) => readonly IConstruct[];
 }
 
-const LAMBDA_BASIC_EXECUTION = 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]';
-
 export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
-  {
-    id: LAMBDA_BASIC_EXECUTION,
-    reason:
-      'AWSLambdaBasicExecutionRole grants only logs:CreateLogGroup/CreateLogStream/PutLogEvents, which every function needs to write its own log group; an inline copy would say the same with more to maintain.',
-    scopes: (stack) => [stack],
-  },
   {
     id: 'AwsSolutions-L1',
     reason:
@@ -37,11 +29,8 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      "Two actions support no resource-level permission: dynamodb:ListStreams (the outbox relay's stream event source; its other stream actions name the orders table's stream) and, with active X-Ray tracing on (stage `tracing`), xray:PutTraceSegments/PutTelemetryRecords of every function. Nothing else in these policies uses a wildcard resource.",
-    scopes: (stack) => [
-      stack.relay.fn,
-      ...(stack.config.tracing ? stack.node.findAll().filter((c): c is PipelineFunction => c instanceof PipelineFunction && c !== stack.relay.fn) : []),
-    ],
+      "Two actions that support no resource-level permission: dynamodb:ListStreams of the outbox relay's stream event source (its other stream actions name the orders table's stream), and xray:PutTraceSegments/PutTelemetryRecords of active tracing (AWS stages), on every function role.",
+    scopes: (stack) => (stack.config.tracing ? functionRoles(stack) : [stack.relay.fn.role!]),
   },
   {
     id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -78,8 +67,8 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
   {
     id: 'AwsSolutions-COG2',
     reason:
-      'The quick-start user pool offers MFA (TOTP) but does not require it, so a token is one USER_PASSWORD_AUTH call away for a first try; production deployments are expected to bring their own issuer (-c jwtIssuer) or require MFA.',
-    scopes: (stack) => (stack.api.identity ? [stack.api.identity.userPool] : []),
+      'Outside prod the quick-start user pool offers MFA (TOTP) but does not require it, so a token is one USER_PASSWORD_AUTH call away for a first try; prod requires MFA (template-tested), or brings its own issuer (-c jwtIssuer) that enforces its own.',
+    scopes: (stack) => (stack.api.identity && !stack.config.auth.requireMfa ? [stack.api.identity.userPool] : []),
   },
   {
     id: 'AwsSolutions-COG8',
@@ -88,6 +77,14 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
     scopes: (stack) => (stack.api.identity ? [stack.api.identity.userPool] : []),
   },
 ];
+
+/** The role of every function of the stack (each PipelineFunction has its own, created beside it). */
+function functionRoles(stack: PipelineStack): IConstruct[] {
+  return stack.node
+    .findAll()
+    .filter((c): c is PipelineFunction => c instanceof PipelineFunction)
+    .map((fn) => fn.role!);
+}
 
 function tables(stack: Stack): IConstruct[] {
   return stack.node.findAll().filter((c) => CfnResource.isCfnResource(c) && c instanceof CfnTable);

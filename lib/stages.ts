@@ -17,9 +17,26 @@ export interface AuthConfig {
   readonly audience?: string;
   /** Where the handlers fetch the issuer's keys; default `<issuer>/.well-known/jwks.json` (Cognito, Auth0, ...). */
   readonly jwksUrl?: string;
+  /**
+   * The OAuth scope every token must carry, required by the authorizer on every route and by the handlers: only
+   * access tokens carry scopes, so an ID token is refused. Default with the stack's Cognito pool:
+   * `aws.cognito.signin.user.admin`, the scope of every access token of a Cognito user pool. An external issuer must
+   * name one (`-c jwtScope=...`) outside the local stage.
+   */
+  readonly scope?: string;
   /** Create a Cognito user pool + app client and trust it, unless an issuer is given. */
   readonly createCognito?: boolean;
+  /**
+   * OAuth flows of the quick-start pool's client: none unless callback URLs are given (`-c oauthCallbackUrls=
+   * https://app/cb,...`), and then the authorization code grant (with PKCE) only, never the implicit flow.
+   */
+  readonly oauthCallbackUrls?: readonly string[];
+  /** Require MFA in the quick-start pool (prod: on; an external issuer must enforce its own). */
+  readonly requireMfa?: boolean;
 }
+
+/** The scope of every access token of a Cognito user pool (an ID token has no scope at all). */
+export const COGNITO_ACCESS_SCOPE = 'aws.cognito.signin.user.admin';
 
 /**
  * Encryption at rest of the event topic and the queues. `sqs-managed`: SSE-SQS on every queue, no key to manage (the
@@ -104,7 +121,7 @@ const base = {
 } as const;
 
 /** AWS stages are never open: a JWT is required, from the stack's own Cognito pool unless an issuer is given. */
-const awsAuth: AuthConfig = { mode: 'jwt', createCognito: true };
+const awsAuth: AuthConfig = { mode: 'jwt', createCognito: true, scope: COGNITO_ACCESS_SCOPE };
 
 export const STAGES: Record<StageName, StageConfig> = {
   local: {
@@ -138,12 +155,20 @@ export const STAGES: Record<StageName, StageConfig> = {
     faultsEnabled: false,
     seedDemoCatalog: false,
     destroyData: false,
-    auth: awsAuth,
+    auth: { ...awsAuth, requireMfa: true },
   },
 };
 
 /** The CDK context keys that override a stage's auth and KMS settings. */
-export const CONTEXT_KEYS = { auth: 'auth', jwtIssuer: 'jwtIssuer', jwtAudience: 'jwtAudience', jwksUrl: 'jwksUrl', kms: 'kms' } as const;
+export const CONTEXT_KEYS = {
+  auth: 'auth',
+  jwtIssuer: 'jwtIssuer',
+  jwtAudience: 'jwtAudience',
+  jwksUrl: 'jwksUrl',
+  jwtScope: 'jwtScope',
+  oauthCallbackUrls: 'oauthCallbackUrls',
+  kms: 'kms',
+} as const;
 
 /**
  * The stage as deployed: its config with the context's overrides applied (`-c auth=jwt|off`, `-c jwtIssuer=...`,
@@ -162,12 +187,41 @@ export function withContext(cfg: StageConfig, context: (key: string) => unknown)
   const issuer = text(CONTEXT_KEYS.jwtIssuer);
   const audience = text(CONTEXT_KEYS.jwtAudience);
   const jwksUrl = text(CONTEXT_KEYS.jwksUrl);
-  let auth: AuthConfig = { ...cfg.auth, ...(mode ? { mode } : {}) };
+  const scope = text(CONTEXT_KEYS.jwtScope);
+  const callbacks = text(CONTEXT_KEYS.oauthCallbackUrls)
+    ?.split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  let auth: AuthConfig = { ...cfg.auth, ...(mode ? { mode } : {}), ...(scope ? { scope } : {}), ...(callbacks ? { oauthCallbackUrls: callbacks } : {}) };
   if (issuer || audience || jwksUrl) {
-    auth = { ...auth, ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}), ...(jwksUrl ? { jwksUrl } : {}), createCognito: false };
+    // An external issuer: its own scope (none assumed), its own MFA policy, no pool of ours.
+    const { scope: _cognitoScope, requireMfa: _mfa, ...rest } = auth;
+    auth = {
+      ...rest,
+      ...(scope ? { scope } : {}),
+      ...(issuer ? { issuer } : {}),
+      ...(audience ? { audience } : {}),
+      ...(jwksUrl ? { jwksUrl } : {}),
+      createCognito: false,
+    };
   }
   if (auth.mode === 'jwt' && !auth.createCognito && (!auth.issuer || !auth.audience)) {
     throw new Error(`stage ${cfg.name}: auth=jwt needs -c jwtIssuer=... and -c jwtAudience=... (or the stack's own Cognito pool)`);
+  }
+  if (auth.mode === 'jwt' && !auth.scope) {
+    throw new Error(
+      `stage ${cfg.name}: auth=jwt with an external issuer needs -c jwtScope=... (the scope an access token for this API carries; ID tokens carry none)`,
+    );
+  }
+  if (cfg.name !== 'local') {
+    // Keys and tokens fetched over plain HTTP can be swapped in transit: https outside the emulator.
+    for (const [key, url] of [
+      [CONTEXT_KEYS.jwtIssuer, auth.issuer],
+      [CONTEXT_KEYS.jwksUrl, auth.jwksUrl],
+      ...(auth.oauthCallbackUrls ?? []).map((u) => [CONTEXT_KEYS.oauthCallbackUrls, u]),
+    ] as const) {
+      if (url !== undefined && !url.startsWith('https://')) throw new Error(`-c ${key}=${url}: must be an https:// URL outside the local stage`);
+    }
   }
   const kms = text(CONTEXT_KEYS.kms);
   if (kms !== undefined && kms !== 'customer-managed' && kms !== 'sqs-managed') throw new Error(`-c kms=${kms}: use customer-managed or sqs-managed`);

@@ -22,6 +22,8 @@ export const ENV = {
   authMode: 'AUTH_MODE',
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
+  /** The OAuth scope every token must carry (also required by the authorizer). */
+  jwtScope: 'JWT_SCOPE',
   /** The issuer's JSON Web Key Set (public keys). */
   jwksUrl: 'JWKS_URL',
 } as const;

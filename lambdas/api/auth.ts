@@ -6,8 +6,13 @@
  *
  * On AWS the HTTP API's JWT authorizer has already checked the token: checking again here is defence in depth
  * (a route added without the authorizer, a misconfigured stage) and the only check on an emulator that does not
- * enforce authorizers. With `AUTH_MODE=off` (the local demo) every caller is anonymous. Any other value is a
- * configuration error and fails closed (500), as does `jwt` without issuer, audience or JWKS URL.
+ * enforce authorizers. With `AUTH_MODE=off` (the local demo) every caller is anonymous. Outside the local stage
+ * (`STAGE`) `off` and a missing value fail closed (500), as does any other value anywhere, and `jwt` without issuer,
+ * audience, JWKS URL or required scope.
+ *
+ * Only access tokens are accepted: a token with `token_use` (Cognito) must say `access` (an ID token is refused), and
+ * every token must carry the required scope (`JWT_SCOPE`, in `scope` or `scp`), which the HTTP API's authorizer
+ * requires too (route authorization scopes).
  *
  * Nothing of the token is ever logged or echoed; only the failure's kind and jose's error code are.
  */
@@ -30,6 +35,8 @@ export interface AuthSettings {
   readonly issuer?: string;
   readonly audience?: string;
   readonly jwksUrl?: string;
+  /** The scope every token must carry (the authorizer's route scope). */
+  readonly scope?: string;
 }
 
 export type AuthFailure = 'MISSING_TOKEN' | 'INVALID_TOKEN' | 'EXPIRED_TOKEN';
@@ -43,14 +50,21 @@ export type Authentication =
 
 /** The settings from the environment the CDK sets (lib/constructs/order-api.ts). Throws on a misconfiguration. */
 export function authSettings(env: NodeJS.ProcessEnv = process.env): AuthSettings {
-  const mode = env[ENV.authMode] ?? 'off';
-  if (mode === 'off') return { mode };
+  const local = env[ENV.stage] === 'local';
+  const mode = env[ENV.authMode] ?? (local ? 'off' : undefined);
+  if (mode === undefined) throw new Error(`${ENV.authMode} is not set: refusing every request outside the local stage`);
+  if (mode === 'off') {
+    if (!local) throw new Error(`${ENV.authMode}=off is refused outside the local stage (${ENV.stage}=${JSON.stringify(env[ENV.stage])})`);
+    return { mode };
+  }
   if (mode !== 'jwt') throw new Error(`${ENV.authMode} must be jwt or off, not ${JSON.stringify(mode)}`);
   const issuer = env[ENV.jwtIssuer];
   const audience = env[ENV.jwtAudience];
   const jwksUrl = env[ENV.jwksUrl];
-  if (!issuer || !audience || !jwksUrl) throw new Error(`${ENV.authMode}=jwt needs ${ENV.jwtIssuer}, ${ENV.jwtAudience} and ${ENV.jwksUrl}`);
-  return { mode, issuer, audience, jwksUrl };
+  const scope = env[ENV.jwtScope];
+  if (!issuer || !audience || !jwksUrl || !scope)
+    throw new Error(`${ENV.authMode}=jwt needs ${ENV.jwtIssuer}, ${ENV.jwtAudience}, ${ENV.jwksUrl} and ${ENV.jwtScope}`);
+  return { mode, issuer, audience, jwksUrl, scope };
 }
 
 // One key set per URL and container: jose caches the keys and refetches on an unknown `kid` (after a cooldown).
@@ -108,6 +122,9 @@ export async function authenticate(event: Pick<HttpEvent, 'headers'>, settings: 
     throw err;
   }
   if (!audienceMatches(payload, settings.audience!)) return { kind: 'refused', reason: 'INVALID_TOKEN', code: 'WRONG_AUDIENCE' };
+  // A Cognito ID token (token_use=id) identifies a user to a client; it is not a grant to call this API.
+  if (payload.token_use !== undefined && payload.token_use !== 'access') return { kind: 'refused', reason: 'INVALID_TOKEN', code: 'NOT_AN_ACCESS_TOKEN' };
+  if (!scopesOf(payload).includes(settings.scope!)) return { kind: 'refused', reason: 'INVALID_TOKEN', code: 'MISSING_SCOPE' };
   if (typeof payload.sub !== 'string' || !SUB.test(payload.sub)) return { kind: 'refused', reason: 'INVALID_TOKEN', code: 'BAD_SUBJECT' };
   return { kind: 'caller', sub: payload.sub };
 }
@@ -120,6 +137,13 @@ export function audienceMatches(payload: JWTPayload, audience: string): boolean 
   const aud = payload.aud;
   if (aud === undefined) return payload.client_id === audience;
   return (Array.isArray(aud) ? aud : [aud]).includes(audience);
+}
+
+/** OAuth scopes of a token: `scope` (space-separated, RFC 8693 / Cognito) or `scp` (a list or a string, Okta, Entra). */
+export function scopesOf(payload: JWTPayload): string[] {
+  const raw = payload.scope ?? payload.scp;
+  if (typeof raw === 'string') return raw.split(' ').filter(Boolean);
+  return Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
 }
 
 const MESSAGES: Record<AuthFailure, string> = {

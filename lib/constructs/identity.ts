@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { AccountRecovery, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { AccountRecovery, Mfa, OAuthScope, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../stages';
 
@@ -13,7 +13,12 @@ export interface IdentityProps {
 /**
  * The quick-start issuer of the API's tokens: a Cognito user pool (no self sign-up: an administrator creates users)
  * and a public app client (no secret) that allows USER_PASSWORD_AUTH, so a token is one CLI call away
- * (SECURITY.md). Bring your own issuer with `-c jwtIssuer=... -c jwtAudience=...` and this is not created.
+ * (SECURITY.md). Bring your own issuer with `-c jwtIssuer=... -c jwtAudience=... -c jwtScope=...` and this is not
+ * created.
+ *
+ * OAuth is off on the client unless `-c oauthCallbackUrls=https://...` names where to return: then the authorization
+ * code grant only (PKCE; a public client), never the implicit flow, and no placeholder callback. MFA (TOTP) is
+ * required where the stage says so (prod), offered elsewhere.
  */
 export class Identity extends Construct {
   public readonly userPool: UserPool;
@@ -39,7 +44,7 @@ export class Identity extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
-      mfa: Mfa.OPTIONAL,
+      mfa: stage.auth.requireMfa ? Mfa.REQUIRED : Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       deletionProtection: !stage.destroyData,
@@ -51,6 +56,15 @@ export class Identity extends Construct {
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       preventUserExistenceErrors: true,
+      ...(stage.auth.oauthCallbackUrls?.length
+        ? {
+            oAuth: {
+              flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
+              callbackUrls: [...stage.auth.oauthCallbackUrls],
+              scopes: [OAuthScope.OPENID, OAuthScope.COGNITO_ADMIN],
+            },
+          }
+        : { disableOAuth: true }),
     });
     this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`;
     this.audience = this.client.userPoolClientId;

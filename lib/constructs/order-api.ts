@@ -26,11 +26,17 @@ export interface ResolvedAuth {
   readonly issuer?: string;
   readonly audience?: string;
   readonly jwksUrl?: string;
+  /** Required on every route by the authorizer and by the handlers. */
+  readonly scope?: string;
 }
 
-/** The access log line of every request: ids, route, status and latency; no header, no body, no token. */
+/**
+ * The access log line of every request: ids, the caller's `sub` (from the verified token's claims, never the token
+ * itself), route, status and latency; no header, no body.
+ */
 export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
+  sub: '$context.authorizer.claims.sub',
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',
   routeKey: '$context.routeKey',
@@ -81,7 +87,9 @@ export class OrderApi extends Construct {
         [ENV.apiIdempotencyTtlSeconds]: String(stage.api.idempotencyKeyHours * 3600),
         [ENV.personalDataTtlSeconds]: String(stage.personalDataRetentionDays * 86_400),
         [ENV.authMode]: this.auth.mode,
-        ...(this.auth.mode === 'jwt' ? { [ENV.jwtIssuer]: this.auth.issuer!, [ENV.jwtAudience]: this.auth.audience!, [ENV.jwksUrl]: this.auth.jwksUrl! } : {}),
+        ...(this.auth.mode === 'jwt'
+          ? { [ENV.jwtIssuer]: this.auth.issuer!, [ENV.jwtAudience]: this.auth.audience!, [ENV.jwksUrl]: this.auth.jwksUrl!, [ENV.jwtScope]: this.auth.scope! }
+          : {}),
       },
     };
 
@@ -134,6 +142,8 @@ export class OrderApi extends Construct {
       });
     }
     const authorizer: IHttpRouteAuthorizer | undefined = this.authorizer;
+    // Only access tokens carry scopes: the gateway refuses an ID token (403) before any function runs.
+    const authorizationScopes = this.auth.mode === 'jwt' ? [this.auth.scope!] : undefined;
 
     this.api.addRoutes({
       path: '/orders',
@@ -142,6 +152,7 @@ export class OrderApi extends Construct {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
       authorizer,
+      authorizationScopes,
     });
     this.api.addRoutes({
       path: '/orders/{orderId}',
@@ -150,6 +161,7 @@ export class OrderApi extends Construct {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
       authorizer,
+      authorizationScopes,
     });
     this.api.addRoutes({
       path: '/orders/{orderId}/personal-data',
@@ -158,6 +170,7 @@ export class OrderApi extends Construct {
         payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
       }),
       authorizer,
+      authorizationScopes,
     });
   }
 
@@ -171,7 +184,14 @@ export class OrderApi extends Construct {
 export function resolveAuth(stage: StageConfig, identity?: Identity): ResolvedAuth {
   const { auth } = stage;
   if (auth.mode === 'off') return { mode: 'off' };
-  if (identity) return { mode: 'jwt', issuer: identity.issuer, audience: identity.audience, jwksUrl: identity.jwksUrl };
+  if (!auth.scope) throw new Error(`stage ${stage.name}: auth mode jwt needs a required scope`);
+  if (identity) return { mode: 'jwt', issuer: identity.issuer, audience: identity.audience, jwksUrl: identity.jwksUrl, scope: auth.scope };
   if (!auth.issuer || !auth.audience) throw new Error(`stage ${stage.name}: auth mode jwt needs an issuer and an audience`);
-  return { mode: 'jwt', issuer: auth.issuer, audience: auth.audience, jwksUrl: auth.jwksUrl ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json` };
+  return {
+    mode: 'jwt',
+    issuer: auth.issuer,
+    audience: auth.audience,
+    jwksUrl: auth.jwksUrl ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+    scope: auth.scope,
+  };
 }

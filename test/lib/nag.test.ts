@@ -20,11 +20,17 @@ function findings(scope: IConstruct): string[] {
     .sort();
 }
 
-const JWT_LOCAL = { auth: 'jwt', jwtIssuer: 'http://127.0.0.1:9999', jwtAudience: 'orders-api', jwksUrl: 'http://127.0.0.1:9999/jwks.json' };
+const JWT_LOCAL = {
+  auth: 'jwt',
+  jwtIssuer: 'http://127.0.0.1:9999',
+  jwtAudience: 'orders-api',
+  jwksUrl: 'http://127.0.0.1:9999/jwks.json',
+  jwtScope: 'orders/api',
+};
 const variants: [string, Parameters<typeof freshApp>[0], Record<string, string>][] = [
   ...STAGE_NAMES.map((s) => [s, s, {}] as [string, Parameters<typeof freshApp>[0], Record<string, string>]),
   ['prod with the customer-managed key', 'prod', { kms: 'customer-managed' }],
-  ['prod with an external issuer', 'prod', { jwtIssuer: 'https://issuer.example.com', jwtAudience: 'orders-api' }],
+  ['prod with an external issuer', 'prod', { jwtIssuer: 'https://issuer.example.com', jwtAudience: 'orders-api', jwtScope: 'orders/api' }],
   ['local with JWT and the customer-managed key', 'local', { ...JWT_LOCAL, kms: 'customer-managed' }],
 ];
 

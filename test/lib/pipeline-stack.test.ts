@@ -1,9 +1,15 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertLocalStageTargetsEmulator } from '../../lib/target-guard';
+import { PROJECT_ROOT } from '../../lib/paths';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES } from '../../lambdas/services/registry';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { type PipelineStack, stackName } from '../../lib/pipeline-stack';
-import { STAGES, stageConfig, withContext } from '../../lib/stages';
+import { COGNITO_ACCESS_SCOPE, STAGES, stageConfig, withContext } from '../../lib/stages';
 import { IDENTITY_OUTPUTS } from '../../lib/constructs/identity';
 import { actionsOf, freshApp, logicalId, roleStatements, STAGE_NAMES, synth, type Statement } from './synth';
 
@@ -141,28 +147,57 @@ describe('stage selection', () => {
   });
 
   it('AWS stages require a JWT (own Cognito pool by default); local is off', () => {
-    expect(STAGES.dev.auth).toEqual({ mode: 'jwt', createCognito: true });
-    expect(STAGES.prod.auth).toEqual({ mode: 'jwt', createCognito: true });
+    expect(STAGES.dev.auth).toEqual({ mode: 'jwt', createCognito: true, scope: COGNITO_ACCESS_SCOPE });
+    expect(STAGES.prod.auth).toEqual({ mode: 'jwt', createCognito: true, scope: COGNITO_ACCESS_SCOPE, requireMfa: true });
     expect(STAGES.local.auth).toEqual({ mode: 'off' });
     for (const s of Object.values(STAGES)) expect(s.kms).toBe('sqs-managed');
   });
 
   it('context overrides: an issuer replaces the Cognito pool; auth=off only for local; bad values refused', () => {
     const ctx = (c: Record<string, string>) => (k: string) => c[k];
-    expect(withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud' })).auth).toEqual({
+    expect(withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud', jwtScope: 'orders' })).auth).toEqual({
       mode: 'jwt',
       issuer: 'https://i.example',
       audience: 'aud',
+      scope: 'orders',
       createCognito: false,
     });
     expect(
-      withContext(STAGES.local, ctx({ auth: 'jwt', jwtIssuer: 'http://127.0.0.1:1', jwtAudience: 'a', jwksUrl: 'http://127.0.0.1:1/jwks.json' })).auth,
+      withContext(STAGES.local, ctx({ auth: 'jwt', jwtIssuer: 'http://127.0.0.1:1', jwtAudience: 'a', jwksUrl: 'http://127.0.0.1:1/jwks.json', jwtScope: 's' }))
+        .auth,
     ).toMatchObject({ mode: 'jwt', jwksUrl: 'http://127.0.0.1:1/jwks.json' });
+    // An external issuer names its scope (the Cognito default does not apply to it).
+    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud' }))).toThrow(/jwtScope/);
+    // https outside the local stage, for the issuer, the JWKS and OAuth callbacks.
+    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'http://i.example', jwtAudience: 'aud', jwtScope: 's' }))).toThrow(/https/);
+    expect(() => withContext(STAGES.dev, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud', jwtScope: 's', jwksUrl: 'http://i.example/keys' }))).toThrow(
+      /https/,
+    );
+    expect(() => withContext(STAGES.dev, ctx({ oauthCallbackUrls: 'http://shop.example.org/cb' }))).toThrow(/https/);
     expect(() => withContext(STAGES.prod, ctx({ auth: 'off' }))).toThrow(/only the local stage/);
     expect(() => withContext(STAGES.local, ctx({ auth: 'jwt' }))).toThrow(/jwtIssuer/);
-    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example' }))).toThrow(/jwtAudience/);
+    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtScope: 's' }))).toThrow(/jwtAudience/);
     expect(() => withContext(STAGES.local, ctx({ auth: 'maybe' }))).toThrow(/jwt or off/);
     expect(() => withContext(STAGES.local, ctx({ kms: 'aws' }))).toThrow(/customer-managed/);
     expect(withContext(STAGES.local, ctx({})).auth).toEqual({ mode: 'off' });
+  });
+});
+
+describe('the local stage targets an emulator only', () => {
+  it('refuses the local stage without a loopback AWS_ENDPOINT_URL; other stages pass', () => {
+    expect(() => assertLocalStageTargetsEmulator('local', {})).toThrow(/refusing the local stage/);
+    expect(() => assertLocalStageTargetsEmulator('local', { AWS_ENDPOINT_URL: 'https://dynamodb.us-east-1.amazonaws.com' })).toThrow(/not a loopback/);
+    expect(() => assertLocalStageTargetsEmulator('local', { AWS_ENDPOINT_URL: 'not a url' })).toThrow(/refusing/);
+    expect(() => assertLocalStageTargetsEmulator('local', { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' })).not.toThrow();
+    expect(() => assertLocalStageTargetsEmulator('local', { AWS_ENDPOINT_URL: 'http://localhost:4570' })).not.toThrow();
+    expect(() => assertLocalStageTargetsEmulator('dev', {})).not.toThrow();
+  });
+
+  it('the CDK app itself refuses: `cdk deploy -c stage=local` against real credentials stops before synth', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'local' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'guard-')) };
+    delete env.AWS_ENDPOINT_URL;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], { cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/refusing the local stage without a local emulator/);
   });
 });

@@ -19,12 +19,16 @@ export interface TokenOptions {
   /** Extra claims (e.g. client_id). */
   claims?: Record<string, unknown>;
   omitExp?: boolean;
+  /** Leave out the `scope` claim (default: TEST_SCOPE). */
+  omitScope?: boolean;
   alg?: 'RS256';
 }
 
 type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 export const TEST_AUDIENCE = 'orders-api-test';
+/** The scope the test issuer's tokens carry unless told otherwise, and that its handler environment requires. */
+export const TEST_SCOPE = 'orders/api';
 
 export class TestIssuer {
   private constructor(
@@ -62,7 +66,7 @@ export class TestIssuer {
   /** A signed token; by default valid for 5 minutes for `sub` and the test audience. */
   async token(o: TokenOptions = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    let jwt = new SignJWT({ ...(o.claims ?? {}) })
+    let jwt = new SignJWT({ ...(o.omitScope ? {} : { scope: TEST_SCOPE }), ...(o.claims ?? {}) })
       .setProtectedHeader({ alg: o.alg ?? 'RS256', kid: this.kid, typ: 'JWT' })
       .setIssuer(o.issuer ?? this.issuer)
       .setSubject(o.sub ?? 'customer-a')
@@ -74,7 +78,7 @@ export class TestIssuer {
 
   /** The handler environment that trusts this issuer. */
   env(audience = TEST_AUDIENCE): Record<string, string> {
-    return { AUTH_MODE: 'jwt', JWT_ISSUER: this.issuer, JWT_AUDIENCE: audience, JWKS_URL: this.jwksUrl };
+    return { AUTH_MODE: 'jwt', JWT_ISSUER: this.issuer, JWT_AUDIENCE: audience, JWKS_URL: this.jwksUrl, JWT_SCOPE: TEST_SCOPE };
   }
 
   stop(): Promise<void> {

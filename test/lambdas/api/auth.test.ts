@@ -6,7 +6,7 @@
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyOf, ddbMock, httpEvent, postEvent, storeHolds, validOrder } from './fixtures';
-import { bearer, TEST_AUDIENCE, TestIssuer } from '../../integration/support/auth';
+import { bearer, TEST_AUDIENCE, TEST_SCOPE, TestIssuer } from '../../integration/support/auth';
 import { audienceMatches, authenticate, authSettings, bearerToken, MAX_TOKEN_LENGTH } from '../../../lambdas/api/auth';
 import { handler as postOrder } from '../../../lambdas/api/post-order';
 import { handler as getOrder } from '../../../lambdas/api/get-order';
@@ -14,7 +14,7 @@ import { apiIdempotencyKey } from '../../../lambdas/adapters/keys';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 let issuer: Awaited<ReturnType<typeof TestIssuer.start>>;
-const AUTH_VARS = ['AUTH_MODE', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL'];
+const AUTH_VARS = ['AUTH_MODE', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL', 'JWT_SCOPE'];
 
 beforeAll(async () => {
   issuer = await TestIssuer.start();
@@ -38,12 +38,27 @@ const withoutCustomer = () => {
 };
 
 describe('authSettings', () => {
-  it('off when unset or off; jwt needs issuer, audience and JWKS URL; anything else fails closed', () => {
-    expect(authSettings({})).toEqual({ mode: 'off' });
-    expect(authSettings({ AUTH_MODE: 'off' })).toEqual({ mode: 'off' });
-    expect(authSettings(issuer.env())).toEqual({ mode: 'jwt', issuer: issuer.issuer, audience: TEST_AUDIENCE, jwksUrl: issuer.jwksUrl });
-    expect(() => authSettings({ AUTH_MODE: 'jwt', JWT_ISSUER: 'x', JWT_AUDIENCE: 'y' })).toThrow(/JWKS_URL/);
-    for (const mode of ['JWT', 'on', 'true', '']) expect(() => authSettings({ AUTH_MODE: mode })).toThrow(/jwt or off/);
+  it('local stage: off when unset or off; jwt needs issuer, audience, JWKS URL and scope; anything else fails closed', () => {
+    const local = { STAGE: 'local' };
+    expect(authSettings(local)).toEqual({ mode: 'off' });
+    expect(authSettings({ ...local, AUTH_MODE: 'off' })).toEqual({ mode: 'off' });
+    expect(authSettings({ ...local, ...issuer.env() })).toEqual({
+      mode: 'jwt',
+      issuer: issuer.issuer,
+      audience: TEST_AUDIENCE,
+      jwksUrl: issuer.jwksUrl,
+      scope: TEST_SCOPE,
+    });
+    expect(() => authSettings({ ...local, AUTH_MODE: 'jwt', JWT_ISSUER: 'x', JWT_AUDIENCE: 'y', JWT_SCOPE: 's' })).toThrow(/JWKS_URL/);
+    expect(() => authSettings({ ...local, AUTH_MODE: 'jwt', JWT_ISSUER: 'x', JWT_AUDIENCE: 'y', JWKS_URL: 'z' })).toThrow(/JWT_SCOPE/);
+    for (const mode of ['JWT', 'on', 'true', '']) expect(() => authSettings({ ...local, AUTH_MODE: mode })).toThrow(/jwt or off/);
+  });
+
+  it.each([['dev'], ['prod'], [undefined]])('stage %s: a missing AUTH_MODE or off fails closed; jwt works', (stage) => {
+    const env = stage ? { STAGE: stage } : {};
+    expect(() => authSettings(env)).toThrow(/not set/);
+    expect(() => authSettings({ ...env, AUTH_MODE: 'off' })).toThrow(/refused outside the local stage/);
+    expect(authSettings({ ...env, ...issuer.env() }).mode).toBe('jwt');
   });
 });
 
@@ -54,6 +69,10 @@ describe('authenticate', () => {
     expect(await auth(bearer(await issuer.token({ sub: 'cust-42' })))).toEqual({ kind: 'caller', sub: 'cust-42' });
     // Scheme case-insensitive; header name in any case (an emulator may keep the client's case).
     expect(await auth({ Authorization: `bearer ${await issuer.token()}` })).toEqual({ kind: 'caller', sub: 'customer-a' });
+    // A Cognito access token: token_use=access, client_id instead of aud, the scope in `scope`; or `scp` as a list.
+    const cognito = await issuer.token({ sub: 'cust-43', claims: { token_use: 'access', client_id: TEST_AUDIENCE } });
+    expect(await auth(bearer(cognito))).toEqual({ kind: 'caller', sub: 'cust-43' });
+    expect(await auth(bearer(await issuer.token({ omitScope: true, claims: { scp: ['x', TEST_SCOPE] } })))).toMatchObject({ kind: 'caller' });
   });
 
   it.each([
@@ -75,6 +94,9 @@ describe('authenticate', () => {
     ['no exp', { omitExp: true }, 'INVALID_TOKEN', 'ERR_JWT_CLAIM_VALIDATION_FAILED'],
     ['an empty sub', { sub: '' }, 'INVALID_TOKEN', undefined],
     ['an oversized sub', { sub: 'x'.repeat(129) }, 'INVALID_TOKEN', 'BAD_SUBJECT'],
+    ['a Cognito ID token (token_use=id)', { claims: { token_use: 'id' } }, 'INVALID_TOKEN', 'NOT_AN_ACCESS_TOKEN'],
+    ['a token without the required scope', { omitScope: true }, 'INVALID_TOKEN', 'MISSING_SCOPE'],
+    ['a token with other scopes only', { omitScope: true, claims: { scope: 'orders/read openid' } }, 'INVALID_TOKEN', 'MISSING_SCOPE'],
   ] as const)('refuses %s', async (_name, options, reason, code) => {
     const result = await auth(bearer(await issuer.token(options)));
     expect(result).toMatchObject({ kind: 'refused', reason });

@@ -8,6 +8,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 export const ORDERS_TABLE = 'orders-table';
 process.env.ORDERS_TABLE = ORDERS_TABLE;
+// The handlers run as in the local stage (auth off unless a test sets AUTH_MODE=jwt): elsewhere a missing AUTH_MODE
+// fails closed.
+process.env.STAGE = 'local';
 process.env.API_IDEMPOTENCY_TTL_SECONDS = '86400';
 process.env.TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:order-events';
 

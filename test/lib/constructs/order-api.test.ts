@@ -2,7 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../../lambdas/adapters/env';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
-import type { StageConfig } from '../../../lib/stages';
+import { COGNITO_ACCESS_SCOPE, type StageConfig } from '../../../lib/stages';
 import { ACCESS_LOG_FIELDS } from '../../../lib/constructs/order-api';
 import { actionsOf, freshApp, logicalId, propsOf, referencedIds, roleStatements, STAGE_NAMES, synth } from '../synth';
 
@@ -54,16 +54,23 @@ describe.each(STAGE_NAMES)('order API (%s)', (stageName) => {
     expect(env[ENV.topicArn]).toBeUndefined();
   });
 
-  it('POST writes the orders table; GET only reads it; neither touches anything else', () => {
+  it('POST and the erasure write the orders table; GET only reads it; none touches anything but its items and logs', () => {
     const orders = logicalId(stack.data.orders);
     const post = roleStatements(template, stack.api.postOrder);
     const get = roleStatements(template, stack.api.getOrder);
-    expect(post.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:ConditionCheckItem']));
-    expect(get.flatMap(actionsOf)).toContain('dynamodb:GetItem');
-    expect(get.flatMap(actionsOf)).toContain('dynamodb:Query');
+    const erase = roleStatements(template, stack.api.erasePersonalData);
+    expect(post.flatMap(actionsOf)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem']));
+    expect(get.flatMap(actionsOf)).toContain('dynamodb:BatchGetItem');
     expect(get.flatMap(actionsOf).filter((a) => WRITES.includes(a))).toEqual([]);
-    for (const statements of [post, get]) {
-      expect(referencedIds(statements.map((s) => s.Resource))).toEqual(new Set([orders]));
+    for (const [fn, statements] of [
+      [stack.api.postOrder, post],
+      [stack.api.getOrder, get],
+      [stack.api.erasePersonalData, erase],
+    ] as const) {
+      const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(referencedIds(dynamo.map((s) => s.Resource))).toEqual(new Set([orders]));
+      const rest = statements.filter((s) => !dynamo.includes(s) && !actionsOf(s).some((a) => a.startsWith('xray:')));
+      expect(referencedIds(rest.map((s) => s.Resource))).toEqual(new Set([logicalId(fn.logGroup)]));
       expect(statements.flatMap(actionsOf).filter((a) => a.startsWith('sns:'))).toEqual([]);
     }
   });
@@ -74,12 +81,12 @@ describe.each(STAGE_NAMES)('order API authentication (%s)', (stageName) => {
   beforeAll(() => ({ stack, stage, template } = synth(stageName)));
   const routes = () => Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
 
-  it('there are exactly the two routes', () => {
+  it('there are exactly the three routes', () => {
     expect(
       routes()
         .map((r) => r.Properties.RouteKey)
         .sort(),
-    ).toEqual(['GET /orders/{orderId}', 'POST /orders']);
+    ).toEqual(['DELETE /orders/{orderId}/personal-data', 'GET /orders/{orderId}', 'POST /orders']);
   });
 
   if (stageName === 'local') {
@@ -103,11 +110,28 @@ describe.each(STAGE_NAMES)('order API authentication (%s)', (stageName) => {
       const client = logicalId(stack.api.identity!.client);
       expect(referencedIds(authorizer.Properties.JwtConfiguration.Issuer)).toEqual(new Set([pool, 'AWS::Region']));
       expect(referencedIds(authorizer.Properties.JwtConfiguration.Audience)).toEqual(new Set([client]));
-      expect(routes()).toHaveLength(2);
+      expect(routes()).toHaveLength(3);
       for (const r of routes()) {
         expect(r.Properties.AuthorizationType).toBe('JWT');
         expect(referencedIds(r.Properties.AuthorizerId)).toEqual(new Set([authorizerId]));
+        // Only access tokens carry a scope: the gateway itself refuses an ID token.
+        expect(r.Properties.AuthorizationScopes).toEqual([COGNITO_ACCESS_SCOPE]);
       }
+    });
+
+    it('the handlers require the same scope', () => {
+      for (const part of ['postOrder', 'getOrder', 'erasePersonalData'] as const) {
+        expect(propsOf(template, logicalId(stack.api[part])).Environment.Variables[ENV.jwtScope]).toBe(COGNITO_ACCESS_SCOPE);
+      }
+    });
+
+    it('the quick-start client: no OAuth flow unless callbacks are given, never the implicit flow or example.com; MFA required in prod', () => {
+      const client = Object.values(template.findResources('AWS::Cognito::UserPoolClient'))[0]!.Properties;
+      expect(client.AllowedOAuthFlows).toBeUndefined();
+      expect(client.AllowedOAuthFlowsUserPoolClient).toBe(false);
+      expect(JSON.stringify(client)).not.toContain('example.com');
+      const pool = Object.values(template.findResources('AWS::Cognito::UserPool'))[0]!.Properties;
+      expect(pool.MfaConfiguration).toBe(stageName === 'prod' ? 'ON' : 'OPTIONAL');
     });
 
     it('the handlers verify the same issuer and audience again (AUTH_MODE=jwt)', () => {
@@ -151,11 +175,13 @@ describe('order API with context overrides', () => {
       jwtIssuer: 'http://127.0.0.1:9999',
       jwtAudience: 'orders-api',
       jwksUrl: 'http://127.0.0.1:9999/jwks.json',
+      jwtScope: 'orders/api',
     });
     const t = template();
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'http://127.0.0.1:9999', Audience: ['orders-api'] } });
-    for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route'))) expect(r.Properties.AuthorizationType).toBe('JWT');
+    for (const r of Object.values(t.findResources('AWS::ApiGatewayV2::Route')))
+      expect(r.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizationScopes: ['orders/api'] });
     const env = propsOf(t, logicalId(stack.api.postOrder)).Environment.Variables;
     expect(env).toMatchObject({
       [ENV.authMode]: 'jwt',
@@ -166,13 +192,23 @@ describe('order API with context overrides', () => {
   });
 
   it('prod with an external issuer: no Cognito pool, JWKS URL derived from the issuer', () => {
-    const { stack, template } = freshApp('prod', { jwtIssuer: 'https://login.example.com/', jwtAudience: 'orders' });
+    const { stack, template } = freshApp('prod', { jwtIssuer: 'https://login.example.com/', jwtAudience: 'orders', jwtScope: 'orders:write' });
     template().resourceCountIs('AWS::Cognito::UserPool', 0);
     expect(stack.api.auth).toEqual({
       mode: 'jwt',
       issuer: 'https://login.example.com/',
       audience: 'orders',
       jwksUrl: 'https://login.example.com/.well-known/jwks.json',
+      scope: 'orders:write',
+    });
+  });
+
+  it('the quick-start client with callbacks: the authorization code grant only, to exactly those URLs', () => {
+    const { template } = freshApp('dev', { oauthCallbackUrls: 'https://shop.example.org/callback' });
+    template().hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      CallbackURLs: ['https://shop.example.org/callback'],
     });
   });
 });

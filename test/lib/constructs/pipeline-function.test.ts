@@ -15,11 +15,23 @@ describe.each(STAGE_NAMES)('every function (%s)', (stageName) => {
     functions = Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, r]) => [id, r.Properties]);
   });
 
-  it('one function per service, two for the API, the relay and the outbox sweeper', () => {
-    expect(functions).toHaveLength(stack.workers.size + 4);
+  it('one function per service, three for the API, the relay and the outbox sweeper', () => {
+    expect(functions).toHaveLength(stack.workers.size + 5);
     const ids = new Set(functions.map(([id]) => id));
-    for (const fn of [stack.api.postOrder, stack.api.getOrder, stack.relay.fn, stack.relay.sweeper, ...[...stack.workers.values()].map((w) => w.fn)])
+    for (const fn of [
+      stack.api.postOrder,
+      stack.api.getOrder,
+      stack.api.erasePersonalData,
+      stack.relay.fn,
+      stack.relay.sweeper,
+      ...[...stack.workers.values()].map((w) => w.fn),
+    ])
       expect(ids.has(logicalId(fn))).toBe(true);
+  });
+
+  it('X-Ray active tracing where the stage says so (AWS stages)', () => {
+    for (const [, fn] of functions) expect(fn.TracingConfig?.Mode).toBe(stage.tracing ? 'Active' : undefined);
+    expect(stage.tracing).toBe(stage.name !== 'local');
   });
 
   it('Node.js 22 on ARM64, JSON logs at the stage level', () => {
