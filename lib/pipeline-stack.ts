@@ -73,6 +73,16 @@ export class PipelineStack extends Stack {
           conditions: { ArnEquals: { 'aws:SourceArn': this.formatArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
         }),
       );
+      // CloudWatch publishes alarms to the alarm topic, encrypted with the same key.
+      this.messagingKey.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AllowCloudWatchAlarmsToTheAlarmTopic',
+          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        }),
+      );
       this.topic = new Topic(this, 'EventTopic', {
         topicName,
         displayName: `Order pipeline events (${stage.name})`,
@@ -85,7 +95,7 @@ export class PipelineStack extends Stack {
     }
     this.api = new OrderApi(this, 'Api', { stage, ordersTable: this.data.orders });
     this.relay = new OutboxRelay(this, 'Outbox', { stage, ordersTable: this.data.orders, topic: this.topic });
-    this.operations = new Operations(this, 'Operations', { stage });
+    this.operations = new Operations(this, 'Operations', { stage, encryptionKey: this.messagingKey });
     // The alarm topic is built by Operations without a policy: publishers must use TLS there too (as `enforceSSL`).
     this.operations.alarmTopic.addToResourcePolicy(
       new PolicyStatement({

@@ -156,6 +156,8 @@ export const STAGES: Record<StageName, StageConfig> = {
     seedDemoCatalog: false,
     destroyData: false,
     auth: { ...awsAuth, requireMfa: true },
+    // Events at rest (topic, queues, DLQs, alarm topic) under a key the account controls and rotates.
+    kms: 'customer-managed',
   },
 };
 

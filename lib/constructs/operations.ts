@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -9,6 +10,8 @@ import type { StageConfig } from '../stages';
 
 export interface OperationsProps {
   readonly stage: StageConfig;
+  /** Encrypts the alarm topic (the stage's customer-managed key; its policy must let CloudWatch use it). */
+  readonly encryptionKey?: IKey;
 }
 
 const ONE_MINUTE = Duration.minutes(1);
@@ -52,7 +55,10 @@ export class Operations extends Construct {
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     this.stage = props.stage;
-    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `Order pipeline alarms (${props.stage.name})` });
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `Order pipeline alarms (${props.stage.name})`,
+      ...(props.encryptionKey ? { masterKey: props.encryptionKey } : {}),
+    });
     this.action = new SnsAction(this.alarmTopic);
   }
 

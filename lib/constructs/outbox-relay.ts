@@ -52,7 +52,7 @@ export class OutboxRelay extends Construct {
       environment: { [ENV.ordersTable]: ordersTable.tableName, [ENV.topicArn]: props.topic.topicArn },
     });
 
-    this.dlq = deadLetterQueue(this, 'OutboxDlq');
+    this.dlq = deadLetterQueue(this, 'OutboxDlq', stage);
     this.eventSource = new DynamoEventSource(ordersTable, {
       // From the oldest record still in the stream: an event written before the mapping existed is not skipped.
       startingPosition: StartingPosition.TRIM_HORIZON,

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITopic, Subscription } from 'aws-cdk-lib/aws-sns';
 import { SubscriptionFilter } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -48,9 +48,16 @@ export function encryptWithKey(queue: Queue, key: IKey): void {
   cfn.sqsManagedSseEnabled = undefined;
 }
 
-/** A dead-letter queue as every DLQ of this app is built (with a key: SSE-KMS, see `encryptWithKey`). */
-export function deadLetterQueue(scope: Construct, id: string, key?: IKey): Queue {
-  const dlq = new Queue(scope, id, { ...SECURE_QUEUE, retentionPeriod: DLQ_RETENTION });
+/**
+ * A dead-letter queue as every DLQ of this app is built (with a key: SSE-KMS, see `encryptWithKey`). Where the stage
+ * keeps its data (prod), a DLQ survives the stack's deletion: its messages are work that has not happened yet.
+ */
+export function deadLetterQueue(scope: Construct, id: string, stage: Pick<StageConfig, 'destroyData'>, key?: IKey): Queue {
+  const dlq = new Queue(scope, id, {
+    ...SECURE_QUEUE,
+    retentionPeriod: DLQ_RETENTION,
+    removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
   if (key) encryptWithKey(dlq, key);
   return dlq;
 }
@@ -76,7 +83,7 @@ export class ServiceQueue extends Construct {
     if (consumes.length === 0) throw new Error(`service ${service.name} consumes nothing: it needs no queue`);
 
     this.maxReceiveCount = stage.worker.maxReceiveCount;
-    this.dlq = deadLetterQueue(this, 'Dlq', props.encryptionKey);
+    this.dlq = deadLetterQueue(this, 'Dlq', stage, props.encryptionKey);
     this.queue = new Queue(this, 'Queue', {
       ...SECURE_QUEUE,
       // >= 6x the function timeout, so a slow batch is not redelivered while it is still being processed.
@@ -87,7 +94,7 @@ export class ServiceQueue extends Construct {
     });
     if (props.encryptionKey) encryptWithKey(this.queue, props.encryptionKey);
 
-    this.subscriptionDlq = deadLetterQueue(this, 'SubscriptionDlq', props.encryptionKey);
+    this.subscriptionDlq = deadLetterQueue(this, 'SubscriptionDlq', stage, props.encryptionKey);
     this.subscription = props.topic.addSubscription(
       new SqsSubscription(this.queue, {
         // The body is the envelope JSON itself; `eventType` routes it (topic-exchange routing).

@@ -11,7 +11,7 @@ import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { type PipelineStack, stackName } from '../../lib/pipeline-stack';
 import { COGNITO_ACCESS_SCOPE, STAGES, stageConfig, withContext } from '../../lib/stages';
 import { IDENTITY_OUTPUTS } from '../../lib/constructs/identity';
-import { actionsOf, freshApp, logicalId, roleStatements, STAGE_NAMES, synth, type Statement } from './synth';
+import { actionsOf, freshApp, logicalId, referencedIds, roleStatements, STAGE_NAMES, synth, type Statement } from './synth';
 
 describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
   let stack: PipelineStack, template: Template;
@@ -61,13 +61,16 @@ describe.each(STAGE_NAMES)('pipeline stack (%s)', (stageName) => {
     ];
     const allows = documents.flatMap((d) => d.Statement as Statement[]).filter((s) => s.Effect === 'Allow');
     expect(allows.length).toBeGreaterThan(0);
-    expect(allows.flatMap(actionsOf).filter((a) => a.includes('*'))).toEqual([]);
+    // The one exception (SECURITY.md): kms:GenerateDataKey* on the messaging key, where there is one.
+    expect(allows.flatMap(actionsOf).filter((a) => a.includes('*') && !(stack.messagingKey && a === 'kms:GenerateDataKey*'))).toEqual([]);
   });
 
-  it('one event topic and one alarm topic, neither with a customer KMS key', () => {
+  it('one event topic and one alarm topic, both under the customer-managed key in prod (by default), neither elsewhere', () => {
     template.resourceCountIs('AWS::SNS::Topic', 2);
+    expect(Boolean(stack.messagingKey)).toBe(stack.config.name === 'prod');
     for (const topic of Object.values(template.findResources('AWS::SNS::Topic'))) {
-      expect(topic.Properties.KmsMasterKeyId).toBeUndefined();
+      if (stack.messagingKey) expect(referencedIds(topic.Properties.KmsMasterKeyId)).toEqual(new Set([logicalId(stack.messagingKey)]));
+      else expect(topic.Properties.KmsMasterKeyId).toBeUndefined();
     }
   });
 });
@@ -102,7 +105,11 @@ describe('customer-managed key (-c kms=customer-managed)', () => {
     expect(arn).toContain(`${stack.stackName}-events`);
     expect(template.toJSON().Resources[logicalId(stack.topic)].Properties.TopicName).toBe(`${stack.stackName}-events`);
     const services = keyStatements().filter((s) => JSON.stringify(s.Principal ?? {}).includes('Service'));
-    expect(services).toHaveLength(1);
+    expect(services).toHaveLength(2);
+    // CloudWatch, for alarms into the (encrypted) alarm topic, from this account only.
+    const cloudwatch = services.find((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'))!;
+    expect(actionsOf(cloudwatch).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(JSON.stringify(cloudwatch.Condition)).toContain('aws:SourceAccount');
   });
 
   it('every worker may decrypt its queue; publishers may encrypt for the topic; only with this key', () => {
@@ -150,7 +157,7 @@ describe('stage selection', () => {
     expect(STAGES.dev.auth).toEqual({ mode: 'jwt', createCognito: true, scope: COGNITO_ACCESS_SCOPE });
     expect(STAGES.prod.auth).toEqual({ mode: 'jwt', createCognito: true, scope: COGNITO_ACCESS_SCOPE, requireMfa: true });
     expect(STAGES.local.auth).toEqual({ mode: 'off' });
-    for (const s of Object.values(STAGES)) expect(s.kms).toBe('sqs-managed');
+    for (const s of Object.values(STAGES)) expect(s.kms).toBe(s.name === 'prod' ? 'customer-managed' : 'sqs-managed');
   });
 
   it('context overrides: an issuer replaces the Cognito pool; auth=off only for local; bad values refused', () => {

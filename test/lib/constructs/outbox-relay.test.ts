@@ -35,8 +35,12 @@ describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
     expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(referencedIds(m.DestinationConfig.OnFailure.Destination)).toEqual(new Set([logicalId(stack.relay.dlq)]));
     const dlq = propsOf(template, logicalId(stack.relay.dlq));
-    expect(dlq.SqsManagedSseEnabled).toBe(true);
+    // SSE-SQS, or the stage's customer-managed key (prod).
+    if (stack.messagingKey) expect(referencedIds(dlq.KmsMasterKeyId)).toEqual(new Set([logicalId(stack.messagingKey)]));
+    else expect(dlq.SqsManagedSseEnabled).toBe(true);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 86_400);
+    // Unprocessed work survives the stack where data is kept.
+    expect(template.toJSON().Resources[logicalId(stack.relay.dlq)].DeletionPolicy).toBe(stack.config.destroyData ? 'Delete' : 'Retain');
   });
 
   it('is invoked only for new outbox items', () => {

@@ -64,12 +64,20 @@ describe.each(STAGE_NAMES)('service queues (%s)', (stageName) => {
     expect(propsOf(template, logicalId(stack.relay.dlq)).MessageRetentionPeriod).toBe(FOURTEEN_DAYS);
   });
 
-  it('every queue is encrypted with SSE-SQS (usable by SNS, unlike alias/aws/sqs)', () => {
+  it('every queue is encrypted: SSE-SQS (usable by SNS, unlike alias/aws/sqs), or the customer-managed key (prod)', () => {
     expect(Object.keys(queues).length).toBeGreaterThan(0);
     for (const q of Object.values(queues)) {
-      expect(q.Properties.SqsManagedSseEnabled).toBe(true);
-      expect(q.Properties.KmsMasterKeyId).toBeUndefined();
+      if (stack.messagingKey) expect(referencedIds(q.Properties.KmsMasterKeyId)).toEqual(new Set([logicalId(stack.messagingKey)]));
+      else {
+        expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+        expect(q.Properties.KmsMasterKeyId).toBeUndefined();
+      }
     }
+  });
+
+  it('dead-letter queues are retained where the stage keeps data (prod), deleted elsewhere', () => {
+    const dlqs = [...stack.serviceQueues.values()].flatMap((p) => [p.dlq, p.subscriptionDlq]);
+    for (const dlq of dlqs) expect(template.toJSON().Resources[logicalId(dlq)].DeletionPolicy).toBe(stack.config.destroyData ? 'Delete' : 'Retain');
   });
 
   it('every queue denies requests without TLS', () => {
