@@ -171,6 +171,38 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
           },
         },
       },
+      '/orders/{orderId}/personal-data': {
+        delete: {
+          operationId: 'erasePersonalData',
+          summary: "Erase the order's e-mail address and shipping address (owner only; idempotent)",
+          description:
+            "Replaces the stored e-mail and address with a tombstone; the order, its status and totals stay. An e-mail not yet sent for the order is then skipped. Without erasure they are deleted after the stage's retention period (90 days in dev and prod).",
+          parameters: [
+            { name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid', pattern: pattern(PATTERNS.orderId) } },
+            { $ref: '#/components/parameters/CorrelationId' },
+          ],
+          responses: {
+            '200': jsonBody(
+              {
+                type: 'object',
+                required: ['orderId', 'personalData', 'erasedAt'],
+                additionalProperties: false,
+                properties: {
+                  orderId: { type: 'string', format: 'uuid' },
+                  personalData: { const: 'ERASED' },
+                  erasedAt: { type: 'string', format: 'date-time' },
+                },
+              },
+              'Erased (also when it was erased before).',
+            ),
+            '401': { $ref: '#/components/responses/Unauthorized' },
+            '404': jsonBody(ref('Error'), 'NOT_FOUND: no order with this id, or the order belongs to another caller (the same answer).'),
+            '429': { $ref: '#/components/responses/Throttled' },
+            '500': { $ref: '#/components/responses/Internal' },
+            '503': { $ref: '#/components/responses/Unavailable' },
+          },
+        },
+      },
     },
     components: {
       parameters: {
@@ -258,14 +290,27 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
         },
         Order: {
           type: 'object',
-          required: ['orderId', 'status', 'customerId', 'email', 'currency', 'items', 'total', 'shippingAddress', 'createdAt', 'updatedAt', 'services'],
+          required: [
+            'orderId',
+            'status',
+            'customerId',
+            'email',
+            'currency',
+            'items',
+            'total',
+            'shippingAddress',
+            'personalData',
+            'createdAt',
+            'updatedAt',
+            'services',
+          ],
           additionalProperties: false,
           properties: {
             orderId: { type: 'string', format: 'uuid' },
             status: { enum: ['ACCEPTED', 'CONFIRMED', 'CANCELLED'] },
             reason: { enum: [...CANCEL_REASONS], description: 'Why a CANCELLED order was cancelled; TIMEOUT: still undecided at its deadline.' },
             customerId: { type: 'string' },
-            email: { type: 'string', description: 'Masked: first letter and domain, e.g. j***@example.com.' },
+            email: { type: ['string', 'null'], description: 'Masked: first letter and domain, e.g. j***@example.com; null once erased or past retention.' },
             currency: { type: 'string', pattern: '^[A-Z]{3}$' },
             items: {
               type: 'array',
@@ -298,7 +343,11 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
                 },
                 { type: 'null' },
               ],
-              description: 'Masked: country and the start of the postal code only.',
+              description: 'Masked: country and the start of the postal code only; null when none was given, once erased or past retention.',
+            },
+            personalData: {
+              enum: ['KEPT', 'ERASED', 'EXPIRED'],
+              description: 'Whether the e-mail and address are still stored: KEPT, ERASED by the owner, or EXPIRED (retention passed).',
             },
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time', description: 'The latest change to the order or any service status.' },

@@ -70,9 +70,10 @@ describe('docs/openapi.json', () => {
     expect(doc.components.parameters.CorrelationId.schema).toEqual({ type: 'string' });
   });
 
-  it('is OpenAPI 3.1 with both operations', () => {
+  it('is OpenAPI 3.1 with the three operations', () => {
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(['/orders', '/orders/{orderId}']);
+    expect(Object.keys(doc.paths)).toEqual(['/orders', '/orders/{orderId}', '/orders/{orderId}/personal-data']);
+    expect(doc.paths['/orders/{orderId}/personal-data'].delete.operationId).toBe('erasePersonalData');
     expect(doc.paths['/orders'].post.operationId).toBe('placeOrder');
     expect(doc.paths['/orders/{orderId}'].get.operationId).toBe('getOrder');
   });
