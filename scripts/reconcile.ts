@@ -16,6 +16,7 @@
  *   (--endpoint / --outputs as for npm run status: scripts/ops/target.ts)
  * Prints counts and every violation; exits 1 on any violation.
  */
+import { KEY_PREFIX } from '../lambdas/adapters/keys';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
@@ -95,8 +96,8 @@ export async function reconcile(ddb: DynamoDBDocumentClient, tables: ReconcileTa
     scanAll(ddb, tables.services.notification),
     scanAll(ddb, tables.services.analytics),
   ]);
-  const ordersById = byId(orderItems, 'ORDER#', 'ORDER');
-  const lifecycles = byId(orderItems, 'ORDER#', 'LIFECYCLE');
+  const ordersById = byId(orderItems, KEY_PREFIX.order, 'ORDER');
+  const lifecycles = byId(orderItems, KEY_PREFIX.lifecycle, 'LIFECYCLE');
   const charges = byId(payment, 'CHARGE#', 'CHARGE');
   const refunds = byId(payment, 'REFUND#', 'REFUND');
   const reservations = byId(inventory, 'RESERVATION#', 'RESERVATION');

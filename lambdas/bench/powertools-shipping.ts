@@ -11,6 +11,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
 import { countingRequests, ddb, dynamo } from '../adapters/aws';
 import { required } from '../adapters/env';
+import { statusKey } from '../adapters/keys';
 import { logger } from '../adapters/logger';
 import { envelopeOf } from '../adapters/worker';
 import type { Envelope } from '../core/events';
@@ -28,10 +29,7 @@ async function ship(event: Envelope): Promise<{ shipped: string }> {
     }),
   );
   await ddb.send(
-    new PutCommand({
-      TableName: table,
-      Item: { pk: `ORDER#${event.orderId}`, sk: 'STATUS#shipping', service: 'shipping', status: 'REQUESTED', updatedAt: now },
-    }),
+    new PutCommand({ TableName: table, Item: { ...statusKey(event.orderId, 'shipping'), service: 'shipping', status: 'REQUESTED', updatedAt: now } }),
   );
   return { shipped: event.orderId };
 }

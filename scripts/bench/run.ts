@@ -18,7 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { OUTBOX_PENDING } from '../../lambdas/adapters/keys';
+import { lifecycleKey, OUTBOX_PENDING, statusKey } from '../../lambdas/adapters/keys';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
 import { SERVICES } from '../../lambdas/services/registry';
 import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
@@ -314,9 +314,7 @@ async function main() {
 
   async function evaluateStep(rate: number, stepStart: number, samples: Sample[], drained: number | undefined, dlqBaseline: number): Promise<StepResult> {
     const accepted = samples.filter((s) => s.status === 202 && s.orderId);
-    const keys = accepted.flatMap((s) =>
-      ['LIFECYCLE', ...SERVICES.filter((x) => x.showsStatus).map((x) => `STATUS#${x.name}`)].map((sk) => ({ pk: `ORDER#${s.orderId}`, sk })),
-    );
+    const keys = accepted.flatMap((s) => [lifecycleKey(s.orderId!), ...SERVICES.filter((x) => x.showsStatus).map((x) => statusKey(s.orderId!, x.name))]);
     const items = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < keys.length; i += 100) {
       let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
@@ -334,8 +332,9 @@ async function main() {
     let incomplete = 0;
     let maxItemBytes = 0;
     for (const s of accepted) {
-      const lc = items.get(`ORDER#${s.orderId}|LIFECYCLE`);
-      const statuses = SERVICES.filter((x) => x.showsStatus).map((x) => items.get(`ORDER#${s.orderId}|STATUS#${x.name}`));
+      const at = (key: { pk: string; sk: string }) => items.get(`${key.pk}|${key.sk}`);
+      const lc = at(lifecycleKey(s.orderId!));
+      const statuses = SERVICES.filter((x) => x.showsStatus).map((x) => at(statusKey(s.orderId!, x.name)));
       for (const it of [lc, ...statuses]) if (it) maxItemBytes = Math.max(maxItemBytes, Buffer.byteLength(JSON.stringify(it)));
       if (typeof lc?.decidedAt !== 'string') {
         undecided += 1;

@@ -2,7 +2,8 @@
  * Every function's DynamoDB permissions in the synthesized template, listed by hand: which actions, on which table,
  * for which partition-key prefixes (dynamodb:LeadingKeys) and attributes. A grant that widens (Scan, BatchWriteItem,
  * DeleteItem, a whole table, another service's items) changes this list and fails here. Also: every function writes
- * only its own log group, the relay may write nothing but the local stage's fault marker.
+ * only its own log group; the relay and the sweeper may only mark OUTBOX items published (and the relay write the
+ * local stage's fault marker).
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -36,26 +37,45 @@ function dynamoRows(stack: PipelineStack, template: Template, fn: { role?: ICons
 
 const STATUS_READS = '[ORDER#* PII#* LIFECYCLE#* STATUS#payment#* STATUS#inventory#* STATUS#shipping#* STATUS#notification#* STATUS#analytics#*]';
 
-/** The whole expected list (every stage alike, except the relay's local-only fault marker). */
+const MARK_PUBLISHED = 'orders: UpdateItem [OUTBOX#*] {pk,sk,pendingShard,pendingSince,expiresAt}';
+const ORDER_FAULTS = 'orders: GetItem [ORDER#*] {pk,sk,faults}';
+
+/** The whole expected list (every stage alike, except what the local stage's fault hooks add: LOCAL_ONLY). */
 const EXPECTED: Record<string, Row[]> = {
-  postOrder: ['orders: GetItem,PutItem [IDEMPOTENCY#*]', 'orders: PutItem [ORDER#* PII#*]'],
+  postOrder: ['orders: GetItem,PutItem [IDEMPOTENCY#*]', 'orders: PutItem [ORDER#* OUTBOX#* PII#* PAYTOKEN#*]'],
   getOrder: [`orders: BatchGetItem ${STATUS_READS}`],
-  erasePersonalData: ['orders: GetItem [ORDER#*] {pk,sk,customerId}', 'orders: PutItem [PII#*]'],
-  /** The stream (ListStreams has no resource-level permission), and no item at all. */
-  relay: ['*: ListStreams', 'orders: DescribeStream,GetRecords,GetShardIterator'],
+  erasePersonalData: ['orders: GetItem [ORDER#*] {pk,sk,customerId}', 'orders: PutItem [PII#* PAYTOKEN#*] {pk,sk,orderId,erasedAt,expiresAt}'],
+  /** The stream (ListStreams has no resource-level permission) and marking its OUTBOX items published. */
+  relay: ['*: ListStreams', 'orders: DescribeStream,GetRecords,GetShardIterator', MARK_PUBLISHED],
+  sweeper: ['orders: Query [PENDING*]', MARK_PUBLISHED],
   orders: ['orders: GetItem [ORDER#*] {pk,sk,currency}', 'orders: GetItem,UpdateItem [LIFECYCLE#*]'],
-  payment: ['catalog: BatchGetItem', 'orders: PutItem [STATUS#payment#*]', 'payment-table: GetItem,PutItem,UpdateItem'],
-  inventory: ['catalog: UpdateItem', 'inventory-table: GetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#inventory#*]'],
-  shipping: ['orders: PutItem [STATUS#shipping#*]', 'shipping-table: GetItem,PutItem'],
+  payment: [
+    'catalog: BatchGetItem',
+    'orders: GetItem,DeleteItem [PAYTOKEN#*]',
+    'orders: PutItem [STATUS#payment#*]',
+    'payment-table: GetItem,PutItem,UpdateItem',
+  ],
+  inventory: ['catalog: BatchGetItem,UpdateItem', 'inventory-table: GetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#inventory#*]'],
+  shipping: ['orders: PutItem [STATUS#shipping#*]', 'shipping-table: PutItem'],
   notification: ['notification-table: GetItem,PutItem', 'orders: GetItem [PII#*] {pk,sk,email,expiresAt}', 'orders: PutItem [STATUS#notification#*]'],
-  analytics: ['analytics-table: GetItem,PutItem,UpdateItem,Query', 'orders: PutItem [STATUS#analytics#*]'],
+  analytics: ['analytics-table: GetItem,BatchGetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#analytics#*]'],
 };
+
+/** The local stage only: the relay's FAULT# marker; every worker reads an order's `faults` and writes markers in its own table. */
+const LOCAL_ONLY: Record<string, Row[]> = {
+  relay: ['orders: PutItem [FAULT#*]'],
+  ...Object.fromEntries(SERVICES.map((s) => [s.name, [ORDER_FAULTS, ...(s.name === 'orders' ? ['orders-table: PutItem'] : [])]])),
+};
+
+/** DeleteItem only where a function deletes: payment, its order's token once the charge is decided. */
+const DELETES: Record<string, string> = { payment: 'PAYTOKEN#*' };
 
 const functionsOf = (stack: PipelineStack): Record<string, { role?: IConstruct }> => ({
   postOrder: stack.api.postOrder,
   getOrder: stack.api.getOrder,
   erasePersonalData: stack.api.erasePersonalData,
   relay: stack.relay.fn,
+  sweeper: stack.relay.sweeper,
   ...Object.fromEntries(SERVICES.map((s) => [s.name, stack.workers.get(s.name)!.fn])),
 });
 
@@ -65,18 +85,20 @@ describe.each(STAGE_NAMES)('DynamoDB permissions of every function (%s)', (stage
 
   it('are exactly the listed actions, tables, key prefixes and attributes', () => {
     const actual = Object.fromEntries(Object.entries(functionsOf(stack)).map(([name, fn]) => [name, dynamoRows(stack, template, fn)]));
-    const expected = { ...EXPECTED, relay: [...EXPECTED.relay!, ...(stageName === 'local' ? ['orders: PutItem [FAULT#*]'] : [])] };
+    const expected = Object.fromEntries(Object.entries(EXPECTED).map(([k, v]) => [k, [...v, ...(stageName === 'local' ? (LOCAL_ONLY[k] ?? []) : [])]]));
     expect(actual).toEqual(Object.fromEntries(Object.entries(expected).map(([k, v]) => [k, [...v].sort()])));
   });
 
-  it('no function may Scan, BatchWriteItem, DeleteItem, or use a wildcard DynamoDB action', () => {
+  it('no function may Scan or BatchWriteItem or use a wildcard DynamoDB action; DeleteItem only payment, on payment tokens', () => {
     for (const [name, fn] of Object.entries(functionsOf(stack))) {
-      const actions = roleStatements(template, fn)
-        .flatMap(actionsOf)
-        .filter((a) => a.startsWith('dynamodb:'));
-      for (const forbidden of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:*']) {
-        expect(actions, `${name} has ${forbidden}`).not.toContain(forbidden);
-      }
+      const statements = roleStatements(template, fn);
+      const actions = statements.flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+      for (const forbidden of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:*']) expect(actions, `${name} has ${forbidden}`).not.toContain(forbidden);
+      const deletes = statements.filter((s) => actionsOf(s).includes('dynamodb:DeleteItem'));
+      expect(
+        deletes.map((s) => JSON.stringify(s.Condition)),
+        name,
+      ).toEqual(DELETES[name] ? [expect.stringContaining(DELETES[name]!)] : []);
     }
   });
 

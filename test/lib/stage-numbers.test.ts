@@ -150,7 +150,7 @@ describe.each(STAGE_NAMES)('numbers promised by stage %s', (stageName) => {
     expect(distinct(groups)).toEqual([promised('logs.retentionDays')]);
     const fns = resources('AWS::Lambda::Function').map(([, r]) => r.Properties.Environment?.Variables ?? {});
     const ours = fns.filter((v) => v.STAGE === stageName);
-    expect(ours.length).toBe(SERVICES.length + 4); // workers, relay, sweeper, POST and GET
+    expect(ours.length).toBe(SERVICES.length + 5); // workers, relay, sweeper, POST, GET and the erasure
     expect(distinct(ours.map((v) => v.POWERTOOLS_LOG_LEVEL))).toEqual([PROMISED_TEXT[stageName].logLevel]);
     expect(distinct(ours.map((v) => v.FAULTS_ENABLED))).toEqual([PROMISED_TEXT[stageName].faultsEnabled]);
     const tables = resources('AWS::DynamoDB::Table');

@@ -35,15 +35,15 @@ function cleanStack(): Record<string, Item[]> {
     orders: [
       { pk: 'ORDER#o-1', sk: 'ORDER', orderId: 'o-1', createdAt: '2024-05-01T10:00:00.000Z' },
       {
-        pk: 'ORDER#o-1',
+        pk: 'LIFECYCLE#o-1',
         sk: 'LIFECYCLE',
         status: 'CONFIRMED',
         decision: decision('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }),
       },
-      { pk: 'ORDER#o-1', sk: 'STATUS#payment', status: 'CHARGED' },
+      { pk: 'STATUS#payment#o-1', sk: 'STATUS', service: 'payment', status: 'CHARGED' },
       { pk: 'ORDER#o-2', sk: 'ORDER', orderId: 'o-2', createdAt: '2024-05-01T10:01:00.000Z' },
       {
-        pk: 'ORDER#o-2',
+        pk: 'LIFECYCLE#o-2',
         sk: 'LIFECYCLE',
         status: 'CANCELLED',
         reason: 'OUT_OF_STOCK',
@@ -167,7 +167,7 @@ describe('reconcile', () => {
 
   it('undecided past the grace period is a violation; within it, pending', async () => {
     stack.orders!.push({ pk: 'ORDER#o-3', sk: 'ORDER', orderId: 'o-3', createdAt: '2024-05-01T11:59:00.000Z' });
-    stack.orders!.push({ pk: 'ORDER#o-3', sk: 'LIFECYCLE', status: 'ACCEPTED', payment: 'CHARGED' });
+    stack.orders!.push({ pk: 'LIFECYCLE#o-3', sk: 'LIFECYCLE', status: 'ACCEPTED', payment: 'CHARGED' });
     const late = await run({ graceSeconds: 30 });
     expect(late.violations).toEqual(['order o-3: undecided (ACCEPTED) 60 s after it was accepted']);
     const inGrace = await run({ graceSeconds: 120 });

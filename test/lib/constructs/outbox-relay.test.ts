@@ -115,10 +115,16 @@ describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
       expect(query.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.data.orders), 'Arn'] }, `/index/${OUTBOX_PENDING_INDEX}`]] });
       const update = dynamo.find((s) => actionsOf(s).includes('dynamodb:UpdateItem'))!;
       expect(update.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.data.orders), 'Arn'] });
+      // Only OUTBOX items, and only their pending marks and TTL (lib/access.ts).
+      expect(JSON.stringify(update.Condition)).toContain('OUTBOX#*');
+      expect(JSON.stringify(query.Condition)).toContain('PENDING*');
       // No other table, no queue.
       const reached = referencedIds(statements.map((s) => s.Resource));
       reached.delete(logicalId(stack.data.orders));
       reached.delete(logicalId(stack.topic));
+      // Its own log group (logs) and, where there is one, the messaging key (publishing to the encrypted topic).
+      reached.delete(logicalId(stack.relay.sweeper.logGroup));
+      if (stack.messagingKey) reached.delete(logicalId(stack.messagingKey));
       expect([...reached].filter((id) => !id.startsWith('AWS::'))).toEqual([]);
     });
   });

@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../../lambdas/adapters/env';
-import { SERVICES, type ServiceDefinition } from '../../../lambdas/services/registry';
+import { grantsOf, SERVICES, type ServiceDefinition } from '../../../lambdas/services/registry';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import { idempotencyTtlSeconds, type StageConfig } from '../../../lib/stages';
 import { actionsOf, logicalId, propsOf, referencedIds, roleStatements, STAGE_NAMES, synth, type Statement } from '../synth';
@@ -79,8 +79,10 @@ describe.each(STAGE_NAMES)('service workers (%s)', (stageName) => {
 
     // Its own queue and table; no other service's queue, DLQ or table.
     expect(referenced.has(logicalId(own.queue))).toBe(true);
-    const ownGrant = service.access.find((g) => g.table === 'own');
-    expect(actionsOn(statements, logicalId(stack.data.serviceTable(service.name)))).toEqual(ownGrant ? ownGrant.actions.map((a) => `dynamodb:${a}`) : []);
+    const ownActions = grantsOf(service, { faultsEnabled: stage.faultsEnabled })
+      .filter((g) => g.table === 'own')
+      .flatMap((g) => g.actions.map((a) => `dynamodb:${a}`));
+    expect(actionsOn(statements, logicalId(stack.data.serviceTable(service.name)))).toEqual(ownActions);
     for (const other of SERVICES.filter((o) => o.name !== service.name)) {
       const theirs = stack.serviceQueues.get(other.name)!;
       for (const part of [theirs.queue, theirs.dlq, theirs.subscriptionDlq, stack.data.serviceTable(other.name)]) {
