@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { bodyOf, ddbMock, httpEvent, ORDERS_TABLE } from './fixtures';
 import { bearer, TestIssuer } from '../../integration/support/auth';
 import { handler } from '../../../lambdas/api/erase-personal-data';
-import { orderKey, personalDataKey } from '../../../lambdas/adapters/keys';
+import { orderKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 let issuer: Awaited<ReturnType<typeof TestIssuer.start>>;
@@ -43,7 +43,10 @@ describe('DELETE /orders/{orderId}/personal-data', () => {
       ConsistentRead: true,
     });
     const puts = ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input);
-    expect(puts).toHaveLength(2);
+    // Per erasure: the PII tombstone, then a token tombstone that only overwrites an existing token item.
+    expect(puts).toHaveLength(4);
+    expect(puts[1]).toMatchObject({ Item: { ...paymentTokenKey(ID), erasedAt: expect.any(String) }, ConditionExpression: 'attribute_exists(pk)' });
+    expect(Object.keys(puts[1]!.Item!).sort()).toEqual(['erasedAt', 'expiresAt', 'orderId', 'pk', 'sk']);
     expect(puts[0]).toMatchObject({
       TableName: ORDERS_TABLE,
       Item: { ...personalDataKey(ID), orderId: ID, erasedAt: expect.any(String), expiresAt: expect.any(Number) },
