@@ -26,7 +26,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
-import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../lambdas/adapters/keys';
+import { KEY_PREFIX, OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../lambdas/adapters/keys';
 import { SERVICES } from '../lambdas/services/registry';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
 import { visibilityTimeoutSeconds } from '../lib/stages';
@@ -184,7 +184,7 @@ async function readOutbox(ddb: DynamoDBDocumentClient, table: string, sweepAfter
       const since = Number(item[OUTBOX_PENDING.since]);
       pending += 1;
       // The index is sorted by pendingSince: the first ones are the oldest.
-      if (oldestOrders.length < 5) oldestOrders.push(String(item.pk).replace(/^ORDER#/, ''));
+      if (oldestOrders.length < 5) oldestOrders.push(String(item.pk).slice(KEY_PREFIX.outbox.length));
       if (now - since >= sweepAfterSeconds * 1000) pastSweepAge += 1;
       oldest = oldest === undefined ? since : Math.min(oldest, since);
     }
@@ -210,11 +210,15 @@ export function summarizeOrders(
   }: { now: number; windowMinutes: number; deadlineSeconds: number; graceSeconds: number; truncated?: boolean },
 ): OrdersSummary {
   const orders = new Map<string, { createdAt?: number; lifecycle?: Record<string, unknown> }>();
+  // ORDER#<id> / ORDER and LIFECYCLE#<id> / LIFECYCLE (lambdas/adapters/keys.ts).
+  const prefixes = { ORDER: KEY_PREFIX.order, LIFECYCLE: KEY_PREFIX.lifecycle } as Record<string, string>;
   for (const item of items) {
-    const id = String(item.pk).replace(/^ORDER#/, '');
+    const prefix = prefixes[String(item.sk)];
+    if (!prefix || !String(item.pk).startsWith(prefix)) continue;
+    const id = String(item.pk).slice(prefix.length);
     const o = orders.get(id) ?? {};
     if (item.sk === 'ORDER') o.createdAt = Date.parse(String(item.createdAt));
-    else if (item.sk === 'LIFECYCLE') o.lifecycle = item;
+    else o.lifecycle = item;
     orders.set(id, o);
   }
   const since = now - windowMinutes * 60_000;

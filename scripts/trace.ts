@@ -1,8 +1,8 @@
 /**
  * `npm run trace -- <orderId>`: one order's timeline across the services, from what the stack stores:
- *  - the orders table's partition of the order: ORDER (placed, correlation id), LIFECYCLE (each upstream outcome, its
- *    event id and how many copies arrived, the decision), STATUS#<service> (each service's last status), OUTBOX#
- *    (published or still pending);
+ *  - the orders table's items of the order (lambdas/adapters/keys.ts): ORDER (placed, correlation id), LIFECYCLE (each
+ *    upstream outcome, its event id and how many copies arrived, the decision), each service's STATUS (its last
+ *    status) and the OUTBOX#<orderId> partition (published or still pending); never its personal data or token;
  *  - each consumer's inbox record `(service, eventId)` for every event the order can have (event ids are a pure
  *    function of order, service and event type, so no index is needed): when it was processed, what it emitted, how
  *    many copies were dropped as duplicates.
@@ -17,9 +17,9 @@
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
-import { inboxKey, orderPartition } from '../lambdas/adapters/keys';
+import { inboxKey, lifecycleKey, orderKey, outboxPartition, statusKey } from '../lambdas/adapters/keys';
 import type { EventType } from '../lambdas/core/events';
 import { deterministicEventId } from '../lambdas/core/ids';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
@@ -89,17 +89,20 @@ const parseList = (v: unknown): { eventType?: string; occurredAt?: string; event
 };
 
 /**
- * Builds the trace from the order's partition and the inbox records found (keyed `${service}/${eventId}`). Pure, so
- * the unit tests can feed it items.
+ * Builds the trace from the order's orders-table items (ORDER, LIFECYCLE, STATUS, OUTBOX#) and the inbox records
+ * found (keyed `${service}/${eventId}`). Pure, so the unit tests can feed it items.
  */
-export function buildTrace(orderId: string, partition: readonly Item[], inbox: ReadonlyMap<string, Item>): OrderTrace | undefined {
-  const bySk = new Map(partition.map((i) => [String(i.sk), i]));
+export function buildTrace(orderId: string, orderItems: readonly Item[], inbox: ReadonlyMap<string, Item>): OrderTrace | undefined {
+  // STATUS items share their sort key (each service's has its own partition, STATUS#<service>#<orderId>).
+  const bySk = new Map(orderItems.filter((i) => i.sk !== 'STATUS').map((i) => [String(i.sk), i]));
   const order = bySk.get('ORDER');
   if (!order) return undefined;
   const lifecycle = bySk.get('LIFECYCLE');
   const statuses: OrderTrace['statuses'] = {};
-  for (const [sk, item] of bySk) {
-    if (sk.startsWith('STATUS#')) statuses[sk.slice(7)] = { status: String(item.status), updatedAt: item.updatedAt as string | undefined, detail: item.detail };
+  for (const item of orderItems) {
+    if (item.sk === 'STATUS' && typeof item.service === 'string') {
+      statuses[item.service] = { status: String(item.status), updatedAt: item.updatedAt as string | undefined, detail: item.detail };
+    }
   }
   const decision =
     typeof lifecycle?.decision === 'string' ? (JSON.parse(lifecycle.decision) as { eventId: string; eventType: EventType; occurredAt: string }) : undefined;
@@ -178,22 +181,34 @@ export async function collect(target: Target, orderId: string): Promise<OrderTra
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(target.clientConfig));
   const ordersTable = target.outputs[STACK_OUTPUTS.ordersTableName];
   if (!ordersTable) throw new Error(`the stack outputs have no ${STACK_OUTPUTS.ordersTableName}`);
-  const partition: Item[] = [];
+  // The order, its lifecycle and each visible status (one BatchGetItem), then its OUTBOX# partition.
+  const orderItems: Item[] = [];
+  let keys: Record<string, unknown>[] = [
+    orderKey(orderId),
+    lifecycleKey(orderId),
+    ...SERVICES.filter((s) => s.showsStatus).map((s) => statusKey(orderId, s.name)),
+  ];
+  for (let round = 0; keys.length > 0; round++) {
+    if (round === 5) throw new Error(`reading order ${orderId} left ${keys.length} keys unprocessed`);
+    const out = await ddb.send(new BatchGetCommand({ RequestItems: { [ordersTable]: { Keys: keys, ConsistentRead: true } } }));
+    orderItems.push(...(out.Responses?.[ordersTable] ?? []));
+    keys = (out.UnprocessedKeys?.[ordersTable]?.Keys ?? []) as Record<string, unknown>[];
+  }
+  if (!orderItems.some((i) => i.sk === 'ORDER')) return undefined;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await ddb.send(
       new QueryCommand({
         TableName: ordersTable,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': orderPartition(orderId) },
+        ExpressionAttributeValues: { ':pk': outboxPartition(orderId) },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),
     );
-    partition.push(...(page.Items ?? []));
+    orderItems.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  if (!partition.some((i) => i.sk === 'ORDER')) return undefined;
 
   const inbox = new Map<string, Item>();
   await Promise.all(
@@ -213,7 +228,7 @@ export async function collect(target: Target, orderId: string): Promise<OrderTra
         }),
     ),
   );
-  return buildTrace(orderId, partition, inbox);
+  return buildTrace(orderId, orderItems, inbox);
 }
 
 /** The Logs Insights query of one order: every line with its correlation id or order id, oldest first. */

@@ -106,7 +106,8 @@ export const SERVICES: readonly ServiceDefinition[] = [
     consumes: ['OrderConfirmed', 'OrderCancelled'],
     emits: [],
     access: [
-      { table: 'own', actions: ['GetItem', 'PutItem'] },
+      // Inbox (a dropped duplicate is noted on its record: UpdateItem) and the sender's records.
+      { table: 'own', actions: ['GetItem', 'PutItem', 'UpdateItem'] },
       // The e-mail address of the order, the only function besides the API that may read it.
       { table: 'orders', keyPrefixes: [KEY_PREFIX.personalData], actions: ['GetItem'], attributes: ['pk', 'sk', 'email', 'expiresAt'] },
     ],
@@ -125,14 +126,15 @@ export const SERVICES: readonly ServiceDefinition[] = [
 
 /**
  * Every grant of a service: its registry entry's, plus writing its own status items if it shows a status, plus, where
- * the stage has fault hooks (local only), reading an order's `faults` and writing the hooks' FAULT# markers in its
- * own table (lambdas/adapters/worker.ts).
+ * the stage has fault hooks (local only), reading the `faults` of the batch's orders (one BatchGetItem per batch, a
+ * GetItem for what it left unprocessed: lambdas/adapters/faults.ts) and writing the hooks' FAULT# markers in its own
+ * table (lambdas/adapters/worker.ts).
  */
 export function grantsOf(service: ServiceDefinition, { faultsEnabled = false }: { faultsEnabled?: boolean } = {}): readonly ItemGrant[] {
   const grants: ItemGrant[] = [...service.access];
   if (service.showsStatus) grants.push({ table: 'orders', keyPrefixes: [KEY_PREFIX.status(service.name)], actions: ['PutItem'] });
   if (faultsEnabled) {
-    grants.push({ table: 'orders', keyPrefixes: [KEY_PREFIX.order], actions: ['GetItem'], attributes: ['pk', 'sk', 'faults'] });
+    grants.push({ table: 'orders', keyPrefixes: [KEY_PREFIX.order], actions: ['GetItem', 'BatchGetItem'], attributes: ['pk', 'sk', 'faults'] });
     if (!service.access.some((g) => g.table === 'own' && g.actions.includes('PutItem'))) grants.push({ table: 'own', actions: ['PutItem'] });
   }
   return grants;

@@ -6,7 +6,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { orderKey, outboxKey } from '../../lambdas/adapters/keys';
+import { lifecycleKey, orderKey, outboxKey } from '../../lambdas/adapters/keys';
 import { type Envelope } from '../../lambdas/core/events';
 import { deterministicEventId } from '../../lambdas/core/ids';
 import { orderBody, placeOrder } from './support/api';
@@ -23,7 +23,7 @@ beforeEach(async () => {
 });
 
 const place = placeOrder;
-const lifecycle = (orderId: string) => getItem(ordersTable(), { ...orderKey(orderId), sk: 'LIFECYCLE' });
+const lifecycle = (orderId: string) => getItem(ordersTable(), lifecycleKey(orderId));
 
 describe('a popular product: 50 concurrent orders for one SKU with stock 20', () => {
   it('ends with exactly 20 confirmed, 30 cancelled OUT_OF_STOCK and refunded, stock 0, nothing dead-lettered', async () => {

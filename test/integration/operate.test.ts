@@ -9,7 +9,7 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inboxKey, orderKey, orderPartition } from '../../lambdas/adapters/keys';
+import { inboxKey, orderKey, outboxKey } from '../../lambdas/adapters/keys';
 import { deterministicEventId } from '../../lambdas/core/ids';
 import { RELAY_GIVES_UP } from '../../lambdas/core/order';
 import { SERVICES } from '../../lambdas/services/registry';
@@ -66,9 +66,7 @@ describe('npm run trace', () => {
     expect(out).not.toContain('\x1b[');
 
     // The same event delivered again (as SQS may): payment drops it, and the trace says so.
-    const outbox = await ddb.send(
-      new GetCommand({ TableName: ordersTable(), Key: { pk: orderPartition(orderId), sk: `OUTBOX#${placed}` }, ConsistentRead: true }),
-    );
+    const outbox = await ddb.send(new GetCommand({ TableName: ordersTable(), Key: outboxKey(orderId, placed), ConsistentRead: true }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl('payment'), MessageBody: JSON.stringify(outbox.Item!.event) }));
     await pollUntil(
       () =>

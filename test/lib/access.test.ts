@@ -38,7 +38,7 @@ function dynamoRows(stack: PipelineStack, template: Template, fn: { role?: ICons
 const STATUS_READS = '[ORDER#* PII#* LIFECYCLE#* STATUS#payment#* STATUS#inventory#* STATUS#shipping#* STATUS#notification#* STATUS#analytics#*]';
 
 const MARK_PUBLISHED = 'orders: UpdateItem [OUTBOX#*] {pk,sk,pendingShard,pendingSince,expiresAt}';
-const ORDER_FAULTS = 'orders: GetItem [ORDER#*] {pk,sk,faults}';
+const ORDER_FAULTS = 'orders: GetItem,BatchGetItem [ORDER#*] {pk,sk,faults}';
 
 /** The whole expected list (every stage alike, except what the local stage's fault hooks add: LOCAL_ONLY). */
 const EXPECTED: Record<string, Row[]> = {
@@ -57,7 +57,11 @@ const EXPECTED: Record<string, Row[]> = {
   ],
   inventory: ['catalog: BatchGetItem,UpdateItem', 'inventory-table: GetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#inventory#*]'],
   shipping: ['orders: PutItem [STATUS#shipping#*]', 'shipping-table: PutItem'],
-  notification: ['notification-table: GetItem,PutItem', 'orders: GetItem [PII#*] {pk,sk,email,expiresAt}', 'orders: PutItem [STATUS#notification#*]'],
+  notification: [
+    'notification-table: GetItem,PutItem,UpdateItem',
+    'orders: GetItem [PII#*] {pk,sk,email,expiresAt}',
+    'orders: PutItem [STATUS#notification#*]',
+  ],
   analytics: ['analytics-table: GetItem,BatchGetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#analytics#*]'],
 };
 
@@ -99,6 +103,17 @@ describe.each(STAGE_NAMES)('DynamoDB permissions of every function (%s)', (stage
         deletes.map((s) => JSON.stringify(s.Condition)),
         name,
       ).toEqual(DELETES[name] ? [expect.stringContaining(DELETES[name]!)] : []);
+    }
+  });
+
+  it('every service with INBOX# records may UpdateItem its own table: the worker notes a dropped duplicate on the record (Inbox.countDuplicate)', () => {
+    // The aggregate keeps no inbox (its LIFECYCLE counts receipts); shipping's marker is its shipment (putOnce: a
+    // duplicate writes nothing). Every other service's duplicates are counted with an UpdateItem of its inbox record.
+    const withInbox = SERVICES.map((s) => s.name).filter((n) => n !== 'orders' && n !== 'shipping');
+    expect(withInbox).toEqual(['payment', 'inventory', 'notification', 'analytics']);
+    for (const name of withInbox) {
+      const own = dynamoRows(stack, template, stack.workers.get(name)!.fn).find((r) => r.startsWith(`${name}-table:`));
+      expect(own, name).toMatch(/\bUpdateItem\b/);
     }
   });
 

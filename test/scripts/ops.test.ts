@@ -11,14 +11,14 @@ const ago = (s: number) => new Date(NOW - s * 1000).toISOString();
 describe('status: orders by state', () => {
   const items = [
     { pk: 'ORDER#a', sk: 'ORDER', createdAt: ago(60) },
-    { pk: 'ORDER#a', sk: 'LIFECYCLE', status: 'CONFIRMED', decidedAt: ago(30) },
+    { pk: 'LIFECYCLE#a', sk: 'LIFECYCLE', status: 'CONFIRMED', decidedAt: ago(30) },
     { pk: 'ORDER#b', sk: 'ORDER', createdAt: ago(120) },
-    { pk: 'ORDER#b', sk: 'LIFECYCLE', status: 'CANCELLED', reason: 'OUT_OF_STOCK', decidedAt: ago(100) },
+    { pk: 'LIFECYCLE#b', sk: 'LIFECYCLE', status: 'CANCELLED', reason: 'OUT_OF_STOCK', decidedAt: ago(100) },
     { pk: 'ORDER#c', sk: 'ORDER', createdAt: ago(10) },
     { pk: 'ORDER#d', sk: 'ORDER', createdAt: ago(3600) },
-    { pk: 'ORDER#d', sk: 'LIFECYCLE', payment: 'CHARGED' },
+    { pk: 'LIFECYCLE#d', sk: 'LIFECYCLE', payment: 'CHARGED' },
     { pk: 'ORDER#e', sk: 'ORDER', createdAt: ago(7200) },
-    { pk: 'ORDER#e', sk: 'LIFECYCLE', status: 'CONFIRMED', decidedAt: ago(7100) },
+    { pk: 'LIFECYCLE#e', sk: 'LIFECYCLE', status: 'CONFIRMED', decidedAt: ago(7100) },
   ];
 
   it('counts orders placed in the window by state, decisions in the window and the last minute, and the stuck ones', () => {
@@ -98,9 +98,9 @@ describe('trace', () => {
   const cancelled = { eventId: ev('orders', 'OrderCancelled'), eventType: 'OrderCancelled', occurredAt: '2026-11-30T12:00:01.000Z' };
   const partition = [
     { pk: `ORDER#${id}`, sk: 'ORDER', createdAt: '2026-11-30T12:00:00.000Z', correlationId: 'corr-1' },
-    { pk: `ORDER#${id}`, sk: `OUTBOX#${placed}`, expiresAt: 1 },
+    { pk: `OUTBOX#${id}`, sk: `OUTBOX#${placed}`, expiresAt: 1 },
     {
-      pk: `ORDER#${id}`,
+      pk: `LIFECYCLE#${id}`,
       sk: 'LIFECYCLE',
       status: 'CANCELLED',
       reason: 'PAYMENT_DECLINED',
@@ -114,7 +114,8 @@ describe('trace', () => {
       inventoryReceipts: 1,
       updatedAt: '2026-11-30T12:00:00.900Z',
     },
-    { pk: `ORDER#${id}`, sk: 'STATUS#inventory', status: 'RELEASED' },
+    { pk: `STATUS#inventory#${id}`, sk: 'STATUS', service: 'inventory', status: 'RELEASED' },
+    { pk: `STATUS#payment#${id}`, sk: 'STATUS', service: 'payment', status: 'DECLINED' },
   ];
   const inbox = new Map<string, Record<string, unknown>>([
     [
@@ -151,6 +152,8 @@ describe('trace', () => {
     expect(c.consumers.map((x) => x.service)).toEqual(['inventory']);
     expect(c.notConsumedBy).toEqual(['payment', 'notification', 'analytics']);
     expect(t.compensation).toEqual(['inventory RELEASED']);
+    // Each service's STATUS item is in its own partition, all with sort key STATUS: one entry per service.
+    expect(Object.fromEntries(Object.entries(t.statuses).map(([k, v]) => [k, v.status]))).toEqual({ inventory: 'RELEASED', payment: 'DECLINED' });
     const text = renderTrace(t);
     expect(text).toContain('order o-1: CANCELLED (PAYMENT_DECLINED)');
     expect(text).toContain('DUPLICATES dropped: 3');
