@@ -145,33 +145,20 @@ export class OrderApi extends Construct {
     // Only access tokens carry scopes: the gateway refuses an ID token (403) before any function runs.
     const authorizationScopes = this.auth.mode === 'jwt' ? [this.auth.scope!] : undefined;
 
-    this.api.addRoutes({
-      path: '/orders',
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('PostOrderIntegration', this.postOrder, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
-      authorizer,
-      authorizationScopes,
-    });
-    this.api.addRoutes({
-      path: '/orders/{orderId}',
-      methods: [HttpMethod.GET],
-      integration: new HttpLambdaIntegration('GetOrderIntegration', this.getOrder, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
-      authorizer,
-      authorizationScopes,
-    });
-    this.api.addRoutes({
-      path: '/orders/{orderId}/personal-data',
-      methods: [HttpMethod.DELETE],
-      integration: new HttpLambdaIntegration('ErasePersonalDataIntegration', this.erasePersonalData, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
-      authorizer,
-      authorizationScopes,
-    });
+    const routes: readonly [string, HttpMethod, string, PipelineFunction][] = [
+      ['/orders', HttpMethod.POST, 'PostOrderIntegration', this.postOrder],
+      ['/orders/{orderId}', HttpMethod.GET, 'GetOrderIntegration', this.getOrder],
+      ['/orders/{orderId}/personal-data', HttpMethod.DELETE, 'ErasePersonalDataIntegration', this.erasePersonalData],
+    ];
+    for (const [path, method, integrationId, fn] of routes) {
+      this.api.addRoutes({
+        path,
+        methods: [method],
+        integration: new HttpLambdaIntegration(integrationId, fn, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 }),
+        authorizer,
+        authorizationScopes,
+      });
+    }
   }
 
   /** The invoke URL (AWS style; on the emulator derive it from the API id). */
