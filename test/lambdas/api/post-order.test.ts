@@ -391,6 +391,7 @@ describe('POST /orders: Idempotency-Key', () => {
           { Code: 'None' },
           { Code: 'None' },
           { Code: 'None' },
+          { Code: 'None' },
           {
             Code: 'ConditionalCheckFailed',
             Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
