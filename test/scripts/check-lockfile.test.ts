@@ -26,4 +26,21 @@ describe('lockfile check', () => {
       'package.json c@^1.2.3: pin an exact version',
     ]);
   });
+
+  it('finds an AWS SDK or Powertools package installed in two versions, and ignores other families', () => {
+    const pkg = (version: string) => ({ version, integrity: 'sha512-x' });
+    const lock = {
+      lockfileVersion: 3,
+      packages: {
+        '': {},
+        'node_modules/@aws-lambda-powertools/commons': pkg('2.35.0'),
+        'node_modules/@aws-lambda-powertools/logger/node_modules/@aws-lambda-powertools/commons': pkg('2.36.0'),
+        'node_modules/@smithy/core': pkg('3.41.0'),
+        'node_modules/x/node_modules/@smithy/core': pkg('3.41.0'),
+        'node_modules/semver': pkg('7.0.0'),
+        'node_modules/y/node_modules/semver': pkg('6.0.0'),
+      },
+    };
+    expect(lockfileProblems(lock, {})).toEqual(['@aws-lambda-powertools/commons: 2.35.0 and 2.36.0 both installed; align its dependents on one version']);
+  });
 });
