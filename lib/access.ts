@@ -8,8 +8,8 @@
  */
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { KEY_PREFIX, OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../lambdas/adapters/keys';
 import { type ItemGrant, SERVICES } from '../lambdas/services/registry';
+import { KEY_PREFIX, OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../lambdas/contract';
 
 export interface GrantTables {
   readonly orders: ITable;

@@ -16,13 +16,13 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { ENV } from '../lambdas/adapters/env';
 import { handlerEntry, SERVICES } from '../lambdas/services/registry';
 import { BUNDLING } from '../lib/bundling';
 import { initOnce } from './bench/startup';
 import { percentile, round } from './bench/stats';
 import { argValue } from './ops/target';
 import { LOCAL, ROOT } from './local/paths';
+import { ENV } from '../lambdas/contract';
 
 export const TARGETS = { maxBytes: 250 * 1024, maxInitMs: 60 } as const;
 

@@ -16,13 +16,13 @@
  *   (--endpoint / --outputs as for npm run status: scripts/ops/target.ts)
  * Prints counts and every violation; exits 1 on any violation.
  */
-import { KEY_PREFIX } from '../lambdas/adapters/keys';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { STACK_OUTPUTS, serviceOutputs } from '../lib/outputs';
 import { argValue, resolveTarget, targetArgs } from './ops/target';
+import { KEY_PREFIX } from '../lambdas/contract';
 
 type Item = Record<string, any>;
 

@@ -26,11 +26,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
-import { KEY_PREFIX, OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../lambdas/adapters/keys';
 import { SERVICES } from '../lambdas/services/registry';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
 import { visibilityTimeoutSeconds } from '../lib/stages';
 import { argValue, resolveTarget, targetArgs, type Target } from './ops/target';
+import { KEY_PREFIX, OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../lambdas/contract';
 
 export interface QueueRow {
   name: string;

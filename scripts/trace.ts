@@ -19,13 +19,13 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand, GetQueryResultsCommand,
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
-import { inboxKey, lifecycleKey, orderKey, outboxPartition, statusKey } from '../lambdas/adapters/keys';
+import { inboxKey, lifecycleKey, orderKey, outboxKey, outboxPartition, STATUS_SK, statusKey } from '../lambdas/adapters/keys';
 import type { EventType } from '../lambdas/core/events';
 import { deterministicEventId } from '../lambdas/core/ids';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { shipmentKey } from '../lambdas/services/shipping/shipping';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
-import { API_SERVICE_NAME } from '../lib/constructs/order-api';
+import { API_SERVICE_NAME } from '../lambdas/contract';
 import { resolveTarget, targetArgs, type Target } from './ops/target';
 
 export interface Consumption {
@@ -94,13 +94,13 @@ const parseList = (v: unknown): { eventType?: string; occurredAt?: string; event
  */
 export function buildTrace(orderId: string, orderItems: readonly Item[], inbox: ReadonlyMap<string, Item>): OrderTrace | undefined {
   // STATUS items share their sort key (each service's has its own partition, STATUS#<service>#<orderId>).
-  const bySk = new Map(orderItems.filter((i) => i.sk !== 'STATUS').map((i) => [String(i.sk), i]));
-  const order = bySk.get('ORDER');
+  const bySk = new Map(orderItems.filter((i) => i.sk !== STATUS_SK).map((i) => [String(i.sk), i]));
+  const order = bySk.get(orderKey(orderId).sk);
   if (!order) return undefined;
-  const lifecycle = bySk.get('LIFECYCLE');
+  const lifecycle = bySk.get(lifecycleKey(orderId).sk);
   const statuses: OrderTrace['statuses'] = {};
   for (const item of orderItems) {
-    if (item.sk === 'STATUS' && typeof item.service === 'string') {
+    if (item.sk === STATUS_SK && typeof item.service === 'string') {
       statuses[item.service] = { status: String(item.status), updatedAt: item.updatedAt as string | undefined, detail: item.detail };
     }
   }
@@ -143,7 +143,7 @@ export function buildTrace(orderId: string, orderItems: readonly Item[], inbox: 
     const isPlaced = c.eventType === 'OrderPlaced';
     const exists = isPlaced || emitted.has(c.eventId) || consumers.length > 0;
     if (!exists) continue;
-    const outboxItem = isPlaced ? bySk.get(`OUTBOX#${c.eventId}`) : undefined;
+    const outboxItem = isPlaced ? bySk.get(outboxKey(orderId, c.eventId).sk) : undefined;
     const routed = consumersOf(c.eventType).filter((s) => !(s === 'orders' && isPlaced && typeof lifecycle?.decision === 'string'));
     events.push({
       ...c,

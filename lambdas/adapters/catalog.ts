@@ -4,7 +4,8 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { CatalogItem } from '../core/catalog';
 import { ddb } from './aws';
-import { ENV, required } from './env';
+import { required } from './env';
+import { ENV } from '../contract';
 
 export const catalogKey = (sku: string) => ({ pk: sku });
 

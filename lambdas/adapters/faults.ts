@@ -9,8 +9,9 @@
  */
 import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './aws';
-import { ENV, faultsEnabled, required } from './env';
-import { epochSeconds, faultKey, orderKey, TTL_ATTRIBUTE } from './keys';
+import { faultsEnabled, required } from './env';
+import { epochSeconds, faultKey, orderKey } from './keys';
+import { ENV, TTL_ATTRIBUTE } from '../contract';
 
 const FAULT_MARKER_TTL_SECONDS = 86_400;
 

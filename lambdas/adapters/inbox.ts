@@ -9,7 +9,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Envelope } from '../core/events';
 import { contentHash } from '../core/ids';
 import { ddb } from './aws';
-import { epochSeconds, inboxKey, TTL_ATTRIBUTE } from './keys';
+import { epochSeconds, inboxKey } from './keys';
+import { TTL_ATTRIBUTE } from '../contract';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -21,28 +21,20 @@
  *   FAULT#<orderId>#crash-in-provider / FAULT (payment's simulated provider crashed after the charge); expire
  * catalog table:        pk = <sku>: name, unitPriceCents, stock
  * each service's table: INBOX#<eventId> / INBOX (expires), plus the records of its effects
+ *
+ * The prefixes, the pending index and the TTL attribute are in lambdas/contract.ts (lib/ creates and scopes them too);
+ * the key builders are here.
  */
-
-/** Partition-key prefixes of the orders table: the unit of IAM scoping (lib/access.ts). */
-export const KEY_PREFIX = {
-  order: 'ORDER#',
-  outbox: 'OUTBOX#',
-  personalData: 'PII#',
-  paymentToken: 'PAYTOKEN#',
-  lifecycle: 'LIFECYCLE#',
-  idempotency: 'IDEMPOTENCY#',
-  fault: 'FAULT#',
-  status: (service: string) => `STATUS#${service}#`,
-} as const;
+import { KEY_PREFIX } from '../contract';
 
 export const orderKey = (orderId: string) => ({ pk: `${KEY_PREFIX.order}${orderId}`, sk: 'ORDER' });
 export const personalDataKey = (orderId: string) => ({ pk: `${KEY_PREFIX.personalData}${orderId}`, sk: 'PII' });
 export const lifecycleKey = (orderId: string) => ({ pk: `${KEY_PREFIX.lifecycle}${orderId}`, sk: 'LIFECYCLE' });
-export const statusKey = (orderId: string, service: string) => ({ pk: `${KEY_PREFIX.status(service)}${orderId}`, sk: 'STATUS' });
-/** The sort key of every OUTBOX item starts with this (the relay's stream filter). */
-export const OUTBOX_SK_PREFIX = 'OUTBOX#';
+/** Every service's STATUS item has this sort key (its partition says whose it is): how a reader tells them apart. */
+export const STATUS_SK = 'STATUS';
+export const statusKey = (orderId: string, service: string) => ({ pk: `${KEY_PREFIX.status(service)}${orderId}`, sk: STATUS_SK });
 export const outboxPartition = (orderId: string) => `${KEY_PREFIX.outbox}${orderId}`;
-export const outboxKey = (orderId: string, eventId: string) => ({ pk: outboxPartition(orderId), sk: `${OUTBOX_SK_PREFIX}${eventId}` });
+export const outboxKey = (orderId: string, eventId: string) => ({ pk: outboxPartition(orderId), sk: `${KEY_PREFIX.outbox}${eventId}` });
 export const apiIdempotencyKey = (customerId: string, key: string) => ({
   pk: `${KEY_PREFIX.idempotency}${customerId}#${key}`,
   sk: 'IDEMPOTENCY',
@@ -51,13 +43,4 @@ export const paymentTokenKey = (orderId: string) => ({ pk: `${KEY_PREFIX.payment
 export const faultKey = (eventId: string) => ({ pk: `${KEY_PREFIX.fault}${eventId}`, sk: 'FAULT' });
 export const inboxKey = (eventId: string) => ({ pk: `INBOX#${eventId}`, sk: 'INBOX' });
 
-/**
- * The sparse index of unpublished OUTBOX items: an item carries these two attributes from its insert until it is
- * published (the relay or the sweeper removes them), so the index holds exactly the pending events, oldest first.
- */
-export const OUTBOX_PENDING_INDEX = 'outbox-pending';
-export const OUTBOX_PENDING = { partition: 'pendingShard', since: 'pendingSince', value: 'PENDING' } as const;
-
-/** TTL attribute name on every table that has expiring items. */
-export const TTL_ATTRIBUTE = 'expiresAt';
 export const epochSeconds = (now = Date.now()) => Math.floor(now / 1000);

@@ -2,46 +2,21 @@
  * Business and processing metrics as CloudWatch Embedded Metric Format: one JSON line on stdout that CloudWatch Logs
  * turns into metrics, no API call. Namespace `OrderPipeline`; every metric carries the dimensions `service` and
  * `stage`, so two stages in one account never mix. Written whatever the log level: a metric is not a debug message.
- * The dashboard (lib/constructs/dashboard.ts) reads these names and dimensions from here.
+ * The names and the namespace are in lambdas/contract.ts, which the dashboard (lib/constructs/dashboard.ts) reads too.
  *
  * A small writer instead of @aws-lambda-powertools/metrics, which would add ~13 KB to every bundle that counts
  * (measured with `npm run bundles -- --compare`, docs/architecture.md) for what these few functions do: the lines are
  * the ones Powertools writes (same `_aws` block, dimension set, units), so switching later changes no metric.
  */
-import { ENV } from './env';
-
-export const METRICS_NAMESPACE = 'OrderPipeline';
+import { API_SERVICE_NAME, ENV, METRICS_NAMESPACE } from '../contract';
 
 /** The CloudWatch units used here. */
 export const MetricUnit = { Count: 'Count', NoUnit: 'None' } as const;
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
-export const METRIC = {
-  /** POST /orders accepted a new order (an Idempotency-Key replay is not counted). */
-  ordersAccepted: 'OrdersAccepted',
-  /** The aggregate's decision, counted where its conditional write succeeds: once per order. */
-  ordersConfirmed: 'OrdersConfirmed',
-  /** Dimension `reason` (the OrderCancelled reason). */
-  ordersCancelled: 'OrdersCancelled',
-  /** Minor units (cents) charged, dimension `currency`; counted once per charge (the inbox commit). */
-  chargedAmount: 'ChargedAmount',
-  /** Deliveries of an event the service had processed already (dropped: at-least-once at work). */
-  duplicateDeliveries: 'DuplicateDeliveries',
-  /** Messages a worker processed (first deliveries and duplicates). */
-  messagesProcessed: 'MessagesProcessed',
-  /** Messages a worker failed (left for redelivery, eventually dead-lettered). */
-  messagesFailed: 'MessagesFailed',
-  /** DynamoDB transactions retried after a TransactionConflict (emitted by the inbox commit's retry). */
-  conflictsRetried: 'ConflictsRetried',
-  /** Records a worker handed back unfinished at its batch deadline (DEADLINE_MARGIN_MS before the timeout). */
-  recordsHandedBack: 'RecordsHandedBack',
-} as const;
-
 /** `service` and `stage` as the functions set them (lib/constructs/pipeline-function.ts). */
-export const metricsService = (): string => process.env[ENV.service] ?? process.env.POWERTOOLS_SERVICE_NAME ?? 'orders-api';
-
 const stageDimension = process.env[ENV.stage] ?? 'unknown';
-let serviceDimension = metricsService();
+let serviceDimension = process.env[ENV.service] ?? process.env.POWERTOOLS_SERVICE_NAME ?? API_SERVICE_NAME;
 
 /** Counted in this invocation and not yet written: name -> value (all Count, dimensions service + stage). */
 const stored = new Map<string, number>();

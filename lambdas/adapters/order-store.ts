@@ -7,20 +7,10 @@
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { orderPlaced, type OrderRequest } from '../core/order';
 import { ddb } from './aws';
-import { ENV, required } from './env';
+import { required } from './env';
 import { cancellationCodes, type TransactItem } from './inbox';
-import {
-  apiIdempotencyKey,
-  epochSeconds,
-  lifecycleKey,
-  OUTBOX_PENDING,
-  orderKey,
-  outboxKey,
-  paymentTokenKey,
-  personalDataKey,
-  statusKey,
-  TTL_ATTRIBUTE,
-} from './keys';
+import { apiIdempotencyKey, epochSeconds, lifecycleKey, orderKey, outboxKey, paymentTokenKey, personalDataKey, STATUS_SK, statusKey } from './keys';
+import { ENV, OUTBOX_PENDING, TTL_ATTRIBUTE } from '../contract';
 
 /**
  * The payment token's item lives until payment has decided the charge (it deletes it then); the order's deadline
@@ -226,7 +216,7 @@ export async function readOrder(
   const pii = found.find((i) => i.sk === 'PII');
   const expired = typeof pii?.[TTL_ATTRIBUTE] === 'number' && (pii[TTL_ATTRIBUTE] as number) < epochSeconds(now);
   const statuses: Record<string, Item> = {};
-  for (const i of found) if (i.sk === 'STATUS' && typeof i.service === 'string') statuses[i.service] = i;
+  for (const i of found) if (i.sk === STATUS_SK && typeof i.service === 'string') statuses[i.service] = i;
   return { order, ...(pii && !expired ? { personalData: pii } : {}), lifecycle: found.find((i) => i.sk === 'LIFECYCLE'), statuses };
 }
 

@@ -6,7 +6,8 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { parseEnvelope, type Envelope, type EventType } from '../core/events';
 import { ddb } from './aws';
-import { epochSeconds, OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from './keys';
+import { epochSeconds } from './keys';
+import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../contract';
 
 /**
  * What the API may originate, and so all the relay and the sweeper publish. An OUTBOX item of any other type is not

@@ -1,7 +1,8 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Envelope } from '../core/events';
 import { withRequestCounter } from './aws';
-import { ENV, required } from './env';
+import { required } from './env';
+import { ENV } from '../contract';
 
 /** Created once per execution environment, only in the functions that publish (relay, sweeper, workers). */
 export const sns = withRequestCounter(new SNSClient({ maxAttempts: 3 }));

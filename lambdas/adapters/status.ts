@@ -1,6 +1,7 @@
 import type { TransactItem } from './inbox';
 import { statusKey } from './keys';
-import { ENV, required } from './env';
+import { required } from './env';
+import { ENV } from '../contract';
 
 /**
  * A service's progress as a client sees it: one small item per service under its own key prefix

@@ -8,14 +8,15 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/events';
 import type { ServiceName } from '../services/registry';
-import { ENV, required } from './env';
+import { required } from './env';
 import { serviceFault } from '../core/faults';
 import { countingRequests } from './aws';
 import { fireOnce, InjectedFault, loadBatchFaults, markFired, orderFaults } from './faults';
 import { contention, Inbox } from './inbox';
 import { logger } from './logger';
-import { count, countWith, flushMetrics, METRIC, metricsFor, MetricUnit } from './metrics';
+import { count, countWith, flushMetrics, metricsFor, MetricUnit } from './metrics';
 import { publish } from './publisher';
+import { ENV, METRIC } from '../contract';
 
 export interface WorkerContext {
   readonly service: ServiceName;

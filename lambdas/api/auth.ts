@@ -17,9 +17,9 @@
  * Nothing of the token is ever logged or echoed; only the failure's kind and jose's error code are.
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { ENV } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { errorResponse, header, type HttpEvent, type HttpResult } from './http';
+import { ENV } from '../contract';
 
 /** Longer `Authorization` headers are refused unparsed (a Cognito ID token is ~1 KB). */
 export const MAX_TOKEN_LENGTH = 8192;

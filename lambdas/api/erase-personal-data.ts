@@ -7,10 +7,11 @@
  */
 import { logger } from '../adapters/logger';
 import { erasePersonalData, readOrderItem } from '../adapters/order-store';
-import { ENV, positiveIntegerEnv } from '../adapters/env';
+import { positiveIntegerEnv } from '../adapters/env';
 import { authenticate, refusal } from './auth';
 import { notFound } from './get-order';
 import { correlationIdOf, json, PATTERNS, type HttpEvent, type HttpResult } from './http';
+import { ENV } from '../contract';
 
 export interface ErasureResult {
   orderId: string;

@@ -7,9 +7,9 @@
  * record is keyed by that customer, so one caller's keys never meet another's.
  */
 import { countingRequests } from '../adapters/aws';
-import { faultsEnabled, ENV, positiveIntegerEnv } from '../adapters/env';
+import { faultsEnabled, positiveIntegerEnv } from '../adapters/env';
 import { logger } from '../adapters/logger';
-import { count, flushMetrics, METRIC } from '../adapters/metrics';
+import { count, flushMetrics } from '../adapters/metrics';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
@@ -28,6 +28,7 @@ import {
   type HttpEvent,
   type HttpResult,
 } from './http';
+import { ENV, METRIC } from '../contract';
 
 const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
 

@@ -12,7 +12,7 @@
  */
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../adapters/keys';
+import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../contract';
 
 /** Arrival times are approximate and an item's pendingSince is taken just before its write: widen the window. */
 export const WINDOW_SLACK_MS = 60_000;

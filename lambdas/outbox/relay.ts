@@ -10,18 +10,16 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { countingRequests } from '../adapters/aws';
-import { ENV, faultsEnabled, required } from '../adapters/env';
+import { faultsEnabled, required } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { publish } from '../adapters/publisher';
 import { markPublished, publishable } from '../adapters/outbox';
 import { describeParseError } from '../adapters/worker';
 import { fireOnce, InjectedFault } from '../adapters/faults';
-import { OUTBOX_SK_PREFIX } from '../adapters/keys';
 import { parseEnvelope, type Envelope } from '../core/events';
 import { PUBLISH_FAIL_ONCE, RELAY_GIVES_UP } from '../core/faults';
 import { relayFailureMode } from './failure-mode';
-
-export { OUTBOX_SK_PREFIX };
+import { ENV, KEY_PREFIX } from '../contract';
 
 const processor = new BatchProcessor(BatchEventType.DynamoDBStreams);
 
@@ -37,7 +35,7 @@ export const handler = async (event: DynamoDBStreamEvent, context: Context): Pro
 export async function relayRecord(record: DynamoDBRecord): Promise<void> {
   if (record.eventName !== 'INSERT') return;
   const image = record.dynamodb?.NewImage;
-  if (!image?.sk?.S?.startsWith(OUTBOX_SK_PREFIX)) return;
+  if (!image?.sk?.S?.startsWith(KEY_PREFIX.outbox)) return;
 
   const item = unmarshall(image as Record<string, AttributeValue>);
   let envelope: Envelope;

@@ -6,10 +6,11 @@
  * published is a duplicate that consumers drop by eventId.
  */
 import type { Context } from 'aws-lambda';
-import { ENV, required } from '../adapters/env';
+import { required } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { markPublished, pendingEvents } from '../adapters/outbox';
 import { publish } from '../adapters/publisher';
+import { ENV } from '../contract';
 
 /** Items per query page; each is published and marked before the next page is read. */
 const PAGE = 50;

@@ -4,7 +4,7 @@
  * A sixth service is one entry here and one handler file. Plain data: imported by the CDK app and by Lambdas.
  */
 import type { EventType } from '../core/events';
-import { KEY_PREFIX } from '../adapters/keys';
+import { KEY_PREFIX } from '../contract';
 
 export type ServiceName = 'orders' | 'payment' | 'inventory' | 'shipping' | 'notification' | 'analytics';
 

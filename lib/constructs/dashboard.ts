@@ -4,10 +4,10 @@ import { type Alarm, AlarmStatusWidget, Dashboard, GraphWidget, type IMetric, Ma
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE } from '../../lambdas/adapters/metrics';
 import { PAYLOADS } from '../../lambdas/core/events';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
 import type { StageConfig } from '../stages';
+import { METRIC, METRICS_NAMESPACE } from '../../lambdas/contract';
 
 export interface ServiceParts {
   readonly queue: IQueue;

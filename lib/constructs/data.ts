@@ -1,10 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../../lambdas/adapters/keys';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
 import { pascal } from '../names';
 import type { StageConfig } from '../stages';
+import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../../lambdas/contract';
 
 export interface PipelineDataProps {
   readonly stage: StageConfig;

@@ -6,19 +6,16 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/adapters/env';
 import type { StageConfig } from '../stages';
 import { Identity } from './identity';
 import { FUNCTION_GRANTS, grantItems } from '../access';
 import { PipelineFunction } from './pipeline-function';
+import { API_SERVICE_NAME, ENV } from '../../lambdas/contract';
 
 export interface OrderApiProps {
   readonly stage: StageConfig;
   readonly ordersTable: ITable;
 }
-
-/** Powertools service name of the API functions (the `service` key of their log lines). */
-export const API_SERVICE_NAME = 'orders-api';
 
 /** What the handlers trust (AUTH_MODE=jwt): the issuer, the audience and where the issuer's keys are. */
 export interface ResolvedAuth {

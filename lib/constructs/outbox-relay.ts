@@ -7,12 +7,11 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/adapters/env';
-import { OUTBOX_SK_PREFIX } from '../../lambdas/adapters/keys';
 import { FUNCTION_GRANTS, grantItems } from '../access';
 import type { StageConfig } from '../stages';
 import { PipelineFunction } from './pipeline-function';
 import { deadLetterQueue } from './service-queue';
+import { ENV, KEY_PREFIX } from '../../lambdas/contract';
 
 export interface OutboxRelayProps {
   readonly stage: StageConfig;
@@ -20,9 +19,6 @@ export interface OutboxRelayProps {
   readonly ordersTable: ITable;
   readonly topic: ITopic;
 }
-
-/** Only new outbox items are events to publish (sk `OUTBOX#<eventId>`, see lambdas/adapters/keys.ts). */
-export { OUTBOX_SK_PREFIX };
 
 /**
  * The transactional outbox's second half: the orders-table stream -> relay -> SNS topic. An order and its event are
@@ -66,7 +62,8 @@ export class OutboxRelay extends Construct {
       filters: [
         FilterCriteria.filter({
           eventName: FilterRule.isEqual('INSERT'),
-          dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(OUTBOX_SK_PREFIX) } } },
+          // Only new outbox items are events to publish (sk `OUTBOX#<eventId>`, lambdas/adapters/keys.ts).
+          dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(KEY_PREFIX.outbox) } } },
         }),
       ],
     });

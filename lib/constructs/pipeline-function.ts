@@ -4,10 +4,10 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, Tracing } fr
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV } from '../../lambdas/adapters/env';
 import { aliasArgs, BUNDLING } from '../bundling';
 import { PROJECT_ROOT, projectPath } from '../paths';
 import type { StageConfig } from '../stages';
+import { ENV } from '../../lambdas/contract';
 
 export interface PipelineFunctionProps {
   /** Repository-relative entry file exporting `handler`. */

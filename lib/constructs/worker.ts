@@ -4,11 +4,11 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../lambdas/adapters/env';
 import { grantsOf, handlerEntry, type ServiceDefinition } from '../../lambdas/services/registry';
 import { grantItems } from '../access';
 import { idempotencyTtlSeconds, type StageConfig } from '../stages';
 import { PipelineFunction } from './pipeline-function';
+import { ENV } from '../../lambdas/contract';
 
 export interface ServiceWorkerProps {
   readonly service: ServiceDefinition;

@@ -18,7 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { lifecycleKey, OUTBOX_PENDING, statusKey } from '../../lambdas/adapters/keys';
+import { lifecycleKey, statusKey } from '../../lambdas/adapters/keys';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
 import { SERVICES } from '../../lambdas/services/registry';
 import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
@@ -36,6 +36,7 @@ import { histogram, interleave, percentile, ratio, round, summarize, type Summar
 import { histogramSvg, lineSvg } from './svg';
 import { aggregateUsage, perOrder, type UsageLine } from './usage';
 import { machine, renderMarkdown, renderStartup, STARTUP_TARGET } from './report';
+import { KEY_PREFIX, OUTBOX_PENDING } from '../../lambdas/contract';
 
 const { values: opts } = parseArgs({
   options: {
@@ -121,9 +122,9 @@ async function main() {
       ordersTable,
     );
     for (const i of items) {
-      if (!i.Put || !String(i.Put.Item!.sk).startsWith('OUTBOX#')) continue;
+      if (!i.Put || !String(i.Put.Item!.sk).startsWith(KEY_PREFIX.outbox)) continue;
       const item = i.Put.Item!;
-      item.sk = `FLOORX#${String(item.sk).slice(7)}`;
+      item.sk = `FLOORX#${String(item.sk).slice(KEY_PREFIX.outbox.length)}`;
       // Out of the sparse pending index too (the sweeper would publish it), with attribute names of the same length.
       for (const name of [OUTBOX_PENDING.partition, OUTBOX_PENDING.since]) {
         item[`${name.slice(0, -1)}_`] = item[name];

@@ -11,7 +11,6 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TTL_ATTRIBUTE } from '../../lambdas/adapters/keys';
 import { clientConfig } from '../../scripts/local/aws-env';
 import { ROOT, STACK_NAME } from '../../scripts/local/paths';
 import { SERVICES } from '../../lambdas/services/registry';
@@ -23,6 +22,7 @@ import { redriveFromTemplate } from '../../scripts/local/workarounds/redrive';
 import { tablesWithTtl, ttlFromTemplate } from '../../scripts/local/workarounds/ttl';
 import { identifyEmulator } from './support/canary';
 import { dlqUrl, endpoint, outputs, queueUrl, sqs } from './support/stack';
+import { TTL_ATTRIBUTE } from '../../lambdas/contract';
 
 const identity = await identifyEmulator(endpoint);
 const onMiniStack = identity.product === 'ministack';

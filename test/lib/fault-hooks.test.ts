@@ -4,8 +4,8 @@
  * context the stack is synthesized with.
  */
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../lambdas/adapters/env';
 import { freshApp, STAGE_NAMES, synth } from './synth';
+import { ENV } from '../../lambdas/contract';
 
 const faultsFlags = (template: ReturnType<typeof synth>['template']) =>
   Object.entries(template.findResources('AWS::Lambda::Function')).map(([id, r]) => [id, r.Properties?.Environment?.Variables?.[ENV.faultsEnabled]] as const);

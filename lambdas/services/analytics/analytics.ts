@@ -10,11 +10,12 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { ddb } from '../../adapters/aws';
-import { ENV, required } from '../../adapters/env';
+import { required } from '../../adapters/env';
 import type { TransactItem } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
 import type { Envelope } from '../../core/events';
+import { ENV } from '../../contract';
 
 export const SHARDS = 8;
 

@@ -14,11 +14,12 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
 import { catalogKey, getCatalogItems } from '../../adapters/catalog';
-import { ENV, required } from '../../adapters/env';
+import { required } from '../../adapters/env';
 import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
 import type { HandlerResult, ServiceHandler, WorkerContext } from '../../adapters/worker';
 import { outcomeEvent, type Envelope } from '../../core/events';
+import { ENV } from '../../contract';
 
 export const reservationKey = (orderId: string) => ({ pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' });
 

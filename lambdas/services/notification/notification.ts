@@ -13,12 +13,13 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
-import { ENV, required } from '../../adapters/env';
-import { epochSeconds, personalDataKey, TTL_ATTRIBUTE } from '../../adapters/keys';
+import { required } from '../../adapters/env';
+import { epochSeconds, personalDataKey } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
 import type { Envelope } from '../../core/events';
 import { SimulatedSender, type EmailKind, type EmailMessage, type Sender } from './sender';
+import { ENV, TTL_ATTRIBUTE } from '../../contract';
 
 const KIND_OF: Partial<Record<Envelope['eventType'], EmailKind>> = { OrderConfirmed: 'confirmed', OrderCancelled: 'cancelled' };
 

@@ -14,13 +14,14 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
-import { ENV, required } from '../../adapters/env';
+import { required } from '../../adapters/env';
 import { eventHash, PayloadMismatchError } from '../../adapters/inbox';
 import { lifecycleKey, orderKey } from '../../adapters/keys';
-import { count, countWith, METRIC } from '../../adapters/metrics';
+import { count, countWith } from '../../adapters/metrics';
 import type { HandlerResult, ServiceHandler } from '../../adapters/worker';
 import { outcomeEvent, type Envelope } from '../../core/events';
 import { decide, type Decision, isInventoryOutcome, isPaymentOutcome, outcomeOf, type RecordedOutcome, TIMED_OUT } from '../../core/lifecycle';
+import { ENV, METRIC } from '../../contract';
 
 /** A service reported two different outcomes for one order (e.g. CHARGED, then DECLINED): a bug upstream. */
 export class ConflictingOutcomeError extends Error {

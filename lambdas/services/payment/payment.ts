@@ -21,7 +21,7 @@ import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getCatalogItems } from '../../adapters/catalog';
-import { ENV, required } from '../../adapters/env';
+import { required } from '../../adapters/env';
 import { orderFaults } from '../../adapters/faults';
 import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { paymentTokenKey } from '../../adapters/keys';
@@ -31,6 +31,7 @@ import type { HandlerResult, ServiceHandler, WorkerContext } from '../../adapter
 import type { CatalogItem } from '../../core/catalog';
 import { outcomeEvent, type Envelope } from '../../core/events';
 import { SimulatedPaymentProvider, type ChargeResult, type PaymentProvider } from './provider';
+import { ENV } from '../../contract';
 
 /** The service's own ledger entry for an order's charge: the intent (amount), then what happened to it. */
 export const paymentRecordKey = (orderId: string) => ({ pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' });

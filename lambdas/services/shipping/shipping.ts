@@ -12,10 +12,11 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
-import { ENV, required } from '../../adapters/env';
+import { required } from '../../adapters/env';
 import { putOnce } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
+import { ENV } from '../../contract';
 
 export const shipmentKey = (orderId: string) => ({ pk: `SHIPMENT#${orderId}`, sk: 'SHIPMENT' });
 

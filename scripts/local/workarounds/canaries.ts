@@ -3,10 +3,10 @@
  * the emulator's CloudFormation; each workaround's `canary` judges it (never our stack) before anything touched it.
  */
 import { randomUUID } from 'node:crypto';
-import { TTL_ATTRIBUTE } from '../../../lambdas/adapters/keys';
 import { createStack, deleteStack, describeStack, type StackSummary } from '../cloudformation';
 import { WORKAROUNDS } from './index';
 import type { ProbeOutputs } from './workaround';
+import { TTL_ATTRIBUTE } from '../../../lambdas/contract';
 
 const PROBE_TEMPLATE = {
   Resources: {

@@ -2,11 +2,11 @@
 import { DescribeTimeToLiveCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TTL_ATTRIBUTE } from '../../../lambdas/adapters/keys';
 import { clientConfig } from '../aws-env';
 import type { StackOutputs } from '../cdk';
 import { ROOT, STACK_NAME } from '../paths';
 import type { Workaround } from './workaround';
+import { TTL_ATTRIBUTE } from '../../../lambdas/contract';
 
 /** Tables whose template declares a TTL, by physical name (CloudFormation names them <stack>-<logicalId>-<suffix>). */
 export function tablesWithTtl(outputs: StackOutputs, templatePath = join(ROOT, 'cdk.local.out', `${STACK_NAME}.template.json`)): string[] {

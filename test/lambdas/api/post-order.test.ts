@@ -2,10 +2,11 @@ import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyOf, cancelled, ddbMock, httpEvent, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
 import { handler } from '../../../lambdas/api/post-order';
-import { apiIdempotencyKey, orderKey, OUTBOX_PENDING, outboxKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
+import { apiIdempotencyKey, orderKey, outboxKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
 import { PAYMENT_TOKEN_TTL_SECONDS } from '../../../lambdas/adapters/order-store';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { requestHash, validateOrder } from '../../../lambdas/core/order';
+import { OUTBOX_PENDING } from '../../../lambdas/contract';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const NOW = new Date('2024-05-01T10:00:00.000Z');

@@ -6,8 +6,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/outbox/relay';
 import { orderTransaction } from '../../../lambdas/adapters/order-store';
-import { faultKey, OUTBOX_PENDING } from '../../../lambdas/adapters/keys';
+import { faultKey } from '../../../lambdas/adapters/keys';
 import { OUTBOX_TTL_SECONDS } from '../../../lambdas/adapters/outbox';
+import { OUTBOX_PENDING } from '../../../lambdas/contract';
 
 // Read at call time by the relay and the publisher.
 process.env.ORDERS_TABLE = 'orders-table';

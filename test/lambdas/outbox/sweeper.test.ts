@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/outbox/sweeper';
 import { orderTransaction } from '../../../lambdas/adapters/order-store';
-import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../../../lambdas/adapters/keys';
+import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../../../lambdas/contract';
 
 // Read at call time by the sweeper and the publisher.
 process.env.ORDERS_TABLE = 'orders-table';

@@ -1,10 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../../../lambdas/adapters/keys';
 import { SERVICES } from '../../../lambdas/services/registry';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import type { StageConfig } from '../../../lib/stages';
 import { logicalId, STAGE_NAMES, synth } from '../synth';
+import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../../../lambdas/contract';
 
 describe.each(STAGE_NAMES)('tables (%s)', (stageName) => {
   let stack: PipelineStack, stage: StageConfig, template: Template;

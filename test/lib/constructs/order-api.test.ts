@@ -1,10 +1,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../../lambdas/adapters/env';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import { COGNITO_ACCESS_SCOPE, type StageConfig } from '../../../lib/stages';
 import { ACCESS_LOG_FIELDS } from '../../../lib/constructs/order-api';
 import { actionsOf, freshApp, logicalId, propsOf, referencedIds, roleStatements, STAGE_NAMES, synth } from '../synth';
+import { ENV } from '../../../lambdas/contract';
 
 const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 

@@ -1,12 +1,11 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../../lambdas/adapters/env';
-import { OUTBOX_PENDING_INDEX, outboxKey } from '../../../lambdas/adapters/keys';
+import { outboxKey } from '../../../lambdas/adapters/keys';
 import { OUTBOX_TTL_SECONDS } from '../../../lambdas/adapters/outbox';
-import { OUTBOX_SK_PREFIX } from '../../../lib/constructs/outbox-relay';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import type { StageConfig } from '../../../lib/stages';
 import { actionsOf, logicalId, propsOf, referencedIds, roleStatements, STAGE_NAMES, synth } from '../synth';
+import { ENV, KEY_PREFIX, OUTBOX_PENDING_INDEX } from '../../../lambdas/contract';
 
 describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
   let stack: PipelineStack, stage: StageConfig, template: Template;
@@ -45,9 +44,9 @@ describe.each(STAGE_NAMES)('outbox relay (%s)', (stageName) => {
 
   it('is invoked only for new outbox items', () => {
     const filters = streamMapping().FilterCriteria.Filters as { Pattern: string }[];
-    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: OUTBOX_SK_PREFIX }] } } } }]);
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: KEY_PREFIX.outbox }] } } } }]);
     // The prefix is the one the API writes.
-    expect(outboxKey('o-1', 'e-1').sk.startsWith(OUTBOX_SK_PREFIX)).toBe(true);
+    expect(outboxKey('o-1', 'e-1').sk.startsWith(KEY_PREFIX.outbox)).toBe(true);
   });
 
   it('environment: the orders table and the topic', () => {

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../../lambdas/adapters/env';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import type { StageConfig } from '../../../lib/stages';
 import { logicalId, propsOf, referencedIds, STAGE_NAMES, synth } from '../synth';
+import { ENV } from '../../../lambdas/contract';
 
 describe.each(STAGE_NAMES)('every function (%s)', (stageName) => {
   let stack: PipelineStack, stage: StageConfig, template: Template, functions: [string, Record<string, any>][];

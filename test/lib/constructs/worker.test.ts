@@ -1,10 +1,10 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../../lambdas/adapters/env';
 import { grantsOf, SERVICES, type ServiceDefinition } from '../../../lambdas/services/registry';
 import type { PipelineStack } from '../../../lib/pipeline-stack';
 import { idempotencyTtlSeconds, type StageConfig } from '../../../lib/stages';
 import { actionsOf, logicalId, propsOf, referencedIds, roleStatements, STAGE_NAMES, synth, type Statement } from '../synth';
+import { ENV } from '../../../lambdas/contract';
 
 /** Actions a role's statements allow on one resource (by logical id). */
 const actionsOn = (statements: Statement[], id: string): string[] =>
