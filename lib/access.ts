@@ -8,7 +8,7 @@
  */
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type ItemGrant, SERVICES } from '../lambdas/services/registry';
+import { type ItemGrant, VISIBLE_SERVICES } from '../lambdas/services/registry';
 import { KEY_PREFIX, OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../lambdas/contract';
 
 export interface GrantTables {
@@ -43,7 +43,7 @@ export function grantItems(fn: IGrantable, grants: readonly ItemGrant[], tables:
   for (const grant of grants) fn.grantPrincipal.addToPrincipalPolicy(itemStatement(grant, tables));
 }
 
-const statusPrefixes = SERVICES.filter((s) => s.showsStatus).map((s) => KEY_PREFIX.status(s.name));
+const statusPrefixes = VISIBLE_SERVICES.map((name) => KEY_PREFIX.status(name));
 
 /** What the relay and the sweeper may change of an OUTBOX item: take it out of the pending index, give it a TTL. */
 const MARK_PUBLISHED: ItemGrant = {

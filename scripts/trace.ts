@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { inboxKey, lifecycleKey, orderKey, outboxKey, outboxPartition, STATUS_SK, statusKey } from '../lambdas/adapters/keys';
 import type { EventType } from '../lambdas/core/events';
 import { deterministicEventId } from '../lambdas/core/ids';
-import { SERVICES, type ServiceName } from '../lambdas/services/registry';
+import { SERVICES, type ServiceName, VISIBLE_SERVICES } from '../lambdas/services/registry';
 import { shipmentKey } from '../lambdas/services/shipping/shipping';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
 import { API_SERVICE_NAME } from '../lambdas/contract';
@@ -183,11 +183,7 @@ export async function collect(target: Target, orderId: string): Promise<OrderTra
   if (!ordersTable) throw new Error(`the stack outputs have no ${STACK_OUTPUTS.ordersTableName}`);
   // The order, its lifecycle and each visible status (one BatchGetItem), then its OUTBOX# partition.
   const orderItems: Item[] = [];
-  let keys: Record<string, unknown>[] = [
-    orderKey(orderId),
-    lifecycleKey(orderId),
-    ...SERVICES.filter((s) => s.showsStatus).map((s) => statusKey(orderId, s.name)),
-  ];
+  let keys: Record<string, unknown>[] = [orderKey(orderId), lifecycleKey(orderId), ...VISIBLE_SERVICES.map((name) => statusKey(orderId, name))];
   for (let round = 0; keys.length > 0; round++) {
     if (round === 5) throw new Error(`reading order ${orderId} left ${keys.length} keys unprocessed`);
     const out = await ddb.send(new BatchGetCommand({ RequestItems: { [ordersTable]: { Keys: keys, ConsistentRead: true } } }));

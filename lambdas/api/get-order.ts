@@ -6,17 +6,14 @@
  */
 import { logger } from '../adapters/logger';
 import { readOrder, type Item, type StoredOrder } from '../adapters/order-store';
-import { maskAddress, maskEmail } from '../core/order';
-import { SERVICES, type ServiceName } from '../services/registry';
+import { maskAddress, maskEmail } from '../core/masking';
+import { type ServiceName, VISIBLE_SERVICES } from '../services/registry';
 import { authenticate, refusal } from './auth';
 import { correlationIdOf, errorResponse, json, PATTERNS, type HttpEvent, type HttpResult } from './http';
 
 const UUID = PATTERNS.orderId;
 const ORDER_STATUSES = ['ACCEPTED', 'CONFIRMED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-/** The services a client sees, from the registry (the aggregator shows as the order's own status instead). */
-export const VISIBLE_SERVICES = SERVICES.filter((s) => s.showsStatus).map((s) => s.name);
 
 export interface ServiceStatus {
   status: string;

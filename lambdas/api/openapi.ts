@@ -5,12 +5,10 @@
  */
 import { z } from 'zod';
 import { CANCEL_REASONS } from '../core/events';
-import { FAULT_HEADER, FAULT_HOOKS, ORDER_LIMITS, orderRequestSchema, SAFE_TEXT, SERVICE_FAULTS } from '../core/order';
+import { FAULT_HEADER, FAULT_HOOKS, SERVICE_FAULTS } from '../core/faults';
+import { ORDER_LIMITS, orderRequestSchema, SAFE_TEXT } from '../core/order';
 import { ERROR_CODES, MAX_BODY_BYTES, PATTERNS } from './http';
-import { SERVICES } from '../services/registry';
-
-// As in get-order.ts (not imported: that module creates SDK clients).
-const VISIBLE_SERVICES = SERVICES.filter((s) => s.showsStatus).map((s) => s.name);
+import { VISIBLE_SERVICES } from '../services/registry';
 
 type Json = Record<string, unknown>;
 

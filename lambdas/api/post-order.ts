@@ -12,7 +12,8 @@ import { logger } from '../adapters/logger';
 import { count, flushMetrics } from '../adapters/metrics';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
-import { FAULT_HEADER, parseFaults, requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
+import { FAULT_HEADER, parseFaults } from '../core/faults';
+import { requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
 import { authenticate, refusal } from './auth';
 import {
   apiBaseUrl,

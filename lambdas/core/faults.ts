@@ -1,7 +1,7 @@
 /**
  * Local stage fault hooks: carried on the order's OUTBOX item, honoured by the relay and the workers (see
- * docs/contract.md). Their own module, re-exported by core/order.ts, so the relay's and the workers' bundles do not
- * pull in the order request schema (and zod's English locale) for a few constants.
+ * docs/contract.md). Their own module, so the relay's and the workers' bundles do not pull in the order request
+ * schema of core/order.ts (and zod's English locale) for a few constants.
  */
 export const PUBLISH_FAIL_ONCE = 'publish-fail-once';
 /** The relay drops the event as if its retries were exhausted (what AWS does; MiniStack retries forever). */
@@ -20,7 +20,6 @@ export type ServiceFault = (typeof SERVICE_FAULTS)[number];
  * can fix: removing the hook from the ORDER item), so they dead-letter and can be redriven.
  */
 export const serviceFault = (kind: ServiceFault, service: string) => `${kind}:${service}`;
-export const dropFault = (service: string) => serviceFault('drop', service);
 const SERVICE_FAULT = `(?:${SERVICE_FAULTS.join('|')}):[a-z]{1,32}`;
 const SERVICE_FAULT_PATTERN = new RegExp(`^${SERVICE_FAULT}$`);
 

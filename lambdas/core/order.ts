@@ -107,20 +107,6 @@ export interface FieldError {
 /** The message of a field the schema does not know; its path is the client's key name, so logs leave it out. */
 export const UNKNOWN_FIELD = 'unknown field';
 
-/** Local stage fault hooks (lambdas/core/faults.ts). */
-export {
-  CRASH_IN_PROVIDER,
-  dropFault,
-  FAULT_HEADER,
-  FAULT_HOOKS,
-  parseFaults,
-  PUBLISH_FAIL_ONCE,
-  RELAY_GIVES_UP,
-  serviceFault,
-  SERVICE_FAULTS,
-} from './faults';
-export type { ServiceFault } from './faults';
-
 export type Validation = { ok: true; order: OrderRequest } | { ok: false; errors: FieldError[] };
 
 /** Validates a parsed JSON body; on failure lists every offending field (never quoting a value). */
@@ -167,18 +153,4 @@ export function orderPlaced(orderId: string, order: OrderRequest, correlationId:
       items: order.items.map(({ sku, quantity }) => ({ sku, quantity })),
     },
   };
-}
-
-/** `jane@example.com` -> `j***@example.com`: enough for the owner to recognise, not enough to contact. */
-export function maskEmail(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at <= 0) return '***';
-  return `${address[0]}***${address.slice(at)}`;
-}
-
-/** The postal code's first characters (at most a third of it, at most 2) and the country: no street, no city. */
-export function maskAddress(address: Pick<ShippingAddress, 'country' | 'postalCode'>): { country: string; postalCode: string } {
-  const code = address.postalCode;
-  const visible = Math.min(2, Math.floor(code.length / 3));
-  return { country: address.country, postalCode: `${code.slice(0, visible)}***` };
 }

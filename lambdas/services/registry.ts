@@ -124,6 +124,9 @@ export const SERVICES: readonly ServiceDefinition[] = [
   },
 ];
 
+/** The services a client sees in GET /orders/{id} (`showsStatus`); the aggregator shows as the order's own status. */
+export const VISIBLE_SERVICES: readonly ServiceName[] = SERVICES.filter((s) => s.showsStatus).map((s) => s.name);
+
 /**
  * Every grant of a service: its registry entry's, plus writing its own status items if it shows a status, plus, where
  * the stage has fault hooks (local only), reading the `faults` of the batch's orders (one BatchGetItem per batch, a

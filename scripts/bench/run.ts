@@ -20,7 +20,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { lifecycleKey, statusKey } from '../../lambdas/adapters/keys';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
-import { SERVICES } from '../../lambdas/services/registry';
+import { SERVICES, VISIBLE_SERVICES } from '../../lambdas/services/registry';
 import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { clientConfig } from '../local/aws-env';
@@ -315,7 +315,7 @@ async function main() {
 
   async function evaluateStep(rate: number, stepStart: number, samples: Sample[], drained: number | undefined, dlqBaseline: number): Promise<StepResult> {
     const accepted = samples.filter((s) => s.status === 202 && s.orderId);
-    const keys = accepted.flatMap((s) => [lifecycleKey(s.orderId!), ...SERVICES.filter((x) => x.showsStatus).map((x) => statusKey(s.orderId!, x.name))]);
+    const keys = accepted.flatMap((s) => [lifecycleKey(s.orderId!), ...VISIBLE_SERVICES.map((name) => statusKey(s.orderId!, name))]);
     const items = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < keys.length; i += 100) {
       let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
@@ -335,7 +335,7 @@ async function main() {
     for (const s of accepted) {
       const at = (key: { pk: string; sk: string }) => items.get(`${key.pk}|${key.sk}`);
       const lc = at(lifecycleKey(s.orderId!));
-      const statuses = SERVICES.filter((x) => x.showsStatus).map((x) => at(statusKey(s.orderId!, x.name)));
+      const statuses = VISIBLE_SERVICES.map((name) => at(statusKey(s.orderId!, name)));
       for (const it of [lc, ...statuses]) if (it) maxItemBytes = Math.max(maxItemBytes, Buffer.byteLength(JSON.stringify(it)));
       if (typeof lc?.decidedAt !== 'string') {
         undecided += 1;

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inboxKey, orderKey } from '../../lambdas/adapters/keys';
 import type { Envelope } from '../../lambdas/core/events';
 import { deterministicEventId } from '../../lambdas/core/ids';
-import { CRASH_IN_PROVIDER, RELAY_GIVES_UP, serviceFault } from '../../lambdas/core/order';
+import { CRASH_IN_PROVIDER, RELAY_GIVES_UP, serviceFault } from '../../lambdas/core/faults';
 import { redrive } from '../../lambdas/ops/redrive';
 import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
 import { DECLINED_TOKEN } from '../../lambdas/services/payment/provider';

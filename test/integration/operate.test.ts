@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inboxKey, orderKey, outboxKey } from '../../lambdas/adapters/keys';
 import { deterministicEventId } from '../../lambdas/core/ids';
-import { RELAY_GIVES_UP } from '../../lambdas/core/order';
+import { RELAY_GIVES_UP } from '../../lambdas/core/faults';
 import { SERVICES } from '../../lambdas/services/registry';
 import { STAGES, visibilityTimeoutSeconds } from '../../lib/stages';
 import { orderBody, postOrder, untilSettled } from './support/api';

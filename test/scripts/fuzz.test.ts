@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FAULT_HEADER } from '../../lambdas/core/order';
+import { FAULT_HEADER } from '../../lambdas/core/faults';
 import { ROOT } from '../../scripts/local/paths';
 import { schemathesisArgs } from '../../scripts/fuzz/run';
 

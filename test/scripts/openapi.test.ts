@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { buildOpenApi, DOCUMENTED_SAFE_TEXT, OPENAPI_FILES, renderOpenApi } from '../../lambdas/api/openapi';
-import { FAULT_HEADER, ORDER_LIMITS, orderRequestSchema, SAFE_TEXT } from '../../lambdas/core/order';
+import { FAULT_HEADER } from '../../lambdas/core/faults';
+import { ORDER_LIMITS, orderRequestSchema, SAFE_TEXT } from '../../lambdas/core/order';
 import { SERVICES } from '../../lambdas/services/registry';
 
 const committed = (file: string) => readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');

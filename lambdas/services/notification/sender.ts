@@ -5,6 +5,7 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
+import { maskEmail } from '../../core/masking';
 
 export type EmailKind = 'confirmed' | 'cancelled';
 
@@ -28,13 +29,6 @@ export interface Sender {
 }
 
 export const emailKey = (orderId: string, kind: EmailKind) => ({ pk: `EMAIL#${orderId}#${kind}`, sk: 'EMAIL' });
-
-/** `ada@example.com` -> `a***@example.com`: enough to recognise, not enough to contact. */
-export function maskEmail(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at <= 0) return '***';
-  return `${address[0]}***${address.slice(at)}`;
-}
 
 /** "Sends" by recording the message in the notification table; the record's key is the dedupe. */
 export class SimulatedSender implements Sender {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { PAYLOADS } from '../../../lambdas/core/events';
-import { formatPath, maskAddress, maskEmail, ORDER_LIMITS, orderPlaced, parseFaults, requestHash, validateOrder } from '../../../lambdas/core/order';
+import { maskAddress, maskEmail } from '../../../lambdas/core/masking';
+import { parseFaults } from '../../../lambdas/core/faults';
+import { formatPath, ORDER_LIMITS, orderPlaced, requestHash, validateOrder } from '../../../lambdas/core/order';
 
 const valid = () => ({
   customerId: 'c-1',

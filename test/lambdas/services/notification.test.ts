@@ -4,7 +4,8 @@ import { conditionalCheckFailed, context, ddbMock, envelope, inboxHolds, lastInb
 import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 import { makeNotification, notification } from '../../../lambdas/services/notification/notification';
-import { emailKey, maskEmail, type EmailMessage } from '../../../lambdas/services/notification/sender';
+import { maskEmail } from '../../../lambdas/core/masking';
+import { emailKey, type EmailMessage } from '../../../lambdas/services/notification/sender';
 
 const ctx = context('notification');
 const confirmed = () => envelope('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' });
