@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { inboxKey, lifecycleKey, orderKey, outboxKey, outboxPartition, STATUS_SK, statusKey } from '../lambdas/adapters/keys';
 import type { EventType } from '../lambdas/core/events';
 import { deterministicEventId } from '../lambdas/core/ids';
-import { SERVICES, type ServiceName, VISIBLE_SERVICES } from '../lambdas/services/registry';
+import { COMPENSATING_SERVICES, SERVICES, type ServiceName, VISIBLE_SERVICES } from '../lambdas/services/registry';
 import { shipmentKey } from '../lambdas/services/shipping/shipping';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
 import { API_SERVICE_NAME } from '../lambdas/contract';
@@ -156,9 +156,9 @@ export function buildTrace(orderId: string, orderItems: readonly Item[], inbox: 
   }
   events.sort((a, b) => String(a.emittedAt ?? '~').localeCompare(String(b.emittedAt ?? '~')));
 
-  const compensation = (['payment', 'inventory'] as const)
-    .filter((s) => ['REFUNDED', 'VOIDED', 'RELEASED'].includes(statuses[s]?.status ?? ''))
-    .map((s) => `${s} ${statuses[s]!.status}${(statuses[s]!.detail as { late?: boolean } | undefined)?.late ? ' (a late outcome, after the decision)' : ''}`);
+  const compensation = COMPENSATING_SERVICES.filter((s) => ['REFUNDED', 'VOIDED', 'RELEASED'].includes(statuses[s]?.status ?? '')).map(
+    (s) => `${s} ${statuses[s]!.status}${(statuses[s]!.detail as { late?: boolean } | undefined)?.late ? ' (a late outcome, after the decision)' : ''}`,
+  );
 
   return {
     orderId,

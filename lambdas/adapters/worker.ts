@@ -206,9 +206,6 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
  */
 function countFirstEffects(emits: readonly Envelope[] | undefined): void {
   for (const e of emits ?? []) {
-    if (e.eventType === 'PaymentCharged') {
-      const p = (e as Envelope<'PaymentCharged'>).payload;
-      countWith(METRIC.chargedAmount, 'currency', p.currency, p.amountCents, MetricUnit.NoUnit);
-    }
+    if (e.eventType === 'PaymentCharged') countWith(METRIC.chargedAmount, 'currency', e.payload.currency, e.payload.amountCents, MetricUnit.NoUnit);
   }
 }

@@ -25,9 +25,6 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export const SCHEMA_VERSION = 1;
 
-export const CANCEL_REASONS = ['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT'] as const;
-export type CancelReason = (typeof CANCEL_REASONS)[number];
-
 const sku = z.string().check(z.minLength(1), z.maxLength(64));
 const currency = z.string().check(z.regex(/^[A-Z]{3}$/));
 const line = z.object({ sku, quantity: z.int().check(z.minimum(1), z.maximum(1000)) });
@@ -52,13 +49,17 @@ export const PAYLOADS = {
    * never by the reason: compensation follows facts, not labels. TIMEOUT: undecided at the order's deadline.
    */
   OrderCancelled: z.object({
-    reason: z.enum(CANCEL_REASONS),
+    reason: z.enum(['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT']),
     currency,
     cancelledAt: z.string(),
   }),
 } satisfies Record<EventType, z.ZodMiniType>;
 
 export type Payload<T extends EventType> = z.infer<(typeof PAYLOADS)[T]>;
+
+/** Why an order can be cancelled: read from the OrderCancelled schema, so a new reason is added there only. */
+export const CANCEL_REASONS = PAYLOADS.OrderCancelled.shape.reason.options;
+export type CancelReason = Payload<'OrderCancelled'>['reason'];
 
 export const envelopeSchema = z.object({
   eventId: z.string().check(z.minLength(1), z.maxLength(128)),
@@ -70,19 +71,35 @@ export const envelopeSchema = z.object({
   payload: z.unknown(),
 });
 
-export type Envelope<T extends EventType = EventType> = Omit<z.infer<typeof envelopeSchema>, 'eventType' | 'payload'> & {
-  eventType: T;
-  payload: Payload<T>;
-};
+/** What every envelope carries besides its type and payload. */
+type Header = Omit<z.infer<typeof envelopeSchema>, 'eventType' | 'payload'>;
+
+/**
+ * An envelope of one of the given event types (all of them by default): a union discriminated by `eventType`, one
+ * member per type with the payload its schema gives, so a `switch (event.eventType)` (or an `if` on it) narrows the
+ * payload without a cast.
+ */
+export type Envelope<T extends EventType = EventType> = { [K in T]: Header & { eventType: K; payload: Payload<K> } }[T];
 
 /** Parses a message body into a typed envelope; throws on anything malformed (the message is then poison). */
 export function parseEnvelope(body: string): Envelope {
-  const raw = envelopeSchema.parse(JSON.parse(body));
-  const payload = PAYLOADS[raw.eventType].parse(raw.payload);
-  return { ...raw, payload } as Envelope;
+  const { eventType, payload, ...header } = envelopeSchema.parse(JSON.parse(body));
+  return envelope(header, eventType, PAYLOADS[eventType].parse(payload));
 }
 
-/** Builds an outcome event whose id is a pure function of (order, service, outcome). */
+/**
+ * The one place an envelope is put together: `eventType` and `payload` of the same type, by the signature. Keys in
+ * the schema's order, always: a stored event is re-emitted byte-identical.
+ */
+function envelope<T extends EventType>(header: Header, eventType: T, payload: Payload<T>): Envelope<T> {
+  const { eventId, schemaVersion, occurredAt, correlationId, orderId } = header;
+  return { eventId, eventType, schemaVersion, occurredAt, correlationId, orderId, payload };
+}
+
+/**
+ * Builds an event whose id is a pure function of (order, service, event type): every outcome a service emits, and
+ * the OrderPlaced the API writes to its outbox (core/order.ts `orderPlaced`, service `orders`).
+ */
 export function outcomeEvent<T extends EventType>(
   eventType: T,
   cause: Pick<Envelope, 'orderId' | 'correlationId'>,
@@ -90,13 +107,12 @@ export function outcomeEvent<T extends EventType>(
   payload: Payload<T>,
   occurredAt = new Date().toISOString(),
 ): Envelope<T> {
-  return {
+  const header: Header = {
     eventId: deterministicEventId(cause.orderId, service, eventType),
-    eventType,
     schemaVersion: SCHEMA_VERSION,
     occurredAt,
     correlationId: cause.correlationId,
     orderId: cause.orderId,
-    payload,
   };
+  return envelope(header, eventType, payload);
 }

@@ -32,20 +32,16 @@ export type RecordedOutcome =
 /** Maps an outcome event to the slot it fills; undefined for events the aggregator does not consume. */
 export function outcomeOf(event: Envelope): RecordedOutcome | undefined {
   switch (event.eventType) {
-    case 'PaymentCharged': {
-      const p = (event as Envelope<'PaymentCharged'>).payload;
-      return { service: 'payment', outcome: 'CHARGED', amountCents: p.amountCents, currency: p.currency };
-    }
-    case 'PaymentDeclined': {
-      const p = (event as Envelope<'PaymentDeclined'>).payload;
-      return { service: 'payment', outcome: 'DECLINED', amountCents: p.amountCents, currency: p.currency };
-    }
+    case 'PaymentCharged':
+      return { service: 'payment', outcome: 'CHARGED', amountCents: event.payload.amountCents, currency: event.payload.currency };
+    case 'PaymentDeclined':
+      return { service: 'payment', outcome: 'DECLINED', amountCents: event.payload.amountCents, currency: event.payload.currency };
     case 'OrderRejected':
       return { service: 'payment', outcome: 'REJECTED' };
     case 'StockReserved':
-      return { service: 'inventory', outcome: 'RESERVED', skus: (event as Envelope<'StockReserved'>).payload.skus };
+      return { service: 'inventory', outcome: 'RESERVED', skus: event.payload.skus };
     case 'StockBackordered':
-      return { service: 'inventory', outcome: 'BACKORDERED', skus: (event as Envelope<'StockBackordered'>).payload.skus };
+      return { service: 'inventory', outcome: 'BACKORDERED', skus: event.payload.skus };
     default:
       return undefined;
   }

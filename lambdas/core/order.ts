@@ -8,8 +8,8 @@
 // `config` is global: it also gives the workers' envelope errors (core/events.ts) English messages where both load.
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { type Envelope, SCHEMA_VERSION } from './events';
-import { contentHash, deterministicEventId } from './ids';
+import { type Envelope, outcomeEvent } from './events';
+import { contentHash } from './ids';
 
 export const ORDER_LIMITS = {
   customerIdMaxLength: 128,
@@ -140,17 +140,6 @@ export const requestHash = ({ paymentToken: _secret, ...order }: OrderRequest): 
  * It never carries the payment token (that has its own item, which only payment reads).
  */
 export function orderPlaced(orderId: string, order: OrderRequest, correlationId: string, occurredAt: string): Envelope<'OrderPlaced'> {
-  return {
-    eventId: deterministicEventId(orderId, 'orders', 'OrderPlaced'),
-    eventType: 'OrderPlaced',
-    schemaVersion: SCHEMA_VERSION,
-    occurredAt,
-    correlationId,
-    orderId,
-    payload: {
-      customerId: order.customerId,
-      currency: order.currency,
-      items: order.items.map(({ sku, quantity }) => ({ sku, quantity })),
-    },
-  };
+  const items = order.items.map(({ sku, quantity }) => ({ sku, quantity }));
+  return outcomeEvent('OrderPlaced', { orderId, correlationId }, 'orders', { customerId: order.customerId, currency: order.currency, items }, occurredAt);
 }

@@ -128,6 +128,14 @@ export const SERVICES: readonly ServiceDefinition[] = [
 export const VISIBLE_SERVICES: readonly ServiceName[] = SERVICES.filter((s) => s.showsStatus).map((s) => s.name);
 
 /**
+ * The services that undo their effect when an order is cancelled (payment refunds, inventory releases): those that
+ * act on an OrderPlaced and consume its OrderCancelled. Read from the entries, so a new effectful service is one.
+ */
+export const COMPENSATING_SERVICES: readonly ServiceName[] = SERVICES.filter(
+  (s) => s.consumes.includes('OrderPlaced') && s.consumes.includes('OrderCancelled'),
+).map((s) => s.name);
+
+/**
  * Every grant of a service: its registry entry's, plus writing its own status items if it shows a status, plus, where
  * the stage has fault hooks (local only), reading the `faults` of the batch's orders (one BatchGetItem per batch, a
  * GetItem for what it left unprocessed: lambdas/adapters/faults.ts) and writing the hooks' FAULT# markers in its own

@@ -35,15 +35,18 @@ export interface DailyTotals {
 
 /** What one decided order adds to its day. The day is the UTC date of the decision. */
 export function contribution(event: Envelope): { date: string; currency: string; add: DailyTotals } | undefined {
-  if (event.eventType === 'OrderConfirmed') {
-    const p = (event as Envelope<'OrderConfirmed'>).payload;
-    return { date: utcDate(p.confirmedAt), currency: p.currency, add: { confirmed: 1, cancelled: 0, revenueCents: p.amountCents } };
+  switch (event.eventType) {
+    case 'OrderConfirmed': {
+      const p = event.payload;
+      return { date: utcDate(p.confirmedAt), currency: p.currency, add: { confirmed: 1, cancelled: 0, revenueCents: p.amountCents } };
+    }
+    case 'OrderCancelled': {
+      const p = event.payload;
+      return { date: utcDate(p.cancelledAt), currency: p.currency, add: { confirmed: 0, cancelled: 1, revenueCents: 0 } };
+    }
+    default:
+      return undefined;
   }
-  if (event.eventType === 'OrderCancelled') {
-    const p = (event as Envelope<'OrderCancelled'>).payload;
-    return { date: utcDate(p.cancelledAt), currency: p.currency, add: { confirmed: 0, cancelled: 1, revenueCents: 0 } };
-  }
-  return undefined;
 }
 
 function utcDate(timestamp: string): string {

@@ -64,9 +64,14 @@ export interface Unreleased extends Line {
 }
 
 export const inventory: ServiceHandler = async (event, ctx) => {
-  if (event.eventType === 'OrderPlaced') return reserve(event as Envelope<'OrderPlaced'>, ctx);
-  if (event.eventType === 'OrderCancelled') return release(event as Envelope<'OrderCancelled'>, ctx);
-  return { outcome: 'IGNORED' };
+  switch (event.eventType) {
+    case 'OrderPlaced':
+      return reserve(event, ctx);
+    case 'OrderCancelled':
+      return release(event, ctx);
+    default:
+      return { outcome: 'IGNORED' };
+  }
 };
 
 async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Promise<HandlerResult> {

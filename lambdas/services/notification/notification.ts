@@ -17,19 +17,22 @@ import { required } from '../../adapters/env';
 import { epochSeconds, personalDataKey } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
-import type { Envelope } from '../../core/events';
+import type { Envelope, EventType } from '../../core/events';
 import { SimulatedSender, type EmailKind, type EmailMessage, type Sender } from './sender';
 import { ENV, TTL_ATTRIBUTE } from '../../contract';
 
-const KIND_OF: Partial<Record<Envelope['eventType'], EmailKind>> = { OrderConfirmed: 'confirmed', OrderCancelled: 'cancelled' };
+/** The events that send an e-mail, and its kind. */
+const KIND_OF = { OrderConfirmed: 'confirmed', OrderCancelled: 'cancelled' } as const satisfies Partial<Record<EventType, EmailKind>>;
 
-export function composeEmail(event: Envelope, kind: EmailKind, to: string): EmailMessage {
-  const subject = kind === 'confirmed' ? `Your order ${event.orderId} is confirmed` : `Your order ${event.orderId} was cancelled`;
+export function composeEmail(event: Envelope<keyof typeof KIND_OF>, to: string): EmailMessage {
+  const { orderId } = event;
+  const kind = KIND_OF[event.eventType];
+  const subject = event.eventType === 'OrderConfirmed' ? `Your order ${orderId} is confirmed` : `Your order ${orderId} was cancelled`;
   const text =
-    kind === 'confirmed'
-      ? `Thank you. We have received your payment and reserved your items for order ${event.orderId}.`
-      : `We could not complete order ${event.orderId} (${(event as Envelope<'OrderCancelled'>).payload.reason}). Any charge will be refunded.`;
-  return { idempotencyKey: `${event.orderId}:${kind}`, orderId: event.orderId, kind, to, subject, text };
+    event.eventType === 'OrderConfirmed'
+      ? `Thank you. We have received your payment and reserved your items for order ${orderId}.`
+      : `We could not complete order ${orderId} (${event.payload.reason}). Any charge will be refunded.`;
+  return { idempotencyKey: `${orderId}:${kind}`, orderId, kind, to, subject, text };
 }
 
 let simulated: Sender | undefined;
@@ -37,8 +40,8 @@ const defaultSender = (): Sender => (simulated ??= new SimulatedSender(required(
 
 export function makeNotification(sender: () => Sender = defaultSender): ServiceHandler {
   return async (event, { inbox, service }) => {
+    if (event.eventType !== 'OrderConfirmed' && event.eventType !== 'OrderCancelled') return { outcome: 'IGNORED' };
     const kind = KIND_OF[event.eventType];
-    if (!kind) return { outcome: 'IGNORED' };
     let outcome = 'SENT';
     const { emits, duplicate } = await inbox.once(event, async () => {
       const to = await emailAddressOf(event.orderId);
@@ -47,7 +50,7 @@ export function makeNotification(sender: () => Sender = defaultSender): ServiceH
         return { emits: [], writes: [statusWrite(event.orderId, service, 'SKIPPED', { kind, reason: 'NO_ADDRESS' })] };
       }
       // Send first, record second (at-least-once): see the comment at the top.
-      const { sent } = await sender().send(composeEmail(event, kind, to));
+      const { sent } = await sender().send(composeEmail(event, to));
       if (!sent) outcome = 'ALREADY_SENT';
       return { emits: [], writes: [statusWrite(event.orderId, service, 'SENT', { kind })] };
     });

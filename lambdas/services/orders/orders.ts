@@ -50,11 +50,11 @@ export const orders: ServiceHandler = async (event, { service }) => {
 };
 
 /** The order's deadline: decide TIMEOUT unless it is decided already (then nothing happens). */
-async function deadlinePassed(table: string, placed: Envelope, service: string): Promise<HandlerResult> {
+async function deadlinePassed(table: string, placed: Envelope<'OrderPlaced'>, service: string): Promise<HandlerResult> {
   const lifecycle = await readLifecycle(table, placed.orderId);
   // Decided on time: the usual case, nothing to do and nothing to re-emit (its consumers have it).
   if (typeof lifecycle?.decision === 'string') return { emits: [], outcome: 'DECIDED_IN_TIME' };
-  const currency = (placed as Envelope<'OrderPlaced'>).payload.currency;
+  const { currency } = placed.payload;
   // Both outcomes recorded but undecided (a crash between recording and deciding): decide on them, not TIMEOUT.
   const { payment, inventory } = lifecycle ?? {};
   const decision = isPaymentOutcome(payment) && isInventoryOutcome(inventory) ? decide(payment, inventory) : TIMED_OUT;

@@ -64,9 +64,14 @@ const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPayme
 
 export function makePayment(provider: () => PaymentProvider = defaultProvider): ServiceHandler {
   return async (event, ctx) => {
-    if (event.eventType === 'OrderPlaced') return charge(event as Envelope<'OrderPlaced'>, ctx, provider());
-    if (event.eventType === 'OrderCancelled') return compensate(event as Envelope<'OrderCancelled'>, ctx, provider());
-    return { outcome: 'IGNORED' };
+    switch (event.eventType) {
+      case 'OrderPlaced':
+        return charge(event, ctx, provider());
+      case 'OrderCancelled':
+        return compensate(event, ctx, provider());
+      default:
+        return { outcome: 'IGNORED' };
+    }
   };
 }
 

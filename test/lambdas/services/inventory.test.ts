@@ -1,5 +1,6 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CANCEL_REASONS, type CancelReason } from '../../../lambdas/core/events';
 import { cancelled, context, ddbMock, envelope, inboxHolds, instantBackoff, lastInboxRecord, TABLES, transactions } from './helpers';
 import { CONTENTION_RETRY, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, statusKey } from '../../../lambdas/adapters/keys';
@@ -13,7 +14,7 @@ const placed = (
     { sku: 'SKU-1', quantity: 1 },
   ],
 ) => envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items });
-const cancelledEvent = (reason: 'PAYMENT_DECLINED' | 'OUT_OF_STOCK' | 'UNKNOWN_SKU' | 'TIMEOUT' = 'PAYMENT_DECLINED') =>
+const cancelledEvent = (reason: CancelReason = 'PAYMENT_DECLINED') =>
   envelope('OrderCancelled', { reason, currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
 
 /** The catalog as the release reads it (which SKUs still exist). */
@@ -290,7 +291,7 @@ describe('inventory on OrderCancelled', () => {
     expect(result).toEqual({ emits: [], duplicate: false, outcome: 'RELEASED' });
   });
 
-  it.each(['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT'] as const)('releases a reservation whatever the reason (%s)', async (reason) => {
+  it.each(CANCEL_REASONS)('releases a reservation whatever the reason (%s)', async (reason) => {
     // Fails on c5101ed: the release followed the event's `compensate` list, not the reservation record.
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
     const result = await inventory(cancelledEvent(reason), ctx);

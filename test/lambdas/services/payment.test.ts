@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { context, ddbMock, envelope, FakeTables, TABLES, transactions } from './helpers';
 import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, paymentTokenKey, statusKey } from '../../../lambdas/adapters/keys';
-import type { CancelReason } from '../../../lambdas/core/events';
+import { CANCEL_REASONS, type CancelReason } from '../../../lambdas/core/events';
 import { contentHash, deterministicEventId } from '../../../lambdas/core/ids';
 import { makePayment, paymentRecordKey, priceOrder } from '../../../lambdas/services/payment/payment';
 import {
@@ -367,7 +367,7 @@ describe('SimulatedPaymentProvider', () => {
 describe('payment on OrderCancelled', () => {
   const charged = { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'CHARGED', chargeId: 'ch_1', amountCents: 1250, currency: 'USD' };
 
-  it.each(['OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT', 'PAYMENT_DECLINED'] as const)(
+  it.each(CANCEL_REASONS)(
     'refunds a CHARGED ledger whatever the reason (%s): refund key, ledger, status, token delete and inbox in one transaction',
     async (reason) => {
       // Fails on c5101ed for UNKNOWN_SKU and TIMEOUT: the refund followed the decision's `compensate` list, not the ledger.
