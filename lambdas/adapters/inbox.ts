@@ -6,7 +6,7 @@
  */
 import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Envelope } from '../core/events';
+import type { Envelope, EventType } from '../core/events';
 import { contentHash } from '../core/ids';
 import { ddb } from './aws';
 import { epochSeconds, inboxKey } from './keys';
@@ -28,6 +28,26 @@ export class TransactionConditionError extends Error {
     super(`transaction cancelled: ${codes.join(',')}`);
     this.name = 'TransactionConditionError';
   }
+}
+
+/**
+ * A service emitted an event type its registry entry does not declare in `emits` (lambdas/services/registry.ts): a
+ * programming error. Nothing is recorded or published; the message is retried and dead-letters.
+ */
+export class UndeclaredEventError extends Error {
+  constructor(
+    readonly eventType: string,
+    declared: readonly EventType[],
+  ) {
+    super(`event type ${eventType} is not among the service's declared emits (${declared.join(', ') || 'none'})`);
+    this.name = 'UndeclaredEventError';
+  }
+}
+
+/** Throws UndeclaredEventError for the first event whose type is not declared. */
+export function assertDeclared(declared: readonly EventType[], events: readonly Envelope[] | undefined): void {
+  const stray = events?.find((e) => !declared.includes(e.eventType));
+  if (stray) throw new UndeclaredEventError(stray.eventType, declared);
 }
 
 export const eventHash = (e: Envelope): string => contentHash({ t: e.eventType, o: e.orderId, p: e.payload });
@@ -88,10 +108,15 @@ export interface Effect {
   doneBefore?: { readonly marker: number; readonly writes: TransactItem[] };
 }
 
+/**
+ * A service's inbox. `emits` is the service's registry entry's: the inbox records no other event type
+ * (UndeclaredEventError), so an event it may not publish is never stored for a re-emit either.
+ */
 export class Inbox {
   constructor(
     private readonly table: string,
     private readonly ttlSeconds: number,
+    private readonly emits: readonly EventType[],
   ) {}
 
   /** The events emitted the first time, if this event was processed already; throws on a payload mismatch. */
@@ -104,6 +129,7 @@ export class Inbox {
   }
 
   record(event: Envelope, emits: readonly Envelope[]): TransactItem {
+    assertDeclared(this.emits, emits);
     return {
       Put: {
         TableName: this.table,
@@ -180,6 +206,38 @@ export class Inbox {
     if (committed === 'committed') return { emits, duplicate: false };
     return { emits: (await this.prior(event)) ?? [], duplicate: true };
   }
+
+  /**
+   * The single-write form of the inbox, for an effect that is ONE item which can be created only once (a shipment per
+   * order): the item carries the inbox marker itself (`inboxEventId`, `payloadHash`, `emits`) and is written with one
+   * conditional PutItem: 1 write unit per KB, where `commit` pays 2 per KB for each of effect and inbox record, and no
+   * read first. A duplicate is recognised from the existing item that the failed condition returns (ALL_OLD).
+   * Throws PayloadMismatchError when the same event id arrives with another payload, as `prior` does.
+   */
+  async putOnce(event: Envelope, emits: readonly Envelope[], put: { TableName: string; Item: Record<string, unknown> }): Promise<PutOnceResult> {
+    assertDeclared(this.emits, emits);
+    try {
+      await ddb.send(
+        new PutCommand({
+          TableName: put.TableName,
+          Item: { ...put.Item, inboxEventId: event.eventId, payloadHash: eventHash(event), emits: JSON.stringify(emits) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'committed' };
+    } catch (err) {
+      const raw =
+        (err as { name?: string; Item?: Record<string, any> })?.name === 'ConditionalCheckFailedException'
+          ? (err as { Item?: Record<string, any> }).Item
+          : undefined;
+      if (!raw) throw err;
+      const item = unmarshall(raw);
+      if (item.inboxEventId !== event.eventId) return { outcome: 'taken', item };
+      if (item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
+      return { outcome: 'duplicate', emits: JSON.parse(String(item.emits ?? '[]')) as Envelope[], item };
+    }
+  }
 }
 
 /** What `putOnce` found: its write landed, the same event had written it, or another event owns the item. */
@@ -187,37 +245,6 @@ export type PutOnceResult =
   | { readonly outcome: 'committed' }
   | { readonly outcome: 'duplicate'; readonly emits: Envelope[]; readonly item: Record<string, unknown> }
   | { readonly outcome: 'taken'; readonly item: Record<string, unknown> };
-
-/**
- * The single-write form of the inbox, for an effect that is ONE item which can be created only once (a shipment per
- * order): the item carries the inbox marker itself (`inboxEventId`, `payloadHash`, `emits`) and is written with one
- * conditional PutItem: 1 write unit per KB, where `commit` pays 2 per KB for each of effect and inbox record, and no
- * read first. A duplicate is recognised from the existing item that the failed condition returns (ALL_OLD).
- * Throws PayloadMismatchError when the same event id arrives with another payload, as `prior` does.
- */
-export async function putOnce(event: Envelope, emits: readonly Envelope[], put: { TableName: string; Item: Record<string, unknown> }): Promise<PutOnceResult> {
-  try {
-    await ddb.send(
-      new PutCommand({
-        TableName: put.TableName,
-        Item: { ...put.Item, inboxEventId: event.eventId, payloadHash: eventHash(event), emits: JSON.stringify(emits) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return { outcome: 'committed' };
-  } catch (err) {
-    const raw =
-      (err as { name?: string; Item?: Record<string, any> })?.name === 'ConditionalCheckFailedException'
-        ? (err as { Item?: Record<string, any> }).Item
-        : undefined;
-    if (!raw) throw err;
-    const item = unmarshall(raw);
-    if (item.inboxEventId !== event.eventId) return { outcome: 'taken', item };
-    if (item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
-    return { outcome: 'duplicate', emits: JSON.parse(String(item.emits ?? '[]')) as Envelope[], item };
-  }
-}
 
 /** Per-item cancellation codes of a TransactionCanceledException, or undefined for any other error. */
 export function cancellationCodes(err: unknown): string[] | undefined {

@@ -7,12 +7,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/events';
-import type { ServiceName } from '../services/registry';
+import { SERVICES, type ServiceName } from '../services/registry';
 import { required } from './env';
 import { serviceFault } from '../core/faults';
 import { countingRequests } from './aws';
 import { fireOnce, InjectedFault, loadBatchFaults, markFired, orderFaults } from './faults';
-import { contention, Inbox } from './inbox';
+import { assertDeclared, contention, Inbox } from './inbox';
 import { logger } from './logger';
 import { count, countWith, flushMetrics, metricsFor, MetricUnit } from './metrics';
 import { publish } from './publisher';
@@ -87,7 +87,10 @@ function deadlineIn(ms: number): { readonly reached: Promise<'deadline'>; readon
 
 export function makeWorker(service: ServiceName, handle: ServiceHandler) {
   const table = required(ENV.serviceTable);
-  const inbox = new Inbox(table, Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400));
+  // The registry's `emits` is binding: the inbox records, and the worker publishes, no other event type.
+  const declared = SERVICES.find((s) => s.name === service)?.emits;
+  if (!declared) throw new Error(`unknown service ${service}`);
+  const inbox = new Inbox(table, Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400), declared);
   metricsFor(service);
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -130,6 +133,8 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
         if (faults.includes(serviceFault('fail', service))) throw new InjectedFault(serviceFault('fail', service), envelope.eventId);
         const { result, requests } = await countingRequests(async () => {
           const r = await handle(envelope, ctx);
+          // Before anything else happens to them: an undeclared type is a programming error (UndeclaredEventError).
+          assertDeclared(declared, r.emits);
           // The effect is committed; dying now, before the emit, is what a timeout or an out-of-memory would do.
           const crash = serviceFault('crash-after-effect', service);
           if (!r.duplicate && faults.includes(crash)) await fireOnce(table, crash, `${envelope.eventId}#${crash}`);

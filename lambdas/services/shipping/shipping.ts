@@ -13,19 +13,18 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
 import { required } from '../../adapters/env';
-import { putOnce } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
 import { ENV } from '../../contract';
 
 export const shipmentKey = (orderId: string) => ({ pk: `SHIPMENT#${orderId}`, sk: 'SHIPMENT' });
 
-export const shipping: ServiceHandler = async (event, { service }) => {
+export const shipping: ServiceHandler = async (event, { inbox, service }) => {
   if (event.eventType !== 'OrderConfirmed') return { outcome: 'IGNORED' };
   const requestedAt = new Date().toISOString();
   const shipment = { ...shipmentKey(event.orderId), orderId: event.orderId, state: 'REQUESTED', requestedAt, sourceEventId: event.eventId };
   // One shipment per order, whatever event id asked for it (PayloadMismatchError for a reused id with another payload).
-  const result = await putOnce(event, [], { TableName: required(ENV.serviceTable), Item: shipment });
+  const result = await inbox.putOnce(event, [], { TableName: required(ENV.serviceTable), Item: shipment });
   // The status says when the shipment was requested: the first delivery's time, so a replay writes the same item.
   const at = result.outcome === 'committed' ? requestedAt : String(result.item.requestedAt ?? requestedAt);
   const status = statusWrite(event.orderId, service, 'REQUESTED').Put!;

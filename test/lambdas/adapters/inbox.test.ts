@@ -9,13 +9,14 @@ import {
   Inbox,
   isContention,
   PayloadMismatchError,
+  UndeclaredEventError,
   TransactionConditionError,
   transactWithRetry,
 } from '../../../lambdas/adapters/inbox';
 import { inboxKey } from '../../../lambdas/adapters/keys';
 import { outcomeEvent } from '../../../lambdas/core/events';
 
-const inbox = new Inbox(TABLES.service, 3600);
+const inbox = new Inbox(TABLES.service, 3600, ['StockReserved']);
 const event = envelope('OrderConfirmed', { amountCents: 100, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' });
 const emitted = outcomeEvent('StockReserved', event, 'inventory', { skus: ['B', 'A'] }, '2024-05-01T10:00:01.000Z');
 const effect = { Put: { TableName: 'effects', Item: { pk: 'E', sk: 'E' } } };
@@ -83,6 +84,16 @@ describe('Inbox', () => {
     const err = await inbox.commit(event, [], [effect]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransactionConditionError);
     expect((err as TransactionConditionError).codes).toEqual(['ConditionalCheckFailed']);
+  });
+
+  it('records no event type the service does not declare: commit and putOnce throw UndeclaredEventError and write nothing', async () => {
+    const strange = outcomeEvent('PaymentCharged', event, 'inventory', { amountCents: 1, currency: 'USD', chargeId: 'ch' });
+    await expect(inbox.commit(event, [emitted, strange], [effect])).rejects.toThrow(UndeclaredEventError);
+    await expect(inbox.putOnce(event, [strange], { TableName: 'effects', Item: { pk: 'E', sk: 'E' } })).rejects.toThrow(
+      "event type PaymentCharged is not among the service's declared emits (StockReserved)",
+    );
+    await expect(new Inbox(TABLES.service, 3600, []).commit(event, [emitted], [])).rejects.toThrow('declared emits (none)');
+    expect(ddbMock.calls()).toHaveLength(0);
   });
 
   it('once: runs the effect only for a new event', async () => {

@@ -113,6 +113,33 @@ describe('makeWorker: partial batch responses', () => {
   });
 });
 
+describe("makeWorker: the registry's emits are binding", () => {
+  it('refuses to publish an event type the service does not declare: the record fails, nothing is published', async () => {
+    const stray = outcomeEvent('StockReserved', placed('o-1'), 'shipping', { skus: ['SKU-1'] });
+    const worker = makeWorker('shipping', async () => ({ emits: [stray], outcome: 'REQUESTED' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it("refuses to record one either: the handler's inbox throws before its transaction, so no effect commits", async () => {
+    const stray = outcomeEvent('OrderConfirmed', placed('o-1'), 'inventory', { amountCents: 1, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' });
+    const worker = makeWorker('inventory', async (e, { inbox }) => {
+      await inbox.commit(e, [stray], [{ Put: { TableName: 'service-table', Item: { pk: 'EFFECT', sk: 'EFFECT' } } }]);
+      return { emits: [stray] };
+    });
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('publishes every type the service declares (each registry entry of an emitting service)', async () => {
+    const declared = outcomeEvent('StockBackordered', placed('o-1'), 'inventory', { skus: ['SKU-1'] });
+    const worker = makeWorker('inventory', async () => ({ emits: [declared], outcome: 'BACKORDERED' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+});
+
 describe('makeWorker: log lines', () => {
   let lines: string[] = [];
   beforeEach(() => {

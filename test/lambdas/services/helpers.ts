@@ -11,7 +11,7 @@ import { Inbox } from '../../../lambdas/adapters/inbox';
 import { inboxKey } from '../../../lambdas/adapters/keys';
 import type { WorkerContext } from '../../../lambdas/adapters/worker';
 import { SCHEMA_VERSION, type Envelope, type EventType, type Payload } from '../../../lambdas/core/events';
-import type { ServiceName } from '../../../lambdas/services/registry';
+import { SERVICES, type ServiceName } from '../../../lambdas/services/registry';
 
 export const TABLES = { service: 'service-table', orders: 'orders-table', catalog: 'catalog-table' } as const;
 
@@ -22,7 +22,12 @@ process.env.TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:order-events';
 
 export const ddbMock = mockClient(DynamoDBDocumentClient);
 
-export const context = (service: ServiceName): WorkerContext => ({ service, inbox: new Inbox(TABLES.service, 3600), remainingMs: () => 10_000 });
+/** The context the worker runtime gives a service's handler: its inbox records only what its registry entry emits. */
+export const context = (service: ServiceName): WorkerContext => ({
+  service,
+  inbox: new Inbox(TABLES.service, 3600, SERVICES.find((s) => s.name === service)!.emits),
+  remainingMs: () => 10_000,
+});
 
 export function envelope<T extends EventType>(eventType: T, payload: Payload<T>, over: Partial<Envelope> = {}): Envelope<T> {
   return {

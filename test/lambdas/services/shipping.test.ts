@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { capacityOf } from '../../../lambdas/adapters/capacity';
-import { eventHash, PayloadMismatchError, putOnce } from '../../../lambdas/adapters/inbox';
+import { eventHash, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { shipmentKey, shipping } from '../../../lambdas/services/shipping/shipping';
 import { context, ddbMock, envelope, TABLES } from './helpers';
 
@@ -124,15 +124,16 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
 });
 
 describe('putOnce', () => {
+  const { inbox } = context('shipping');
   it('returns the prior emits of the same event byte-identical', async () => {
     const emits = '[{"eventId":"b","a":1}]';
     ddbMock.on(PutCommand).rejects(existing({ pk: 'X', sk: 'X', inboxEventId: confirmed.eventId, payloadHash: eventHash(confirmed), emits }));
-    const r = await putOnce(confirmed, [], { TableName: 't', Item: { pk: 'X', sk: 'X' } });
+    const r = await inbox.putOnce(confirmed, [], { TableName: 't', Item: { pk: 'X', sk: 'X' } });
     expect(r.outcome).toBe('duplicate');
     expect(JSON.stringify((r as { emits: unknown }).emits)).toBe(emits);
   });
   it('rethrows any other error', async () => {
     ddbMock.on(PutCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
-    await expect(putOnce(confirmed, [], { TableName: 't', Item: { pk: 'X', sk: 'X' } })).rejects.toThrow('slow down');
+    await expect(inbox.putOnce(confirmed, [], { TableName: 't', Item: { pk: 'X', sk: 'X' } })).rejects.toThrow('slow down');
   });
 });
