@@ -99,7 +99,7 @@ export function bearerToken(event: Pick<HttpEvent, 'headers'>): string | undefin
 }
 
 /** Who the request comes from, or why it is refused. Throws only on our own faults (configuration, JWKS fetch). */
-export async function authenticate(event: Pick<HttpEvent, 'headers'>, settings: AuthSettings = authSettings()): Promise<Authentication> {
+export async function authenticate(event: Pick<HttpEvent, 'headers'>, settings: AuthSettings): Promise<Authentication> {
   if (settings.mode === 'off') return { kind: 'anonymous' };
   const raw = header(event, 'authorization');
   if (raw === undefined || raw.trim() === '') return { kind: 'refused', reason: 'MISSING_TOKEN' };

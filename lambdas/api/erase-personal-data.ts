@@ -7,42 +7,21 @@
  */
 import { logger } from '../adapters/logger';
 import { erasePersonalData, readOrderItem } from '../adapters/order-store';
-import { positiveIntegerEnv } from '../adapters/env';
-import { authenticate, refusal } from './auth';
-import { notFound } from './get-order';
-import { correlationIdOf, json, PATTERNS, type HttpEvent, type HttpResult } from './http';
-import { ENV } from '../contract';
+import { answer, apiConfig, apiRoute, ownedOrder, type ApiConfig } from './route';
 
-export interface ErasureResult {
-  orderId: string;
-  personalData: 'ERASED';
-  erasedAt: string;
-}
-
-export const handler = async (event: HttpEvent): Promise<HttpResult> => {
-  const requestId = event.requestContext.requestId;
-  const correlationId = correlationIdOf(event);
-  const orderId = event.pathParameters?.orderId ?? '';
-  const wellFormed = PATTERNS.orderId.test(orderId);
-  try {
-    const auth = await authenticate(event);
-    if (auth.kind === 'refused') return refusal(auth, 'erasure refused', requestId, correlationId);
-    const order = wellFormed ? await readOrderItem(orderId) : undefined;
-    const notOwner = order !== undefined && auth.kind === 'caller' && order.customerId !== auth.sub;
-    if (!order || notOwner) return notFound(requestId, correlationId, wellFormed, notOwner, auth);
+export const createHandler = (config: ApiConfig | Error) =>
+  apiRoute({ refused: 'erasure refused', failed: 'erasure failed' }, config, async (request) => {
+    const { ordersTable, personalDataTtlSeconds } = request.config;
+    const { orderId } = await ownedOrder(
+      request,
+      (id) => readOrderItem(id, ordersTable),
+      (order) => order.customerId,
+    );
     const erasedAt = new Date();
-    await erasePersonalData(orderId, erasedAt, positiveIntegerEnv(ENV.personalDataTtlSeconds));
+    await erasePersonalData(orderId, erasedAt, personalDataTtlSeconds, ordersTable);
     // An audit line: who erased which order's data, and when (no data, nothing to erase from logs).
-    logger.info('personal data erased', { correlationId, orderId, ...(auth.kind === 'caller' ? { caller: auth.sub } : {}) });
-    const result: ErasureResult = { orderId, personalData: 'ERASED', erasedAt: erasedAt.toISOString() };
-    return json(200, result);
-  } catch (err) {
-    logger.error('erasure failed', {
-      correlationId,
-      orderId: wellFormed ? orderId : undefined,
-      errorName: (err as Error)?.name,
-      error: (err as Error)?.message,
-    });
-    return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId } });
-  }
-};
+    logger.info('personal data erased', { correlationId: request.correlationId, orderId, ...(request.caller !== undefined ? { caller: request.caller } : {}) });
+    return answer('erasePersonalData', { orderId, personalData: 'ERASED', erasedAt: erasedAt.toISOString() });
+  });
+
+export const handler = createHandler(apiConfig());

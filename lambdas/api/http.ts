@@ -1,34 +1,17 @@
 /**
- * Small HTTP helpers of the API handlers (API Gateway HTTP API, payload 2.0): JSON responses, the error body shape,
- * request checks (content type, size) and the correlation id.
+ * Small HTTP helpers of the API handlers (API Gateway HTTP API, payload 2.0): JSON responses, the error body
+ * (its schema: responses.ts), request checks (content type, size) and the correlation id.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { FieldError } from '../core/order';
+import type { ErrorCode } from './contract';
+import type { ErrorBody } from './responses';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 /** Bodies above this are refused with 413 (counted in bytes, after base64 decoding). */
 export const MAX_BODY_BYTES = 32 * 1024;
-
-export const ERROR_CODES = [
-  'UNSUPPORTED_MEDIA_TYPE',
-  'PAYLOAD_TOO_LARGE',
-  'MALFORMED_JSON',
-  'VALIDATION_FAILED',
-  'INVALID_IDEMPOTENCY_KEY',
-  'INVALID_HEADER',
-  'IDEMPOTENCY_KEY_REUSED',
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; requestId: string; details?: FieldError[] };
-}
 
 // Responses carry personal data (masked) and per-request state: never cache them anywhere.
 const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;

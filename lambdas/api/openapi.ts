@@ -1,14 +1,15 @@
 /**
  * The OpenAPI 3.1 document of the API (docs/openapi.json, written by scripts/openapi.ts). The request schema is
- * generated from the same zod schema the handler validates with; the responses are written here by hand.
- * A unit test fails when the committed file differs from this.
+ * generated from the same zod schema the handler validates with, and the response bodies from the schemas the
+ * handlers' answers are typed by (responses.ts; their descriptions are added here, so the bundles carry no prose).
+ * A unit test fails when the committed file differs from this; the handlers' unit tests check every body they
+ * return against the same schemas.
  */
 import { z } from 'zod';
-import { CANCEL_REASONS } from '../core/events';
 import { FAULT_HEADER, FAULT_HOOKS, SERVICE_FAULTS } from '../core/faults';
-import { ORDER_LIMITS, orderRequestSchema, SAFE_TEXT } from '../core/order';
-import { ERROR_CODES, MAX_BODY_BYTES, PATTERNS } from './http';
-import { VISIBLE_SERVICES } from '../services/registry';
+import { orderRequestSchema, SAFE_TEXT } from '../core/order';
+import { MAX_BODY_BYTES, PATTERNS } from './http';
+import { ErasureResult, ErrorBody, FieldErrorSchema, OrderAccepted, OrderView, ServiceStatus } from './responses';
 
 type Json = Record<string, unknown>;
 
@@ -82,9 +83,47 @@ const gatewayMessage = (description: string, example: string) => ({
   content: { 'application/json': { schema: ref('GatewayMessage'), example: { message: example } } },
 });
 
+/** What the documents add to the response schemas: component names and descriptions. */
+type Docs = { id?: string; description?: string; examples?: unknown[] };
+
+/**
+ * The response bodies as JSON Schema components, from responses.ts: `Order` refers to `ServiceStatus` by `$ref`,
+ * the rest is inline.
+ */
+function responseSchemas(): Record<string, Json> {
+  const docs = z.registry<Docs>();
+  const describe = (schema: z.core.$ZodType, description: string) => docs.add(schema, { description });
+  docs.add(OrderAccepted, { id: 'OrderAccepted' });
+  describe(OrderAccepted.shape.statusUrl, 'Same as the Location header.');
+
+  docs.add(OrderView, { id: 'Order' });
+  const order = OrderView.shape;
+  describe(order.reason, 'Why a CANCELLED order was cancelled; TIMEOUT: still undecided at its deadline.');
+  describe(order.email, 'Masked: first letter and domain, e.g. j***@example.com; null once erased or past retention.');
+  describe(order.total, 'In minor units, once payment has priced the order; null before.');
+  describe(order.shippingAddress, 'Masked: country and the start of the postal code only; null when none was given, once erased or past retention.');
+  describe(order.shippingAddress.def.innerType.shape.postalCode, 'Masked, e.g. NW***.');
+  describe(order.personalData, 'Whether the e-mail and address are still stored: KEPT, ERASED by the owner, or EXPIRED (retention passed).');
+  describe(order.updatedAt, 'The latest change to the order or any service status.');
+
+  docs.add(ServiceStatus, { id: 'ServiceStatus' });
+  describe(
+    ServiceStatus.shape.status,
+    "PENDING until the service reports; then the service's own word (e.g. CHARGED, DECLINED, REFUNDED, RESERVED, BACKORDERED, RELEASED, REQUESTED, SENT, RECORDED). Shipping of a CANCELLED order is SKIPPED.",
+  );
+
+  docs.add(ErasureResult, { id: 'ErasureResult' });
+
+  docs.add(ErrorBody, { id: 'Error' });
+  describe(ErrorBody.shape.error.shape.requestId, 'API Gateway request id: quote it when reporting a problem.');
+  docs.add(FieldErrorSchema.shape.path, { examples: ['items[1].sku', 'email', 'Idempotency-Key'] });
+
+  const { schemas } = z.toJSONSchema(docs, { target: 'draft-2020-12', metadata: docs, uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(Object.entries(schemas).map(([name, { $schema: _dialect, $id: _id, ...schema }]) => [name, schema as Json]));
+}
+
 export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
   const aws = variant === 'aws';
-  const serviceStatus = ref('ServiceStatus');
   return {
     openapi: '3.1.0',
     info: {
@@ -180,19 +219,7 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
             { $ref: '#/components/parameters/CorrelationId' },
           ],
           responses: {
-            '200': jsonBody(
-              {
-                type: 'object',
-                required: ['orderId', 'personalData', 'erasedAt'],
-                additionalProperties: false,
-                properties: {
-                  orderId: { type: 'string', format: 'uuid' },
-                  personalData: { const: 'ERASED' },
-                  erasedAt: { type: 'string', format: 'date-time' },
-                },
-              },
-              'Erased (also when it was erased before).',
-            ),
+            '200': jsonBody(ref('ErasureResult'), 'Erased (also when it was erased before).'),
             '401': { $ref: '#/components/responses/Unauthorized' },
             '404': jsonBody(ref('Error'), 'NOT_FOUND: no order with this id, or the order belongs to another caller (the same answer).'),
             '429': { $ref: '#/components/responses/Throttled' },
@@ -276,126 +303,7 @@ export function buildOpenApi(variant: OpenApiVariant = 'aws'): Json {
         : {}),
       schemas: {
         OrderRequest: requestSchema(variant),
-        OrderAccepted: {
-          type: 'object',
-          required: ['orderId', 'status', 'statusUrl'],
-          additionalProperties: false,
-          properties: {
-            orderId: { type: 'string', format: 'uuid' },
-            status: { const: 'ACCEPTED' },
-            statusUrl: { type: 'string', format: 'uri', description: 'Same as the Location header.' },
-          },
-        },
-        Order: {
-          type: 'object',
-          required: [
-            'orderId',
-            'status',
-            'customerId',
-            'email',
-            'currency',
-            'items',
-            'total',
-            'shippingAddress',
-            'personalData',
-            'createdAt',
-            'updatedAt',
-            'services',
-          ],
-          additionalProperties: false,
-          properties: {
-            orderId: { type: 'string', format: 'uuid' },
-            status: { enum: ['ACCEPTED', 'CONFIRMED', 'CANCELLED'] },
-            reason: { enum: [...CANCEL_REASONS], description: 'Why a CANCELLED order was cancelled; TIMEOUT: still undecided at its deadline.' },
-            customerId: { type: 'string' },
-            email: { type: ['string', 'null'], description: 'Masked: first letter and domain, e.g. j***@example.com; null once erased or past retention.' },
-            currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-            items: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['sku', 'quantity'],
-                additionalProperties: false,
-                properties: { sku: { type: 'string' }, quantity: { type: 'integer', minimum: ORDER_LIMITS.minQuantity } },
-              },
-            },
-            total: {
-              oneOf: [
-                {
-                  type: 'object',
-                  required: ['amountCents', 'currency'],
-                  additionalProperties: false,
-                  properties: { amountCents: { type: 'integer', minimum: 0 }, currency: { type: 'string' } },
-                },
-                { type: 'null' },
-              ],
-              description: 'In minor units, once payment has priced the order; null before.',
-            },
-            shippingAddress: {
-              oneOf: [
-                {
-                  type: 'object',
-                  required: ['country', 'postalCode'],
-                  additionalProperties: false,
-                  properties: { country: { type: 'string' }, postalCode: { type: 'string', description: 'Masked, e.g. NW***.' } },
-                },
-                { type: 'null' },
-              ],
-              description: 'Masked: country and the start of the postal code only; null when none was given, once erased or past retention.',
-            },
-            personalData: {
-              enum: ['KEPT', 'ERASED', 'EXPIRED'],
-              description: 'Whether the e-mail and address are still stored: KEPT, ERASED by the owner, or EXPIRED (retention passed).',
-            },
-            createdAt: { type: 'string', format: 'date-time' },
-            updatedAt: { type: 'string', format: 'date-time', description: 'The latest change to the order or any service status.' },
-            services: {
-              type: 'object',
-              required: [...VISIBLE_SERVICES],
-              additionalProperties: false,
-              properties: Object.fromEntries(VISIBLE_SERVICES.map((name) => [name, serviceStatus])),
-            },
-          },
-        },
-        ServiceStatus: {
-          type: 'object',
-          required: ['status', 'updatedAt'],
-          additionalProperties: false,
-          properties: {
-            status: {
-              type: 'string',
-              description:
-                "PENDING until the service reports; then the service's own word (e.g. CHARGED, DECLINED, REFUNDED, RESERVED, BACKORDERED, RELEASED, REQUESTED, SENT, RECORDED). Shipping of a CANCELLED order is SKIPPED.",
-            },
-            updatedAt: { type: ['string', 'null'], format: 'date-time' },
-          },
-        },
-        Error: {
-          type: 'object',
-          required: ['error'],
-          additionalProperties: false,
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message', 'requestId'],
-              additionalProperties: false,
-              properties: {
-                code: { enum: [...ERROR_CODES] },
-                message: { type: 'string' },
-                requestId: { type: 'string', description: 'API Gateway request id: quote it when reporting a problem.' },
-                details: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    required: ['path', 'message'],
-                    additionalProperties: false,
-                    properties: { path: { type: 'string', examples: ['items[1].sku', 'email', 'Idempotency-Key'] }, message: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        },
+        ...responseSchemas(),
         GatewayMessage: {
           type: 'object',
           required: ['message'],

@@ -7,52 +7,21 @@
  * record is keyed by that customer, so one caller's keys never meet another's.
  */
 import { countingRequests } from '../adapters/aws';
-import { faultsEnabled, positiveIntegerEnv } from '../adapters/env';
 import { logger } from '../adapters/logger';
 import { count, flushMetrics } from '../adapters/metrics';
+import { METRIC } from '../contract';
 import { saveNewOrder } from '../adapters/order-store';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults } from '../core/faults';
-import { requestHash, UNKNOWN_FIELD, validateOrder } from '../core/order';
-import { authenticate, refusal } from './auth';
-import {
-  apiBaseUrl,
-  bodyBytes,
-  bodyText,
-  correlationIdOf,
-  errorResponse,
-  header,
-  isJsonContentType,
-  json,
-  MAX_BODY_BYTES,
-  PATTERNS,
-  type HttpEvent,
-  type HttpResult,
-} from './http';
-import { ENV, METRIC } from '../contract';
+import { requestHash, UNKNOWN_FIELD, validateOrder, type FieldError } from '../core/order';
+import { apiBaseUrl, bodyBytes, bodyText, errorResponse, header, isJsonContentType, MAX_BODY_BYTES, PATTERNS, type HttpEvent } from './http';
+import type { ErrorCode } from './contract';
+import { answer, apiConfig, apiRoute, type ApiConfig, type ApiRequest } from './route';
 
-const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 86_400;
-
-export interface OrderAccepted {
-  orderId: string;
-  status: 'ACCEPTED';
-  statusUrl: string;
-}
-
-export const handler = async (event: HttpEvent): Promise<HttpResult> => {
-  const requestId = event.requestContext.requestId;
-  const correlationId = correlationIdOf(event);
-  const reject = (status: number, code: Parameters<typeof errorResponse>[1], message: string, details?: Parameters<typeof errorResponse>[4]) => {
-    // Paths and codes only: a value may be personal data (and so may an unknown key's name).
-    logger.info('order rejected', { correlationId, status, code, fields: details?.map((d) => (d.message === UNKNOWN_FIELD ? '(unknown field)' : d.path)) });
-    return errorResponse(status, code, message, requestId, details);
-  };
-
-  try {
-    // Before anything else: an unauthenticated caller learns nothing about the request's other problems.
-    const auth = await authenticate(event);
-    if (auth.kind === 'refused') return refusal(auth, 'order rejected', requestId, correlationId);
-    const caller = auth.kind === 'caller' ? auth.sub : undefined;
+export const createHandler = (config: ApiConfig | Error) =>
+  apiRoute({ refused: 'order rejected', failed: 'order failed' }, config, async (request) => {
+    const { event, correlationId, caller } = request;
+    const reject = rejecter(request);
 
     if (!isJsonContentType(header(event, 'content-type'))) return reject(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     const bytes = bodyBytes(event);
@@ -65,7 +34,7 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       ]);
     }
 
-    const faults = requestedFaults(event);
+    const faults = requestedFaults(event, request.config);
     if (faults === 'invalid') {
       return reject(400, 'INVALID_HEADER', 'X-Fault-Inject must be a comma-separated list of fault hook names', [
         { path: 'X-Fault-Inject', message: `expected ${FAULT_HEADER.source}` },
@@ -91,16 +60,20 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       return reject(403, 'FORBIDDEN', "customerId must be the authenticated caller (the token's sub), or be left out");
     }
 
+    const { ordersTable, idempotencyTtlSeconds, personalDataTtlSeconds } = request.config;
     const { result, requests } = await countingRequests(() =>
-      saveNewOrder({
-        orderId: newOrderId(),
-        order,
-        correlationId,
-        now: new Date(),
-        idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds() },
-        faults,
-        personalDataTtlSeconds: positiveIntegerEnv(ENV.personalDataTtlSeconds),
-      }),
+      saveNewOrder(
+        {
+          orderId: newOrderId(),
+          order,
+          correlationId,
+          now: new Date(),
+          idempotency: key === undefined ? undefined : { key, requestHash: requestHash(order), ttlSeconds: idempotencyTtlSeconds },
+          faults,
+          personalDataTtlSeconds,
+        },
+        ordersTable,
+      ),
     );
     if (result.outcome === 'key-reused') {
       return reject(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used with a different request body');
@@ -122,14 +95,22 @@ export const handler = async (event: HttpEvent): Promise<HttpResult> => {
       count(METRIC.ordersAccepted);
       flushMetrics();
     }
-    const accepted: OrderAccepted = { orderId: result.orderId, status: 'ACCEPTED', statusUrl };
-    return json(202, accepted, { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) });
-  } catch (err) {
-    // Name and message of an SDK or runtime error, never the request; the client gets no detail at all.
-    logger.error('order failed', { correlationId, errorName: (err as Error)?.name, error: (err as Error)?.message });
-    return json(500, { error: { code: 'INTERNAL', message: 'internal error', requestId } });
-  }
-};
+    return answer(
+      'placeOrder',
+      { orderId: result.orderId, status: 'ACCEPTED', statusUrl },
+      { location: statusUrl, ...(replayed ? { 'idempotent-replayed': 'true' } : {}) },
+    );
+  });
+
+export const handler = createHandler(apiConfig());
+
+/** A 4xx of this request, logged with the offending paths and codes only: a value may be personal data (and so may an unknown key's name). */
+const rejecter =
+  ({ correlationId, requestId }: ApiRequest) =>
+  (status: number, code: ErrorCode, message: string, details?: FieldError[]) => {
+    logger.info('order rejected', { correlationId, status, code, fields: details?.map((d) => (d.message === UNKNOWN_FIELD ? '(unknown field)' : d.path)) });
+    return errorResponse(status, code, message, requestId, details);
+  };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -137,15 +118,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * The local stage's fault hooks; the header means nothing anywhere else (and is not in the AWS stages' document).
  * Where hooks are on, a value that names no hook is refused: a typo must not silently test the happy path.
  */
-function requestedFaults(event: HttpEvent): string[] | undefined | 'invalid' {
-  if (!faultsEnabled()) return undefined;
+function requestedFaults(event: HttpEvent, config: ApiConfig): string[] | undefined | 'invalid' {
+  if (!config.faultsEnabled) return undefined;
   const value = header(event, 'x-fault-inject');
   if (value === undefined) return undefined;
   if (!FAULT_HEADER.test(value)) return 'invalid';
   const faults = parseFaults(value);
   return faults.length ? faults : undefined;
-}
-
-function idempotencyTtlSeconds(): number {
-  return positiveIntegerEnv(ENV.apiIdempotencyTtlSeconds) ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
 }

@@ -124,16 +124,23 @@ export const SERVICES: readonly ServiceDefinition[] = [
   },
 ];
 
-/** The services a client sees in GET /orders/{id} (`showsStatus`); the aggregator shows as the order's own status. */
-export const VISIBLE_SERVICES: readonly ServiceName[] = SERVICES.filter((s) => s.showsStatus).map((s) => s.name);
+/**
+ * The services a client sees in GET /orders/{id} (`showsStatus`); the aggregator shows as the order's own status.
+ * Marked pure (as is the next list), so a bundle that imports the registry without these drops them.
+ */
+export const VISIBLE_SERVICES: readonly ServiceName[] = /* @__PURE__ */ namesOf((s) => s.showsStatus);
 
 /**
  * The services that undo their effect when an order is cancelled (payment refunds, inventory releases): those that
  * act on an OrderPlaced and consume its OrderCancelled. Read from the entries, so a new effectful service is one.
  */
-export const COMPENSATING_SERVICES: readonly ServiceName[] = SERVICES.filter(
+export const COMPENSATING_SERVICES: readonly ServiceName[] = /* @__PURE__ */ namesOf(
   (s) => s.consumes.includes('OrderPlaced') && s.consumes.includes('OrderCancelled'),
-).map((s) => s.name);
+);
+
+function namesOf(test: (service: ServiceDefinition) => boolean): ServiceName[] {
+  return SERVICES.filter(test).map((s) => s.name);
+}
 
 /**
  * Every grant of a service: its registry entry's, plus writing its own status items if it shows a status, plus, where

@@ -6,6 +6,8 @@ import { buildOpenApi, DOCUMENTED_SAFE_TEXT, OPENAPI_FILES, renderOpenApi } from
 import { FAULT_HEADER } from '../../lambdas/core/faults';
 import { ORDER_LIMITS, orderRequestSchema, SAFE_TEXT } from '../../lambdas/core/order';
 import { SERVICES } from '../../lambdas/services/registry';
+import { SUCCESS_STATUS } from '../../lambdas/api/contract';
+import { ErrorBody, SUCCESS } from '../../lambdas/api/responses';
 
 const committed = (file: string) => readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
 const doc = buildOpenApi() as any;
@@ -114,6 +116,29 @@ describe('docs/openapi.json', () => {
     expect(doc.components.schemas.GatewayMessage).toMatchObject({ required: ['message'], properties: { message: { type: 'string' } } });
     expect(post['202'].headers).toHaveProperty('Location');
     expect(post['202'].headers).toHaveProperty('Idempotent-Replayed');
+  });
+
+  it('takes every response body from the schemas the handlers answer with (lambdas/api/responses.ts)', () => {
+    const component = (ref: string) => doc.components.schemas[ref.replace('#/components/schemas/', '')];
+    const keysOf = (schema: { shape: Record<string, unknown> }) => Object.keys(schema.shape);
+    for (const [operation, schema] of Object.entries(SUCCESS)) {
+      const status = SUCCESS_STATUS[operation as keyof typeof SUCCESS];
+      const op = Object.values(doc.paths as Record<string, Record<string, any>>)
+        .flatMap((path) => Object.values(path))
+        .find((o) => o.operationId === operation);
+      const body = component(op.responses[String(status)].content['application/json'].schema.$ref);
+      expect(Object.keys(body.properties), operation).toEqual(keysOf(schema));
+      expect(body.additionalProperties, operation).toBe(false);
+      // Every answer of the API's own that is not the success is the Error component, directly or as one option.
+      for (const [code, response] of Object.entries(op.responses as Record<string, any>)) {
+        if (code === String(status)) continue;
+        const resolved = response.$ref ? doc.components.responses[response.$ref.replace('#/components/responses/', '')] : response;
+        const refs = JSON.stringify(resolved.content['application/json'].schema);
+        expect(refs, `${operation} ${code}`).toMatch(/#\/components\/schemas\/(Error|GatewayMessage)"/);
+      }
+    }
+    expect(Object.keys(doc.components.schemas.Error.properties.error.properties)).toEqual(keysOf(ErrorBody.shape.error));
+    expect(doc.components.schemas.Order.properties.services.properties.payment).toEqual({ $ref: '#/components/schemas/ServiceStatus' });
   });
 
   it("lists the registry's visible services in the order view", () => {

@@ -5,29 +5,33 @@
  */
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bodyOf, ddbMock, httpEvent, postEvent, storeHolds, validOrder } from './fixtures';
+import { bodyOf, checked, configWith, ddbMock, httpEvent, postEvent, storeHolds, validOrder } from './fixtures';
 import { bearer, TEST_AUDIENCE, TEST_SCOPE, TestIssuer } from '../../integration/support/auth';
-import { audienceMatches, authenticate, authSettings, bearerToken, MAX_TOKEN_LENGTH } from '../../../lambdas/api/auth';
-import { handler as postOrder } from '../../../lambdas/api/post-order';
-import { handler as getOrder } from '../../../lambdas/api/get-order';
+import { audienceMatches, authenticate, authSettings, bearerToken, MAX_TOKEN_LENGTH, type AuthSettings } from '../../../lambdas/api/auth';
+import { createHandler as createPostOrder } from '../../../lambdas/api/post-order';
+import { createHandler as createGetOrder } from '../../../lambdas/api/get-order';
 import { apiIdempotencyKey } from '../../../lambdas/adapters/keys';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 let issuer: Awaited<ReturnType<typeof TestIssuer.start>>;
-const AUTH_VARS = ['AUTH_MODE', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL', 'JWT_SCOPE'];
+/** AUTH_MODE=jwt against the test's issuer, as an AWS stage runs. */
+let settings: AuthSettings;
+let postOrder: ReturnType<typeof checked>;
+let getOrder: ReturnType<typeof checked>;
 
 beforeAll(async () => {
   issuer = await TestIssuer.start();
+  settings = authSettings({ STAGE: 'dev', ...issuer.env() });
+  postOrder = checked('placeOrder', createPostOrder(configWith(issuer.env())));
+  getOrder = checked('getOrder', createGetOrder(configWith(issuer.env())));
 });
 afterAll(() => issuer.stop());
 beforeEach(() => {
-  Object.assign(process.env, issuer.env());
   ddbMock.reset();
   ddbMock.on(TransactWriteCommand).resolves({});
   storeHolds();
 });
 afterEach(() => {
-  for (const v of AUTH_VARS) delete process.env[v];
   vi.useRealTimers();
 });
 
@@ -63,7 +67,7 @@ describe('authSettings', () => {
 });
 
 describe('authenticate', () => {
-  const auth = (headers: Record<string, string>) => authenticate({ headers });
+  const auth = (headers: Record<string, string>) => authenticate({ headers }, settings);
 
   it('a valid token: the caller is its sub', async () => {
     expect(await auth(bearer(await issuer.token({ sub: 'cust-42' })))).toEqual({ kind: 'caller', sub: 'cust-42' });
@@ -134,7 +138,7 @@ describe('authenticate', () => {
   });
 
   it("a JWKS that cannot be reached is our fault (throws: 500), not the caller's", async () => {
-    await expect(authenticate({ headers: bearer(await issuer.token()) }, { ...authSettings(), jwksUrl: 'http://127.0.0.1:1/jwks.json' })).rejects.toThrow();
+    await expect(authenticate({ headers: bearer(await issuer.token()) }, { ...settings, jwksUrl: 'http://127.0.0.1:1/jwks.json' })).rejects.toThrow();
   });
 
   it('bearerToken', () => {
@@ -249,9 +253,9 @@ describe('GET /orders/{orderId} with AUTH_MODE=jwt', () => {
   });
 
   it('500 (fail closed) when AUTH_MODE is misspelt', async () => {
-    process.env.AUTH_MODE = 'JWT';
+    const misspelt = checked('getOrder', createGetOrder(configWith({ ...issuer.env(), AUTH_MODE: 'JWT' })));
     storeHolds(orderOf('cust-7'));
-    const res = await get({});
+    const res = await misspelt(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID } }));
     expect(res.statusCode).toBe(500);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });

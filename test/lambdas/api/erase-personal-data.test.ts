@@ -3,29 +3,27 @@
  * another caller's order is the 404 of an unknown one (logged at WARN with the caller's sub).
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bodyOf, ddbMock, httpEvent, ORDERS_TABLE } from './fixtures';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bodyOf, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE } from './fixtures';
 import { bearer, TestIssuer } from '../../integration/support/auth';
-import { handler } from '../../../lambdas/api/erase-personal-data';
+import { createHandler } from '../../../lambdas/api/erase-personal-data';
 import { orderKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 let issuer: Awaited<ReturnType<typeof TestIssuer.start>>;
+let handler: ReturnType<typeof checked>;
 const erase = (headers: Record<string, string> = {}, orderId = ID) =>
   handler(httpEvent({ method: 'DELETE', rawPath: `/orders/${orderId}/personal-data`, pathParameters: { orderId }, headers }));
 
 beforeAll(async () => {
   issuer = await TestIssuer.start();
+  handler = checked('erasePersonalData', createHandler(configWith(issuer.env())));
 });
 afterAll(() => issuer.stop());
 beforeEach(() => {
-  Object.assign(process.env, issuer.env());
   ddbMock.reset();
   ddbMock.on(GetCommand).resolves({ Item: { customerId: 'cust-7' } });
   ddbMock.on(PutCommand).resolves({});
-});
-afterEach(() => {
-  for (const v of ['AUTH_MODE', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL', 'JWT_SCOPE']) delete process.env[v];
 });
 
 describe('DELETE /orders/{orderId}/personal-data', () => {

@@ -1,10 +1,16 @@
 /**
- * Fixtures of the API tests: the environment, a mocked document client, and HTTP API (payload 2.0) events.
+ * Fixtures of the API tests: the environment, the API's configuration, a mocked document client, HTTP API (payload
+ * 2.0) events, and handlers whose every answer is checked against the response schemas and the OpenAPI document.
  */
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'vitest';
+import { buildOpenApi } from '../../../lambdas/api/openapi';
+import type { Operation } from '../../../lambdas/api/contract';
+import { responseSchema } from '../../../lambdas/api/responses';
+import { apiConfig, type ApiConfig } from '../../../lambdas/api/route';
 
 export const ORDERS_TABLE = 'orders-table';
 process.env.ORDERS_TABLE = ORDERS_TABLE;
@@ -15,6 +21,33 @@ process.env.API_IDEMPOTENCY_TTL_SECONDS = '86400';
 process.env.TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:order-events';
 
 export const ddbMock = mockClient(DynamoDBDocumentClient);
+
+/** The API's configuration as a function of the local stage gets it, with `env` on top (e.g. AUTH_MODE=jwt). */
+export const configWith = (env: NodeJS.ProcessEnv = {}): ApiConfig | Error => apiConfig({ ...process.env, ...env });
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+const documented = buildOpenApi('local').paths as Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>>;
+const statusesOf = (operation: Operation): string[] =>
+  Object.values(documented)
+    .flatMap((path) => Object.values(path))
+    .filter((o) => o.operationId === operation)
+    .flatMap((o) => Object.keys(o.responses));
+
+/**
+ * `handler` (of `operation`), every answer checked: a status the OpenAPI document lists for the operation, and a
+ * JSON body that satisfies the schema of that status (lambdas/api/responses.ts), so no answer can drift from either.
+ */
+export function checked(operation: Operation, handler: Handler): Handler {
+  const statuses = statusesOf(operation);
+  if (statuses.length === 0) throw new Error(`no operation ${operation} in the document`);
+  return async (event) => {
+    const result = await handler(event);
+    expect(statuses, `${operation} answered ${result.statusCode}, which its document does not list`).toContain(String(result.statusCode));
+    const parsed = responseSchema(operation, result.statusCode!).safeParse(JSON.parse(String(result.body)));
+    expect(parsed.error?.issues ?? [], `${operation} ${result.statusCode}: the body against its schema`).toEqual([]);
+    return result;
+  };
+}
 
 export const SECRETS = {
   email: 'ada.lovelace@example.com',

@@ -1,10 +1,11 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { bodyOf, ddbMock, httpEvent, ORDERS_TABLE, SECRETS } from './fixtures';
-import { handler } from '../../../lambdas/api/get-order';
+import { bodyOf, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE, SECRETS } from './fixtures';
+import { createHandler } from '../../../lambdas/api/get-order';
 import { lifecycleKey, orderKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
+const handler = checked('getOrder', createHandler(configWith()));
 const get = (orderId: string) => handler(httpEvent({ method: 'GET', rawPath: `/orders/${orderId}`, pathParameters: { orderId } }));
 
 const orderItem = {

@@ -9,14 +9,19 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bodyOf, ddbMock, httpEvent, postEvent, validOrder } from './fixtures';
-import { handler as postOrder } from '../../../lambdas/api/post-order';
-import { handler as getOrder } from '../../../lambdas/api/get-order';
-import { ERROR_CODES, MAX_BODY_BYTES } from '../../../lambdas/api/http';
+import { bodyOf, checked, configWith, ddbMock, httpEvent, postEvent, validOrder } from './fixtures';
+import { createHandler as createPostOrder } from '../../../lambdas/api/post-order';
+import { createHandler as createGetOrder } from '../../../lambdas/api/get-order';
+import { MAX_BODY_BYTES } from '../../../lambdas/api/http';
+import { ERROR_CODES } from '../../../lambdas/api/contract';
 import { logger } from '../../../lambdas/adapters/logger';
 import { ORDER_LIMITS, SAFE_TEXT } from '../../../lambdas/core/order';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1500);
+const postOrder = checked('placeOrder', createPostOrder(configWith()));
+const getOrder = checked('getOrder', createGetOrder(configWith()));
+/** As in the local stage, where the fault hooks are on. */
+const postOrderWithFaults = checked('placeOrder', createPostOrder(configWith({ FAULTS_ENABLED: 'true' })));
 
 /** Characters that must never reach the store, and some that are fine (combining marks, astral, RTL letters). */
 const NASTY = [
@@ -199,13 +204,12 @@ function expectRejection(res: Awaited<ReturnType<typeof postOrder>>) {
 describe('POST /orders under generated input', { timeout: 120_000 }, () => {
   for (const faults of [false, true]) {
     it(`never throws, never 5xx; a rejection is a JSON 4xx that writes nothing; an acceptance stores only safe NFC text (fault hooks ${faults ? 'on' : 'off'})`, async () => {
-      if (faults) process.env.FAULTS_ENABLED = 'true';
-      else delete process.env.FAULTS_ENABLED;
+      const post = faults ? postOrderWithFaults : postOrder;
       let accepted = 0;
       await fc.assert(
         fc.asyncProperty(encodedBody, headers, async (b, h) => {
           ddbMock.resetHistory();
-          const res = await postOrder(httpEvent({ ...b, headers: h }));
+          const res = await post(httpEvent({ ...b, headers: h }));
           if (res.statusCode === 202) {
             accepted += 1;
             expect(transactions()).toHaveLength(1);
@@ -221,7 +225,6 @@ describe('POST /orders under generated input', { timeout: 120_000 }, () => {
         }),
         { numRuns: RUNS },
       );
-      delete process.env.FAULTS_ENABLED;
       // The generators must reach the store sometimes, or the acceptance branch proved nothing.
       expect(accepted).toBeGreaterThan(0);
     });

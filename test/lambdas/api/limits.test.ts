@@ -5,13 +5,14 @@
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bodyOf, ddbMock, postEvent, validOrder } from './fixtures';
-import { handler } from '../../../lambdas/api/post-order';
+import { bodyOf, checked, configWith, ddbMock, postEvent, validOrder } from './fixtures';
+import { createHandler } from '../../../lambdas/api/post-order';
+
+const handler = checked('placeOrder', createHandler(configWith()));
 
 beforeEach(() => {
   ddbMock.reset();
   ddbMock.on(TransactWriteCommand).resolves({});
-  delete process.env.FAULTS_ENABLED;
 });
 afterEach(() => ddbMock.reset());
 

@@ -8,14 +8,17 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cancelled, ddbMock, httpEvent, postEvent, SECRETS, storeHolds, validOrder } from './fixtures';
-import { handler as postOrder } from '../../../lambdas/api/post-order';
-import { handler as getOrder } from '../../../lambdas/api/get-order';
+import { cancelled, checked, configWith, ddbMock, httpEvent, postEvent, SECRETS, storeHolds, validOrder } from './fixtures';
+import { createHandler as createPostOrder } from '../../../lambdas/api/post-order';
+import { createHandler as createGetOrder } from '../../../lambdas/api/get-order';
 import { handler as relay } from '../../../lambdas/outbox/relay';
 import { logger } from '../../../lambdas/adapters/logger';
 import { orderTransaction } from '../../../lambdas/adapters/order-store';
 
 const snsMock = mockClient(SNSClient);
+// As in the local stage, where the fault hooks are on (the relay reads FAULTS_ENABLED itself: set below).
+const postOrder = checked('placeOrder', createPostOrder(configWith({ FAULTS_ENABLED: 'true' })));
+const getOrder = checked('getOrder', createGetOrder(configWith()));
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 const context = { functionName: 'relay', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 const secrets = [...Object.values(SECRETS), 'ada.lovelace', 'Analytical'];

@@ -1,16 +1,23 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bodyOf, cancelled, ddbMock, httpEvent, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
-import { handler } from '../../../lambdas/api/post-order';
+import { bodyOf, cancelled, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
+import { createHandler } from '../../../lambdas/api/post-order';
 import { apiIdempotencyKey, orderKey, outboxKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
+import { OUTBOX_PENDING } from '../../../lambdas/contract';
 import { PAYMENT_TOKEN_TTL_SECONDS } from '../../../lambdas/adapters/order-store';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { requestHash, validateOrder } from '../../../lambdas/core/order';
-import { OUTBOX_PENDING } from '../../../lambdas/contract';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Order ids an earlier request with the same Idempotency-Key created (real ones: the 202 body is checked against its schema). */
+const FIRST_ORDER = '0b6f7c1e-2a3d-4e5f-8a9b-0c1d2e3f4a5b';
+const WINNER = '9d8c7b6a-5f4e-4d3c-ab2a-1f0e9d8c7b6a';
 const NOW = new Date('2024-05-01T10:00:00.000Z');
 const NOW_S = NOW.getTime() / 1000;
+
+const handler = checked('placeOrder', createHandler(configWith()));
+/** As in the local stage, where the fault hooks are on. */
+const withFaults = checked('placeOrder', createHandler(configWith({ FAULTS_ENABLED: 'true' })));
 
 const MINISTACK = { rawPath: '/orders', domainName: 'abc123.execute-api.localhost' };
 const transactions = () => ddbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
@@ -24,7 +31,6 @@ beforeEach(() => {
   ddbMock.reset();
   ddbMock.on(TransactWriteCommand).resolves({});
   vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
-  delete process.env.FAULTS_ENABLED;
 });
 afterEach(() => vi.useRealTimers());
 
@@ -151,9 +157,8 @@ describe('POST /orders: rejections write nothing', () => {
   });
 
   it('400 INVALID_HEADER for an X-Fault-Inject value that names no hook, where hooks are on', async () => {
-    process.env.FAULTS_ENABLED = 'true';
     for (const value of ['publish-fail-twice', 'PUBLISH-FAIL-ONCE', 'publish-fail-once,', 'drop:', 'drop:Payment', '']) {
-      const res = await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }));
+      const res = await withFaults(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }));
       expect(res.statusCode, value).toBe(400);
       expect(bodyOf(res).error).toMatchObject({
         code: 'INVALID_HEADER',
@@ -373,13 +378,13 @@ describe('POST /orders: Idempotency-Key', () => {
         { Code: 'None' },
         {
           Code: 'ConditionalCheckFailed',
-          Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
+          Item: { orderId: { S: FIRST_ORDER }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
         },
       ]),
     );
     const res = await handler(postEvent(other, { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
-    expect(bodyOf(res).orderId).toBe('first-order');
+    expect(bodyOf(res).orderId).toBe(FIRST_ORDER);
   });
 
   it('count OrdersAccepted (EMF) for a new order, not for an Idempotency-Key replay', async () => {
@@ -395,7 +400,7 @@ describe('POST /orders: Idempotency-Key', () => {
           { Code: 'None' },
           {
             Code: 'ConditionalCheckFailed',
-            Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
+            Item: { orderId: { S: FIRST_ORDER }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
           },
         ]),
       );
@@ -427,16 +432,16 @@ describe('POST /orders: Idempotency-Key', () => {
         { Code: 'None' },
         {
           Code: 'ConditionalCheckFailed',
-          Item: { orderId: { S: 'first-order' }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
+          Item: { orderId: { S: FIRST_ORDER }, requestHash: { S: hashOf(validOrder()) }, expiresAt: { N: String(NOW_S + 60) } },
         },
       ]),
     );
     const res = await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }));
     expect(res.statusCode).toBe(202);
     expect(bodyOf(res)).toEqual({
-      orderId: 'first-order',
+      orderId: FIRST_ORDER,
       status: 'ACCEPTED',
-      statusUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/orders/first-order',
+      statusUrl: `https://abc123.execute-api.us-east-1.amazonaws.com/orders/${FIRST_ORDER}`,
     });
     expect(res.headers).toMatchObject({ location: bodyOf(res).statusUrl, 'idempotent-replayed': 'true' });
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
@@ -452,23 +457,23 @@ describe('POST /orders: Idempotency-Key', () => {
           { Code: 'None' },
           { Code: 'None' },
           { Code: 'None' },
-          { Code: 'ConditionalCheckFailed', Item: { orderId: { S: 'first-order' }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } },
+          { Code: 'ConditionalCheckFailed', Item: { orderId: { S: FIRST_ORDER }, requestHash: { S: 'another-hash' }, expiresAt: { N: String(NOW_S + 60) } } },
         ]),
       );
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(422);
     expect(bodyOf(res)).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.any(String), requestId: 'req-1' } });
-    expect(res.body).not.toContain('first-order');
+    expect(res.body).not.toContain(FIRST_ORDER);
   });
 
   it('falls back to a consistent read of the key record when the cancellation carries no item', async () => {
     ddbMock
       .on(TransactWriteCommand)
       .rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
-    ddbMock.on(GetCommand).resolves({ Item: { orderId: 'first-order', requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
+    ddbMock.on(GetCommand).resolves({ Item: { orderId: FIRST_ORDER, requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
-    expect(bodyOf(res).orderId).toBe('first-order');
+    expect(bodyOf(res).orderId).toBe(FIRST_ORDER);
     expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([
       { TableName: ORDERS_TABLE, Key: apiIdempotencyKey('c-1', key), ConsistentRead: true },
     ]);
@@ -481,10 +486,10 @@ describe('POST /orders: Idempotency-Key', () => {
     ddbMock
       .on(GetCommand)
       .resolvesOnce({})
-      .resolves({ Item: { orderId: 'winner', requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
+      .resolves({ Item: { orderId: WINNER, requestHash: hashOf(validOrder()), expiresAt: NOW_S + 60 } });
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(202);
-    expect(bodyOf(res).orderId).toBe('winner');
+    expect(bodyOf(res).orderId).toBe(WINNER);
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(2);
     // The retry is the same order, not a second one.
     const [first, second] = transactions();
@@ -502,23 +507,21 @@ describe('POST /orders: fault hook', () => {
   const outboxItem = () => transactions()[0]![1]!.Put!.Item!;
 
   it('accepts a list of known hooks, with spaces around the names', async () => {
-    process.env.FAULTS_ENABLED = 'true';
     for (const value of ['publish-fail-once', ' relay-gives-up ', 'drop:payment, drop:inventory']) {
-      expect((await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }))).statusCode, value).toBe(202);
+      expect((await withFaults(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }))).statusCode, value).toBe(202);
     }
   });
 
   it('marks the outbox item when FAULTS_ENABLED=true and the header asks', async () => {
-    process.env.FAULTS_ENABLED = 'true';
-    await handler(postEvent(validOrder(), { headers: { 'X-Fault-Inject': 'publish-fail-once' } }));
+    await withFaults(postEvent(validOrder(), { headers: { 'X-Fault-Inject': 'publish-fail-once' } }));
     expect(outboxItem().faults).toEqual(['publish-fail-once']);
   });
 
   it.each([undefined, 'false', 'TRUE', '1'])('ignores the header (any value) when FAULTS_ENABLED is %s', async (flag) => {
-    if (flag !== undefined) process.env.FAULTS_ENABLED = flag;
+    const configured = checked('placeOrder', createHandler(configWith({ FAULTS_ENABLED: flag })));
     for (const value of ['publish-fail-once', 'anything else']) {
       ddbMock.resetHistory();
-      expect((await handler(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }))).statusCode).toBe(202);
+      expect((await configured(postEvent(validOrder(), { headers: { 'x-fault-inject': value } }))).statusCode).toBe(202);
       expect(outboxItem()).not.toHaveProperty('faults');
     }
   });
