@@ -17,7 +17,7 @@
  * Prints counts and every violation; exits 1 on any violation.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { STACK_OUTPUTS, serviceOutputs } from '../lib/outputs';
@@ -69,12 +69,7 @@ export const tablesFromOutputs = (outputs: Record<string, string>): ReconcileTab
 
 async function scanAll(ddb: DynamoDBDocumentClient, table: string): Promise<Item[]> {
   const items: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ConsistentRead: true }));
-    items.push(...((page.Items ?? []) as Item[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for await (const page of paginateScan({ client: ddb }, { TableName: table, ConsistentRead: true })) items.push(...((page.Items ?? []) as Item[]));
   return items;
 }
 

@@ -24,7 +24,7 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
 import { SERVICES } from '../lambdas/services/registry';
 import { serviceOutputs, STACK_OUTPUTS } from '../lib/outputs';
@@ -167,19 +167,18 @@ async function readOutbox(ddb: DynamoDBDocumentClient, table: string, sweepAfter
   let pastSweepAge = 0;
   let oldest: number | undefined;
   const oldestOrders: string[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: OUTBOX_PENDING_INDEX,
-        KeyConditionExpression: '#shard = :pending',
-        ExpressionAttributeNames: { '#shard': OUTBOX_PENDING.partition, '#since': OUTBOX_PENDING.since },
-        ExpressionAttributeValues: { ':pending': OUTBOX_PENDING.value },
-        ProjectionExpression: 'pk, #since',
-        ExclusiveStartKey: startKey,
-      }),
-    );
+  const pages = paginateQuery(
+    { client: ddb },
+    {
+      TableName: table,
+      IndexName: OUTBOX_PENDING_INDEX,
+      KeyConditionExpression: '#shard = :pending',
+      ExpressionAttributeNames: { '#shard': OUTBOX_PENDING.partition, '#since': OUTBOX_PENDING.since },
+      ExpressionAttributeValues: { ':pending': OUTBOX_PENDING.value },
+      ProjectionExpression: 'pk, #since',
+    },
+  );
+  for await (const page of pages) {
     for (const item of page.Items ?? []) {
       const since = Number(item[OUTBOX_PENDING.since]);
       pending += 1;
@@ -188,8 +187,7 @@ async function readOutbox(ddb: DynamoDBDocumentClient, table: string, sweepAfter
       if (now - since >= sweepAfterSeconds * 1000) pastSweepAge += 1;
       oldest = oldest === undefined ? since : Math.min(oldest, since);
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return { pending, pastSweepAge, oldestOrders, oldestPendingSeconds: oldest === undefined ? undefined : Math.max(0, Math.round((now - oldest) / 1000)) };
 }
 
@@ -247,22 +245,22 @@ export function summarizeOrders(
 
 async function scanOrders(ddb: DynamoDBDocumentClient, table: string, maxItems: number): Promise<{ items: Record<string, unknown>[]; truncated: boolean }> {
   const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'sk IN (:order, :lifecycle)',
-        ProjectionExpression: 'pk, sk, createdAt, #status, reason, decidedAt, payment, inventory',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':order': 'ORDER', ':lifecycle': 'LIFECYCLE' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
+  const pages = paginateScan(
+    { client: ddb },
+    {
+      TableName: table,
+      FilterExpression: 'sk IN (:order, :lifecycle)',
+      ProjectionExpression: 'pk, sk, createdAt, #status, reason, decidedAt, payment, inventory',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':order': 'ORDER', ':lifecycle': 'LIFECYCLE' },
+    },
+  );
+  for await (const page of pages) {
     items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey && items.length < maxItems);
-  return { items, truncated: !!startKey };
+    // Stop at maxItems: the scan is then truncated if the table has more pages.
+    if (items.length >= maxItems && page.LastEvaluatedKey) return { items, truncated: true };
+  }
+  return { items, truncated: false };
 }
 
 export async function snapshot(

@@ -17,8 +17,9 @@
  */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { pathToFileURL } from 'node:url';
+import { batchGetAll } from '../lambdas/adapters/batch-get';
 import { inboxKey, lifecycleKey, orderKey, outboxKey, outboxPartition, STATUS_SK, statusKey } from '../lambdas/adapters/keys';
 import type { EventType } from '../lambdas/core/events';
 import { deterministicEventId } from '../lambdas/core/ids';
@@ -182,29 +183,14 @@ export async function collect(target: Target, orderId: string): Promise<OrderTra
   const ordersTable = target.outputs[STACK_OUTPUTS.ordersTableName];
   if (!ordersTable) throw new Error(`the stack outputs have no ${STACK_OUTPUTS.ordersTableName}`);
   // The order, its lifecycle and each visible status (one BatchGetItem), then its OUTBOX# partition.
-  const orderItems: Item[] = [];
-  let keys: Record<string, unknown>[] = [orderKey(orderId), lifecycleKey(orderId), ...VISIBLE_SERVICES.map((name) => statusKey(orderId, name))];
-  for (let round = 0; keys.length > 0; round++) {
-    if (round === 5) throw new Error(`reading order ${orderId} left ${keys.length} keys unprocessed`);
-    const out = await ddb.send(new BatchGetCommand({ RequestItems: { [ordersTable]: { Keys: keys, ConsistentRead: true } } }));
-    orderItems.push(...(out.Responses?.[ordersTable] ?? []));
-    keys = (out.UnprocessedKeys?.[ordersTable]?.Keys ?? []) as Record<string, unknown>[];
-  }
+  const keys = [orderKey(orderId), lifecycleKey(orderId), ...VISIBLE_SERVICES.map((name) => statusKey(orderId, name))];
+  const orderItems: Item[] = await batchGetAll(ddb, ordersTable, keys, { consistentRead: true, rounds: 5 });
   if (!orderItems.some((i) => i.sk === 'ORDER')) return undefined;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: ordersTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': outboxPartition(orderId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    orderItems.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const outbox = paginateQuery(
+    { client: ddb },
+    { TableName: ordersTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': outboxPartition(orderId) }, ConsistentRead: true },
+  );
+  for await (const page of outbox) orderItems.push(...(page.Items ?? []));
 
   const inbox = new Map<string, Item>();
   await Promise.all(

@@ -7,8 +7,9 @@
  *   item conditionally and throws InjectedFault; every later call finds the marker and returns. The relay, the
  *   worker runtime and the simulated payment provider all use it, each in a table it may write.
  */
-import { BatchGetCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './aws';
+import { batchGet } from './batch-get';
 import { faultsEnabled, required } from './env';
 import { epochSeconds, faultKey, orderKey } from './keys';
 import { ENV, TTL_ATTRIBUTE } from '../contract';
@@ -34,9 +35,6 @@ export class InjectedFault extends Error {
  */
 let batchFaults: ReadonlyMap<string, readonly string[]> = new Map();
 
-/** BatchGetItem takes at most 100 keys; a batch has at most 10 records (10,000 with a batching window). */
-const BATCH_GET_KEYS = 100;
-
 const faultsOf = (item: Record<string, unknown> | undefined): readonly string[] => (Array.isArray(item?.faults) ? item.faults.map(String) : []);
 
 /** Loads the hooks of these orders for `orderFaults` (replacing the previous batch's); nothing when hooks are off. */
@@ -46,19 +44,14 @@ export async function loadBatchFaults(orderIds: readonly string[]): Promise<void
   const table = required(ENV.ordersTable);
   const found = new Map<string, readonly string[]>();
   const unique = [...new Set(orderIds)];
-  for (let i = 0; i < unique.length; i += BATCH_GET_KEYS) {
-    let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_KEYS).map(orderKey);
-    // Unprocessed keys are asked again a few times; what is still left falls back to a GetItem per record.
-    for (let round = 0; keys.length > 0 && round < 3; round++) {
-      const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'pk, faults' } } }));
-      for (const item of out.Responses?.[table] ?? []) found.set(String(item.pk), faultsOf(item));
-      keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
-    }
-    const unprocessed = new Set(keys.map((k) => String(k.pk)));
-    for (const id of unique.slice(i, i + BATCH_GET_KEYS)) {
-      const pk = orderKey(id).pk;
-      if (!unprocessed.has(pk)) found.set(pk, found.get(pk) ?? []);
-    }
+  // A batch has at most 10 records (10,000 with a batching window). Unprocessed keys are asked again a few times;
+  // what is still left falls back to a GetItem per record.
+  const { items, unprocessed } = await batchGet(ddb, table, unique.map(orderKey), { projection: 'pk, faults', rounds: 3 });
+  for (const item of items) found.set(String(item.pk), faultsOf(item));
+  const left = new Set(unprocessed.map((k) => String(k.pk)));
+  for (const id of unique) {
+    const pk = orderKey(id).pk;
+    if (!left.has(pk)) found.set(pk, found.get(pk) ?? []);
   }
   batchFaults = found;
 }

@@ -4,9 +4,10 @@
  * that expires after the retention period and, with an Idempotency-Key, the key record, all in one transaction.
  * So no order is saved without its event, and one key creates at most one order.
  */
-import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { orderPlaced, type OrderRequest } from '../core/order';
 import { ddb } from './aws';
+import { batchGetAll } from './batch-get';
 import { required } from './env';
 import { cancellationCodes, type TransactItem } from './inbox';
 import { apiIdempotencyKey, epochSeconds, lifecycleKey, orderKey, outboxKey, paymentTokenKey, personalDataKey, STATUS_SK, statusKey } from './keys';
@@ -189,13 +190,11 @@ export interface StoredOrder {
   readonly statuses: Readonly<Record<string, Item>>;
 }
 
-/** BatchGetItem hands back unprocessed keys under throttling: a few immediate rounds, then fail (500, retryable). */
-const MAX_READ_ROUNDS = 4;
-
 /**
  * The order, its personal data, its lifecycle and the status of each of `services` with one consistent BatchGetItem
  * (the items live under different key prefixes so that IAM can scope their writers). The outbox and payment-token
- * items are never read. Strongly consistent: a client following the `Location` of a 202 at once must find it.
+ * items are never read. Strongly consistent: a client following the `Location` of a 202 at once must find it. Keys
+ * left unprocessed after a few rounds fail the read (500, retryable).
  */
 export async function readOrder(
   orderId: string,
@@ -203,14 +202,8 @@ export async function readOrder(
   table = required(ENV.ordersTable),
   now = Date.now(),
 ): Promise<StoredOrder | undefined> {
-  const found: Item[] = [];
-  let keys: Record<string, unknown>[] = [orderKey(orderId), personalDataKey(orderId), lifecycleKey(orderId), ...services.map((s) => statusKey(orderId, s))];
-  for (let round = 0; keys.length > 0; round++) {
-    if (round === MAX_READ_ROUNDS) throw new Error(`order read left ${keys.length} keys unprocessed after ${MAX_READ_ROUNDS} rounds`);
-    const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
-    found.push(...((out.Responses?.[table] ?? []) as Item[]));
-    keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-  }
+  const keys = [orderKey(orderId), personalDataKey(orderId), lifecycleKey(orderId), ...services.map((s) => statusKey(orderId, s))];
+  const found = (await batchGetAll(ddb, table, keys, { consistentRead: true })) as Item[];
   const order = found.find((i) => i.sk === 'ORDER');
   if (!order) return undefined;
   const pii = found.find((i) => i.sk === 'PII');

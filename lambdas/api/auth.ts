@@ -24,9 +24,9 @@ import { ENV } from '../contract';
 /** Longer `Authorization` headers are refused unparsed (a Cognito ID token is ~1 KB). */
 export const MAX_TOKEN_LENGTH = 8192;
 /** Accepted clock skew between the issuer and us, for `exp` and `nbf`. */
-export const CLOCK_TOLERANCE_SECONDS = 5;
+const CLOCK_TOLERANCE_SECONDS = 5;
 /** Asymmetric algorithms only: a JWKS holds public keys; `none` and HMAC are never accepted. */
-export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 /** A `sub` longer than a customer id, or with control characters, is not an identity we can store. */
 const SUB = /^[^\u0000-\u001f\u007f]{1,128}$/;
 

@@ -26,7 +26,7 @@ export const createHandler = (config: ApiConfig | Error) =>
 
 export const handler = createHandler(apiConfig());
 
-export function orderView({ order, personalData, lifecycle, statuses }: StoredOrder): OrderView {
+function orderView({ order, personalData, lifecycle, statuses }: StoredOrder): OrderView {
   const status = ORDER_STATUSES.find((s) => s === lifecycle?.status) ?? 'ACCEPTED';
   const reason = CANCEL_REASONS.find((r) => r === lifecycle?.reason);
   const createdAt = String(order.createdAt);

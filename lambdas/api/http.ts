@@ -89,7 +89,7 @@ export function correlationIdOf(event: HttpEvent): string {
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost|[A-Za-z0-9.-]+\.localhost|\[::1\])$/i;
 /** MiniStack's path-based addressing (the LocalStack form): its events carry neither this prefix nor a scheme. */
-export const EMULATOR_PATH_PREFIX = '/_aws/execute-api/';
+const EMULATOR_PATH_PREFIX = '/_aws/execute-api/';
 
 const hostName = (host: string) => host.replace(/:\d{1,5}$/, '').toLowerCase();
 

@@ -61,7 +61,7 @@ export type Payload<T extends EventType> = z.infer<(typeof PAYLOADS)[T]>;
 export const CANCEL_REASONS = PAYLOADS.OrderCancelled.shape.reason.options;
 export type CancelReason = Payload<'OrderCancelled'>['reason'];
 
-export const envelopeSchema = z.object({
+const envelopeSchema = z.object({
   eventId: z.string().check(z.minLength(1), z.maxLength(128)),
   eventType: z.enum(EVENT_TYPES),
   schemaVersion: z.literal(SCHEMA_VERSION),

@@ -15,7 +15,7 @@ import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamod
 import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../contract';
 
 /** Arrival times are approximate and an item's pendingSince is taken just before its write: widen the window. */
-export const WINDOW_SLACK_MS = 60_000;
+const WINDOW_SLACK_MS = 60_000;
 
 /** The part of a DynamoDB-stream on-failure record that locates the batch (AWS Lambda's documented shape). */
 export interface StreamBatchInfo {
@@ -60,7 +60,7 @@ export interface OutboxReplayResult {
 }
 
 /** How many OUTBOX items are still pending with a pendingSince in [from, to]. */
-export async function pendingBetween(ddb: DynamoDBDocumentClient, table: string, fromMs: number, toMs: number): Promise<number> {
+async function pendingBetween(ddb: DynamoDBDocumentClient, table: string, fromMs: number, toMs: number): Promise<number> {
   let count = 0;
   const pages = paginateQuery(
     { client: ddb },

@@ -165,7 +165,7 @@ export class OrderApi extends Construct {
 }
 
 /** Issuer, audience and JWKS URL: from the stage (context) or from the stack's own Cognito pool. */
-export function resolveAuth(stage: StageConfig, identity?: Identity): ResolvedAuth {
+function resolveAuth(stage: StageConfig, identity?: Identity): ResolvedAuth {
   const { auth } = stage;
   if (auth.mode === 'off') return { mode: 'off' };
   if (!auth.scope) throw new Error(`stage ${stage.name}: auth mode jwt needs a required scope`);

@@ -25,13 +25,13 @@ export interface ServiceQueueProps {
 }
 
 /** How long any dead-letter queue keeps a message: the SQS maximum, to leave time for a redrive. */
-export const DLQ_RETENTION = Duration.days(14);
+const DLQ_RETENTION = Duration.days(14);
 
 /**
  * Encrypted with SSE-SQS (works with SNS; the AWS-managed `alias/aws/sqs` KMS key does not, SNS cannot use it)
  * and reachable over TLS only.
  */
-export const SECURE_QUEUE: Pick<QueueProps, 'encryption' | 'enforceSSL'> = {
+const SECURE_QUEUE: Pick<QueueProps, 'encryption' | 'enforceSSL'> = {
   encryption: QueueEncryption.SQS_MANAGED,
   enforceSSL: true,
 };

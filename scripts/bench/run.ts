@@ -17,7 +17,8 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from '../../lambdas/adapters/batch-get';
 import { lifecycleKey, statusKey } from '../../lambdas/adapters/keys';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
 import { SERVICES, VISIBLE_SERVICES } from '../../lambdas/services/registry';
@@ -317,16 +318,8 @@ async function main() {
     const accepted = samples.filter((s) => s.status === 202 && s.orderId);
     const keys = accepted.flatMap((s) => [lifecycleKey(s.orderId!), ...VISIBLE_SERVICES.map((name) => statusKey(s.orderId!, name))]);
     const items = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-        [ordersTable]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },
-      };
-      while (request && Object.keys(request).length) {
-        const out = await ddb.send(new BatchGetCommand({ RequestItems: request }));
-        for (const it of out.Responses?.[ordersTable] ?? []) items.set(`${it.pk}|${it.sk}`, it);
-        request = out.UnprocessedKeys as typeof request;
-      }
-    }
+    // Unprocessed keys are asked again until none are left (a load test must not give up on its own reads).
+    for (const it of await batchGetAll(ddb, ordersTable, keys, { consistentRead: true, rounds: Number.POSITIVE_INFINITY })) items.set(`${it.pk}|${it.sk}`, it);
     const decided: number[] = [];
     const allDone: number[] = [];
     let undecided = 0;

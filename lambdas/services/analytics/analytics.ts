@@ -7,9 +7,9 @@
  * stable hash of its event id, so a redelivery lands on the same shard and concurrent messages spread out over
  * partitions. Readers sum the shards (readDailyTotals).
  */
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { ddb } from '../../adapters/aws';
+import { batchGetAll } from '../../adapters/batch-get';
 import { required } from '../../adapters/env';
 import type { TransactItem } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
@@ -91,16 +91,11 @@ export const analytics: ServiceHandler = async (event, { inbox, service }) => {
 /** The day's totals in one currency: the sum of its shards (one BatchGet of SHARDS small items). */
 export async function readDailyTotals(table: string, date: string, currency: string, consistent = true): Promise<DailyTotals> {
   const totals: DailyTotals = { confirmed: 0, cancelled: 0, revenueCents: 0 };
-  let keys: Record<string, unknown>[] = Array.from({ length: SHARDS }, (_, shard) => shardKey(date, currency, shard));
-  for (let round = 0; keys.length > 0; round++) {
-    if (round === 5) throw new Error(`daily totals: ${keys.length} shards unread after 5 rounds`);
-    const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: consistent } } }));
-    for (const item of out.Responses?.[table] ?? []) {
-      totals.confirmed += Number(item.confirmed ?? 0);
-      totals.cancelled += Number(item.cancelled ?? 0);
-      totals.revenueCents += Number(item.revenueCents ?? 0);
-    }
-    keys = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+  const keys = Array.from({ length: SHARDS }, (_, shard) => shardKey(date, currency, shard));
+  for (const item of await batchGetAll(ddb, table, keys, { consistentRead: consistent, rounds: 5 })) {
+    totals.confirmed += Number(item.confirmed ?? 0);
+    totals.cancelled += Number(item.cancelled ?? 0);
+    totals.revenueCents += Number(item.revenueCents ?? 0);
   }
   return totals;
 }

@@ -24,7 +24,7 @@ import { ENV, TTL_ATTRIBUTE } from '../../contract';
 /** The events that send an e-mail, and its kind. */
 const KIND_OF = { OrderConfirmed: 'confirmed', OrderCancelled: 'cancelled' } as const satisfies Partial<Record<EventType, EmailKind>>;
 
-export function composeEmail(event: Envelope<keyof typeof KIND_OF>, to: string): EmailMessage {
+function composeEmail(event: Envelope<keyof typeof KIND_OF>, to: string): EmailMessage {
   const { orderId } = event;
   const kind = KIND_OF[event.eventType];
   const subject = event.eventType === 'OrderConfirmed' ? `Your order ${orderId} is confirmed` : `Your order ${orderId} was cancelled`;

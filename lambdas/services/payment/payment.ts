@@ -60,7 +60,7 @@ const chargeKey = (orderId: string) => `${orderId}:charge`;
 const refundKey = (orderId: string) => `${orderId}:refund`;
 
 let simulated: PaymentProvider | undefined;
-const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPaymentProvider(required(ENV.serviceTable), undefined, orderFaults));
+const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPaymentProvider(required(ENV.serviceTable), orderFaults));
 
 export function makePayment(provider: () => PaymentProvider = defaultProvider): ServiceHandler {
   return async (event, ctx) => {

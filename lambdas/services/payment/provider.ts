@@ -45,9 +45,6 @@ export interface PaymentProvider {
   find(request: { readonly idempotencyKey: string; readonly orderId: string }): Promise<{ readonly chargeId: string } | undefined>;
 }
 
-/** Resolves the provider's API secret (a real provider reads it from Secrets Manager / SSM, cached per container). */
-export type CredentialsResolver = () => Promise<string>;
-
 /** The same idempotency key was used with other parameters: a bug on our side; real providers reject it too. */
 export class IdempotencyKeyReuseError extends Error {
   constructor(readonly idempotencyKey: string) {
@@ -63,18 +60,16 @@ export const refundRecordKey = (orderId: string) => ({ pk: `REFUND#${orderId}`, 
 /**
  * A provider simulated in the payment service's own table. It behaves like a real one where it matters here: it
  * dedupes on the idempotency key (conditional put; an existing record's answer is returned, declines included).
- * It needs no credentials; the resolver is accepted so the real provider is a drop-in.
+ * It needs no credentials (a real provider would read its API secret itself: SECURITY.md, "Secrets").
  */
 export class SimulatedPaymentProvider implements PaymentProvider {
   constructor(
     private readonly table: string,
-    private readonly credentials?: CredentialsResolver,
     /** Local stage only: the order's fault hooks (`crash-in-provider`), e.g. `orderFaults` of adapters/faults.ts. */
     private readonly faultsOf?: (orderId: string) => Promise<readonly string[]>,
   ) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
-    await this.credentials?.();
     const result: ChargeResult =
       request.token === DECLINED_TOKEN
         ? { status: 'DECLINED', reason: 'card_declined' }
@@ -95,14 +90,12 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   }
 
   async find(request: { idempotencyKey: string; orderId: string }): Promise<{ chargeId: string } | undefined> {
-    await this.credentials?.();
     const { Item } = await ddb.send(new GetCommand({ TableName: this.table, Key: chargeRecordKey(request.orderId), ConsistentRead: true }));
     if (!Item || Item.idempotencyKey !== request.idempotencyKey || Item.status !== 'CHARGED') return undefined;
     return { chargeId: String(Item.chargeId) };
   }
 
   async refund(request: RefundRequest): Promise<RefundResult> {
-    await this.credentials?.();
     const result: RefundResult = { status: 'REFUNDED', refundId: `re_${contentHash(request.idempotencyKey).slice(0, 24)}` };
     const fingerprint = contentHash({ chargeId: request.chargeId, amountCents: request.amountCents, currency: request.currency });
     return this.recordOnce(

@@ -3,7 +3,7 @@
  * holds for one customer, service-table lookups, catalog stock, DLQ depth, and polling an order to an expected state.
  */
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { GetCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateScan, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { SERVICES, type ServiceName } from '../../../lambdas/services/registry';
 import { STACK_OUTPUTS } from '../../../lib/outputs';
 import { getOrder } from './api';
@@ -17,12 +17,7 @@ export const catalogTable = () => output(STACK_OUTPUTS.catalogTableName);
 /** Every item of a (paginated) Scan with the given filter, strongly consistent. */
 export async function scanAll(input: Omit<ScanCommandInput, 'ExclusiveStartKey' | 'ConsistentRead'>): Promise<Item[]> {
   const items: Item[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await ddb.send(new ScanCommand({ ...input, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    items.push(...((out.Items ?? []) as Item[]));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+  for await (const page of paginateScan({ client: ddb }, { ...input, ConsistentRead: true })) items.push(...((page.Items ?? []) as Item[]));
   return items;
 }
 

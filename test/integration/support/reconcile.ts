@@ -1,10 +1,10 @@
 /** The reconciliation check (scripts/reconcile.ts) against the deployed test stack. */
 import { expect } from 'vitest';
 import { formatReport, reconcile, tablesFromOutputs, type ReconcileReport } from '../../../scripts/reconcile';
+import { batchGetAll } from '../../../lambdas/adapters/batch-get';
 import { lifecycleKey } from '../../../lambdas/adapters/keys';
 import { ordersTable, type Item } from './api-extra';
 import { ddb, outputs, pollUntil } from './stack';
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 
 export const reconcileNow = (orderIds?: readonly string[], graceSeconds = 0): Promise<ReconcileReport> =>
   reconcile(ddb, tablesFromOutputs(outputs), { orderIds, graceSeconds });
@@ -39,15 +39,7 @@ export async function lifecycles(orderIds: readonly string[]): Promise<(Item | u
   const table = ordersTable();
   const byPk = new Map<string, Item>();
   const unique = [...new Set(orderIds)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map(lifecycleKey);
-    for (let round = 0; keys.length > 0; round++) {
-      if (round === 10) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after 10 rounds`);
-      const out = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of (out.Responses?.[table] ?? []) as Item[]) byPk.set(String(item.pk), item);
-      keys = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, unknown>[];
-    }
-  }
+  for (const item of await batchGetAll(ddb, table, unique.map(lifecycleKey), { consistentRead: true, rounds: 10 })) byPk.set(String(item.pk), item);
   return orderIds.map((id) => byPk.get(lifecycleKey(id).pk));
 }
 

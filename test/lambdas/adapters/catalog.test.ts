@@ -50,7 +50,7 @@ describe('getCatalogItems', () => {
 
   it('gives up after 4 rounds that leave keys unprocessed (the message is then retried by SQS)', async () => {
     ddbMock.on(BatchGetCommand).resolves({ UnprocessedKeys: { [TABLES.catalog]: { Keys: [catalogKey('A')] } } });
-    await expect(getCatalogItems(['A'])).rejects.toThrow('catalog read left 1 keys unprocessed after 4 rounds');
+    await expect(getCatalogItems(['A'])).rejects.toThrow(`BatchGetItem on ${TABLES.catalog} left 1 keys unprocessed after 4 rounds`);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(4);
   });
 

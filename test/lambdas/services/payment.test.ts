@@ -351,17 +351,6 @@ describe('SimulatedPaymentProvider', () => {
     await simulated.charge({ ...request, idempotencyKey: 'order-8:charge', orderId: 'order-8', token: 'tok_declined' });
     await expect(simulated.find({ idempotencyKey: 'order-8:charge', orderId: 'order-8' })).resolves.toBeUndefined();
   });
-
-  it('asks its credentials resolver before calling out', async () => {
-    let asked = 0;
-    const withSecret = new SimulatedPaymentProvider(TABLES.service, async () => {
-      asked += 1;
-      return 'sk_test';
-    });
-    await withSecret.charge(request);
-    expect(asked).toBe(1);
-    expect(JSON.stringify(ddbMock.commandCalls(PutCommand)[0]!.args[0].input)).not.toContain('sk_test');
-  });
 });
 
 describe('payment on OrderCancelled', () => {

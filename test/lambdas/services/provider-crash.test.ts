@@ -11,7 +11,7 @@ describe('SimulatedPaymentProvider: crash-in-provider', () => {
   beforeEach(() => ddbMock.reset());
 
   it('records the charge, then throws once (marker); the retry returns the recorded charge and charges nothing more', async () => {
-    const provider = new SimulatedPaymentProvider(TABLES.service, undefined, async () => ['crash-in-provider']);
+    const provider = new SimulatedPaymentProvider(TABLES.service, async () => ['crash-in-provider']);
     ddbMock.on(PutCommand).resolves({});
     await expect(provider.charge(request)).rejects.toMatchObject({ name: 'InjectedFault', fault: 'crash-in-provider' });
     const puts = ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input);
@@ -27,7 +27,7 @@ describe('SimulatedPaymentProvider: crash-in-provider', () => {
 
   it('without the hook, or without a fault lookup, it never throws', async () => {
     ddbMock.on(PutCommand).resolves({});
-    expect(await new SimulatedPaymentProvider(TABLES.service, undefined, async () => ['drop:payment']).charge(request)).toMatchObject({ status: 'CHARGED' });
+    expect(await new SimulatedPaymentProvider(TABLES.service, async () => ['drop:payment']).charge(request)).toMatchObject({ status: 'CHARGED' });
     expect(await new SimulatedPaymentProvider(TABLES.service).charge(request)).toMatchObject({ status: 'CHARGED' });
     expect(ddbMock.commandCalls(PutCommand).map((c) => c.args[0].input.Item?.pk)).toEqual([chargeRecordKey('o-1').pk, chargeRecordKey('o-1').pk]);
   });
