@@ -60,3 +60,20 @@ describe('outcomeOf', () => {
     expect(isInventoryOutcome(undefined)).toBe(false);
   });
 });
+
+describe('isPaymentOutcome / isInventoryOutcome (values read back from the LIFECYCLE item)', () => {
+  it.each(['CHARGED', 'DECLINED', 'REJECTED'])('%s is a payment outcome, not an inventory one', (v) => {
+    expect(isPaymentOutcome(v)).toBe(true);
+    expect(isInventoryOutcome(v)).toBe(false);
+  });
+
+  it.each(['RESERVED', 'BACKORDERED'])('%s is an inventory outcome, not a payment one', (v) => {
+    expect(isInventoryOutcome(v)).toBe(true);
+    expect(isPaymentOutcome(v)).toBe(false);
+  });
+
+  it.each(['', 'charged', 'PENDING', 1, null])('%j is neither', (v) => {
+    expect(isPaymentOutcome(v)).toBe(false);
+    expect(isInventoryOutcome(v)).toBe(false);
+  });
+});
