@@ -9,7 +9,6 @@ import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IConstruct } from 'constructs';
 import type { PipelineStack } from './pipeline-stack';
 import { PipelineFunction } from './constructs/pipeline-function';
-import { ServiceQueue } from './constructs/service-queue';
 
 export interface NagAcknowledgement {
   /** The rule (with its finding, if the rule reports several). */
@@ -50,7 +49,10 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
     reason:
       "These queues are dead-letter queues themselves: of an SNS subscription (messages SNS could not deliver) and of the outbox relay's stream event source (failed batch records). A DLQ of a DLQ would only hide the problem; each is alarmed instead.",
     // Every ServiceQueue of the stack: the services' own and the orders aggregator's deadline queue.
-    scopes: (stack) => [...stack.node.children.filter((c): c is ServiceQueue => c instanceof ServiceQueue).map((q) => q.subscriptionDlq), stack.relay.dlq],
+    scopes: (stack) => [
+      ...[...stack.messaging.serviceQueues.values(), ...stack.messaging.deadlineQueues.values()].map((q) => q.subscriptionDlq),
+      stack.relay.dlq,
+    ],
   },
   {
     id: 'AwsSolutions-DDB3',

@@ -1,8 +1,7 @@
-import { ArnFormat, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic, TracingConfig } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { API_SERVICE_NAME } from '../lambdas/contract';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
@@ -12,7 +11,8 @@ import { BENCH_CONTEXT_KEY, BenchFixtures } from './constructs/bench';
 import { Operations, runbookSteps } from './constructs/operations';
 import { OrderApi } from './constructs/order-api';
 import { OutboxRelay } from './constructs/outbox-relay';
-import { encryptWithKey, ServiceQueue } from './constructs/service-queue';
+import { Messaging, MESSAGING_ID } from './constructs/messaging';
+import { encryptWithKey, type ServiceQueue } from './constructs/service-queue';
 import { ServiceWorker } from './constructs/worker';
 import { pascal } from './names';
 import { serviceOutputs, STACK_OUTPUTS } from './outputs';
@@ -34,6 +34,8 @@ export class PipelineStack extends Stack {
   /** The stage as deployed: the stage config with the context's overrides (`-c auth=...`, `-c kms=...`). */
   public readonly config: StageConfig;
   public readonly data: PipelineData;
+  /** Topic, key and every service's queues: the same construct as the messaging-only stack's. */
+  public readonly messaging: Messaging;
   /** The event topic; encrypted with `messagingKey` in the `kms: 'customer-managed'` option. */
   public readonly topic: Topic;
   /** The customer-managed key of the topic and every queue (`kms: 'customer-managed'`), else undefined. */
@@ -54,46 +56,20 @@ export class PipelineStack extends Stack {
     this.config = stage;
 
     this.data = new PipelineData(this, 'Data', { stage });
-    // Active tracing on the topic passes the publisher's X-Ray trace header on to the queues (AWSTraceHeader).
-    const tracingConfig = stage.tracing ? TracingConfig.ACTIVE : undefined;
-    if (stage.kms === 'customer-managed') {
-      // A known name, so the key policy can name the topic's ARN (a Ref would be a cycle: the topic refers to the key).
-      const topicName = `${this.stackName}-events`;
-      this.messagingKey = new Key(this, 'MessagingKey', {
-        description: `Order pipeline (${stage.name}): event topic and queues`,
-        enableKeyRotation: true,
-        removalPolicy: stage.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      });
-      // SNS encrypts what it delivers to the (encrypted) queues and subscription DLQs, for our topic only.
-      this.messagingKey.addToResourcePolicy(
-        new PolicyStatement({
-          sid: 'AllowSnsDeliveryFromTheEventTopic',
-          principals: [new ServicePrincipal('sns.amazonaws.com')],
-          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          resources: ['*'],
-          conditions: { ArnEquals: { 'aws:SourceArn': this.formatArn({ service: 'sns', resource: topicName, arnFormat: ArnFormat.NO_RESOURCE_NAME }) } },
-        }),
-      );
-      // CloudWatch publishes alarms to the alarm topic, encrypted with the same key.
-      this.messagingKey.addToResourcePolicy(
-        new PolicyStatement({
-          sid: 'AllowCloudWatchAlarmsToTheAlarmTopic',
-          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-        }),
-      );
-      this.topic = new Topic(this, 'EventTopic', {
-        topicName,
-        displayName: `Order pipeline events (${stage.name})`,
-        masterKey: this.messagingKey,
-        enforceSSL: true,
-        tracingConfig,
-      });
-    } else {
-      this.topic = new Topic(this, 'EventTopic', { displayName: `Order pipeline events (${stage.name})`, enforceSSL: true, tracingConfig });
-    }
+    this.messaging = new Messaging(this, MESSAGING_ID, { stage });
+    this.topic = this.messaging.topic;
+    this.messagingKey = this.messaging.key;
+    this.serviceQueues = this.messaging.serviceQueues;
+    // CloudWatch publishes alarms to the alarm topic (Operations), encrypted with the same key.
+    this.messagingKey?.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToTheAlarmTopic',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
     this.api = new OrderApi(this, 'Api', { stage, ordersTable: this.data.orders });
     this.relay = new OutboxRelay(this, 'Outbox', { stage, ordersTable: this.data.orders, topic: this.topic });
     this.operations = new Operations(this, 'Operations', { stage, encryptionKey: this.messagingKey });
@@ -110,24 +86,11 @@ export class PipelineStack extends Stack {
     );
 
     const runbook = runbookSteps(stage.name);
-    const queues = new Map<ServiceName, ServiceQueue>();
     const workers = new Map<ServiceName, ServiceWorker>();
-    const deadlineDlqs = new Map<ServiceName, IQueue>();
     for (const service of SERVICES) {
       const Svc = pascal(service.name);
-      const inbox = new ServiceQueue(this, `${Svc}Queue`, { service, topic: this.topic, stage, encryptionKey: this.messagingKey });
-      // The order deadline: the same events again, held back by an SQS delivery delay (works on AWS at any scale
-      // and on the emulator alike; no scan, no scheduler per order).
-      const deadline = service.afterDeadline?.length
-        ? new ServiceQueue(this, `${Svc}DeadlineQueue`, {
-            service,
-            topic: this.topic,
-            stage,
-            encryptionKey: this.messagingKey,
-            consumes: service.afterDeadline,
-            deliveryDelaySeconds: stage.orderDeadlineSeconds,
-          })
-        : undefined;
+      const inbox = this.serviceQueues.get(service.name)!;
+      const deadline = this.messaging.deadlineQueues.get(service.name);
       const worker = new ServiceWorker(this, `${Svc}Worker`, {
         service,
         stage,
@@ -140,9 +103,7 @@ export class PipelineStack extends Stack {
       });
       // The queue's key is set below the L2 (see encryptWithKey), so the consumer's decrypt grant is ours to add.
       if (this.messagingKey) this.messagingKey.grantDecrypt(worker.fn);
-      queues.set(service.name, inbox);
       workers.set(service.name, worker);
-      if (deadline) deadlineDlqs.set(service.name, deadline.dlq);
 
       this.operations.alarmOnDeadLetters(`${Svc}DlqAlarm`, inbox.dlq, `${service.name} DLQ`, runbook.deadLetters(service.name));
       this.operations.alarmOnDeadLetters(
@@ -153,7 +114,6 @@ export class PipelineStack extends Stack {
       );
       this.operations.alarmOnBacklogAge(`${Svc}QueueAgeAlarm`, inbox.queue, `${service.name} queue`, runbook.backlog(service.name));
 
-      const keys = serviceOutputs(service.name);
       if (deadline) {
         this.operations.alarmOnDeadLetters(`${Svc}DeadlineDlqAlarm`, deadline.dlq, `${service.name} deadline DLQ`, runbook.deadlineDeadLetters(service.name));
         this.operations.alarmOnDeadLetters(
@@ -162,16 +122,9 @@ export class PipelineStack extends Stack {
           `${service.name} deadline subscription DLQ`,
           runbook.subscriptionDeadLetters(service.name),
         );
-        new CfnOutput(this, keys.deadlineQueueUrl, { value: deadline.queue.queueUrl });
-        new CfnOutput(this, keys.deadlineDlqUrl, { value: deadline.dlq.queueUrl });
-        new CfnOutput(this, keys.deadlineSubscriptionDlqUrl, { value: deadline.subscriptionDlq.queueUrl });
       }
-      new CfnOutput(this, keys.queueUrl, { value: inbox.queue.queueUrl });
-      new CfnOutput(this, keys.dlqUrl, { value: inbox.dlq.queueUrl });
-      new CfnOutput(this, keys.subscriptionDlqUrl, { value: inbox.subscriptionDlq.queueUrl });
-      new CfnOutput(this, keys.tableName, { value: this.data.serviceTable(service.name).tableName });
+      new CfnOutput(this, serviceOutputs(service.name).tableName, { value: this.data.serviceTable(service.name).tableName });
     }
-    this.serviceQueues = queues;
     this.workers = workers;
 
     if (this.messagingKey) {
@@ -191,11 +144,9 @@ export class PipelineStack extends Stack {
       relay: this.relay,
       services: new Map(
         SERVICES.map((s) => {
-          const q = queues.get(s.name)!;
-          return [
-            s.name,
-            { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, deadlineDlq: deadlineDlqs.get(s.name), fn: workers.get(s.name)!.fn },
-          ];
+          const q = this.serviceQueues.get(s.name)!;
+          const deadlineDlq = this.messaging.deadlineQueues.get(s.name)?.dlq;
+          return [s.name, { queue: q.queue, dlq: q.dlq, subscriptionDlq: q.subscriptionDlq, deadlineDlq, fn: workers.get(s.name)!.fn }];
         }),
       ),
       alarms: this.operations.alarms,
@@ -203,7 +154,6 @@ export class PipelineStack extends Stack {
 
     new CfnOutput(this, STACK_OUTPUTS.apiUrl, { value: this.api.url });
     new CfnOutput(this, STACK_OUTPUTS.apiId, { value: this.api.api.apiId });
-    new CfnOutput(this, STACK_OUTPUTS.topicArn, { value: this.topic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.alarmTopicArn, { value: this.operations.alarmTopic.topicArn });
     new CfnOutput(this, STACK_OUTPUTS.ordersTableName, { value: this.data.orders.tableName });
     new CfnOutput(this, STACK_OUTPUTS.catalogTableName, { value: this.data.catalog.tableName });

@@ -2,7 +2,6 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES, type ServiceDefinition } from '../../../lambdas/services/registry';
-import type { ServiceQueue } from '../../../lib/constructs/service-queue';
 import { pascal } from '../../../lib/names';
 import { PipelineStack } from '../../../lib/pipeline-stack';
 import { MAX_DELIVERY_DELAY_SECONDS, STAGES, type StageConfig } from '../../../lib/stages';
@@ -15,7 +14,7 @@ describe.each(STAGE_NAMES)('order deadline queue (%s)', (stageName) => {
   let stack: PipelineStack, stage: StageConfig, template: Template;
   beforeAll(() => ({ stack, stage, template } = synth(stageName)));
 
-  const deadlineOf = (s: ServiceDefinition) => stack.node.tryFindChild(`${pascal(s.name)}DeadlineQueue`) as ServiceQueue | undefined;
+  const deadlineOf = (s: ServiceDefinition) => stack.messaging.deadlineQueues.get(s.name);
   const subscriptionsTo = (id: string) =>
     Object.values(template.findResources('AWS::SNS::Subscription')).filter((s) => referencedIds(s.Properties.Endpoint).has(id));
 
