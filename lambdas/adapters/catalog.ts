@@ -4,8 +4,6 @@
 import type { CatalogItem } from '../core/catalog';
 import { ddb } from './aws';
 import { BATCH_GET_MAX_KEYS, batchGetAll } from './batch-get';
-import { required } from './env';
-import { ENV } from '../contract';
 
 export const catalogKey = (sku: string) => ({ pk: sku });
 
@@ -13,7 +11,7 @@ export const catalogKey = (sku: string) => ({ pk: sku });
  * The catalog items of the given skus (one BatchGetItem: at most 100 skus; an order has at most 50 lines); unknown
  * skus are simply absent from the map. Keys left unprocessed after a few rounds fail the message (SQS retries it).
  */
-export async function getCatalogItems(skus: readonly string[], table = required(ENV.catalogTable)): Promise<Map<string, CatalogItem>> {
+export async function getCatalogItems(skus: readonly string[], table: string): Promise<Map<string, CatalogItem>> {
   const unique = [...new Set(skus)];
   if (unique.length > BATCH_GET_MAX_KEYS) throw new Error(`at most ${BATCH_GET_MAX_KEYS} skus per catalog read, got ${unique.length}`);
   const found = new Map<string, CatalogItem>();

@@ -10,11 +10,16 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from './aws';
 import { batchGet } from './batch-get';
-import { faultsEnabled, required } from './env';
 import { epochSeconds, faultKey, orderKey } from './keys';
-import { ENV, TTL_ATTRIBUTE } from '../contract';
+import { TTL_ATTRIBUTE } from '../contract';
 
 const FAULT_MARKER_TTL_SECONDS = 86_400;
+
+/** Where the hooks are read from, and whether the stage has them (the worker's configuration). */
+export interface FaultSource {
+  readonly ordersTable: string;
+  readonly faultsEnabled: boolean;
+}
 
 /** A fault a hook injected on purpose: logged as a warning, not as an error. */
 export class InjectedFault extends Error {
@@ -38,10 +43,9 @@ let batchFaults: ReadonlyMap<string, readonly string[]> = new Map();
 const faultsOf = (item: Record<string, unknown> | undefined): readonly string[] => (Array.isArray(item?.faults) ? item.faults.map(String) : []);
 
 /** Loads the hooks of these orders for `orderFaults` (replacing the previous batch's); nothing when hooks are off. */
-export async function loadBatchFaults(orderIds: readonly string[]): Promise<void> {
+export async function loadBatchFaults(orderIds: readonly string[], { ordersTable: table, faultsEnabled }: FaultSource): Promise<void> {
   batchFaults = new Map();
-  if (!faultsEnabled() || orderIds.length === 0) return;
-  const table = required(ENV.ordersTable);
+  if (!faultsEnabled || orderIds.length === 0) return;
   const found = new Map<string, readonly string[]>();
   const unique = [...new Set(orderIds)];
   // A batch has at most 10 records (10,000 with a batching window). Unprocessed keys are asked again a few times;
@@ -57,11 +61,11 @@ export async function loadBatchFaults(orderIds: readonly string[]): Promise<void
 }
 
 /** The hooks the order was placed with; none when the stage has no fault hooks. */
-export async function orderFaults(orderId: string): Promise<readonly string[]> {
-  if (!faultsEnabled()) return [];
+export async function orderFaults(orderId: string, { ordersTable, faultsEnabled }: FaultSource): Promise<readonly string[]> {
+  if (!faultsEnabled) return [];
   const loaded = batchFaults.get(orderKey(orderId).pk);
   if (loaded) return loaded;
-  const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.ordersTable), Key: orderKey(orderId), ProjectionExpression: 'faults' }));
+  const { Item } = await ddb.send(new GetCommand({ TableName: ordersTable, Key: orderKey(orderId), ProjectionExpression: 'faults' }));
   return faultsOf(Item);
 }
 

@@ -7,8 +7,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseEnvelope, type Envelope } from '../core/events';
-import { SERVICES, type ServiceName } from '../services/registry';
-import { required } from './env';
+import { grantsOf, SERVICES, type ServiceName } from '../services/registry';
 import { serviceFault } from '../core/faults';
 import { countingRequests } from './aws';
 import { fireOnce, InjectedFault, loadBatchFaults, markFired, orderFaults } from './faults';
@@ -18,8 +17,59 @@ import { count, countWith, flushMetrics, metricsFor, MetricUnit } from './metric
 import { publish } from './publisher';
 import { ENV, METRIC } from '../contract';
 
+/**
+ * What a worker reads from its environment (set by lib/constructs/worker.ts), read once per cold start by
+ * `makeWorker` and handed to the handler in its context; tests build their own.
+ */
+export interface WorkerConfig {
+  /** The service's own table: its inbox records and the records of its effects. */
+  readonly serviceTable: string;
+  /** The orders table: the order's status items, the lifecycle, the payment token, the fault hooks. */
+  readonly ordersTable: string;
+  /** Only for a service the registry grants the catalog to (payment, inventory). */
+  readonly catalogTable: string | undefined;
+  /** Only for a service that emits events. */
+  readonly topicArn: string | undefined;
+  /** How long an inbox record is kept. */
+  readonly idempotencyTtlSeconds: number;
+  /** Local stage only: the orders' fault hooks are honoured. */
+  readonly faultsEnabled: boolean;
+}
+
+const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 30 * 86_400;
+
+/**
+ * The service's configuration from the environment. A variable its registry entry needs and the environment lacks
+ * throws here, at cold start: the batch fails and is retried (then dead-lettered), nothing is acknowledged.
+ */
+export function workerConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const definition = SERVICES.find((s) => s.name === service);
+  if (!definition) throw new Error(`unknown service ${service}`);
+  const need = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`missing environment variable ${name}`);
+    return value;
+  };
+  const ttl = Number(env[ENV.idempotencyTtlSeconds]);
+  return {
+    serviceTable: need(ENV.serviceTable),
+    ordersTable: need(ENV.ordersTable),
+    catalogTable: grantsOf(definition).some((g) => g.table === 'catalog') ? need(ENV.catalogTable) : undefined,
+    topicArn: definition.emits.length > 0 ? need(ENV.topicArn) : undefined,
+    idempotencyTtlSeconds: Number.isInteger(ttl) && ttl > 0 ? ttl : DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    faultsEnabled: env[ENV.faultsEnabled] === 'true',
+  };
+}
+
+/** The catalog table of a service granted it (payment, inventory); any other service asking is a programming error. */
+export function catalogTableOf(config: WorkerConfig): string {
+  if (!config.catalogTable) throw new Error(`this service has no catalog table (${ENV.catalogTable})`);
+  return config.catalogTable;
+}
+
 export interface WorkerContext {
   readonly service: ServiceName;
+  readonly config: WorkerConfig;
   readonly inbox: Inbox;
   /** Milliseconds left in this invocation (lets a handler stop before the Lambda timeout). */
   readonly remainingMs: () => number;
@@ -85,21 +135,25 @@ function deadlineIn(ms: number): { readonly reached: Promise<'deadline'>; readon
   return { reached, cancel: () => clearTimeout(timer) };
 }
 
-export function makeWorker(service: ServiceName, handle: ServiceHandler) {
-  const table = required(ENV.serviceTable);
+/** The Lambda handler of a service: called once at the entry file's module scope, so `config` is read per cold start. */
+export function makeWorker(service: ServiceName, handle: ServiceHandler, config: WorkerConfig = workerConfig(service)) {
+  const table = config.serviceTable;
   // The registry's `emits` is binding: the inbox records, and the worker publishes, no other event type.
   const declared = SERVICES.find((s) => s.name === service)?.emits;
   if (!declared) throw new Error(`unknown service ${service}`);
-  const inbox = new Inbox(table, Number(process.env[ENV.idempotencyTtlSeconds] ?? 30 * 86_400), declared);
+  const inbox = new Inbox(table, config.idempotencyTtlSeconds, declared);
   metricsFor(service);
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const ctx: WorkerContext = { service, inbox, remainingMs: () => context.getRemainingTimeInMillis() };
+    const ctx: WorkerContext = { service, config, inbox, remainingMs: () => context.getRemainingTimeInMillis() };
     // A processor per batch: one handed back at its deadline may still be running when the next batch starts.
     const processor = new BatchProcessor(EventType.SQS);
     const parsed = new Map(event.Records.map((r) => [r.messageId, parseRecord(r)] as const));
     // Local stage only (a no-op elsewhere): the orders' fault hooks, one read for the whole batch.
-    await loadBatchFaults([...parsed.values()].flatMap((p) => ('envelope' in p ? [p.envelope.orderId] : [])));
+    await loadBatchFaults(
+      [...parsed.values()].flatMap((p) => ('envelope' in p ? [p.envelope.orderId] : [])),
+      config,
+    );
     let duplicates = 0;
     let processed = 0;
     let failed = 0;
@@ -119,7 +173,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
       const { envelope } = p;
       const keys = { correlationId: envelope.correlationId, orderId: envelope.orderId, eventType: envelope.eventType, eventId: envelope.eventId };
       // Local stage only (empty elsewhere): the order's fault hooks, honoured here for every service alike.
-      const faults = await orderFaults(envelope.orderId);
+      const faults = await orderFaults(envelope.orderId, config);
       // `drop:<service>` loses the order's OrderPlaced at that service (as if it sat in a DLQ); its compensation
       // (OrderCancelled) still arrives, which is what the deadline path needs. A marker says it fired.
       const drop = serviceFault('drop', service);
@@ -138,7 +192,7 @@ export function makeWorker(service: ServiceName, handle: ServiceHandler) {
           // The effect is committed; dying now, before the emit, is what a timeout or an out-of-memory would do.
           const crash = serviceFault('crash-after-effect', service);
           if (!r.duplicate && faults.includes(crash)) await fireOnce(table, crash, `${envelope.eventId}#${crash}`);
-          if (r.emits?.length) await publish(r.emits);
+          if (r.emits?.length) await publish(r.emits, config.topicArn);
           return r;
         });
         processed += 1;

@@ -10,12 +10,10 @@
 import { createHash } from 'node:crypto';
 import { ddb } from '../../adapters/aws';
 import { batchGetAll } from '../../adapters/batch-get';
-import { required } from '../../adapters/env';
 import type { TransactItem } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
 import type { Envelope } from '../../core/events';
-import { ENV } from '../../contract';
 
 export const SHARDS = 8;
 
@@ -56,13 +54,13 @@ function utcDate(timestamp: string): string {
   return t.toISOString().slice(0, 10);
 }
 
-export const analytics: ServiceHandler = async (event, { inbox, service }) => {
+export const analytics: ServiceHandler = async (event, { inbox, service, config }) => {
   const c = contribution(event);
   if (!c) return { outcome: 'IGNORED' };
   const { emits, duplicate } = await inbox.once(event, async () => {
     const counter: TransactItem = {
       Update: {
-        TableName: required(ENV.serviceTable),
+        TableName: config.serviceTable,
         Key: shardKey(c.date, c.currency, shardOf(event.eventId)),
         UpdateExpression: 'SET #date = :date, currency = :currency ADD confirmed :confirmed, cancelled :cancelled, revenueCents :revenue',
         ExpressionAttributeNames: { '#date': 'date' },
@@ -75,10 +73,10 @@ export const analytics: ServiceHandler = async (event, { inbox, service }) => {
         },
       },
     };
-    const status = statusWrite(event.orderId, service, 'RECORDED', { date: c.date, currency: c.currency });
+    const status = statusWrite(config.ordersTable, event.orderId, service, 'RECORDED', { date: c.date, currency: c.currency });
     const counted: TransactItem = {
       Put: {
-        TableName: required(ENV.serviceTable),
+        TableName: config.serviceTable,
         Item: { ...countedKey(event.orderId), orderId: event.orderId, eventId: event.eventId, date: c.date, currency: c.currency },
         ConditionExpression: 'attribute_not_exists(pk)',
       },

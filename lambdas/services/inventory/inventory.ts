@@ -14,12 +14,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
 import { catalogKey, getCatalogItems } from '../../adapters/catalog';
-import { required } from '../../adapters/env';
 import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
-import type { HandlerResult, ServiceHandler, WorkerContext } from '../../adapters/worker';
+import { catalogTableOf, type HandlerResult, type ServiceHandler, type WorkerConfig, type WorkerContext } from '../../adapters/worker';
 import { outcomeEvent, type Envelope } from '../../core/events';
-import { ENV } from '../../contract';
 
 export const reservationKey = (orderId: string) => ({ pk: `RESERVATION#${orderId}`, sk: 'RESERVATION' });
 
@@ -75,7 +73,7 @@ export const inventory: ServiceHandler = async (event, ctx) => {
 };
 
 async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Promise<HandlerResult> {
-  const { inbox, service } = ctx;
+  const { inbox, service, config } = ctx;
   const seen = await inbox.prior(event);
   if (seen) return { emits: seen, duplicate: true, outcome: OUTCOME[seen[0]?.eventType ?? ''] };
 
@@ -83,9 +81,9 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
   const lines = mergeLines(event.payload.items);
   if (lines.length > MAX_LINES) throw new Error(`order has ${lines.length} lines, at most ${MAX_LINES} fit one reservation`);
   const skus = lines.map((l) => l.sku);
-  const decrements = lines.map((l) => stockChange(l, 'take'));
-  const reservation = reservationPut(orderId, { lines, state: 'RESERVED', reservedAt: new Date().toISOString() });
-  const writes = [...decrements, reservation, statusWrite(orderId, service, 'RESERVED', { skus })];
+  const decrements = lines.map((l) => stockChange(config, l, 'take'));
+  const reservation = reservationPut(config, orderId, { lines, state: 'RESERVED', reservedAt: new Date().toISOString() });
+  const writes = [...decrements, reservation, statusWrite(config.ordersTable, orderId, service, 'RESERVED', { skus })];
   assertFitsOneTransaction(writes.length + 1); // + the inbox record
 
   const reserved = [outcomeEvent('StockReserved', event, service, { skus })];
@@ -107,7 +105,7 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
 
 /** A reservation record was there before this attempt: record the event and re-emit what the record implies. */
 async function fromExistingRecord(event: Envelope, ctx: WorkerContext): Promise<HandlerResult> {
-  const record = await readReservation(event.orderId);
+  const record = await readReservation(ctx.config, event.orderId);
   if (!record) throw new Error(`order ${event.orderId}: reservation condition failed but no reservation exists`);
   const skus = (record.lines as Line[] | undefined)?.map((l) => l.sku) ?? (record.skus as string[] | undefined) ?? [];
   const emits =
@@ -124,12 +122,12 @@ async function fromExistingRecord(event: Envelope, ctx: WorkerContext): Promise<
 
 /** Nothing was decremented (the transaction was cancelled): record the backorder with the inbox record. */
 async function backorder(event: Envelope, skus: string[], ctx: WorkerContext): Promise<HandlerResult> {
-  const { inbox, service } = ctx;
+  const { inbox, service, config } = ctx;
   const emits = [outcomeEvent('StockBackordered', event, service, { skus })];
-  const record = reservationPut(event.orderId, { skus, state: 'BACKORDERED', backorderedAt: new Date().toISOString() });
+  const record = reservationPut(config, event.orderId, { skus, state: 'BACKORDERED', backorderedAt: new Date().toISOString() });
   let committed: 'committed' | 'duplicate';
   try {
-    committed = await inbox.commit(event, emits, [record, statusWrite(event.orderId, service, 'BACKORDERED', { skus })]);
+    committed = await inbox.commit(event, emits, [record, statusWrite(config.ordersTable, event.orderId, service, 'BACKORDERED', { skus })]);
   } catch (err) {
     // Cancelled (VOID) between the two transactions.
     if (err instanceof TransactionConditionError && err.codes[0] === 'ConditionalCheckFailed') return fromExistingRecord(event, ctx);
@@ -149,13 +147,13 @@ async function replay(event: Envelope, inbox: WorkerContext['inbox']): Promise<H
  * OrderCancelled, whatever its reason: give back what was reserved (what can be), close an absent record as VOID.
  * Loops only when the record or the catalog changed between the read and the transaction.
  */
-async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: WorkerContext): Promise<HandlerResult> {
+async function release(event: Envelope<'OrderCancelled'>, { inbox, service, config }: WorkerContext): Promise<HandlerResult> {
   const seen = await inbox.prior(event);
   if (seen) return { emits: seen, duplicate: true, outcome: 'COMPENSATED' };
   const { orderId } = event;
   for (let pass = 0; pass < 3; pass++) {
-    const record = await readReservation(orderId);
-    const step = await compensation(orderId, record, service);
+    const record = await readReservation(config, orderId);
+    const step = await compensation(config, orderId, record, service);
     try {
       const committed = await inbox.commit(event, [], step.writes);
       return committed === 'committed' ? { emits: [], duplicate: false, outcome: step.outcome } : { ...(await replay(event, inbox)), outcome: step.outcome };
@@ -168,25 +166,32 @@ async function release(event: Envelope<'OrderCancelled'>, { inbox, service }: Wo
 }
 
 async function compensation(
+  config: WorkerConfig,
   orderId: string,
   record: Record<string, unknown> | undefined,
   service: string,
 ): Promise<{ writes: TransactItem[]; outcome: string }> {
   if (!record) {
     return {
-      writes: [reservationPut(orderId, { state: 'VOID', voidedAt: new Date().toISOString() }), statusWrite(orderId, service, 'VOIDED')],
+      writes: [
+        reservationPut(config, orderId, { state: 'VOID', voidedAt: new Date().toISOString() }),
+        statusWrite(config.ordersTable, orderId, service, 'VOIDED'),
+      ],
       outcome: 'VOIDED',
     };
   }
   if (record.state !== 'RESERVED') return { writes: [], outcome: record.state === 'BACKORDERED' ? 'NOTHING_TO_RELEASE' : String(record.state) };
 
   const lines = record.lines as Line[];
-  const inCatalog = await getCatalogItems(lines.map((l) => l.sku));
+  const inCatalog = await getCatalogItems(
+    lines.map((l) => l.sku),
+    catalogTableOf(config),
+  );
   const giveBack = lines.filter((l) => inCatalog.has(l.sku));
   const unreleased: Unreleased[] = lines.filter((l) => !inCatalog.has(l.sku)).map((l) => ({ ...l, reason: 'SKU_NOT_IN_CATALOG' }));
   const released: TransactItem = {
     Update: {
-      TableName: required(ENV.serviceTable),
+      TableName: config.serviceTable,
       Key: reservationKey(orderId),
       UpdateExpression: 'SET #state = :released, releasedAt = :now, unreleased = :unreleased',
       // Stock goes back at most once, even if the inbox record had expired.
@@ -195,30 +200,33 @@ async function compensation(
       ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':now': new Date().toISOString(), ':unreleased': unreleased },
     },
   };
-  const status = statusWrite(orderId, service, 'RELEASED', { skus: giveBack.map((l) => l.sku), ...(unreleased.length ? { unreleased } : {}) });
-  const writes = [...giveBack.map((l) => stockChange(l, 'give back')), released, status];
+  const status = statusWrite(config.ordersTable, orderId, service, 'RELEASED', {
+    skus: giveBack.map((l) => l.sku),
+    ...(unreleased.length ? { unreleased } : {}),
+  });
+  const writes = [...giveBack.map((l) => stockChange(config, l, 'give back')), released, status];
   assertFitsOneTransaction(writes.length + 1);
   return { writes, outcome: unreleased.length ? 'PARTLY_RELEASED' : 'RELEASED' };
 }
 
-async function readReservation(orderId: string): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.serviceTable), Key: reservationKey(orderId), ConsistentRead: true }));
+async function readReservation(config: WorkerConfig, orderId: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: config.serviceTable, Key: reservationKey(orderId), ConsistentRead: true }));
   return Item;
 }
 
 /** The order's one reservation record, whatever its state: created once, whatever event id asked for it. */
-function reservationPut(orderId: string, fields: Record<string, unknown> & { state: ReservationState }): TransactItem {
+function reservationPut(config: WorkerConfig, orderId: string, fields: Record<string, unknown> & { state: ReservationState }): TransactItem {
   return {
-    Put: { TableName: required(ENV.serviceTable), Item: { ...reservationKey(orderId), orderId, ...fields }, ConditionExpression: 'attribute_not_exists(pk)' },
+    Put: { TableName: config.serviceTable, Item: { ...reservationKey(orderId), orderId, ...fields }, ConditionExpression: 'attribute_not_exists(pk)' },
   };
 }
 
 /** One line's stock update: taking never goes below zero (nor touches an unknown SKU); giving back needs the SKU. */
-function stockChange(line: Line, direction: 'take' | 'give back'): TransactItem {
+function stockChange(config: WorkerConfig, line: Line, direction: 'take' | 'give back'): TransactItem {
   const take = direction === 'take';
   return {
     Update: {
-      TableName: required(ENV.catalogTable),
+      TableName: catalogTableOf(config),
       Key: catalogKey(line.sku),
       UpdateExpression: take ? 'SET stock = stock - :q' : 'SET stock = stock + :q',
       // Giving back to a deleted SKU would recreate it as an item with only a stock: the release leaves it out.

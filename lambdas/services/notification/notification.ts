@@ -13,13 +13,12 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
-import { required } from '../../adapters/env';
 import { epochSeconds, personalDataKey } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
-import type { ServiceHandler } from '../../adapters/worker';
+import type { ServiceHandler, WorkerConfig } from '../../adapters/worker';
 import type { Envelope, EventType } from '../../core/events';
 import { SimulatedSender, type EmailKind, type EmailMessage, type Sender } from './sender';
-import { ENV, TTL_ATTRIBUTE } from '../../contract';
+import { TTL_ATTRIBUTE } from '../../contract';
 
 /** The events that send an e-mail, and its kind. */
 const KIND_OF = { OrderConfirmed: 'confirmed', OrderCancelled: 'cancelled' } as const satisfies Partial<Record<EventType, EmailKind>>;
@@ -36,23 +35,23 @@ function composeEmail(event: Envelope<keyof typeof KIND_OF>, to: string): EmailM
 }
 
 let simulated: Sender | undefined;
-const defaultSender = (): Sender => (simulated ??= new SimulatedSender(required(ENV.serviceTable)));
+const defaultSender = (config: WorkerConfig): Sender => (simulated ??= new SimulatedSender(config.serviceTable));
 
-export function makeNotification(sender: () => Sender = defaultSender): ServiceHandler {
-  return async (event, { inbox, service }) => {
+export function makeNotification(sender: (config: WorkerConfig) => Sender = defaultSender): ServiceHandler {
+  return async (event, { inbox, service, config }) => {
     if (event.eventType !== 'OrderConfirmed' && event.eventType !== 'OrderCancelled') return { outcome: 'IGNORED' };
     const kind = KIND_OF[event.eventType];
     let outcome = 'SENT';
     const { emits, duplicate } = await inbox.once(event, async () => {
-      const to = await emailAddressOf(event.orderId);
+      const to = await emailAddressOf(config.ordersTable, event.orderId);
       if (!to) {
         outcome = 'NO_ADDRESS';
-        return { emits: [], writes: [statusWrite(event.orderId, service, 'SKIPPED', { kind, reason: 'NO_ADDRESS' })] };
+        return { emits: [], writes: [statusWrite(config.ordersTable, event.orderId, service, 'SKIPPED', { kind, reason: 'NO_ADDRESS' })] };
       }
       // Send first, record second (at-least-once): see the comment at the top.
-      const { sent } = await sender().send(composeEmail(event, to));
+      const { sent } = await sender(config).send(composeEmail(event, to));
       if (!sent) outcome = 'ALREADY_SENT';
-      return { emits: [], writes: [statusWrite(event.orderId, service, 'SENT', { kind })] };
+      return { emits: [], writes: [statusWrite(config.ordersTable, event.orderId, service, 'SENT', { kind })] };
     });
     return { emits, duplicate, outcome: duplicate ? 'SENT' : outcome };
   };
@@ -60,10 +59,10 @@ export function makeNotification(sender: () => Sender = defaultSender): ServiceH
 
 export const notification = makeNotification();
 
-async function emailAddressOf(orderId: string): Promise<string | undefined> {
+async function emailAddressOf(ordersTable: string, orderId: string): Promise<string | undefined> {
   const { Item } = await ddb.send(
     new GetCommand({
-      TableName: required(ENV.ordersTable),
+      TableName: ordersTable,
       Key: personalDataKey(orderId),
       ProjectionExpression: 'email, #ttl',
       ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },

@@ -14,14 +14,13 @@
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
-import { required } from '../../adapters/env';
 import { eventHash, PayloadMismatchError } from '../../adapters/inbox';
 import { lifecycleKey, orderKey } from '../../adapters/keys';
 import { count, countWith } from '../../adapters/metrics';
 import type { HandlerResult, ServiceHandler } from '../../adapters/worker';
 import { outcomeEvent, type Envelope } from '../../core/events';
 import { decide, type Decision, isInventoryOutcome, isPaymentOutcome, outcomeOf, type RecordedOutcome, TIMED_OUT } from '../../core/lifecycle';
-import { ENV, METRIC } from '../../contract';
+import { METRIC } from '../../contract';
 
 /** A service reported two different outcomes for one order (e.g. CHARGED, then DECLINED): a bug upstream. */
 export class ConflictingOutcomeError extends Error {
@@ -33,8 +32,8 @@ export class ConflictingOutcomeError extends Error {
 
 type Lifecycle = Record<string, unknown>;
 
-export const orders: ServiceHandler = async (event, { service }) => {
-  const table = required(ENV.ordersTable);
+export const orders: ServiceHandler = async (event, { service, config }) => {
+  const table = config.ordersTable;
   if (event.eventType === 'OrderPlaced') return deadlinePassed(table, event, service);
   const recorded = outcomeOf(event);
   if (!recorded) return { outcome: 'IGNORED' };
@@ -108,7 +107,7 @@ async function recordOutcome(table: string, event: Envelope, recorded: RecordedO
 /** Writes the decision and its event once; a writer that loses the race re-emits the winner's stored event. */
 async function decideOnce(table: string, cause: Envelope, service: string, lifecycle: Lifecycle, decision: Decision): Promise<Envelope> {
   const now = new Date().toISOString();
-  const currency = typeof lifecycle.currency === 'string' ? lifecycle.currency : await orderCurrency(cause.orderId);
+  const currency = typeof lifecycle.currency === 'string' ? lifecycle.currency : await orderCurrency(table, cause.orderId);
   const event: Envelope =
     decision.status === 'CONFIRMED'
       ? outcomeEvent('OrderConfirmed', cause, service, { amountCents: Number(lifecycle.amountCents), currency, confirmedAt: now }, now)
@@ -151,10 +150,8 @@ async function readLifecycle(table: string, orderId: string): Promise<Lifecycle 
 }
 
 /** OrderRejected carries no currency; the accepted order does. */
-async function orderCurrency(orderId: string): Promise<string> {
-  const { Item } = await ddb.send(
-    new GetCommand({ TableName: required(ENV.ordersTable), Key: orderKey(orderId), ProjectionExpression: 'currency', ConsistentRead: true }),
-  );
+async function orderCurrency(table: string, orderId: string): Promise<string> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: table, Key: orderKey(orderId), ProjectionExpression: 'currency', ConsistentRead: true }));
   if (typeof Item?.currency !== 'string') throw new Error(`order ${orderId} has no currency`);
   return Item.currency;
 }

@@ -21,17 +21,15 @@ import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getCatalogItems } from '../../adapters/catalog';
-import { required } from '../../adapters/env';
 import { orderFaults } from '../../adapters/faults';
 import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { paymentTokenKey } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
 import { ddb } from '../../adapters/aws';
-import type { HandlerResult, ServiceHandler, WorkerContext } from '../../adapters/worker';
+import { catalogTableOf, type HandlerResult, type ServiceHandler, type WorkerConfig, type WorkerContext } from '../../adapters/worker';
 import type { CatalogItem } from '../../core/catalog';
 import { outcomeEvent, type Envelope } from '../../core/events';
 import { SimulatedPaymentProvider, type ChargeResult, type PaymentProvider } from './provider';
-import { ENV } from '../../contract';
 
 /** The service's own ledger entry for an order's charge: the intent (amount), then what happened to it. */
 export const paymentRecordKey = (orderId: string) => ({ pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' });
@@ -60,15 +58,16 @@ const chargeKey = (orderId: string) => `${orderId}:charge`;
 const refundKey = (orderId: string) => `${orderId}:refund`;
 
 let simulated: PaymentProvider | undefined;
-const defaultProvider = (): PaymentProvider => (simulated ??= new SimulatedPaymentProvider(required(ENV.serviceTable), orderFaults));
+const defaultProvider = (config: WorkerConfig): PaymentProvider =>
+  (simulated ??= new SimulatedPaymentProvider(config.serviceTable, (orderId) => orderFaults(orderId, config)));
 
-export function makePayment(provider: () => PaymentProvider = defaultProvider): ServiceHandler {
+export function makePayment(provider: (config: WorkerConfig) => PaymentProvider = defaultProvider): ServiceHandler {
   return async (event, ctx) => {
     switch (event.eventType) {
       case 'OrderPlaced':
-        return charge(event, ctx, provider());
+        return charge(event, ctx, provider(ctx.config));
       case 'OrderCancelled':
-        return compensate(event, ctx, provider());
+        return compensate(event, ctx, provider(ctx.config));
       default:
         return { outcome: 'IGNORED' };
     }
@@ -77,10 +76,8 @@ export function makePayment(provider: () => PaymentProvider = defaultProvider): 
 
 export const payment = makePayment();
 
-const ledgerTable = () => required(ENV.serviceTable);
-
-async function readLedger(orderId: string): Promise<Ledger | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: ledgerTable(), Key: paymentRecordKey(orderId), ConsistentRead: true }));
+async function readLedger(config: WorkerConfig, orderId: string): Promise<Ledger | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: config.serviceTable, Key: paymentRecordKey(orderId), ConsistentRead: true }));
   return Item as Ledger | undefined;
 }
 
@@ -90,9 +87,15 @@ async function readLedger(orderId: string): Promise<Ledger | undefined> {
  * no read before the write, so the first attempt, the usual one, pays a catalog read and one write; a retry pays the
  * same and gets the ledger back from the failed condition.
  */
-async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<{ readonly ledger: Ledger; readonly written: boolean }> {
+async function ledgerOrIntent(config: WorkerConfig, event: Envelope<'OrderPlaced'>): Promise<{ readonly ledger: Ledger; readonly written: boolean }> {
   const { items, currency } = event.payload;
-  const pricing = priceOrder(items, await getCatalogItems(items.map((l) => l.sku)));
+  const pricing = priceOrder(
+    items,
+    await getCatalogItems(
+      items.map((l) => l.sku),
+      catalogTableOf(config),
+    ),
+  );
   const intent: Ledger =
     'unknownSkus' in pricing
       ? { state: 'REJECTED', currency, unknownSkus: pricing.unknownSkus }
@@ -100,7 +103,7 @@ async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<{ readonl
   try {
     await ddb.send(
       new PutCommand({
-        TableName: ledgerTable(),
+        TableName: config.serviceTable,
         Item: { ...paymentRecordKey(event.orderId), orderId: event.orderId, ...intent, lines: items, pricedAt: new Date().toISOString() },
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -112,15 +115,16 @@ async function ledgerOrIntent(event: Envelope<'OrderPlaced'>): Promise<{ readonl
     // Priced before (a retry, a concurrent copy) or cancelled first (VOID): that ledger stands, whatever the catalog
     // says now. Endpoints that do not return the old item get one consistent read instead.
     const old = (err as { Item?: Record<string, NativeAttributeValue> }).Item;
-    const now = old ? (unmarshall(old) as Ledger) : await readLedger(event.orderId);
+    const now = old ? (unmarshall(old) as Ledger) : await readLedger(config, event.orderId);
     if (!now) throw err;
     return { ledger: now, written: false };
   }
 }
 
 /** The outcome event and status of a decided charge, as every attempt rebuilds it (deterministic event id). */
-function outcomeOf(event: Envelope, service: string, ledger: Ledger): { emits: Envelope[]; status?: TransactItem; outcome: string } {
+function outcomeOf(event: Envelope, { service, config }: Scope, ledger: Ledger): { emits: Envelope[]; status?: TransactItem; outcome: string } {
   const { orderId } = event;
+  const status = (state: string, detail: Record<string, unknown>) => statusWrite(config.ordersTable, orderId, service, state, detail);
   const { currency } = ledger;
   const amountCents = Number(ledger.amountCents ?? 0);
   switch (ledger.state) {
@@ -128,21 +132,21 @@ function outcomeOf(event: Envelope, service: string, ledger: Ledger): { emits: E
       const skus = ledger.unknownSkus ?? [];
       return {
         emits: [outcomeEvent('OrderRejected', event, service, { reason: 'UNKNOWN_SKU', skus })],
-        status: statusWrite(orderId, service, 'REJECTED', { reason: 'UNKNOWN_SKU', skus }),
+        status: status('REJECTED', { reason: 'UNKNOWN_SKU', skus }),
         outcome: 'REJECTED',
       };
     }
     case 'CHARGED':
       return {
         emits: [outcomeEvent('PaymentCharged', event, service, { amountCents, currency, chargeId: String(ledger.chargeId) })],
-        status: statusWrite(orderId, service, 'CHARGED', { amountCents, currency }),
+        status: status('CHARGED', { amountCents, currency }),
         outcome: 'CHARGED',
       };
     case 'DECLINED': {
       const reason = String(ledger.reason);
       return {
         emits: [outcomeEvent('PaymentDeclined', event, service, { amountCents, currency, reason })],
-        status: statusWrite(orderId, service, 'DECLINED', { amountCents, currency, reason }),
+        status: status('DECLINED', { amountCents, currency, reason }),
         outcome: 'DECLINED',
       };
     }
@@ -152,39 +156,43 @@ function outcomeOf(event: Envelope, service: string, ledger: Ledger): { emits: E
   }
 }
 
-const tokenDelete = (orderId: string): TransactItem => ({ Delete: { TableName: required(ENV.ordersTable), Key: paymentTokenKey(orderId) } });
+/** What the helpers below need of the worker context. */
+type Scope = Pick<WorkerContext, 'service' | 'config'>;
 
-async function paymentToken(orderId: string): Promise<string | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: required(ENV.ordersTable), Key: paymentTokenKey(orderId), ConsistentRead: true }));
+const tokenDelete = ({ config }: Scope, orderId: string): TransactItem => ({ Delete: { TableName: config.ordersTable, Key: paymentTokenKey(orderId) } });
+
+async function paymentToken({ config }: Scope, orderId: string): Promise<string | undefined> {
+  const { Item } = await ddb.send(new GetCommand({ TableName: config.ordersTable, Key: paymentTokenKey(orderId), ConsistentRead: true }));
   return typeof Item?.token === 'string' ? Item.token : undefined;
 }
 
-async function charge(event: Envelope<'OrderPlaced'>, { inbox, service }: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
+async function charge(event: Envelope<'OrderPlaced'>, ctx: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
+  const { inbox, config } = ctx;
   const { orderId } = event;
   // The inbox is read only when the order had a ledger already: a first attempt cannot have an inbox record (it is
   // committed with the charge's result), so the usual path skips that read.
-  const { ledger, written } = await ledgerOrIntent(event);
+  const { ledger, written } = await ledgerOrIntent(config, event);
   if (!written) {
     const seen = await inbox.prior(event);
     if (seen) return { emits: seen, duplicate: true, outcome: outcomeName(seen) };
   }
   if (ledger.state !== 'PRICED') {
     // Decided before (a concurrent copy, or an inbox record that expired), rejected, or cancelled first.
-    const decided = outcomeOf(event, service, ledger);
-    return record(event, inbox, decided.emits, [...(decided.status ? [decided.status] : []), tokenDelete(orderId)], decided.outcome);
+    const decided = outcomeOf(event, ctx, ledger);
+    return record(event, inbox, decided.emits, [...(decided.status ? [decided.status] : []), tokenDelete(ctx, orderId)], decided.outcome);
   }
 
   const amountCents = Number(ledger.amountCents);
   const { currency } = ledger;
-  const result = await provider.charge({ idempotencyKey: chargeKey(orderId), orderId, amountCents, currency, token: await paymentToken(orderId) });
+  const result = await provider.charge({ idempotencyKey: chargeKey(orderId), orderId, amountCents, currency, token: await paymentToken(ctx, orderId) });
   const settled: Ledger =
     result.status === 'CHARGED'
       ? { state: 'CHARGED', currency, amountCents, chargeId: result.chargeId }
       : { state: 'DECLINED', currency, amountCents, reason: result.reason };
-  const decided = outcomeOf(event, service, settled);
+  const decided = outcomeOf(event, ctx, settled);
   const ledgerUpdate: TransactItem = {
     Update: {
-      TableName: ledgerTable(),
+      TableName: config.serviceTable,
       Key: paymentRecordKey(orderId),
       UpdateExpression: 'SET #state = :state, chargeId = :chargeId, reason = :reason, settledAt = :now',
       // Only from PRICED: a cancellation that came first (VOID) must see its refund happen (below).
@@ -200,23 +208,22 @@ async function charge(event: Envelope<'OrderPlaced'>, { inbox, service }: Worker
     },
   };
   try {
-    return await record(event, inbox, decided.emits, [ledgerUpdate, decided.status!, tokenDelete(orderId)], decided.outcome);
+    return await record(event, inbox, decided.emits, [ledgerUpdate, decided.status!, tokenDelete(ctx, orderId)], decided.outcome);
   } catch (err) {
     if (!(err instanceof TransactionConditionError) || err.codes[0] !== 'ConditionalCheckFailed') throw err;
   }
   // The ledger left PRICED while the provider was called: the order was cancelled (VOID, or REFUNDED by a
   // cancellation that found this charge at the provider). A charge that landed after that is refunded here.
-  const now = await readLedger(orderId);
+  const now = await readLedger(config, orderId);
   if (now?.state !== 'VOID' && now?.state !== 'REFUNDED') throw new Error(`order ${orderId}: payment ledger is ${String(now?.state)} after a charge attempt`);
-  if (result.status !== 'CHARGED') return record(event, inbox, [], [tokenDelete(orderId)], now.state);
-  return refundLateCharge(event, inbox, service, provider, result, amountCents, currency);
+  if (result.status !== 'CHARGED') return record(event, inbox, [], [tokenDelete(ctx, orderId)], now.state);
+  return refundLateCharge(event, ctx, provider, result, amountCents, currency);
 }
 
 /** A charge that arrived after the order was cancelled: refund it (the same refund key, so at most once). */
 async function refundLateCharge(
   event: Envelope,
-  inbox: WorkerContext['inbox'],
-  service: string,
+  ctx: WorkerContext,
   provider: PaymentProvider,
   result: Extract<ChargeResult, { status: 'CHARGED' }>,
   amountCents: number,
@@ -226,7 +233,7 @@ async function refundLateCharge(
   const { refundId } = await provider.refund({ idempotencyKey: refundKey(orderId), orderId, chargeId: result.chargeId, amountCents, currency });
   const refunded: TransactItem = {
     Update: {
-      TableName: ledgerTable(),
+      TableName: ctx.config.serviceTable,
       Key: paymentRecordKey(orderId),
       UpdateExpression: 'SET #state = :refunded, chargeId = :chargeId, refundId = :refundId, refundedAt = :now',
       ConditionExpression: '#state IN (:void, :refunded)',
@@ -240,23 +247,24 @@ async function refundLateCharge(
       },
     },
   };
-  const status = statusWrite(orderId, service, 'REFUNDED', { amountCents, currency, late: true });
-  return record(event, inbox, [], [refunded, status, tokenDelete(orderId)], 'REFUNDED_LATE');
+  const status = statusWrite(ctx.config.ordersTable, orderId, ctx.service, 'REFUNDED', { amountCents, currency, late: true });
+  return record(event, ctx.inbox, [], [refunded, status, tokenDelete(ctx, orderId)], 'REFUNDED_LATE');
 }
 
 /**
  * OrderCancelled, whatever its reason: refund what was charged, and close the ledger so nothing is charged later.
  * Loops only when the ledger changed under it (a charge attempt settled concurrently); each pass re-reads it.
  */
-async function compensate(event: Envelope<'OrderCancelled'>, { inbox, service }: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
+async function compensate(event: Envelope<'OrderCancelled'>, ctx: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
+  const { inbox } = ctx;
   const seen = await inbox.prior(event);
   if (seen) return { emits: seen, duplicate: true, outcome: 'COMPENSATED' };
   const { orderId } = event;
   for (let pass = 0; pass < 3; pass++) {
-    const ledger = await readLedger(orderId);
-    const step = await compensation(orderId, ledger, provider, service);
+    const ledger = await readLedger(ctx.config, orderId);
+    const step = await compensation(ctx, orderId, ledger, provider);
     try {
-      return await record(event, inbox, [], [...step.writes, tokenDelete(orderId)], step.outcome);
+      return await record(event, inbox, [], [...step.writes, tokenDelete(ctx, orderId)], step.outcome);
     } catch (err) {
       if (!(err instanceof TransactionConditionError) || err.codes[0] !== 'ConditionalCheckFailed') throw err;
     }
@@ -266,12 +274,13 @@ async function compensate(event: Envelope<'OrderCancelled'>, { inbox, service }:
 
 /** What cancelling does for a ledger in each state; the first write is conditional on the state that was read. */
 async function compensation(
+  { service, config }: Scope,
   orderId: string,
   ledger: Ledger | undefined,
   provider: PaymentProvider,
-  service: string,
 ): Promise<{ writes: TransactItem[]; outcome: string }> {
-  const table = ledgerTable();
+  const table = config.serviceTable;
+  const status = (state: string, detail?: Record<string, unknown>) => statusWrite(config.ordersTable, orderId, service, state, detail);
   const now = new Date().toISOString();
   const transition = (from: LedgerState, set: string, values: Record<string, unknown>): TransactItem => ({
     Update: {
@@ -292,14 +301,14 @@ async function compensation(
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
-    return { writes: [voided, statusWrite(orderId, service, 'VOIDED')], outcome: 'VOIDED' };
+    return { writes: [voided, status('VOIDED')], outcome: 'VOIDED' };
   }
   const amountCents = Number(ledger.amountCents ?? 0);
   const { currency } = ledger;
   if (ledger.state === 'CHARGED' || ledger.state === 'PRICED') {
     // PRICED: an attempt may have charged and not recorded it yet (crashed, or still running): ask the provider.
     const charged = ledger.state === 'CHARGED' ? { chargeId: String(ledger.chargeId) } : await provider.find({ idempotencyKey: chargeKey(orderId), orderId });
-    if (!charged) return { writes: [transition('PRICED', '', { ':to': 'VOID' }), statusWrite(orderId, service, 'VOIDED')], outcome: 'VOIDED' };
+    if (!charged) return { writes: [transition('PRICED', '', { ':to': 'VOID' }), status('VOIDED')], outcome: 'VOIDED' };
     const { refundId } = await provider.refund({ idempotencyKey: refundKey(orderId), orderId, chargeId: charged.chargeId, amountCents, currency });
     return {
       writes: [
@@ -308,7 +317,7 @@ async function compensation(
           ':chargeId': charged.chargeId,
           ':refundId': refundId,
         }),
-        statusWrite(orderId, service, 'REFUNDED', { amountCents, currency }),
+        status('REFUNDED', { amountCents, currency }),
       ],
       outcome: 'REFUNDED',
     };

@@ -12,22 +12,20 @@
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
-import { required } from '../../adapters/env';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler } from '../../adapters/worker';
-import { ENV } from '../../contract';
 
 export const shipmentKey = (orderId: string) => ({ pk: `SHIPMENT#${orderId}`, sk: 'SHIPMENT' });
 
-export const shipping: ServiceHandler = async (event, { inbox, service }) => {
+export const shipping: ServiceHandler = async (event, { inbox, service, config }) => {
   if (event.eventType !== 'OrderConfirmed') return { outcome: 'IGNORED' };
   const requestedAt = new Date().toISOString();
   const shipment = { ...shipmentKey(event.orderId), orderId: event.orderId, state: 'REQUESTED', requestedAt, sourceEventId: event.eventId };
   // One shipment per order, whatever event id asked for it (PayloadMismatchError for a reused id with another payload).
-  const result = await inbox.putOnce(event, [], { TableName: required(ENV.serviceTable), Item: shipment });
+  const result = await inbox.putOnce(event, [], { TableName: config.serviceTable, Item: shipment });
   // The status says when the shipment was requested: the first delivery's time, so a replay writes the same item.
   const at = result.outcome === 'committed' ? requestedAt : String(result.item.requestedAt ?? requestedAt);
-  const status = statusWrite(event.orderId, service, 'REQUESTED').Put!;
+  const status = statusWrite(config.ordersTable, event.orderId, service, 'REQUESTED').Put!;
   await ddb.send(new PutCommand({ TableName: status.TableName, Item: { ...status.Item, updatedAt: at } }));
   return { duplicate: result.outcome !== 'committed', outcome: 'REQUESTED', marker: shipmentKey(event.orderId) };
 };

@@ -11,7 +11,7 @@ beforeEach(() => ddbMock.reset());
 describe('getCatalogItems', () => {
   it('reads each distinct sku once, with a projection of the fields it maps, from the table in the environment', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { [TABLES.catalog]: [row('A'), row('B', { stock: undefined, name: undefined })] } });
-    const found = await getCatalogItems(['A', 'B', 'A', 'C']);
+    const found = await getCatalogItems(['A', 'B', 'A', 'C'], TABLES.catalog);
     expect([...found.entries()]).toEqual([
       ['A', { sku: 'A', name: 'Item A', unitPriceCents: 250, stock: 7 }],
       ['B', { sku: 'B', name: '', unitPriceCents: 250, stock: 0 }],
@@ -30,7 +30,7 @@ describe('getCatalogItems', () => {
 
   it('no answer for the table: nothing found', async () => {
     ddbMock.on(BatchGetCommand).resolves({});
-    expect((await getCatalogItems(['A'])).size).toBe(0);
+    expect((await getCatalogItems(['A'], TABLES.catalog)).size).toBe(0);
   });
 
   it('asks again for unprocessed keys only, until none are left', async () => {
@@ -50,7 +50,7 @@ describe('getCatalogItems', () => {
 
   it('gives up after 4 rounds that leave keys unprocessed (the message is then retried by SQS)', async () => {
     ddbMock.on(BatchGetCommand).resolves({ UnprocessedKeys: { [TABLES.catalog]: { Keys: [catalogKey('A')] } } });
-    await expect(getCatalogItems(['A'])).rejects.toThrow(`BatchGetItem on ${TABLES.catalog} left 1 keys unprocessed after 4 rounds`);
+    await expect(getCatalogItems(['A'], TABLES.catalog)).rejects.toThrow(`BatchGetItem on ${TABLES.catalog} left 1 keys unprocessed after 4 rounds`);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(4);
   });
 
@@ -62,17 +62,17 @@ describe('getCatalogItems', () => {
       .resolvesOnce(left)
       .resolvesOnce(left)
       .resolves({ Responses: { [TABLES.catalog]: [row('A')] } });
-    expect((await getCatalogItems(['A'])).has('A')).toBe(true);
+    expect((await getCatalogItems(['A'], TABLES.catalog)).has('A')).toBe(true);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(4);
   });
 
   it('takes at most 100 distinct skus (BatchGetItem limit): 100 read, 101 refused before any request', async () => {
     ddbMock.on(BatchGetCommand).resolves({ Responses: { [TABLES.catalog]: [] } });
     const skus = (n: number) => Array.from({ length: n }, (_, i) => `S-${i}`);
-    await getCatalogItems([...skus(100), 'S-0']);
+    await getCatalogItems([...skus(100), 'S-0'], TABLES.catalog);
     expect(keysOf(0)).toHaveLength(100);
     ddbMock.resetHistory();
-    await expect(getCatalogItems(skus(101))).rejects.toThrow('at most 100 skus per catalog read, got 101');
+    await expect(getCatalogItems(skus(101), TABLES.catalog)).rejects.toThrow('at most 100 skus per catalog read, got 101');
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 });

@@ -14,7 +14,7 @@ import type { Context, DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ddbMock, record } from '../services/helpers';
+import { ddbMock, record, stubWorkerEnvironment } from '../services/helpers';
 import { envelopeOf } from '../../../lambdas/adapters/worker';
 import { logger } from '../../../lambdas/adapters/logger';
 import { CANCEL_REASONS, EVENT_TYPES, parseEnvelope, SCHEMA_VERSION, type Envelope, type EventType } from '../../../lambdas/core/events';
@@ -108,9 +108,13 @@ const writes = () => WRITES.reduce((n, c) => n + ddbMock.commandCalls(c as never
 const publishes = () => snsMock.commandCalls(PublishCommand).length + snsMock.commandCalls(PublishBatchCommand).length;
 
 beforeAll(() => {
+  stubWorkerEnvironment();
   for (const level of ['debug', 'info', 'warn', 'error'] as const) vi.spyOn(logger, level).mockImplementation(() => undefined);
 });
-afterAll(() => vi.restoreAllMocks());
+afterAll(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
 
 beforeEach(() => {
   ddbMock.reset();

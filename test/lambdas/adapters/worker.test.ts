@@ -3,14 +3,21 @@ import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCo
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ddbMock, envelope, record } from '../services/helpers';
-import { DEADLINE_MARGIN_MS, envelopeOf, makeWorker, type ServiceHandler } from '../../../lambdas/adapters/worker';
+import { ddbMock, envelope, record, TABLES, TOPIC_ARN, workerConfigFor } from '../services/helpers';
+import { DEADLINE_MARGIN_MS, envelopeOf, makeWorker as makeWorkerWith, workerConfig, type ServiceHandler } from '../../../lambdas/adapters/worker';
+import type { ServiceName } from '../../../lambdas/services/registry';
 import { outcomeEvent, type Envelope } from '../../../lambdas/core/events';
 import { orderKey, personalDataKey } from '../../../lambdas/adapters/keys';
 import { logger } from '../../../lambdas/adapters/logger';
 import { notification } from '../../../lambdas/services/notification/notification';
 
 const snsMock = mockClient(SNSClient);
+
+/** Whether the local stage's fault hooks are on for the workers a test builds next (off unless it says so). */
+let hooks = false;
+const makeWorker = (service: ServiceName, handle: ServiceHandler) => makeWorkerWith(service, handle, workerConfigFor({ faultsEnabled: hooks }));
+/** The environment lib/constructs/worker.ts gives a worker. */
+const workerEnv = { SERVICE_TABLE: TABLES.service, ORDERS_TABLE: TABLES.orders, CATALOG_TABLE: TABLES.catalog, TOPIC_ARN };
 const lambdaContext = { getRemainingTimeInMillis: () => 10_000, functionName: 'worker', awsRequestId: 'req-1' } as unknown as Context;
 
 const placed = (orderId: string) =>
@@ -103,7 +110,7 @@ describe('makeWorker: partial batch responses', () => {
     expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
     const input = snsMock.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(input).toEqual({
-      TopicArn: process.env.TOPIC_ARN,
+      TopicArn: TOPIC_ARN,
       Message: JSON.stringify(emitted),
       MessageAttributes: { eventType: { DataType: 'String', StringValue: 'StockReserved' }, orderId: { DataType: 'String', StringValue: 'o-1' } },
     });
@@ -301,11 +308,11 @@ describe('makeWorker: drop:<service> fault hook (local stage)', () => {
     );
   const orderWith = (orderId: string, faults: string[]) => ordersWithFaults({ [orderId]: faults });
   afterEach(() => {
-    delete process.env.FAULTS_ENABLED;
+    hooks = false;
   });
 
   it("acknowledges the order's OrderPlaced at that service without running the handler; other services and its OrderCancelled run", async () => {
-    process.env.FAULTS_ENABLED = 'true';
+    hooks = true;
     orderWith('o-1', ['drop:payment']);
     const seen: string[] = [];
     const handle: ServiceHandler = async (e) => (seen.push(`${e.eventType}:${e.orderId}`), { outcome: 'DONE' });
@@ -328,7 +335,7 @@ describe('makeWorker: drop:<service> fault hook (local stage)', () => {
   });
 
   it.each([undefined, 'false', 'TRUE'])('is ignored, and the ORDER item never read, when FAULTS_ENABLED is %s', async (flag) => {
-    if (flag !== undefined) process.env.FAULTS_ENABLED = flag;
+    hooks = workerConfig('payment', flag === undefined ? workerEnv : { ...workerEnv, FAULTS_ENABLED: flag }).faultsEnabled;
     orderWith('o-1', ['drop:payment']);
     const seen: string[] = [];
     await makeWorker('payment', async (e) => (seen.push(e.orderId), { outcome: 'DONE' }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
@@ -343,10 +350,10 @@ describe('makeWorker: local-stage fault hooks (one mechanism for every service)'
   const withFaults = (faults: string[]) => ordersWithFaults({ 'o-1': faults });
   const conditionFailed = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
   beforeEach(() => {
-    process.env.FAULTS_ENABLED = 'true';
+    hooks = true;
   });
   afterEach(() => {
-    delete process.env.FAULTS_ENABLED;
+    hooks = false;
   });
 
   it('crash-after-effect: the first processing commits, then fails before publishing (marker written); the retry publishes', async () => {
@@ -378,9 +385,10 @@ describe('makeWorker: local-stage fault hooks (one mechanism for every service)'
     withFaults(['crash-after-effect:payment']);
     const worker = makeWorker('inventory', async (e) => ({ emits: [emitted(e.orderId)], duplicate: false, outcome: 'RESERVED' }));
     expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
-    delete process.env.FAULTS_ENABLED;
+    hooks = false;
     withFaults(['crash-after-effect:inventory']);
-    expect(await worker(batch(record('m2', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    const withoutHooks = makeWorker('inventory', async (e) => ({ emits: [emitted(e.orderId)], duplicate: false, outcome: 'RESERVED' }));
+    expect(await withoutHooks(batch(record('m2', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(2);
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
   });
@@ -454,5 +462,45 @@ describe('makeWorker: the batch deadline (records not done before the timeout ar
   it('waits for a batch that finishes in time, however long it takes within the budget', async () => {
     const worker = makeWorker('shipping', async () => (await new Promise((r) => setTimeout(r, 100)), { outcome: 'DONE' }));
     expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), contextWith(DEADLINE_MARGIN_MS + 1000))).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('workerConfig: the environment read once per cold start', () => {
+  it('reads the tables, the topic, the inbox TTL and the hook switch', () => {
+    expect(workerConfig('payment', { ...workerEnv, IDEMPOTENCY_TTL_SECONDS: '600', FAULTS_ENABLED: 'true' })).toEqual({
+      serviceTable: TABLES.service,
+      ordersTable: TABLES.orders,
+      catalogTable: TABLES.catalog,
+      topicArn: TOPIC_ARN,
+      idempotencyTtlSeconds: 600,
+      faultsEnabled: true,
+    });
+  });
+
+  it('asks only for what the registry entry needs: no catalog for shipping, no topic for a service that emits nothing', () => {
+    const { CATALOG_TABLE: _catalog, TOPIC_ARN: _topic, ...tables } = workerEnv;
+    expect(workerConfig('analytics', tables)).toMatchObject({ catalogTable: undefined, topicArn: undefined });
+    expect(() => workerConfig('shipping', tables)).not.toThrow();
+    expect(() => workerConfig('payment', { ...tables, TOPIC_ARN })).toThrow('missing environment variable CATALOG_TABLE');
+    expect(() => workerConfig('inventory', { ...tables, CATALOG_TABLE: TABLES.catalog })).toThrow('missing environment variable TOPIC_ARN');
+  });
+
+  it.each(['SERVICE_TABLE', 'ORDERS_TABLE'])('refuses to start without %s', (name) => {
+    expect(() => workerConfig('shipping', { ...workerEnv, [name]: '' })).toThrow(`missing environment variable ${name}`);
+  });
+
+  it.each([undefined, '0', '-5', '1.5', 'soon'])('keeps inbox records 30 days when IDEMPOTENCY_TTL_SECONDS is %s', (ttl) => {
+    expect(workerConfig('shipping', { ...workerEnv, IDEMPOTENCY_TTL_SECONDS: ttl }).idempotencyTtlSeconds).toBe(30 * 86_400);
+  });
+
+  it('is read at build time: a changed environment does not reach a worker already built', async () => {
+    const built = makeWorkerWith('shipping', async () => ({ outcome: 'DONE' }), workerConfig('shipping', workerEnv));
+    ordersWithFaults({ 'o-1': ['fail:shipping'] });
+    vi.stubEnv('FAULTS_ENABLED', 'true');
+    try {
+      expect(await built(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -1,11 +1,16 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { ddbMock, envelope, TABLES, transactions } from './helpers';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ddbMock, envelope, stubWorkerEnvironment, TABLES, transactions } from './helpers';
 import { handlerEntry, type ServiceName } from '../../../lambdas/services/registry';
 
 const context = { getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 const OWNED: ServiceName[] = ['orders', 'payment', 'inventory', 'shipping', 'notification', 'analytics'];
+
+beforeAll(stubWorkerEnvironment);
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
 
 beforeEach(() => {
   ddbMock.reset();

@@ -1,5 +1,5 @@
 /**
- * Shared fixtures of the service tests: table names in the environment, a worker context, envelopes, and helpers to
+ * Shared fixtures of the service tests: a worker configuration and context (no environment), envelopes, and helpers to
  * read the commands a handler sent to the (mocked) DynamoDB document client.
  */
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -9,22 +9,42 @@ import { vi } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
 import { Inbox } from '../../../lambdas/adapters/inbox';
 import { inboxKey } from '../../../lambdas/adapters/keys';
-import type { WorkerContext } from '../../../lambdas/adapters/worker';
+import type { WorkerConfig, WorkerContext } from '../../../lambdas/adapters/worker';
 import { SCHEMA_VERSION, type Envelope, type EventType, type Payload } from '../../../lambdas/core/events';
 import { SERVICES, type ServiceName } from '../../../lambdas/services/registry';
 
 export const TABLES = { service: 'service-table', orders: 'orders-table', catalog: 'catalog-table' } as const;
 
-process.env.SERVICE_TABLE = TABLES.service;
-process.env.ORDERS_TABLE = TABLES.orders;
-process.env.CATALOG_TABLE = TABLES.catalog;
-process.env.TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:order-events';
+export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:order-events';
+
+/** What `workerConfig` would read from a worker's environment; fault hooks off unless a test turns them on. */
+export const workerConfigFor = (over: Partial<WorkerConfig> = {}): WorkerConfig => ({
+  serviceTable: TABLES.service,
+  ordersTable: TABLES.orders,
+  catalogTable: TABLES.catalog,
+  topicArn: TOPIC_ARN,
+  idempotencyTtlSeconds: 3600,
+  faultsEnabled: false,
+  ...over,
+});
+
+/**
+ * For a test that imports a Lambda entry file: it builds its worker at import, reading the environment once as on a
+ * cold start, so the environment gets what lib/constructs/worker.ts would set (undone by `vi.unstubAllEnvs`).
+ */
+export function stubWorkerEnvironment(): void {
+  vi.stubEnv('SERVICE_TABLE', TABLES.service);
+  vi.stubEnv('ORDERS_TABLE', TABLES.orders);
+  vi.stubEnv('CATALOG_TABLE', TABLES.catalog);
+  vi.stubEnv('TOPIC_ARN', TOPIC_ARN);
+}
 
 export const ddbMock = mockClient(DynamoDBDocumentClient);
 
 /** The context the worker runtime gives a service's handler: its inbox records only what its registry entry emits. */
-export const context = (service: ServiceName): WorkerContext => ({
+export const context = (service: ServiceName, config: WorkerConfig = workerConfigFor()): WorkerContext => ({
   service,
+  config,
   inbox: new Inbox(TABLES.service, 3600, SERVICES.find((s) => s.name === service)!.emits),
   remainingMs: () => 10_000,
 });
