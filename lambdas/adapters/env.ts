@@ -8,9 +8,3 @@ export function required(name: string): string {
 }
 
 export const faultsEnabled = (): boolean => process.env[ENV.faultsEnabled] === 'true';
-
-/** A positive integer from the environment, or undefined when unset or not one. */
-export function positiveIntegerEnv(name: string): number | undefined {
-  const configured = Number(process.env[name]);
-  return Number.isInteger(configured) && configured > 0 ? configured : undefined;
-}

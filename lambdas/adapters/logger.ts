@@ -6,11 +6,3 @@ import { API_SERVICE_NAME, ENV } from '../contract';
  * Never log e-mail, address or payment token: log ids and outcomes only.
  */
 export const logger = new Logger({ serviceName: process.env[ENV.service] ?? process.env.POWERTOOLS_SERVICE_NAME ?? API_SERVICE_NAME });
-
-export interface LogKeys {
-  correlationId?: string;
-  orderId?: string;
-  eventType?: string;
-  eventId?: string;
-  [key: string]: unknown;
-}

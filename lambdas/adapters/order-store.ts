@@ -19,7 +19,7 @@ import { ENV, OUTBOX_PENDING, TTL_ATTRIBUTE } from '../contract';
  */
 export const PAYMENT_TOKEN_TTL_SECONDS = 86_400;
 /** Default retention of an order's e-mail and address when PERSONAL_DATA_TTL_SECONDS is not set (lib/stages.ts). */
-export const DEFAULT_PERSONAL_DATA_TTL_SECONDS = 90 * 86_400;
+const DEFAULT_PERSONAL_DATA_TTL_SECONDS = 90 * 86_400;
 /** Transactions lost to a concurrent request with the same key (TransactionConflict) are retried this often. */
 const MAX_ATTEMPTS = 4;
 

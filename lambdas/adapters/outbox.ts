@@ -13,7 +13,7 @@ import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX, TTL_ATTRIBUTE } from '../contract
  * What the API may originate, and so all the relay and the sweeper publish. An OUTBOX item of any other type is not
  * ours (IAM lets only the API write OUTBOX items; this is the second line): it is logged as an error, never published.
  */
-export const OUTBOX_EVENT_TYPES: readonly EventType[] = ['OrderPlaced'];
+const OUTBOX_EVENT_TYPES: readonly EventType[] = ['OrderPlaced'];
 export const publishable = (event: Envelope): boolean => OUTBOX_EVENT_TYPES.includes(event.eventType);
 
 /** A published outbox item is kept a day (for an operator's look), then expires. */

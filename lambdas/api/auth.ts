@@ -140,7 +140,7 @@ export function audienceMatches(payload: JWTPayload, audience: string): boolean 
 }
 
 /** OAuth scopes of a token: `scope` (space-separated, RFC 8693 / Cognito) or `scp` (a list or a string, Okta, Entra). */
-export function scopesOf(payload: JWTPayload): string[] {
+function scopesOf(payload: JWTPayload): string[] {
   const raw = payload.scope ?? payload.scp;
   if (typeof raw === 'string') return raw.split(' ').filter(Boolean);
   return Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
@@ -151,10 +151,10 @@ const MESSAGES: Record<AuthFailure, string> = {
   INVALID_TOKEN: 'the bearer token is not valid',
   EXPIRED_TOKEN: 'the bearer token has expired',
 };
-export const authFailureMessage = (reason: AuthFailure): string => MESSAGES[reason];
+const authFailureMessage = (reason: AuthFailure): string => MESSAGES[reason];
 
 /** RFC 6750: say that a bearer token is expected, and (when one was sent) that it was not good. */
-export const wwwAuthenticate = (reason: AuthFailure): string =>
+const wwwAuthenticate = (reason: AuthFailure): string =>
   reason === 'MISSING_TOKEN' ? 'Bearer realm="orders"' : `Bearer realm="orders", error="invalid_token"`;
 
 /**

@@ -54,7 +54,7 @@ function text(min: number, max: number) {
   );
 }
 
-export const orderLineSchema = z.strictObject({
+const orderLineSchema = z.strictObject({
   sku: text(1, L.skuMaxLength),
   quantity: z.int().check(z.minimum(L.minQuantity), z.maximum(L.maxQuantity)),
 });
