@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SERVICES } from '../../lambdas/services/registry';
 import { serviceOutputs } from '../../lib/outputs';
 import { DAY_SECONDS, visibilityTimeoutSeconds } from '../../lib/stages';
-import { dlqUrl, messagingTemplate, queueUrl, resourceBehindOutput, sns, sqs, stage, topicArn } from './support';
+import { dlqUrl, messagingTemplate, queueUrl, resourceBehindOutput, sns, sqs, stage, subscribedQueues, topicArn } from './support';
 
 const attributesOf = async (url: string) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
 
@@ -46,7 +46,7 @@ describe('queue attributes are those of the template', () => {
 });
 
 describe('subscriptions are those of the template', () => {
-  it('one per service queue: raw delivery, the filter policy on eventType, a subscription DLQ that exists', async () => {
+  it('one per subscribed queue (every service queue and the deadline queue): raw delivery, the filter policy on eventType, a subscription DLQ that exists', async () => {
     const subs: Subscription[] = [];
     let next: string | undefined;
     do {
@@ -54,27 +54,38 @@ describe('subscriptions are those of the template', () => {
       subs.push(...(page.Subscriptions ?? []));
       next = page.NextToken;
     } while (next);
-    expect(subs).toHaveLength(SERVICES.length);
+    const queues = subscribedQueues();
+    expect(queues.length, 'a deadline queue besides the service queues').toBeGreaterThan(SERVICES.length);
+    expect(subs).toHaveLength(queues.length);
 
     const templateSubs = Object.values(messagingTemplate().Resources).filter((r: any) => r.Type === 'AWS::SNS::Subscription');
-    expect(templateSubs).toHaveLength(SERVICES.length);
+    expect(templateSubs).toHaveLength(queues.length);
 
-    for (const s of SERVICES) {
-      const queueArn = (await attributesOf(queueUrl(s.name))).QueueArn;
+    for (const q of queues) {
+      const queueArn = (await attributesOf(q.url)).QueueArn;
       const sub = subs.find((x) => x.Endpoint === queueArn);
-      expect(sub, `${s.name}: a subscription to its queue`).toBeDefined();
+      expect(sub, `${q.label}: a subscription to its queue`).toBeDefined();
       expect(sub!.Protocol).toBe('sqs');
       const attrs = (await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: sub!.SubscriptionArn! }))).Attributes ?? {};
-      expect(attrs.RawMessageDelivery, `${s.name}: RawMessageDelivery`).toBe('true');
+      expect(attrs.RawMessageDelivery, `${q.label}: RawMessageDelivery`).toBe('true');
       const policy = JSON.parse(attrs.FilterPolicy ?? '{}') as { eventType?: string[] };
-      expect(Object.keys(policy), `${s.name}: filters on eventType only`).toEqual(['eventType']);
-      expect([...policy.eventType!].sort(), `${s.name}: FilterPolicy.eventType`).toEqual([...s.consumes].sort());
+      expect(Object.keys(policy), `${q.label}: filters on eventType only`).toEqual(['eventType']);
+      expect([...policy.eventType!].sort(), `${q.label}: FilterPolicy.eventType`).toEqual([...q.consumes].sort());
 
       // The subscription's own DLQ (messages SNS cannot deliver): not a stack output, so find it by its ARN.
       const target = (JSON.parse(attrs.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string }).deadLetterTargetArn;
-      expect(target, `${s.name}: subscription RedrivePolicy`).toMatch(/^arn:aws:sqs:/);
+      expect(target, `${q.label}: subscription RedrivePolicy`).toMatch(/^arn:aws:sqs:/);
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: target!.split(':').pop()! }));
-      expect(Number((await attributesOf(QueueUrl!)).MessageRetentionPeriod), `${s.name}: subscription DLQ retention`).toBe(14 * DAY_SECONDS);
+      expect(Number((await attributesOf(QueueUrl!)).MessageRetentionPeriod), `${q.label}: subscription DLQ retention`).toBe(14 * DAY_SECONDS);
+    }
+  });
+
+  it("the deadline queue holds each message back for the stage's order deadline", async () => {
+    const deadline = SERVICES.filter((s) => s.afterDeadline?.length);
+    expect(deadline.length).toBeGreaterThan(0);
+    for (const s of deadline) {
+      const delay = Number((await attributesOf(subscribedQueues().find((q) => q.label === `${s.name} deadline`)!.url)).DelaySeconds);
+      expect(delay, `${s.name} deadline queue DelaySeconds`).toBe(stage.orderDeadlineSeconds);
     }
   });
 });

@@ -12,7 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { inject } from 'vitest';
 import { SCHEMA_VERSION, type Envelope, type EventType, type Payload } from '../../lambdas/core/events';
-import type { ServiceName } from '../../lambdas/services/registry';
+import { SERVICES, type ServiceName } from '../../lambdas/services/registry';
 import { MessagingStack, messagingStackName } from '../../lib/messaging-stack';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
 import { stageConfig } from '../../lib/stages';
@@ -37,6 +37,16 @@ const output = (key: string): string => {
 export const topicArn = () => output(STACK_OUTPUTS.topicArn);
 export const queueUrl = (svc: ServiceName) => output(serviceOutputs(svc).queueUrl);
 export const dlqUrl = (svc: ServiceName) => output(serviceOutputs(svc).dlqUrl);
+
+/**
+ * Every queue the topic delivers to, with the event types its filter policy lets through: each service's own queue,
+ * and the deadline queue of a service with `afterDeadline` events (the orders aggregator's delayed OrderPlaced).
+ */
+export const subscribedQueues = (): { label: string; url: string; consumes: readonly EventType[] }[] =>
+  SERVICES.flatMap((s) => [
+    { label: s.name, url: queueUrl(s.name), consumes: s.consumes },
+    ...(s.afterDeadline?.length ? [{ label: `${s.name} deadline`, url: output(serviceOutputs(s.name).deadlineQueueUrl), consumes: s.afterDeadline }] : []),
+  ]);
 
 /** The template the deployed stack came from: the same app code, stage local, synthesized in-process. */
 let template: Record<string, any> | undefined;
