@@ -1,0 +1,147 @@
+/**
+ * `npm run test:mutation [-- <scope>... [stryker options]]`: Stryker once per scope (stryker.config.mjs), one after
+ * another, in priority order (core, adapters, services, api, stages); then every survivor is judged again (below);
+ * then each scope's counts and score. Scopes and options may be given: `npm run test:mutation -- core --ignoreStatic`.
+ * `npm run test:mutation -- --recheck-only core` skips Stryker and re-judges the survivors of the last report.
+ * Run it niced (`nice -n 19`); docs/mutation-testing.md has the figures and the reasons.
+ *
+ * Why survivors are judged again: Stryker 9.6.1's vitest runner switches a mutant on after its module has loaded
+ * when the mutant also has per-test coverage (stryker-js#6144, #6209). A mutant in module-level code (a constant, a
+ * list, a regular expression built at import) is then never seen by the tests and "survives" tests that kill it.
+ * The recheck applies each survivor's replacement to the source file itself, runs the test files that covered it in
+ * a fresh vitest process, and restores the file: a failing test marks it Killed (`recheckedBy: 'source'`); the rest
+ * stay Survived and are the list to kill or to explain as equivalent.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { projectPath } from '../lib/paths';
+
+/** The scopes of stryker.config.mjs, in priority order (that file says what each mutates and which tests judge it). */
+export const SCOPES = ['core', 'adapters', 'services', 'api', 'stages'];
+/** The vitest project whose tests judge each scope (as in stryker.config.mjs). */
+const PROJECT: Record<string, string> = { core: 'unit', adapters: 'unit', services: 'unit', api: 'unit', stages: 'infra' };
+
+type Status = 'Killed' | 'Survived' | 'Timeout' | 'NoCoverage' | 'CompileError' | 'RuntimeError' | 'Ignored' | 'Pending';
+interface Position {
+  line: number;
+  column: number;
+}
+export interface Mutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: Status;
+  location: { start: Position; end: Position };
+  coveredBy?: string[];
+  recheckedBy?: 'source';
+}
+export interface Report {
+  files: Record<string, { source: string; mutants: Mutant[] }>;
+  testFiles?: Record<string, { tests: { id: string }[] }>;
+}
+
+/** Stryker's score: killed and timed-out mutants over every mutant a test could judge (compile errors and ignored left out). */
+export function summarize(report: Pick<Report, 'files'>) {
+  const counts: Record<string, number> = {};
+  for (const file of Object.values(report.files)) for (const m of file.mutants) counts[m.status] = (counts[m.status] ?? 0) + 1;
+  const n = (s: Status) => counts[s] ?? 0;
+  const detected = n('Killed') + n('Timeout');
+  const valid = detected + n('Survived') + n('NoCoverage');
+  return { counts, score: valid ? (100 * detected) / valid : NaN };
+}
+
+/** The source with the mutant's replacement in place (the report's lines and columns are 1-based, the end exclusive). */
+export function applyMutant(source: string, mutant: Pick<Mutant, 'location' | 'replacement'>): string {
+  const lines = source.split('\n');
+  const offset = ({ line, column }: Position) => lines.slice(0, line - 1).reduce((sum, l) => sum + l.length + 1, 0) + column - 1;
+  if (mutant.replacement === undefined) throw new Error('mutant without a replacement');
+  return source.slice(0, offset(mutant.location.start)) + mutant.replacement + source.slice(offset(mutant.location.end));
+}
+
+/** The test files that covered a mutant (by the report's test ids); empty when it had no per-test coverage. */
+export function coveringFiles(report: Report, mutant: Pick<Mutant, 'coveredBy'>): string[] {
+  const wanted = new Set(mutant.coveredBy ?? []);
+  return Object.entries(report.testFiles ?? {})
+    .filter(([, f]) => f.tests.some((t) => wanted.has(t.id)))
+    .map(([file]) => file);
+}
+
+/** Re-judges every survivor of one scope's report in place (see the header); returns how many were killed. */
+function recheck(scope: string, file: string): number {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  let killed = 0;
+  for (const [path, entry] of Object.entries(report.files)) {
+    if (!entry.mutants.some((m) => m.status === 'Survived')) continue;
+    const original = readFileSync(projectPath(path), 'utf8');
+    if (original !== entry.source) throw new Error(`${path} changed since the ${scope} report: run Stryker again first`);
+    const restore = () => writeFileSync(projectPath(path), original);
+    process.once('SIGINT', restore);
+    try {
+      for (const mutant of entry.mutants.filter((m) => m.status === 'Survived')) {
+        // The tests that covered it, and the file's own test (the tree is mirrored): a static mutant's coverage is
+        // the tests that happened to load its module first, not the ones that check it.
+        const own = `test/${path.replace(/\.ts$/, '.test.ts')}`;
+        const files = [...new Set([...coveringFiles(report, mutant), ...(existsSync(projectPath(own)) ? [own] : [])])];
+        writeFileSync(projectPath(path), applyMutant(original, mutant));
+        // None of either: the tests that import the file, directly or not.
+        const select = files.length ? ['run', ...files] : ['related', '--run', path];
+        const out = projectPath(`.local/stryker/${scope}/recheck.json`);
+        spawnSync(projectPath('node_modules/.bin/vitest'), [...select, '--project', PROJECT[scope]!, '--reporter=json', `--outputFile=${out}`], {
+          cwd: projectPath('.'),
+          stdio: 'ignore',
+          env: process.env,
+        });
+        // Killed only by a failing test or a test file that no longer loads; a run that found no tests kills nothing.
+        const result = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { numFailedTests: number; numFailedTestSuites: number }) : undefined;
+        const run = { status: result && result.numFailedTests + result.numFailedTestSuites > 0 ? 1 : 0 };
+        rmSync(out, { force: true });
+        restore();
+        const where = `${path}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName}`;
+        if (run.status !== 0) {
+          mutant.status = 'Killed';
+          mutant.recheckedBy = 'source';
+          killed++;
+          console.log(`recheck ${scope}: killed   ${where}`);
+        } else console.log(`recheck ${scope}: survived ${where} -> ${JSON.stringify(mutant.replacement)}`);
+      }
+    } finally {
+      restore();
+      process.removeListener('SIGINT', restore);
+    }
+  }
+  writeFileSync(file, JSON.stringify(report));
+  return killed;
+}
+
+function main(argv: string[]): number {
+  const recheckOnly = argv.includes('--recheck-only');
+  const scopes = argv.filter((a) => SCOPES.includes(a));
+  const options = argv.filter((a) => !SCOPES.includes(a) && a !== '--recheck-only');
+  let failed = 0;
+  const lines: string[] = [];
+  for (const scope of scopes.length ? scopes : SCOPES) {
+    const started = Date.now();
+    const file = projectPath(`.local/stryker/${scope}/mutation.json`);
+    if (!recheckOnly) {
+      const run = spawnSync(projectPath('node_modules/.bin/stryker'), ['run', 'stryker.config.mjs', ...options], {
+        cwd: projectPath('.'),
+        stdio: 'inherit',
+        env: { ...process.env, MUTATION_SCOPE: scope },
+      });
+      if (run.status !== 0 || !existsSync(file)) {
+        failed++;
+        lines.push(`${scope}: stryker exited ${run.status ?? run.signal} after ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+        continue;
+      }
+    }
+    const rechecked = recheck(scope, file);
+    const { counts, score } = summarize(JSON.parse(readFileSync(file, 'utf8')) as Report);
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+    lines.push(`${scope}: ${score.toFixed(1)} % in ${minutes} min ${JSON.stringify(counts)} (${rechecked} survivors killed on recheck)`);
+  }
+  console.log(['mutation scores:', ...lines].join('\n  '));
+  return failed ? 1 : 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { applyMutant, coveringFiles, summarize, type Mutant, type Report } from '../../scripts/mutation';
+
+const at = (line: number, column: number, endLine: number, endColumn: number) => ({ start: { line, column }, end: { line: endLine, column: endColumn } });
+const mutant = (over: Partial<Mutant>): Mutant => ({ id: '1', mutatorName: 'StringLiteral', status: 'Survived', location: at(1, 1, 1, 1), ...over });
+
+describe('applyMutant', () => {
+  it('puts the replacement where the report says (1-based lines and columns, end exclusive), on any line', () => {
+    const source = "const a = 'x';\nconst list = ['CHARGED', 'DECLINED'];\n";
+    expect(applyMutant(source, { location: at(2, 15, 2, 24), replacement: '""' })).toBe("const a = 'x';\nconst list = [\"\", 'DECLINED'];\n");
+    expect(applyMutant(source, { location: at(1, 11, 1, 14), replacement: '""' })).toBe("const a = \"\";\nconst list = ['CHARGED', 'DECLINED'];\n");
+    expect(applyMutant(source, { location: at(2, 14, 2, 37), replacement: '[]' })).toBe("const a = 'x';\nconst list = [];\n");
+  });
+
+  it('spans lines (a removed `default:` branch)', () => {
+    const source = 'switch (x) {\n  default:\n    return 1;\n}\n';
+    expect(applyMutant(source, { location: at(2, 3, 3, 14), replacement: 'default:' })).toBe('switch (x) {\n  default:\n}\n');
+  });
+
+  it('refuses a mutant without a replacement', () => {
+    expect(() => applyMutant('x', { location: at(1, 1, 1, 2) })).toThrow(/replacement/);
+  });
+});
+
+describe('coveringFiles', () => {
+  const report: Report = {
+    files: {},
+    testFiles: { 'test/a.test.ts': { tests: [{ id: '1' }, { id: '2' }] }, 'test/b.test.ts': { tests: [{ id: '3' }] }, 'test/c.test.ts': { tests: [] } },
+  };
+  it('maps the test ids that covered a mutant to their files', () => {
+    expect(coveringFiles(report, { coveredBy: ['2', '3'] })).toEqual(['test/a.test.ts', 'test/b.test.ts']);
+    expect(coveringFiles(report, { coveredBy: ['1'] })).toEqual(['test/a.test.ts']);
+    expect(coveringFiles(report, {})).toEqual([]);
+  });
+});
+
+describe('summarize', () => {
+  it("is Stryker's score: killed and timed out over those a test could judge", () => {
+    const statuses = ['Killed', 'Killed', 'Timeout', 'Survived', 'NoCoverage', 'CompileError', 'Ignored'] as const;
+    const { counts, score } = summarize({ files: { f: { source: '', mutants: statuses.map((status) => mutant({ status })) } } });
+    expect(counts).toEqual({ Killed: 2, Timeout: 1, Survived: 1, NoCoverage: 1, CompileError: 1, Ignored: 1 });
+    expect(score).toBe(60);
+  });
+});
