@@ -76,7 +76,13 @@ function recheck(scope: string, file: string): number {
     const original = readFileSync(projectPath(path), 'utf8');
     if (original !== entry.source) throw new Error(`${path} changed since the ${scope} report: run Stryker again first`);
     const restore = () => writeFileSync(projectPath(path), original);
-    process.once('SIGINT', restore);
+    // A stopped run must not leave a mutant in the source: put the file back, then stop as the signal asked.
+    const stop = (signal: NodeJS.Signals) => {
+      restore();
+      process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     try {
       for (const mutant of entry.mutants.filter((m) => m.status === 'Survived')) {
         // The tests that covered it, and the file's own test (the tree is mirrored): a static mutant's coverage is
@@ -107,7 +113,8 @@ function recheck(scope: string, file: string): number {
       }
     } finally {
       restore();
-      process.removeListener('SIGINT', restore);
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
     }
   }
   writeFileSync(file, JSON.stringify(report));
