@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DEMO_CATALOG } from '../lambdas/core/catalog';
+import { stageConfig } from '../lib/stages';
 
 export async function seedCatalog(tableName: string, client: DynamoDBClient = new DynamoDBClient({})): Promise<number> {
   const ddb = DynamoDBDocumentClient.from(client);
@@ -45,8 +46,10 @@ function tableFromEnv(): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  if ((process.env.STAGE ?? 'dev') === 'prod') {
-    console.log('prod: the demo catalog is not seeded');
+  // The stage's own switch (lib/stages.ts): prod's catalog is the business's, never demo data.
+  const stage = stageConfig(process.env.STAGE);
+  if (!stage.seedDemoCatalog) {
+    console.log(`${stage.name}: the demo catalog is not seeded`);
     process.exit(0);
   }
   const table = tableFromEnv();

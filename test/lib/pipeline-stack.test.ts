@@ -8,8 +8,7 @@ import { PROJECT_ROOT } from '../../lib/paths';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES } from '../../lambdas/services/registry';
 import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
-import { type PipelineStack, stackName } from '../../lib/pipeline-stack';
-import { COGNITO_ACCESS_SCOPE, STAGES, stageConfig, withContext } from '../../lib/stages';
+import type { PipelineStack } from '../../lib/pipeline-stack';
 import { IDENTITY_OUTPUTS } from '../../lib/constructs/identity';
 import { actionsOf, freshApp, logicalId, referencedIds, roleStatements, STAGE_NAMES, synth, type Statement } from './synth';
 
@@ -145,49 +144,6 @@ describe('customer-managed key (-c kms=customer-managed)', () => {
   function roleStatementsOf(fn: { role?: unknown }): Statement[] {
     return roleStatements(template, fn as never);
   }
-});
-
-describe('stage selection', () => {
-  it('defaults to dev and rejects unknown stages', () => {
-    expect(stackName(stageConfig(undefined))).toBe('OrderPipeline-dev');
-    expect(() => stageConfig('staging')).toThrow(/unknown stage/);
-  });
-
-  it('AWS stages require a JWT (own Cognito pool by default); local is off', () => {
-    expect(STAGES.dev.auth).toEqual({ mode: 'jwt', createCognito: true, scope: COGNITO_ACCESS_SCOPE });
-    expect(STAGES.prod.auth).toEqual({ mode: 'jwt', createCognito: true, scope: COGNITO_ACCESS_SCOPE, requireMfa: true });
-    expect(STAGES.local.auth).toEqual({ mode: 'off' });
-    for (const s of Object.values(STAGES)) expect(s.kms).toBe(s.name === 'prod' ? 'customer-managed' : 'sqs-managed');
-  });
-
-  it('context overrides: an issuer replaces the Cognito pool; auth=off only for local; bad values refused', () => {
-    const ctx = (c: Record<string, string>) => (k: string) => c[k];
-    expect(withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud', jwtScope: 'orders' })).auth).toEqual({
-      mode: 'jwt',
-      issuer: 'https://i.example',
-      audience: 'aud',
-      scope: 'orders',
-      createCognito: false,
-    });
-    expect(
-      withContext(STAGES.local, ctx({ auth: 'jwt', jwtIssuer: 'http://127.0.0.1:1', jwtAudience: 'a', jwksUrl: 'http://127.0.0.1:1/jwks.json', jwtScope: 's' }))
-        .auth,
-    ).toMatchObject({ mode: 'jwt', jwksUrl: 'http://127.0.0.1:1/jwks.json' });
-    // An external issuer names its scope (the Cognito default does not apply to it).
-    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud' }))).toThrow(/jwtScope/);
-    // https outside the local stage, for the issuer, the JWKS and OAuth callbacks.
-    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'http://i.example', jwtAudience: 'aud', jwtScope: 's' }))).toThrow(/https/);
-    expect(() => withContext(STAGES.dev, ctx({ jwtIssuer: 'https://i.example', jwtAudience: 'aud', jwtScope: 's', jwksUrl: 'http://i.example/keys' }))).toThrow(
-      /https/,
-    );
-    expect(() => withContext(STAGES.dev, ctx({ oauthCallbackUrls: 'http://shop.example.org/cb' }))).toThrow(/https/);
-    expect(() => withContext(STAGES.prod, ctx({ auth: 'off' }))).toThrow(/only the local stage/);
-    expect(() => withContext(STAGES.local, ctx({ auth: 'jwt' }))).toThrow(/jwtIssuer/);
-    expect(() => withContext(STAGES.prod, ctx({ jwtIssuer: 'https://i.example', jwtScope: 's' }))).toThrow(/jwtAudience/);
-    expect(() => withContext(STAGES.local, ctx({ auth: 'maybe' }))).toThrow(/jwt or off/);
-    expect(() => withContext(STAGES.local, ctx({ kms: 'aws' }))).toThrow(/customer-managed/);
-    expect(withContext(STAGES.local, ctx({})).auth).toEqual({ mode: 'off' });
-  });
 });
 
 describe('the local stage targets an emulator only', () => {

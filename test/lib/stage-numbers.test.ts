@@ -32,6 +32,7 @@ const PROMISED: Readonly<Record<string, PerStage>> = {
   'api.throttleRatePerSecond': { local: 100, dev: 100, prod: 500 },
   'api.throttleBurst': { local: 200, dev: 200, prod: 1000 },
   'api.idempotencyTtlSeconds': all(86_400),
+  'api.personalDataTtlSeconds': { local: 86_400, dev: 7_776_000, prod: 7_776_000 },
   'relay.timeoutSeconds': { local: 3, dev: 10, prod: 10 },
   'relay.batchSize': all(50),
   'relay.retryAttempts': { local: 3, dev: 10, prod: 10 },
@@ -102,11 +103,12 @@ describe.each(STAGE_NAMES)('numbers promised by stage %s', (stageName) => {
     expect(distinct(dlqs.map((q) => q.MessageRetentionPeriod))).toEqual([promised('dlq.retentionSeconds')]);
   });
 
-  it('API functions: timeout, memory, Idempotency-Key TTL; the API stage: throttling', () => {
+  it('API functions: timeout, memory, Idempotency-Key and personal-data TTLs; the API stage: throttling', () => {
     const fns = [stack.api.postOrder, stack.api.getOrder].map((f) => propsOf(template, logicalId(f)));
     expect(distinct(fns.map((f) => f.Timeout))).toEqual([promised('api.timeoutSeconds')]);
     expect(distinct(fns.map((f) => f.MemorySize))).toEqual([promised('api.memoryMb')]);
     expect(distinct(fns.map((f) => Number(f.Environment.Variables.API_IDEMPOTENCY_TTL_SECONDS)))).toEqual([promised('api.idempotencyTtlSeconds')]);
+    expect(distinct(fns.map((f) => Number(f.Environment.Variables.PERSONAL_DATA_TTL_SECONDS)))).toEqual([promised('api.personalDataTtlSeconds')]);
     const stages = resources('AWS::ApiGatewayV2::Stage').map(([, r]) => r.Properties.DefaultRouteSettings);
     expect(stages).toEqual([{ ThrottlingRateLimit: promised('api.throttleRatePerSecond'), ThrottlingBurstLimit: promised('api.throttleBurst') }]);
   });
