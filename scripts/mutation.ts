@@ -11,6 +11,11 @@
  * The recheck applies each survivor's replacement to the source file itself, runs the test files that covered it in
  * a fresh vitest process, and restores the file: a failing test marks it Killed (`recheckedBy: 'source'`); the rest
  * stay Survived and are the list to kill or to explain as equivalent.
+ * The same recheck judges the mutants Stryker did not: those no test covered (per-test coverage misses module-level
+ * code too) and, with `--ignoreStatic`, the static ones it skipped. A static mutant has no per-test coverage, so
+ * Stryker re-runs every test file that imports its module (hours for a scope); here it is judged by the file's
+ * mirrored test and the scope's own judges (JUDGES), a fresh vitest of a file or two, so it counts in the score
+ * again: Killed when a test fails, Survived when none does.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +26,20 @@ import { projectPath } from '../lib/paths';
 export const SCOPES = ['core', 'adapters', 'services', 'api', 'stages'];
 /** The vitest project whose tests judge each scope (as in stryker.config.mjs). */
 const PROJECT: Record<string, string> = { core: 'unit', adapters: 'unit', services: 'unit', api: 'unit', stages: 'infra' };
+/** Test files that check a scope's promises beyond each file's mirrored test: they judge every recheck of the scope. */
+const JUDGES: Record<string, string[]> = { stages: ['test/lib/stage-numbers.test.ts'] };
+
+const STATIC_SKIPPED = /^Static mutant/;
+/** Judged on the source (see the header): survivors, uncovered mutants, and static ones Stryker was told to skip. */
+export function needsJudging(m: Pick<Mutant, 'status' | 'statusReason'>): boolean {
+  return m.status === 'Survived' || m.status === 'NoCoverage' || (m.status === 'Ignored' && STATIC_SKIPPED.test(m.statusReason ?? ''));
+}
+
+/** A judged mutant's status: Killed when a test failed; otherwise a skipped static mutant counts as Survived. */
+export function judged(m: Pick<Mutant, 'status'>, testFailed: boolean): Status {
+  if (testFailed) return 'Killed';
+  return m.status === 'Ignored' ? 'Survived' : m.status;
+}
 
 type Status = 'Killed' | 'Survived' | 'Timeout' | 'NoCoverage' | 'CompileError' | 'RuntimeError' | 'Ignored' | 'Pending';
 interface Position {
@@ -34,6 +53,7 @@ export interface Mutant {
   status: Status;
   location: { start: Position; end: Position };
   coveredBy?: string[];
+  statusReason?: string;
   recheckedBy?: 'source';
 }
 export interface Report {
@@ -67,12 +87,12 @@ export function coveringFiles(report: Report, mutant: Pick<Mutant, 'coveredBy'>)
     .map(([file]) => file);
 }
 
-/** Re-judges every survivor of one scope's report in place (see the header); returns how many were killed. */
+/** Re-judges the survivors (and the mutants Stryker did not judge) of one scope's report in place; returns how many were killed. */
 function recheck(scope: string, file: string): number {
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
   let killed = 0;
   for (const [path, entry] of Object.entries(report.files)) {
-    if (!entry.mutants.some((m) => m.status === 'Survived')) continue;
+    if (!entry.mutants.some(needsJudging)) continue;
     const original = readFileSync(projectPath(path), 'utf8');
     if (original !== entry.source) throw new Error(`${path} changed since the ${scope} report: run Stryker again first`);
     const restore = () => writeFileSync(projectPath(path), original);
@@ -84,11 +104,11 @@ function recheck(scope: string, file: string): number {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      for (const mutant of entry.mutants.filter((m) => m.status === 'Survived')) {
+      for (const mutant of entry.mutants.filter(needsJudging)) {
         // The tests that covered it, and the file's own test (the tree is mirrored): a static mutant's coverage is
         // the tests that happened to load its module first, not the ones that check it.
         const own = `test/${path.replace(/\.ts$/, '.test.ts')}`;
-        const files = [...new Set([...coveringFiles(report, mutant), ...(existsSync(projectPath(own)) ? [own] : [])])];
+        const files = [...new Set([...coveringFiles(report, mutant), ...(existsSync(projectPath(own)) ? [own] : []), ...(JUDGES[scope] ?? [])])];
         writeFileSync(projectPath(path), applyMutant(original, mutant));
         // None of either: the tests that import the file, directly or not.
         const select = files.length ? ['run', ...files] : ['related', '--run', path];
@@ -103,13 +123,13 @@ function recheck(scope: string, file: string): number {
         const run = { status: result && result.numFailedTests + result.numFailedTestSuites > 0 ? 1 : 0 };
         rmSync(out, { force: true });
         restore();
-        const where = `${path}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName}`;
-        if (run.status !== 0) {
-          mutant.status = 'Killed';
-          mutant.recheckedBy = 'source';
+        const where = `${path}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName} (was ${mutant.status})`;
+        mutant.status = judged(mutant, run.status !== 0);
+        mutant.recheckedBy = 'source';
+        if (mutant.status === 'Killed') {
           killed++;
           console.log(`recheck ${scope}: killed   ${where}`);
-        } else console.log(`recheck ${scope}: survived ${where} -> ${JSON.stringify(mutant.replacement)}`);
+        } else console.log(`recheck ${scope}: ${mutant.status.toLowerCase()} ${where} -> ${JSON.stringify(mutant.replacement)}`);
       }
     } finally {
       restore();

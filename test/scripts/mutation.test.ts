@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMutant, coveringFiles, summarize, type Mutant, type Report } from '../../scripts/mutation';
+import { applyMutant, coveringFiles, judged, needsJudging, summarize, type Mutant, type Report } from '../../scripts/mutation';
 
 const at = (line: number, column: number, endLine: number, endColumn: number) => ({ start: { line, column }, end: { line: endLine, column: endColumn } });
 const mutant = (over: Partial<Mutant>): Mutant => ({ id: '1', mutatorName: 'StringLiteral', status: 'Survived', location: at(1, 1, 1, 1), ...over });
@@ -40,5 +40,32 @@ describe('summarize', () => {
     const { counts, score } = summarize({ files: { f: { source: '', mutants: statuses.map((status) => mutant({ status })) } } });
     expect(counts).toEqual({ Killed: 2, Timeout: 1, Survived: 1, NoCoverage: 1, CompileError: 1, Ignored: 1 });
     expect(score).toBe(60);
+  });
+});
+
+describe('the recheck on the source', () => {
+  const STATIC = 'Static mutant (and "ignoreStatic" was enabled)';
+
+  it('judges survivors, uncovered mutants and the static ones Stryker skipped; nothing Stryker settled otherwise', () => {
+    expect(needsJudging({ status: 'Survived' })).toBe(true);
+    expect(needsJudging({ status: 'NoCoverage' })).toBe(true);
+    expect(needsJudging({ status: 'Ignored', statusReason: STATIC })).toBe(true);
+    // Ignored by a `// Stryker disable` comment (an explained equivalent), or already decided: left alone.
+    expect(needsJudging({ status: 'Ignored', statusReason: 'equivalent: unreachable default' })).toBe(false);
+    expect(needsJudging({ status: 'Ignored' })).toBe(false);
+    for (const status of ['Killed', 'Timeout', 'CompileError', 'RuntimeError', 'Pending'] as const) expect(needsJudging({ status })).toBe(false);
+  });
+
+  it('a failing test kills it; otherwise a skipped static mutant counts as a survivor and the rest keep their status', () => {
+    for (const status of ['Survived', 'NoCoverage', 'Ignored'] as const) expect(judged({ status }, true)).toBe('Killed');
+    expect(judged({ status: 'Ignored' }, false)).toBe('Survived');
+    expect(judged({ status: 'Survived' }, false)).toBe('Survived');
+    expect(judged({ status: 'NoCoverage' }, false)).toBe('NoCoverage');
+  });
+
+  it('so the static mutants count in the score again', () => {
+    const statics = [true, true, false].map((failed) => judged({ status: 'Ignored' }, failed));
+    const files = { f: { source: '', mutants: [...statics, 'Killed' as const].map((status) => mutant({ status })) } };
+    expect(summarize({ files }).score).toBe(75);
   });
 });
