@@ -49,3 +49,43 @@ describe('parseEnvelope (zod/mini schemas)', () => {
     });
   });
 });
+
+describe('the payload schema of every event type', () => {
+  // One valid payload per type (the event table of docs/architecture.md names the types; every key is required).
+  const VALID: Record<string, Record<string, unknown>> = {
+    OrderPlaced: { customerId: 'cu', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] },
+    PaymentCharged: { amountCents: 500, currency: 'USD', chargeId: 'ch-1' },
+    PaymentDeclined: { amountCents: 500, currency: 'USD', reason: 'card declined' },
+    OrderRejected: { reason: 'UNKNOWN_SKU', skus: ['SKU-X'] },
+    StockReserved: { skus: ['SKU-1'] },
+    StockBackordered: { skus: ['SKU-OOS'] },
+    OrderConfirmed: { amountCents: 500, currency: 'USD', confirmedAt: '2026-01-01T00:00:01.000Z' },
+    OrderCancelled: { reason: 'OUT_OF_STOCK', currency: 'USD', cancelledAt: '2026-01-01T00:00:01.000Z' },
+  };
+  const envelope = (eventType: string, payload: Record<string, unknown>) => JSON.stringify({ ...placed, eventType, payload });
+
+  it.each(Object.entries(VALID))('%s: a full payload parses as it is', (type, payload) => {
+    expect(parseEnvelope(envelope(type, payload)).payload).toEqual(payload);
+  });
+
+  it.each(Object.entries(VALID).flatMap(([type, payload]) => Object.keys(payload).map((key) => [type, key, payload] as const)))(
+    '%s: a payload without %s is refused',
+    (type, key, payload) => {
+      const { [key]: _dropped, ...rest } = payload;
+      expect(() => parseEnvelope(envelope(type, rest))).toThrow();
+    },
+  );
+
+  it('a currency is exactly three upper-case letters, in every payload that carries one', () => {
+    for (const currency of ['USDX', 'XUSD', 'US', 'usd'])
+      for (const type of ['OrderPlaced', 'PaymentCharged', 'OrderCancelled'])
+        expect(() => parseEnvelope(envelope(type, { ...VALID[type], currency })), `${type} ${currency}`).toThrow();
+  });
+
+  it("OrderRejected's only reason is UNKNOWN_SKU; OrderCancelled has exactly its four", () => {
+    expect(() => parseEnvelope(envelope('OrderRejected', { ...VALID.OrderRejected, reason: 'OUT_OF_STOCK' }))).toThrow();
+    for (const reason of ['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT'])
+      expect(parseEnvelope(envelope('OrderCancelled', { ...VALID.OrderCancelled, reason })).payload).toMatchObject({ reason });
+    for (const reason of ['', 'CANCELLED', 'timeout']) expect(() => parseEnvelope(envelope('OrderCancelled', { ...VALID.OrderCancelled, reason }))).toThrow();
+  });
+});

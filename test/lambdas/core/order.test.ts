@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { deterministicEventId } from '../../../lambdas/core/ids';
 import { PAYLOADS } from '../../../lambdas/core/events';
-import { formatPath, ORDER_LIMITS, orderPlaced, requestHash, validateOrder } from '../../../lambdas/core/order';
+import { z } from 'zod/mini';
+import { formatPath, ORDER_LIMITS, orderPlaced, orderRequestSchema, requestHash, validateOrder } from '../../../lambdas/core/order';
 
 const valid = () => ({
   customerId: 'c-1',
@@ -128,6 +129,41 @@ describe('validateOrder', () => {
     const secret = 'leaky.value@nowhere';
     for (const e of errorsOf({ customerId: 1, email: secret, currency: secret, items: [{ sku: 1, quantity: secret }], paymentToken: 7 }))
       expect(e.message).not.toContain(secret);
+  });
+});
+
+describe('validateOrder: text, codes and the duplicate rule, worded as clients read them', () => {
+  const messagesOf = (body: unknown) => errorsOf(body).map((e) => `${e.path}: ${e.message}`);
+  const UNSAFE = 'must not contain control characters, bidirectional formatting characters, unpaired surrogates or U+FFFD';
+
+  it('refuses an unsafe character anywhere in a text field, first, middle or last', () => {
+    for (const customerId of ['\u0000c', 'c\u202Ed', 'c\u0007'])
+      expect(messagesOf({ ...valid(), customerId }), JSON.stringify(customerId)).toEqual([`customerId: ${UNSAFE}`]);
+  });
+
+  it('says how long a text may be, and still reports its other problems (one 400 lists them all)', () => {
+    expect(messagesOf({ ...valid(), customerId: `${'c'.repeat(128)}\u0000` })).toEqual(['customerId: must be at most 128 characters', `customerId: ${UNSAFE}`]);
+  });
+
+  it('a country is two upper-case letters and a currency three, nothing before or after', () => {
+    const address = { line1: 'l', city: 'c', postalCode: 'p' };
+    for (const country of ['GBR', 'XGB', 'gb'])
+      expect(messagesOf({ ...valid(), shippingAddress: { ...address, country } })).toEqual([
+        'shippingAddress.country: expected an ISO 3166-1 alpha-2 country code (2 uppercase letters)',
+      ]);
+    for (const currency of ['EURO', 'XEUR', 'eur']) expect(messagesOf({ ...valid(), currency })).toEqual(['currency: expected an ISO 4217 currency code (3 uppercase letters)']);
+  });
+
+  it('checks for duplicate SKUs even when another line is malformed', () => {
+    const items = [{ sku: 'A', quantity: 1 }, { sku: 5, quantity: 1 }, { sku: 'A', quantity: 1 }];
+    expect(pathsOf({ ...valid(), items })).toEqual(['items[1].sku', 'items[2].sku']);
+  });
+
+  it('publishes its limits and the duplicate rule in the JSON Schema the OpenAPI document is built from', () => {
+    const schema = z.toJSONSchema(orderRequestSchema, { target: 'draft-2020-12', io: 'input' }) as any;
+    expect(schema.properties.customerId.maxLength).toBe(128);
+    expect(schema.properties.items.items.properties.sku.maxLength).toBe(64);
+    expect(schema.properties.items.description).toBe('Each SKU at most once.');
   });
 });
 

@@ -12,8 +12,12 @@ function builtBy(service: string): string[] {
   return [...new Set([...source.matchAll(/outcomeEvent\(\s*'(\w+)'/g)].map((m) => m[1]!))].sort();
 }
 
+// Under Stryker (npm run test:mutation) the files on disk are its instrumented copies, every literal wrapped in a
+// switch: there is no source to scan. The check runs on the real source in every other run, the mutation recheck too.
+const instrumented = readFileSync('lambdas/services/registry.ts', 'utf8').includes('stryMutAct_');
+
 describe('registry', () => {
-  it.each(SERVICES.map((s) => [s.name, s] as const))(
+  it.skipIf(instrumented).each(SERVICES.map((s) => [s.name, s] as const))(
     '%s declares in `emits` exactly the event types its code builds (the worker refuses others)',
     (name, s) => {
       expect(builtBy(name)).toEqual([...s.emits].sort());
