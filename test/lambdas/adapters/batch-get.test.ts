@@ -42,7 +42,8 @@ describe('batchGetAll', () => {
     await batchGetAll(ddb, TABLE, [key(1)]);
     await batchGetAll(ddb, TABLE, [key(1)], { consistentRead: true, projection: 'pk, #n', names: { '#n': 'name' } });
     await batchGetAll(ddb, TABLE, [key(1)], { consistentRead: false });
-    expect(calls()).toEqual([
+    // Strict: an option not given is absent from the request, not present as undefined.
+    expect(calls()).toStrictEqual([
       { Keys: [key(1)] },
       { Keys: [key(1)], ConsistentRead: true, ProjectionExpression: 'pk, #n', ExpressionAttributeNames: { '#n': 'name' } },
       { Keys: [key(1)], ConsistentRead: false },
@@ -70,6 +71,21 @@ describe('batchGetAll', () => {
       { Keys: [key(1), key(2)], ConsistentRead: true },
       { Keys: [key(2)], ConsistentRead: true },
     ]);
+  });
+
+  it('waits 25 ms before the first retry, then 50 ms, 100 ms, and 200 ms before each one after', async () => {
+    vi.useFakeTimers();
+    ddbMock.on(BatchGetCommand).resolves(leaves(key(0)));
+    const read = batchGetAll(ddb, TABLE, [key(0)], { rounds: 6 }).catch((err: Error) => err);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls()).toHaveLength(1);
+    for (const [round, waitMs] of [25, 50, 100, 200, 200].entries()) {
+      await vi.advanceTimersByTimeAsync(waitMs - 1);
+      expect(calls()).toHaveLength(round + 1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(calls()).toHaveLength(round + 2);
+    }
+    expect(await read).toBeInstanceOf(Error);
   });
 
   it('gives up after 4 rounds by default (or `rounds`) that leave keys unprocessed, before asking for the next chunk', async () => {
