@@ -71,14 +71,16 @@ export async function pendingEvents(
   const malformed: OutboxKey[] = [];
   for (const item of out.Items ?? []) {
     const key = { pk: String(item.pk), sk: String(item.sk) };
+    let event: Envelope;
     try {
-      const event = parseEnvelope(JSON.stringify(item.event));
-      // Not an event the API originates: never published, left (and reported) like a malformed one.
-      if (!publishable(event)) throw new Error(`outbox event type ${event.eventType} is not publishable`);
-      events.push({ key, event, pendingSince: Number(item[OUTBOX_PENDING.since]) });
+      event = parseEnvelope(JSON.stringify(item.event));
     } catch {
       malformed.push(key);
+      continue;
     }
+    // Not an event the API originates: never published, left (and reported) like a malformed one.
+    if (publishable(event)) events.push({ key, event, pendingSince: Number(item[OUTBOX_PENDING.since]) });
+    else malformed.push(key);
   }
   return { events, malformed, next: out.LastEvaluatedKey };
 }
