@@ -1,8 +1,10 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelled, ddbMock, envelope, TABLES } from '../services/helpers';
 import {
   backoffMs,
+  cancellationCodes,
   CONTENTION_RETRY,
   contention,
   eventHash,
@@ -59,6 +61,16 @@ describe('Inbox', () => {
     await expect(inbox.countDuplicate(event)).resolves.toBeUndefined();
   });
 
+  it('countDuplicate adds exactly one and stamps lastDuplicateAt with the current time', async () => {
+    const before = Date.now();
+    await inbox.countDuplicate(event);
+    const values = ddbMock.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues!;
+    expect(values[':one']).toBe(1);
+    const stamped = Date.parse(String(values[':now']));
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(Date.now());
+  });
+
   it('returns the recorded emits byte-identical for a replay', async () => {
     ddbMock.on(GetCommand, { Key: inboxKey(event.eventId) }).resolves({ Item: { payloadHash: eventHash(event), emits: JSON.stringify([emitted]) } });
     const prior = await inbox.prior(event);
@@ -73,6 +85,13 @@ describe('Inbox', () => {
   it('throws PayloadMismatchError when the id was seen with another payload', async () => {
     ddbMock.on(GetCommand, { Key: inboxKey(event.eventId) }).resolves({ Item: { payloadHash: 'other', emits: '[]' } });
     await expect(inbox.prior(event)).rejects.toBeInstanceOf(PayloadMismatchError);
+  });
+
+  it('reads the record strongly consistent: a copy arriving right after the first commit must find it', async () => {
+    await inbox.prior(event);
+    expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: TABLES.service, Key: inboxKey(event.eventId), ConsistentRead: true },
+    ]);
   });
 
   it('reports a lost inbox race as a duplicate and an effect condition as TransactionConditionError', async () => {
@@ -94,6 +113,38 @@ describe('Inbox', () => {
     );
     await expect(new Inbox(TABLES.service, 3600, []).commit(event, [emitted], [])).rejects.toThrow('declared emits (none)');
     expect(ddbMock.calls()).toHaveLength(0);
+  });
+
+  it("errors say what went wrong by name and message, as the worker's 'processing failed' line logs them", async () => {
+    // The worker logs err.name (errorName) and err.message; operators search for both.
+    ddbMock.on(GetCommand, { Key: inboxKey(event.eventId) }).resolves({ Item: { payloadHash: 'other', emits: '[]' } });
+    const mismatch = await inbox.prior(event).catch((e: unknown) => e as Error);
+    expect(mismatch).toMatchObject({ name: 'PayloadMismatchError', eventId: event.eventId });
+    expect((mismatch as Error).message).toContain(event.eventId);
+
+    // Each item's code, in item order and told apart (the inbox record's, always last, left out).
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None']));
+    const condition = await inbox.commit(event, [], [effect, effect]).catch((e: unknown) => e as Error);
+    expect(condition).toMatchObject({ name: 'TransactionConditionError', codes: ['ConditionalCheckFailed', 'None'] });
+    expect((condition as Error).message).toMatch(/ConditionalCheckFailed\W+None$/);
+
+    const twoTypes = new Inbox(TABLES.service, 3600, ['StockReserved', 'StockBackordered']);
+    const strange = outcomeEvent('PaymentCharged', event, 'inventory', { amountCents: 1, currency: 'USD', chargeId: 'ch' });
+    const undeclared = await twoTypes.commit(event, [strange], []).catch((e: unknown) => e as Error);
+    expect(undeclared).toMatchObject({ name: 'UndeclaredEventError', eventType: 'PaymentCharged' });
+    // The declared types are listed so that each can be read.
+    expect((undeclared as Error).message).toMatch(/StockReserved\W+StockBackordered/);
+  });
+
+  it('putOnce takes only a failed condition for a duplicate: another error is thrown as is, whatever it carries', async () => {
+    const put = { TableName: 'effects', Item: { pk: 'SHIPMENT#order-1', sk: 'SHIPMENT' } };
+    const stored = marshall({ ...put.Item, inboxEventId: event.eventId, payloadHash: eventHash(event), emits: '[]' });
+    const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException', Item: stored });
+    ddbMock.on(PutCommand).rejects(denied);
+    await expect(inbox.putOnce(event, [], put)).rejects.toBe(denied);
+    // The same item returned by the failed condition (ALL_OLD) is this event's earlier write: a duplicate.
+    ddbMock.on(PutCommand).rejects(Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: stored }));
+    expect(await inbox.putOnce(event, [], put)).toMatchObject({ outcome: 'duplicate', emits: [] });
   });
 
   it('once: runs the effect only for a new event', async () => {
@@ -167,6 +218,20 @@ describe('contention inside the commit', () => {
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
+  it('cancellationCodes: one code per item, None for a reason without one; undefined for any other error, even a thrown non-Error', () => {
+    const err = Object.assign(new Error('Transaction cancelled'), {
+      name: 'TransactionCanceledException',
+      CancellationReasons: [{}, { Code: 'ConditionalCheckFailed' }],
+    });
+    // DynamoDB's code for an item that did not fail is 'None'.
+    expect(cancellationCodes(err)).toEqual(['None', 'ConditionalCheckFailed']);
+    expect(cancellationCodes(new Error('x'))).toBeUndefined();
+    for (const thrown of [undefined, null]) {
+      expect(cancellationCodes(thrown)).toBeUndefined();
+      expect(isContention(thrown)).toBe(false);
+    }
+  });
+
   it('isContention and backoffMs', () => {
     expect(isContention(conflict())).toBe(true);
     expect(isContention(cancelled(['None', 'ThrottlingError']))).toBe(true);
@@ -195,6 +260,20 @@ describe('Inbox.once with doneBefore', () => {
     expect(second).toHaveLength(2);
     expect(second[0]).toEqual(status);
     expect(second[1]!.Put).toMatchObject({ Item: { ...inboxKey(event.eventId), emits: '[]' } });
+  });
+
+  it('the marker failing and a concurrent copy winning the fresh commit: the duplicate re-emits what the winner recorded', async () => {
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed', 'None', 'None']))
+      // The fresh commit loses its inbox record (last) to the concurrent copy.
+      .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed']));
+    ddbMock
+      .on(GetCommand, { Key: inboxKey(event.eventId) })
+      .resolvesOnce({})
+      .resolves({ Item: { payloadHash: eventHash(event), emits: JSON.stringify([emitted]) } });
+    const result = await inbox.once(event, async () => ({ emits: [emitted], writes: [effect, marker, status], doneBefore: { marker: 1, writes: [status] } }));
+    expect(result).toEqual({ emits: [emitted], duplicate: true });
   });
 
   it('another write failing is thrown, not taken for done', async () => {

@@ -2,7 +2,7 @@ import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand } from '@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { cancelled, ddbMock, ORDERS_TABLE, validOrder } from '../api/fixtures';
 import { erasePersonalData, readOrder, saveNewOrder, type NewOrder } from '../../../lambdas/adapters/order-store';
-import { lifecycleKey, orderKey, paymentTokenKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
+import { apiIdempotencyKey, lifecycleKey, orderKey, paymentTokenKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 
 const NOW = new Date('2024-05-01T10:00:00.000Z');
 const NOW_S = NOW.getTime() / 1000;
@@ -73,6 +73,52 @@ describe('saveNewOrder', () => {
     expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(4);
   });
 
+  it('with a key, a cancellation by another item than the key record is thrown as is, after one attempt', async () => {
+    // The order id is new, so only the key record may legitimately stop the transaction; anything else is a fault.
+    const byOrderItem = cancelled([{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]);
+    ddbMock.on(TransactWriteCommand).rejects(byOrderItem);
+    await expect(saveNewOrder(input(), ORDERS_TABLE)).rejects.toBe(byOrderItem);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('a TransactionConflict on the key record is settled by a consistent read of the record, not by the cancellation', async () => {
+    // Only a failed condition returns the stored record (ALL_OLD); a conflict says nothing about what was committed.
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'TransactionConflict', Item: { orderId: { S: 'not-committed' }, requestHash: { S: 'hash-1' }, expiresAt: { N: String(NOW_S + 5) } } },
+        ]),
+      );
+    ddbMock.on(GetCommand).resolves({ Item: { orderId: 'first', requestHash: 'hash-1', expiresAt: NOW_S + 5 } });
+    expect(await saveNewOrder(input(), ORDERS_TABLE)).toEqual({ outcome: 'replayed', orderId: 'first' });
+    expect(ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: ORDERS_TABLE, Key: apiIdempotencyKey('c-1', 'k-1'), ConsistentRead: true },
+    ]);
+  });
+
+  it('a read record with an orderId but no string requestHash counts as absent too', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(keyHeld());
+    ddbMock.on(GetCommand).resolves({ Item: { orderId: 'first', expiresAt: NOW_S + 5 } });
+    await expect(saveNewOrder(input(), ORDERS_TABLE)).rejects.toThrow('idempotency key still contested after 4 attempts');
+  });
+
+  it("carries the local stage's fault hooks on the ORDER item (the workers read them) and the OUTBOX item (the relay does)", async () => {
+    await saveNewOrder(input({ faults: ['drop:payment', 'fail:inventory'] }), ORDERS_TABLE);
+    const [order, outbox, pii] = ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!.map((i) => i.Put!.Item!);
+    expect(order!.faults).toEqual(['drop:payment', 'fail:inventory']);
+    expect(outbox!.faults).toEqual(['drop:payment', 'fail:inventory']);
+    expect(pii).not.toHaveProperty('faults');
+    // Without hooks, no attribute at all.
+    ddbMock.resetHistory();
+    await saveNewOrder(input({ faults: [] }), ORDERS_TABLE);
+    for (const item of ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!) expect(item.Put!.Item).not.toHaveProperty('faults');
+  });
+
   it('a record without an expiry counts as expired', async () => {
     ddbMock
       .on(TransactWriteCommand)
@@ -111,6 +157,35 @@ describe('readOrder', () => {
     ]);
   });
 
+  it('personal data expiring exactly now is still kept; one second past its expiry it counts as absent (TTL deletes late)', async () => {
+    const now = NOW.getTime();
+    const holding = (expiresAt: number) =>
+      ddbMock.on(BatchGetCommand).resolves({
+        Responses: {
+          [ORDERS_TABLE]: [
+            { ...orderKey('o-1'), orderId: 'o-1' },
+            { ...personalDataKey('o-1'), email: 'a@example.com', expiresAt },
+          ],
+        },
+      });
+    holding(NOW_S);
+    expect((await readOrder('o-1', [], ORDERS_TABLE, now))?.personalData).toMatchObject({ email: 'a@example.com' });
+    holding(NOW_S - 1);
+    expect(await readOrder('o-1', [], ORDERS_TABLE, now)).not.toHaveProperty('personalData');
+  });
+
+  it("lists STATUS items only as statuses: another item that happens to carry a 'service' attribute is not one", async () => {
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: {
+        [ORDERS_TABLE]: [
+          { ...orderKey('o-1'), orderId: 'o-1' },
+          { ...lifecycleKey('o-1'), status: 'ACCEPTED', service: 'payment' },
+        ],
+      },
+    });
+    expect((await readOrder('o-1', ['payment'], ORDERS_TABLE))?.statuses).toEqual({});
+  });
+
   it('no ORDER item: undefined; an answer without Responses is empty', async () => {
     ddbMock.on(BatchGetCommand).resolves({});
     expect(await readOrder('o-1', [], ORDERS_TABLE)).toBeUndefined();
@@ -144,5 +219,11 @@ describe('erasePersonalData', () => {
       .on(PutCommand, { ConditionExpression: 'attribute_exists(pk)' })
       .rejects(Object.assign(new Error('no item'), { name: 'ConditionalCheckFailedException' }));
     await expect(erasePersonalData('o-1', NOW, 60, ORDERS_TABLE)).resolves.toBeUndefined();
+  });
+
+  it('fails when the token tombstone fails for another reason than a missing item: the token may still be there', async () => {
+    const throttled = Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+    ddbMock.on(PutCommand).resolves({}).on(PutCommand, { ConditionExpression: 'attribute_exists(pk)' }).rejects(throttled);
+    await expect(erasePersonalData('o-1', NOW, 60, ORDERS_TABLE)).rejects.toBe(throttled);
   });
 });

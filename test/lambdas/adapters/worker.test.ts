@@ -1,10 +1,19 @@
+import { BatchProcessor } from '@aws-lambda-powertools/batch';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ddbMock, envelope, record, TABLES, TOPIC_ARN, workerConfigFor } from '../services/helpers';
-import { DEADLINE_MARGIN_MS, envelopeOf, makeWorker as makeWorkerWith, workerConfig, type ServiceHandler } from '../../../lambdas/adapters/worker';
+import { cancelled, ddbMock, envelope, instantBackoff, record, TABLES, TOPIC_ARN, workerConfigFor } from '../services/helpers';
+import {
+  catalogTableOf,
+  DEADLINE_MARGIN_MS,
+  describeParseError,
+  envelopeOf,
+  makeWorker as makeWorkerWith,
+  workerConfig,
+  type ServiceHandler,
+} from '../../../lambdas/adapters/worker';
 import type { ServiceName } from '../../../lambdas/services/registry';
 import { outcomeEvent, type Envelope } from '../../../lambdas/core/events';
 import { orderKey, personalDataKey } from '../../../lambdas/adapters/keys';
@@ -65,6 +74,52 @@ describe('envelopeOf', () => {
   });
   it('throws on a body that is not an envelope', () => {
     expect(() => envelopeOf({ body: '{"eventType":"Nope"}' })).toThrow();
+  });
+  it('unwraps only an SNS notification: a raw envelope that carries a string Message field is itself the envelope', () => {
+    // The envelope schema ignores unknown top-level fields, so a producer may add one; only Type=Notification wraps.
+    const e = placed('o-1');
+    expect(envelopeOf({ body: JSON.stringify({ ...e, Message: JSON.stringify(placed('o-2')) }) })).toEqual(e);
+  });
+});
+
+describe('describeParseError: why a body did not parse, without quoting it', () => {
+  const failureOf = (body: string): unknown => {
+    try {
+      envelopeOf({ body });
+    } catch (err) {
+      return err;
+    }
+    throw new Error('the body parsed');
+  };
+
+  it('says the body is not valid JSON, and quotes nothing of it', () => {
+    const described = describeParseError(failureOf('{"email":"ada.lovelace@example.com"'));
+    expect(described).toBe('body is not valid JSON');
+  });
+
+  it("names each schema issue by its dotted path and code, joined by '; ', and (root) for an empty path", () => {
+    const issues = [
+      { path: ['payload', 'items', 0, 'sku'], code: 'invalid_type' },
+      { path: [], code: 'custom' },
+    ];
+    expect(describeParseError({ issues })).toBe('schema: payload.items.0.sku invalid_type; (root) custom');
+  });
+
+  it('describes a real envelope failure the same way: a wrong field, and a JSON null body at the root', () => {
+    const wrongOrderId = JSON.stringify({ ...placed('o-1'), orderId: 7 });
+    expect(describeParseError(failureOf(wrongOrderId))).toBe('schema: orderId invalid_type');
+    // `null` is valid JSON but no object: a schema issue at the root, not a TypeError of the SNS unwrapping.
+    expect(describeParseError(failureOf('null'))).toBe('schema: (root) invalid_type');
+  });
+
+  it('still says (root) and gives some code for an issue that lacks its path or its code', () => {
+    expect(describeParseError({ issues: [{}] })).toMatch(/^schema: \(root\) \S+$/);
+  });
+
+  it("gives the error's name for any other error, and a word (never a throw) for a thrown non-Error", () => {
+    expect(describeParseError(new TypeError('cannot read x of undefined'))).toBe('TypeError');
+    // The log line must not fail on the way to saying why a record failed.
+    for (const thrown of [undefined, null]) expect(describeParseError(thrown)).toMatch(/\w/);
   });
 });
 
@@ -297,6 +352,126 @@ describe('makeWorker: log lines', () => {
       }),
     ]);
   });
+
+  it("say duplicate: false when the handler does not say, and list the emitted event types on the 'processed' line", async () => {
+    const reserved = outcomeEvent('StockReserved', placed('o-1'), 'inventory', { skus: ['SKU-1'] });
+    await makeWorker('inventory', async () => ({ emits: [reserved], outcome: 'RESERVED' }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    expect(jsonLines(lines).find((l) => l.message === 'processed')).toMatchObject({ orderId: 'o-1', duplicate: false, emitted: ['StockReserved'] });
+  });
+
+  it('write no MessagesProcessed for a batch that processed nothing', async () => {
+    await makeWorker('shipping', async () => ({ outcome: 'DONE' }))(batch(record('m1', '{not json')), lambdaContext);
+    expect(jsonLines(lines).filter((l) => l._aws)).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Metrics: [{ Name: 'MessagesFailed', Unit: 'Count' }] })] }),
+        MessagesFailed: 1,
+      }),
+    ]);
+  });
+
+  it('count the contention retried inside the commits of a batch (ConflictsRetried) and say so in one info line', async () => {
+    instantBackoff();
+    const effect = { Put: { TableName: TABLES.service, Item: { pk: 'EFFECT', sk: 'EFFECT' } } };
+    // The first commit loses to a concurrent transaction once, then lands; the second lands at once.
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['TransactionConflict', 'None']))
+      .resolves({});
+    const worker = makeWorker('shipping', async (e, { inbox }) => (await inbox.commit(e, [], [effect]), { outcome: 'DONE' }));
+    await worker(batch(record('m1', JSON.stringify(placed('o-1'))), record('m2', JSON.stringify(placed('o-2')))), lambdaContext);
+    // The next batch retried nothing: the counter was reset, neither the metric nor the line appears.
+    await worker(batch(record('m3', JSON.stringify(placed('o-3')))), lambdaContext);
+
+    const logs = jsonLines(lines);
+    expect(logs.filter((l) => l.message === 'contention retried')).toEqual([expect.objectContaining({ level: 'INFO', retried: 1, records: 2 })]);
+    const emf = logs.filter((l) => l._aws);
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({ MessagesProcessed: 2, ConflictsRetried: 1 });
+    expect(emf[0]!._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: 'ConflictsRetried', Unit: 'Count' });
+    expect(emf[1]).not.toHaveProperty('ConflictsRetried');
+  });
+
+  it('warn of an injected fail:<service> with the fault, the keys and the receive count', async () => {
+    hooks = true;
+    try {
+      ordersWithFaults({ 'o-1': ['fail:inventory'] });
+      await makeWorker('inventory', async () => ({ outcome: 'RESERVED' }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    } finally {
+      hooks = false;
+    }
+    const logs = jsonLines(lines);
+    expect(logs.find((l) => l.message === 'injected fault')).toMatchObject({
+      level: 'WARN',
+      fault: 'fail:inventory',
+      receiveCount: '1',
+      correlationId: 'corr-o-1',
+      orderId: 'o-1',
+      eventType: 'OrderPlaced',
+      eventId: 'evt-o-1',
+    });
+    // The expected local test path: no error line.
+    expect(logs.filter((l) => l.level === 'ERROR')).toEqual([]);
+  });
+
+  it('warn of an OrderPlaced dropped by drop:<service>, with its keys', async () => {
+    hooks = true;
+    try {
+      ordersWithFaults({ 'o-1': ['drop:payment'] });
+      await makeWorker('payment', async () => ({ outcome: 'CHARGED' }))(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    } finally {
+      hooks = false;
+    }
+    expect(jsonLines(lines).filter((l) => l.level === 'WARN')).toEqual([
+      expect.objectContaining({ message: 'injected fault: OrderPlaced dropped without effect', orderId: 'o-1', eventId: 'evt-o-1', correlationId: 'corr-o-1' }),
+    ]);
+  });
+
+  it('say in an error line when a batch handed back at its deadline then fails in the background', async () => {
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const worker = makeWorker('shipping', async () => (await stuck, { outcome: 'DONE' }));
+    const result = await worker(batch(record('m1', JSON.stringify(placed('o-1')))), {
+      ...lambdaContext,
+      getRemainingTimeInMillis: () => DEADLINE_MARGIN_MS + 20,
+    } as Context);
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    // The batch processor itself fails once the stuck record is done (the record handler's own errors it catches).
+    vi.spyOn(BatchProcessor.prototype, 'clean').mockImplementation(() => {
+      throw new Error('processor broke');
+    });
+    release();
+    await vi.waitFor(() =>
+      expect(jsonLines(lines).filter((l) => l.message === 'batch handed back failed late')).toEqual([
+        expect.objectContaining({ level: 'ERROR', error: 'processor broke' }),
+      ]),
+    );
+  });
+});
+
+describe('makeWorker: the deadline timer', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('is stopped when the batch finishes first: no timer is left behind per batch', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const worker = makeWorker('shipping', async () => ({ outcome: 'DONE' }));
+    expect(await worker(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext)).toEqual({ batchItemFailures: [] });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('makeWorker and workerConfig: an unknown service', () => {
+  it('is refused at build time, with its name', () => {
+    expect(() => workerConfig('billing' as ServiceName, workerEnv)).toThrow('unknown service billing');
+    // With a configuration given, makeWorker looks the service up itself.
+    expect(() => makeWorkerWith('billing' as ServiceName, async () => ({}), workerConfigFor())).toThrow('unknown service billing');
+  });
+});
+
+describe('catalogTableOf', () => {
+  it('gives the catalog table of a service granted it, and refuses any other service, naming the variable', () => {
+    expect(catalogTableOf(workerConfigFor())).toBe(TABLES.catalog);
+    expect(() => catalogTableOf(workerConfigFor({ catalogTable: undefined }))).toThrow(/no catalog table.*CATALOG_TABLE/);
+  });
 });
 
 describe('makeWorker: drop:<service> fault hook (local stage)', () => {
@@ -332,6 +507,17 @@ describe('makeWorker: drop:<service> fault hook (local stage)', () => {
     seen.length = 0;
     await makeWorker('inventory', handle)(batch(record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
     expect(seen).toEqual(['OrderPlaced:o-1']);
+  });
+
+  it('reads the hooks of the records that parsed only: a malformed record has no order to look up', async () => {
+    hooks = true;
+    orderWith('o-1', []);
+    const worker = makeWorker('payment', async () => ({ outcome: 'DONE' }));
+    await worker(batch(record('bad', '{not json'), record('m1', JSON.stringify(placed('o-1')))), lambdaContext);
+    expect(ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems!['orders-table']!.Keys)).toEqual([[orderKey('o-1')]]);
+    // A batch of malformed records only: nothing to read.
+    await worker(batch(record('bad', '{not json')), lambdaContext);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(1);
   });
 
   it.each([undefined, 'false', 'TRUE'])('is ignored, and the ORDER item never read, when FAULTS_ENABLED is %s', async (flag) => {
