@@ -81,11 +81,17 @@ type Header = Omit<z.infer<typeof envelopeSchema>, 'eventType' | 'payload'>;
  */
 export type Envelope<T extends EventType = EventType> = { [K in T]: Header & { eventType: K; payload: Payload<K> } }[T];
 
+/** Each payload schema under its field name, so a payload issue's path starts with `payload` (the DLQ log says where). */
+const PAYLOAD_FIELD = Object.fromEntries(EVENT_TYPES.map((t) => [t, z.object({ payload: PAYLOADS[t] })])) as {
+  [K in EventType]: z.ZodMiniObject<{ payload: (typeof PAYLOADS)[K] }>;
+};
+
 /** Parses a message body into a typed envelope; throws on anything malformed (the message is then poison). */
 export function parseEnvelope(body: string): Envelope {
   const { eventType, payload, ...header } = envelopeSchema.parse(JSON.parse(body));
-  return envelope(header, eventType, PAYLOADS[eventType].parse(payload));
+  return envelope(header, eventType, PAYLOAD_FIELD[eventType].parse({ payload }).payload);
 }
+
 
 /**
  * The one place an envelope is put together: `eventType` and `payload` of the same type, by the signature. Keys in

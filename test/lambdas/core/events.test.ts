@@ -39,6 +39,16 @@ describe('parseEnvelope (zod/mini schemas)', () => {
     })();
     expect(err?.issues?.length).toBeGreaterThan(0);
   });
+  it("names a payload field's issue by its place in the envelope (payload.items.0.quantity), not as if it were a header field", () => {
+    const issues = (() => {
+      try {
+        parseEnvelope(body({}, { items: [{ sku: 'SKU-1', quantity: 0 }] }));
+      } catch (e) {
+        return (e as { issues?: { path: PropertyKey[] }[] }).issues;
+      }
+    })();
+    expect(issues?.map((i) => i.path)).toEqual([['payload', 'items', 0, 'quantity']]);
+  });
   it('rejects negative cents in an outcome', () => {
     const e = outcomeEvent('PaymentCharged', { orderId: 'o-1', correlationId: 'c-1' }, 'payment', { amountCents: -1, currency: 'USD', chargeId: 'ch' });
     expect(() => parseEnvelope(JSON.stringify(e))).toThrow();
