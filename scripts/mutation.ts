@@ -24,10 +24,15 @@ import { projectPath } from '../lib/paths';
 
 /** The scopes of stryker.config.mjs, in priority order (that file says what each mutates and which tests judge it). */
 export const SCOPES = ['core', 'adapters', 'services', 'api', 'stages'];
-/** The vitest project whose tests judge each scope (as in stryker.config.mjs). */
-const PROJECT: Record<string, string> = { core: 'unit', adapters: 'unit', services: 'unit', api: 'unit', stages: 'infra' };
-/** Test files that check a scope's promises beyond each file's mirrored test: they judge every recheck of the scope. */
-const JUDGES: Record<string, string[]> = { stages: ['test/lib/stage-numbers.test.ts'] };
+/**
+ * Test files that check a file's promises beyond its mirrored test, in either vitest project: they judge every recheck
+ * of that file. The stage numbers are typed in from docs/stage-numbers.md; the registry's grants are listed by hand
+ * per function in the template test.
+ */
+export const JUDGES: Readonly<Record<string, readonly string[]>> = {
+  'lib/stages.ts': ['test/lib/stage-numbers.test.ts'],
+  'lambdas/services/registry.ts': ['test/lib/access.test.ts'],
+};
 
 const STATIC_SKIPPED = /^Static mutant/;
 /** Judged on the source (see the header): survivors, uncovered mutants, and static ones Stryker was told to skip. */
@@ -108,12 +113,13 @@ function recheck(scope: string, file: string): number {
         // The tests that covered it, and the file's own test (the tree is mirrored): a static mutant's coverage is
         // the tests that happened to load its module first, not the ones that check it.
         const own = `test/${path.replace(/\.ts$/, '.test.ts')}`;
-        const files = [...new Set([...coveringFiles(report, mutant), ...(existsSync(projectPath(own)) ? [own] : []), ...(JUDGES[scope] ?? [])])];
+        const files = [...new Set([...coveringFiles(report, mutant), ...(existsSync(projectPath(own)) ? [own] : []), ...(JUDGES[path] ?? [])])];
         writeFileSync(projectPath(path), applyMutant(original, mutant));
         // None of either: the tests that import the file, directly or not.
         const select = files.length ? ['run', ...files] : ['related', '--run', path];
         const out = projectPath(`.local/stryker/${scope}/recheck.json`);
-        spawnSync(projectPath('node_modules/.bin/vitest'), [...select, '--project', PROJECT[scope]!, '--reporter=json', `--outputFile=${out}`], {
+        // Both projects: a judge may be a template test (infra) of a lambdas/ file, or the other way round.
+        spawnSync(projectPath('node_modules/.bin/vitest'), [...select, '--project', 'unit', '--project', 'infra', '--reporter=json', `--outputFile=${out}`], {
           cwd: projectPath('.'),
           stdio: 'ignore',
           env: process.env,

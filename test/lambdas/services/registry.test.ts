@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMPENSATING_SERVICES, SERVICES } from '../../../lambdas/services/registry';
+import { COMPENSATING_SERVICES, SERVICES, VISIBLE_SERVICES } from '../../../lambdas/services/registry';
 
 /** The event types a service's source builds (every event is built by `outcomeEvent('<type>', ...)`). */
 function builtBy(service: string): string[] {
@@ -23,6 +23,26 @@ describe('registry', () => {
       expect(builtBy(name)).toEqual([...s.emits].sort());
     },
   );
+
+  it('routes events as the lifecycle in docs/architecture.md draws it (typed in from the diagram)', () => {
+    const routes = Object.fromEntries(SERVICES.map((s) => [s.name, { consumes: [...s.consumes].sort(), afterDeadline: s.afterDeadline ?? [] }]));
+    expect(routes).toEqual({
+      // The aggregate hears both outcomes, and its own OrderPlaced again at the deadline (TIMEOUT).
+      orders: { consumes: ['OrderRejected', 'PaymentCharged', 'PaymentDeclined', 'StockBackordered', 'StockReserved'], afterDeadline: ['OrderPlaced'] },
+      // Act on the order, and undo on its cancellation.
+      payment: { consumes: ['OrderCancelled', 'OrderPlaced'], afterDeadline: [] },
+      inventory: { consumes: ['OrderCancelled', 'OrderPlaced'], afterDeadline: [] },
+      // Only a confirmed order ships.
+      shipping: { consumes: ['OrderConfirmed'], afterDeadline: [] },
+      notification: { consumes: ['OrderCancelled', 'OrderConfirmed'], afterDeadline: [] },
+      analytics: { consumes: ['OrderCancelled', 'OrderConfirmed'], afterDeadline: [] },
+    });
+  });
+
+  it('every service but the aggregate shows its progress in GET /orders/{id}; each has a summary for its function', () => {
+    expect(VISIBLE_SERVICES).toEqual(['payment', 'inventory', 'shipping', 'notification', 'analytics']);
+    for (const s of SERVICES) expect(s.summary.length, s.name).toBeGreaterThan(20);
+  });
 
   it('compensating services: those that act on OrderPlaced and consume OrderCancelled (payment refunds, inventory releases)', () => {
     expect(COMPENSATING_SERVICES).toEqual(['payment', 'inventory']);
