@@ -1,7 +1,8 @@
 /**
  * `npm run test:mutation [-- <scope>... [stryker options]]`: Stryker once per scope (stryker.config.mjs), one after
  * another, in priority order (core, adapters, services, api, stages); then every survivor is judged again (below);
- * then each scope's counts and score. Scopes and options may be given: `npm run test:mutation -- core --ignoreStatic`.
+ * then each scope's counts and score. Scopes and options may be given: `npm run test:mutation -- core --concurrency 1`.
+ * Static mutants are left to the recheck (`--ignoreStatic` is added) unless `--static` is given.
  * `npm run test:mutation -- --recheck-only core` skips Stryker and re-judges the survivors of the last report.
  * Run it niced (`nice -n 19`); docs/mutation-testing.md has the figures and the reasons.
  *
@@ -147,10 +148,19 @@ function recheck(scope: string, file: string): number {
   return killed;
 }
 
+/**
+ * Stryker's options from the command line: everything but the scopes and this runner's own flags. Static mutants are
+ * skipped by Stryker (`--ignoreStatic`) and judged by the recheck instead, unless `--static` asks Stryker to run them.
+ */
+export function strykerOptions(argv: readonly string[]): string[] {
+  const options = argv.filter((a) => !SCOPES.includes(a) && a !== '--recheck-only' && a !== '--static');
+  return argv.includes('--static') || options.includes('--ignoreStatic') ? options : [...options, '--ignoreStatic'];
+}
+
 function main(argv: string[]): number {
   const recheckOnly = argv.includes('--recheck-only');
   const scopes = argv.filter((a) => SCOPES.includes(a));
-  const options = argv.filter((a) => !SCOPES.includes(a) && a !== '--recheck-only');
+  const options = strykerOptions(argv);
   let failed = 0;
   const lines: string[] = [];
   for (const scope of scopes.length ? scopes : SCOPES) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMutant, coveringFiles, judged, needsJudging, summarize, type Mutant, type Report } from '../../scripts/mutation';
+import { applyMutant, coveringFiles, judged, needsJudging, strykerOptions, summarize, type Mutant, type Report } from '../../scripts/mutation';
 
 const at = (line: number, column: number, endLine: number, endColumn: number) => ({ start: { line, column }, end: { line: endLine, column: endColumn } });
 const mutant = (over: Partial<Mutant>): Mutant => ({ id: '1', mutatorName: 'StringLiteral', status: 'Survived', location: at(1, 1, 1, 1), ...over });
@@ -67,5 +67,15 @@ describe('the recheck on the source', () => {
     const statics = [true, true, false].map((failed) => judged({ status: 'Ignored' }, failed));
     const files = { f: { source: '', mutants: [...statics, 'Killed' as const].map((status) => mutant({ status })) } };
     expect(summarize({ files }).score).toBe(75);
+  });
+});
+
+describe('strykerOptions', () => {
+  it("passes Stryker's own options on, without the scopes or the runner's flags, and leaves static mutants to the recheck", () => {
+    expect(strykerOptions(['core', '--concurrency', '1', 'adapters', '--recheck-only'])).toEqual(['--concurrency', '1', '--ignoreStatic']);
+    expect(strykerOptions(['--ignoreStatic'])).toEqual(['--ignoreStatic']);
+  });
+  it('--static lets Stryker run the static mutants itself', () => {
+    expect(strykerOptions(['stages', '--static'])).toEqual([]);
   });
 });
