@@ -36,6 +36,11 @@ describe('shardKey', () => {
   });
 });
 
+describe('countedKey', () => {
+  it('keys the per-order marker as docs/contract.md and `npm run reconcile` expect', () =>
+    expect(countedKey('order-42')).toEqual({ pk: 'COUNTED#order-42', sk: 'COUNTED' }));
+});
+
 describe('analytics', () => {
   it('adds a confirmed order and its revenue to its shard of the day, with the COUNTED marker, status and inbox in one transaction', async () => {
     const result = await analytics(confirmed(), ctx);
@@ -55,7 +60,8 @@ describe('analytics', () => {
     });
     // The marker outlives the inbox record: no TTL.
     expect(items![1]!.Put!.Item).not.toHaveProperty('expiresAt');
-    expect(items![2]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'analytics'), status: 'RECORDED' });
+    // The status names the day and currency the order was counted in.
+    expect(items![2]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'analytics'), status: 'RECORDED', detail: { date: '2024-05-01', currency: 'USD' } });
     expect(items![3]!.Put).toMatchObject({ Item: inboxKey('evt-c1'), ConditionExpression: 'attribute_not_exists(pk)' });
     expect(result).toEqual({ emits: [], duplicate: false, outcome: 'RECORDED' });
   });
@@ -126,6 +132,11 @@ describe('analytics', () => {
     ddbMock.resetHistory();
     await expect(analytics(confirmed('evt-c1', 999), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
     expect(transactions()).toHaveLength(0);
+  });
+
+  it('ignores an event that is not a decision, touching nothing', async () => {
+    expect(await analytics(envelope('StockReserved', { skus: ['SKU-1'] }), ctx)).toEqual({ outcome: 'IGNORED' });
+    expect(ddbMock.calls()).toHaveLength(0);
   });
 
   it('throws on an unparseable timestamp', async () => {

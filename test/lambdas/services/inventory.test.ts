@@ -46,6 +46,8 @@ describe('line helpers', () => {
     { sku: 'A', quantity: 1 },
     { sku: 'B', quantity: 1 },
   ];
+  it('keys the reservation record as docs/contract.md and `npm run reconcile` expect', () =>
+    expect(reservationKey('order-42')).toEqual({ pk: 'RESERVATION#order-42', sk: 'RESERVATION' }));
   it('names the short lines', () => expect(shortSkus(['None', 'ConditionalCheckFailed', 'None', 'None', 'None'], lines)).toEqual(['B']));
   it('is not a backorder when something other than a line failed', () => {
     expect(shortSkus(['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed', 'None', 'None'], lines)).toBeUndefined();
@@ -90,7 +92,10 @@ describe('inventory on OrderPlaced', () => {
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
-    expect(items[3]!.Put).toMatchObject({ TableName: TABLES.orders, Item: { ...statusKey('order-1', 'inventory'), status: 'RESERVED' } });
+    expect(items[3]!.Put).toMatchObject({
+      TableName: TABLES.orders,
+      Item: { ...statusKey('order-1', 'inventory'), status: 'RESERVED', detail: { skus: ['SKU-1', 'SKU-2'] } },
+    });
     expect(items[4]!.Put!.Item).toMatchObject(inboxKey('evt-OrderPlaced'));
     expect(result).toMatchObject({ duplicate: false, outcome: 'RESERVED' });
     expect(result.emits!.map((e) => [e.eventId, e.eventType, e.payload])).toEqual([
@@ -279,10 +284,13 @@ describe('inventory on OrderCancelled', () => {
         ExpressionAttributeValues: { ':q': 3 },
       },
     ]);
+    // The state change and its condition are what make the stock go back at most once.
     expect(items![2]!.Update).toMatchObject({
       TableName: TABLES.service,
       Key: reservationKey('order-1'),
+      UpdateExpression: 'SET #state = :released, releasedAt = :now, unreleased = :unreleased',
       ConditionExpression: '#state = :reserved',
+      ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':unreleased': [] },
     });
     expect(items![3]!.Put!.Item).toMatchObject({ ...statusKey('order-1', 'inventory'), status: 'RELEASED', detail: { skus: ['SKU-1', 'SKU-2'] } });
@@ -414,5 +422,174 @@ describe('inventory on OrderCancelled', () => {
     const [, second] = transactions();
     expect(second!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['INBOX']);
     expect(result.outcome).toBe('RELEASED');
+  });
+});
+
+describe('inventory at its limits', () => {
+  const skus = (n: number) => Array.from({ length: n }, (_, i) => `SKU-${i}`);
+  const reservationOf = (n: number) => ({ ...reservationKey('order-1'), state: 'RESERVED', lines: skus(n).map((sku) => ({ sku, quantity: 1 })) });
+
+  it('reserves an order of exactly 50 lines (the most OrderPlaced allows) in one transaction of 53 actions', async () => {
+    const result = await inventory(placed(skus(50).map((sku) => ({ sku, quantity: 1 }))), ctx);
+    expect(transactions().map((items) => items.length)).toEqual([53]);
+    expect(result).toMatchObject({ duplicate: false, outcome: 'RESERVED' });
+  });
+
+  it('releases a reservation whose give-backs, record, status and inbox make exactly 100 actions (the DynamoDB limit)', async () => {
+    catalogHas(skus(97));
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservationOf(97) });
+    const result = await inventory(cancelledEvent(), ctx);
+    expect(transactions().map((items) => items.length)).toEqual([100]);
+    expect(result.outcome).toBe('RELEASED');
+  });
+
+  it('refuses a release that would not fit one transaction, sending nothing', async () => {
+    catalogHas(skus(98));
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservationOf(98) });
+    await expect(inventory(cancelledEvent(), ctx)).rejects.toThrow('101 actions exceed the 100-action transaction limit');
+    expect(transactions()).toHaveLength(0);
+  });
+
+  it('ignores an event it does not handle, touching nothing', async () => {
+    const confirmed = envelope('OrderConfirmed', { amountCents: 500, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' });
+    expect(await inventory(confirmed, ctx)).toEqual({ outcome: 'IGNORED' });
+    expect(ddbMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('inventory on OrderPlaced, when a reservation record already exists', () => {
+  const reservationCancelled = () => cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'None']);
+  const recordIs = (item: Record<string, unknown> | undefined) =>
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves(item ? { Item: { ...reservationKey('order-1'), orderId: 'order-1', ...item } } : {});
+
+  it('reads the reservation consistently (a record committed a moment ago must be seen)', async () => {
+    recordIs({ state: 'VOID' });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(reservationCancelled()).resolves({});
+    await inventory(placed(), ctx);
+    const reads = ddbMock.commandCalls(GetCommand, { Key: reservationKey('order-1') });
+    expect(reads.map((c) => c.args[0].input.ConsistentRead)).toEqual([true]);
+  });
+
+  it('a reservation since RELEASED (inbox record expired) re-emits StockReserved: the order had been reserved', async () => {
+    recordIs({ state: 'RELEASED', lines: [{ sku: 'SKU-1', quantity: 1 }] });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(reservationCancelled()).resolves({});
+    const result = await inventory(placed(), ctx);
+    expect(result).toMatchObject({ duplicate: true, outcome: 'RELEASED' });
+    expect(result.emits!.map((e) => [e.eventType, e.payload])).toEqual([['StockReserved', { skus: ['SKU-1'] }]]);
+  });
+
+  it('a BACKORDERED record (inbox record expired) re-emits StockBackordered with the recorded skus', async () => {
+    recordIs({ state: 'BACKORDERED', skus: ['SKU-OOS'] });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(reservationCancelled()).resolves({});
+    const result = await inventory(placed(), ctx);
+    expect(result).toMatchObject({ duplicate: true, outcome: 'BACKORDERED' });
+    expect(result.emits!.map((e) => [e.eventType, e.payload])).toEqual([['StockBackordered', { skus: ['SKU-OOS'] }]]);
+  });
+
+  it('throws when the reservation condition failed but no record can be read (SQS retries)', async () => {
+    recordIs(undefined);
+    ddbMock.on(TransactWriteCommand).rejectsOnce(reservationCancelled()).resolves({});
+    await expect(inventory(placed(), ctx)).rejects.toThrow('order order-1: reservation condition failed but no reservation exists');
+    expect(transactions()).toHaveLength(1);
+  });
+
+  it('a late OrderPlaced for a VOID order whose copy recorded it first is a duplicate', async () => {
+    recordIs({ state: 'VOID' });
+    const winner = ctx.inbox.record(placed(), []).Put!.Item!;
+    ddbMock
+      .on(GetCommand, { Key: inboxKey('evt-OrderPlaced') })
+      .resolvesOnce({})
+      .resolves({ Item: winner });
+    // The reservation meets the VOID record; then the inbox-only commit meets the winning copy's inbox record.
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(reservationCancelled())
+      .rejects(cancelled(['ConditionalCheckFailed']));
+    expect(await inventory(placed(), ctx)).toMatchObject({ emits: [], duplicate: true });
+  });
+
+  it('a redelivered late OrderPlaced (recorded with no events) re-emits nothing', async () => {
+    recordIs({ state: 'VOID' });
+    ddbMock.on(TransactWriteCommand).rejectsOnce(reservationCancelled()).resolves({});
+    await inventory(placed(), ctx);
+    inboxHolds('evt-OrderPlaced', lastInboxRecord());
+    ddbMock.resetHistory();
+    expect(await inventory(placed(), ctx)).toMatchObject({ emits: [], duplicate: true });
+    expect(transactions()).toHaveLength(0);
+  });
+});
+
+describe('inventory backordering', () => {
+  const short = () => cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']);
+  const oos = () => placed([{ sku: 'SKU-OOS', quantity: 1 }]);
+
+  it('an order cancelled (VOID) between the reservation and the backorder write backorders nothing', async () => {
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservationKey('order-1'), state: 'VOID' } });
+    // The backorder's record put meets the VOID record (item 0); the third transaction records the inbox only.
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(short())
+      .rejectsOnce(cancelled(['ConditionalCheckFailed', 'None', 'None']))
+      .resolves({});
+    const result = await inventory(oos(), ctx);
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'VOID' });
+    expect(transactions().map((items) => items.length)).toEqual([4, 3, 1]);
+  });
+
+  it('a backorder write that keeps conflicting throws (SQS retries) without taking it for a VOID order', async () => {
+    instantBackoff();
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(short())
+      .rejects(cancelled(['TransactionConflict', 'None', 'None']));
+    await expect(inventory(oos(), ctx)).rejects.toThrow('TransactionConflict');
+    expect(ddbMock.commandCalls(GetCommand, { Key: reservationKey('order-1') })).toHaveLength(0);
+  });
+
+  it('a concurrent copy that wins the inbox race for the backorder makes this one a duplicate', async () => {
+    ddbMock.on(TransactWriteCommand).rejectsOnce(short()).resolves({});
+    const first = await inventory(oos(), ctx);
+    const record = lastInboxRecord();
+    ddbMock.reset();
+    ddbMock
+      .on(GetCommand, { Key: inboxKey('evt-OrderPlaced') })
+      .resolvesOnce({})
+      .resolves({ Item: record });
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(short())
+      .rejects(cancelled(['None', 'None', 'ConditionalCheckFailed']));
+    expect(await inventory(oos(), ctx)).toEqual({ emits: first.emits, duplicate: true, outcome: 'BACKORDERED' });
+  });
+});
+
+describe('inventory releasing, when the commit does not go through', () => {
+  const reservation = { ...reservationKey('order-1'), state: 'RESERVED', lines: [{ sku: 'SKU-1', quantity: 1 }] };
+  beforeEach(() => {
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
+  });
+
+  it('a concurrent copy that wins the inbox race makes this one a duplicate (stock went back once)', async () => {
+    await inventory(cancelledEvent(), ctx);
+    const record = lastInboxRecord();
+    ddbMock.resetHistory();
+    ddbMock
+      .on(GetCommand, { Key: inboxKey('evt-OrderCancelled') })
+      .resolvesOnce({})
+      .resolves({ Item: record });
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'None', 'ConditionalCheckFailed']));
+    expect(await inventory(cancelledEvent(), ctx)).toMatchObject({ emits: [], duplicate: true });
+    expect(transactions()).toHaveLength(1);
+  });
+
+  it('a failure other than a changed record is thrown as it is, not retried in place', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(new Error('DynamoDB is down'));
+    await expect(inventory(cancelledEvent(), ctx)).rejects.toThrow('DynamoDB is down');
+    expect(transactions()).toHaveLength(1);
+  });
+
+  it('gives up with an error (SQS retries) when the record or catalog keeps changing', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']));
+    await expect(inventory(cancelledEvent(), ctx)).rejects.toThrow('order order-1: reservation or catalog kept changing during the release');
   });
 });

@@ -80,6 +80,51 @@ describe('orders: the expressions it sends', () => {
     });
   });
 
+  it('records a rejection without amount or currency (OrderRejected carries none; an unset value would fail the update)', async () => {
+    await run(rejected());
+    const input = ddbMock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).toBe('SET #slot = :outcome, #slotEventId = :eventId, #slotHash = :hash, updatedAt = :now ADD #slotReceipts :one');
+    expect(Object.keys(input.ExpressionAttributeValues!)).not.toContain(':amountCents');
+  });
+
+  it('records the reserved skus with an inventory outcome', async () => {
+    await run(reserved());
+    const input = ddbMock.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).toBe(
+      'SET #slot = :outcome, #slotEventId = :eventId, #slotHash = :hash, updatedAt = :now, skus = :skus ADD #slotReceipts :one',
+    );
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':skus': ['SKU-1'] });
+  });
+
+  it('writes a confirmation without a reason, a cancellation with one', async () => {
+    await run(charged());
+    await run(reserved());
+    fakeLifecycle({ status: 'ACCEPTED' });
+    await run(declined());
+    await run(reserved());
+    const [confirm, cancel] = decisionUpdates().map((c) => c.args[0].input);
+    expect(confirm!.UpdateExpression).toBe('SET #status = :status, decision = :decision, decidedAt = :now');
+    expect(confirm!.ExpressionAttributeValues).not.toHaveProperty(':reason');
+    expect(cancel!.UpdateExpression).toBe('SET #status = :status, decision = :decision, decidedAt = :now, reason = :reason');
+    expect(cancel!.ExpressionAttributeValues).toMatchObject({ ':status': 'CANCELLED', ':reason': 'PAYMENT_DECLINED' });
+  });
+
+  it('reads the LIFECYCLE item consistently (a loser must see the decision the winner just wrote)', async () => {
+    await run(charged());
+    fakeLifecycle({ ...lifecycle, inventory: 'RESERVED', inventoryHash: eventHash(reserved()), inventoryReceipts: 1, skus: ['SKU-1'] });
+    await Promise.all([run(charged()), run(reserved())]);
+    const reads = ddbMock.commandCalls(GetCommand, { Key: lifecycleKey('order-1') });
+    expect(reads.map((c) => c.args[0].input.ConsistentRead)).toEqual([true]);
+  });
+
+  it('reads only the currency of the ORDER item, consistently', async () => {
+    ddbMock.on(GetCommand, { Key: orderKey('order-1') }).resolves({ Item: { currency: 'EUR' } });
+    await run(rejected());
+    await run(reserved());
+    const [read] = ddbMock.commandCalls(GetCommand, { Key: orderKey('order-1') });
+    expect(read!.args[0].input).toEqual({ TableName: TABLES.orders, Key: orderKey('order-1'), ProjectionExpression: 'currency', ConsistentRead: true });
+  });
+
   it('decides with a condition on an undecided status, storing the event', async () => {
     await run(charged());
     const { emits } = await run(reserved());
@@ -185,6 +230,11 @@ describe('orders: duplicates and races', () => {
   it('throws on a conflicting outcome from the same service (it dead-letters)', async () => {
     await run(charged());
     await expect(run(declined())).rejects.toBeInstanceOf(ConflictingOutcomeError);
+    // The name and message are what an operator finds in the worker's error log.
+    await expect(run(declined())).rejects.toMatchObject({
+      name: 'ConflictingOutcomeError',
+      message: 'order order-1: payment outcome DECLINED conflicts with recorded CHARGED',
+    });
     expect(lifecycle).toMatchObject({ payment: 'CHARGED' });
   });
 
@@ -192,6 +242,30 @@ describe('orders: duplicates and races', () => {
     await run(charged(1250));
     await expect(run(charged(9999))).rejects.toBeInstanceOf(PayloadMismatchError);
     expect(lifecycle).toMatchObject({ amountCents: 1250 });
+  });
+
+  it('a failed outcome write (not its condition) is thrown as it is, not taken for a conflict', async () => {
+    ddbMock.on(UpdateCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(run(charged())).rejects.toThrow('Throughput exceeds the current capacity');
+  });
+
+  it('a failed decision write (not its condition) is thrown as it is, not taken for a lost race', async () => {
+    await run(charged());
+    ddbMock
+      .on(UpdateCommand, { ExpressionAttributeNames: { '#status': 'status' } })
+      .rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(run(reserved())).rejects.toThrow('Throughput exceeds the current capacity');
+  });
+
+  it('refuses to decide over a status it does not own when no decision is stored', async () => {
+    fakeLifecycle({ status: 'CONFIRMED' });
+    await run(charged());
+    await expect(run(reserved())).rejects.toThrow('order order-1 is CONFIRMED and cannot be decided');
+  });
+
+  it('throws when a rejected order has no ORDER item to take the currency from', async () => {
+    await run(rejected());
+    await expect(run(reserved())).rejects.toThrow('order order-1 has no currency');
   });
 
   it('ignores events it does not aggregate', async () => {

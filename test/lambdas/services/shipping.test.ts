@@ -123,6 +123,11 @@ describe('shipping: one conditional write carries the shipment and the inbox mar
   });
 });
 
+describe('shipmentKey', () => {
+  it('keys the shipment as docs/contract.md and `npm run reconcile` expect', () =>
+    expect(shipmentKey('order-42')).toEqual({ pk: 'SHIPMENT#order-42', sk: 'SHIPMENT' }));
+});
+
 describe('putOnce', () => {
   const { inbox } = context('shipping');
   it('returns the prior emits of the same event byte-identical', async () => {
