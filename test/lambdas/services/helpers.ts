@@ -222,3 +222,42 @@ export function record(messageId: string, body: string): SQSRecord {
     awsRegion: 'us-east-1',
   };
 }
+
+type Expressed = {
+  ConditionExpression?: string;
+  UpdateExpression?: string;
+  ProjectionExpression?: string;
+  KeyConditionExpression?: string;
+  FilterExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+};
+
+/**
+ * Why DynamoDB would refuse a request's expressions with a ValidationException, if it would: an empty expression, a
+ * placeholder (`:value`, `#name`) the request does not define, or one it defines that no expression uses.
+ * FakeTables does not check this (it reads an undefined value as undefined); this does, for any request.
+ */
+export function expressionProblems(input: Expressed): string[] {
+  const fields = ['ConditionExpression', 'UpdateExpression', 'ProjectionExpression', 'KeyConditionExpression', 'FilterExpression'] as const;
+  const problems = fields.filter((f) => input[f] !== undefined && input[f]!.trim() === '').map((f) => `empty ${f}`);
+  const text = fields.map((f) => input[f] ?? '').join(' ');
+  for (const [sigil, defined] of [
+    [':', Object.keys(input.ExpressionAttributeValues ?? {})],
+    ['#', Object.keys(input.ExpressionAttributeNames ?? {})],
+  ] as const) {
+    const used = new Set(text.match(new RegExp(`${sigil}[A-Za-z0-9_]+`, 'g')) ?? []);
+    for (const u of used) if (!defined.includes(u)) problems.push(`${u} is not defined`);
+    for (const d of defined) if (!used.has(d)) problems.push(`${d} is defined but unused`);
+  }
+  return problems;
+}
+
+/** The problems of every request sent to the mocked client (each item of a TransactWrite on its own), by request. */
+export function refusedRequests(): { request: unknown; problems: string[] }[] {
+  const inputs = ddbMock.calls().flatMap((c) => {
+    const input = c.args[0].input as Expressed & TransactWriteCommandInput;
+    return input.TransactItems ? input.TransactItems.map((t) => (t.Put ?? t.Update ?? t.Delete ?? t.ConditionCheck) as Expressed) : [input];
+  });
+  return inputs.map((request) => ({ request, problems: expressionProblems(request) })).filter((r) => r.problems.length > 0);
+}

@@ -1,11 +1,12 @@
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { conditionalCheckFailed, context, ddbMock, envelope, inboxHolds, lastInboxRecord, TABLES, transactions } from './helpers';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { conditionalCheckFailed, context, ddbMock, envelope, inboxHolds, lastInboxRecord, refusedRequests, TABLES, transactions } from './helpers';
 import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 import { makeNotification, notification } from '../../../lambdas/services/notification/notification';
 import { maskEmail } from '../../../lambdas/core/masking';
 import { emailKey, type EmailMessage } from '../../../lambdas/services/notification/sender';
+import { TTL_ATTRIBUTE } from '../../../lambdas/contract';
 
 const ctx = context('notification');
 const confirmed = () => envelope('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' });
@@ -120,5 +121,88 @@ describe('notification', () => {
       notification(envelope('OrderConfirmed', { amountCents: 1, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }), ctx),
     ).rejects.toBeInstanceOf(PayloadMismatchError);
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+  });
+});
+
+afterEach(() => vi.useRealTimers());
+
+/** A sender that only records what it was handed. */
+const recordingSender = () => {
+  const sent: EmailMessage[] = [];
+  return { sent, handler: makeNotification(() => ({ send: async (m: EmailMessage) => (sent.push(m), { sent: true }) })) };
+};
+const personalData = (reply: Record<string, unknown>) =>
+  ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves({ Item: reply });
+
+describe('notification: what it sends, and to whom', () => {
+  it('ignores an event that sends no e-mail (OrderPlaced): nothing read, nothing sent', async () => {
+    const placed = envelope('OrderPlaced', { customerId: 'c-1', currency: 'USD', items: [{ sku: 'SKU-1', quantity: 1 }] });
+    expect(await notification(placed, ctx)).toEqual({ outcome: 'IGNORED' });
+    expect(ddbMock.calls()).toHaveLength(0);
+  });
+
+  it('the confirmation says the order is confirmed; the cancellation says why, and that any charge is refunded', async () => {
+    // Payment refunds whatever it charged on a cancelled order (docs/architecture.md), whatever the reason.
+    const { sent, handler } = recordingSender();
+    await handler(confirmed(), ctx);
+    await handler(cancelledEvent(), ctx);
+    const [yes, no] = sent;
+    expect(yes).toMatchObject({ idempotencyKey: 'order-1:confirmed', kind: 'confirmed', to: 'ada@example.com' });
+    expect(yes!.subject).toMatch(/order-1.*confirmed/);
+    expect(yes!.subject).not.toMatch(/cancel/i);
+    expect(yes!.text).toContain('order-1');
+    expect(no).toMatchObject({ idempotencyKey: 'order-1:cancelled', kind: 'cancelled' });
+    expect(no!.subject).toMatch(/order-1.*cancelled/);
+    expect(no!.subject).not.toMatch(/confirmed/);
+    expect(no!.text).toContain('order-1');
+    expect(no!.text).toContain('OUT_OF_STOCK');
+    expect(no!.text).toMatch(/refund/);
+  });
+
+  it('reads the address with a consistent read, in a request DynamoDB accepts', async () => {
+    // An erasure replaces the address "at once" (SECURITY.md): an eventually consistent read could still return it.
+    await notification(confirmed(), ctx);
+    const [read] = ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders }).map((c) => c.args[0].input);
+    expect(read).toMatchObject({ Key: personalDataKey('order-1'), ConsistentRead: true });
+    expect(refusedRequests()).toEqual([]);
+  });
+
+  it('sends to an address still within its retention (expiry in the future)', async () => {
+    personalData({ email: 'ada@example.com', [TTL_ATTRIBUTE]: 4_102_444_800 });
+    const { sent, handler } = recordingSender();
+    expect((await handler(confirmed(), ctx)).outcome).toBe('SENT');
+    expect(sent.map((m) => m.to)).toEqual(['ada@example.com']);
+  });
+
+  it('an address whose expiry is this very second is not yet past it: sent', async () => {
+    // "Past its expiry counts as gone" (notification.ts); DynamoDB's TTL expires an item whose time is less than now.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2024-05-01T10:00:05.000Z'));
+    personalData({ email: 'ada@example.com', [TTL_ATTRIBUTE]: Date.parse('2024-05-01T10:00:05.000Z') / 1000 });
+    const { sent, handler } = recordingSender();
+    await handler(confirmed(), ctx);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('an empty address is no address: nothing sent, SKIPPED', async () => {
+    personalData({ email: '' });
+    const { sent, handler } = recordingSender();
+    expect((await handler(confirmed(), ctx)).outcome).toBe('NO_ADDRESS');
+    expect(sent).toEqual([]);
+    expect(transactions()[0]![0]!.Put!.Item).toMatchObject({ status: 'SKIPPED', detail: { reason: 'NO_ADDRESS' } });
+  });
+});
+
+describe('SimulatedSender', () => {
+  it.each(['confirmed', 'cancelled'] as const)('records a %s e-mail under EMAIL#<orderId>#<kind> / EMAIL (docs/notification-window.md)', async (kind) => {
+    await notification(kind === 'confirmed' ? confirmed() : cancelledEvent(), ctx);
+    expect(ddbMock.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({ pk: `EMAIL#order-1#${kind}`, sk: 'EMAIL' });
+    expect(emailKey('order-1', kind)).toEqual({ pk: `EMAIL#order-1#${kind}`, sk: 'EMAIL' });
+  });
+
+  it('a record write that failed for another reason (throttled) is an error, not "already sent": nothing recorded, retried', async () => {
+    ddbMock.on(PutCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(notification(confirmed(), ctx)).rejects.toThrow('throttled');
+    expect(transactions()).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { context, ddbMock, envelope, FakeTables, TABLES, transactions } from './helpers';
-import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { cancelled, context, ddbMock, envelope, FakeTables, instantBackoff, refusedRequests, TABLES, transactions } from './helpers';
+import { PayloadMismatchError, TransactionConditionError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, paymentTokenKey, statusKey } from '../../../lambdas/adapters/keys';
 import { CANCEL_REASONS, type CancelReason } from '../../../lambdas/core/events';
 import { contentHash, deterministicEventId } from '../../../lambdas/core/ids';
@@ -79,6 +79,8 @@ beforeEach(() => {
   provider = new RecordingProvider();
   pay = makePayment(() => provider);
 });
+
+afterEach(() => vi.restoreAllMocks());
 
 describe('priceOrder', () => {
   const catalog = new Map([['A', { sku: 'A', name: 'a', unitPriceCents: 100, stock: 1 }]]);
@@ -474,5 +476,215 @@ describe('payment on OrderCancelled', () => {
     expect(provider.refunds).toEqual([]);
     expect(ledger()).toMatchObject({ state: 'REFUNDED', refundId: 're_1' });
     expect(result.outcome).toBe('REFUNDED');
+  });
+});
+
+const pricedLedger = { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'PRICED', amountCents: 1250, currency: 'USD' };
+const throttled = () => Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+/** A commit cancelled by contention on every attempt (no condition failed): what outlasts the inbox's retries. */
+const contendedForever = () => {
+  instantBackoff();
+  ddbMock.on(TransactWriteCommand).rejects(cancelled(['TransactionConflict', 'None', 'None', 'None']));
+};
+
+describe('payment: the events it does not handle, and the errors it does not hide', () => {
+  it('ignores an event it does not consume (OrderConfirmed): nothing read, nothing charged', async () => {
+    const result = await pay(envelope('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }), ctx);
+    expect(result).toEqual({ outcome: 'IGNORED' });
+    expect(ddbMock.calls()).toHaveLength(0);
+    expect(provider.charges).toEqual([]);
+  });
+
+  it('an intent write refused for another reason than its condition (throttled) fails the attempt before the provider is called', async () => {
+    // Only the failed create-only condition means "priced before"; any other error is retried by SQS.
+    db.put(TABLES.service, pricedLedger);
+    ddbMock.on(PutCommand, { TableName: TABLES.service, Item: { pk: 'PAYMENT#order-1' } }).rejects(throttled());
+    await expect(pay(placed(), ctx)).rejects.toThrow('throttled');
+    expect(provider.charges).toEqual([]);
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('a charge commit cancelled by contention that outlasted its retries fails with that cancellation, not as a lost race', async () => {
+    // inbox.ts: contention that outlasts the attempts is thrown, and SQS retries the message.
+    contendedForever();
+    const failure = await pay(placed(), ctx).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(TransactionConditionError);
+    expect((failure as TransactionConditionError).codes[0]).toBe('TransactionConflict');
+    expect(provider.refunds).toEqual([]);
+  });
+
+  it('a ledger that left PRICED for a state no cancellation writes fails the attempt loudly', async () => {
+    // Only a cancellation may move the ledger while the provider is called (VOID, REFUNDED): anything else is a bug.
+    provider.beforeCharge = async () => db.put(TABLES.service, { ...pricedLedger, state: 'DECLINED', reason: 'card_declined' });
+    await expect(pay(placed(), ctx)).rejects.toThrow('order order-1: payment ledger is DECLINED after a charge attempt');
+    expect(provider.refunds).toEqual([]);
+  });
+
+  it('reads the payment token and a ledger the failed intent did not hand back with consistent reads', async () => {
+    // The token was written by the API just before OrderPlaced was published, and an erasure replaces it at once; the
+    // ledger read decides whether and how much to charge ("one consistent read instead", payment.ts).
+    db.failNextTransact = Object.assign(new Error('Task timed out'), { name: 'TimeoutError' });
+    await expect(pay(placed(), ctx)).rejects.toThrow('Task timed out');
+    ddbMock.resetHistory();
+    await pay(placed(), ctx);
+    const reads = ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input);
+    expect(reads.filter((r) => r.Key?.pk === 'PAYTOKEN#order-1')).toEqual([expect.objectContaining({ ConsistentRead: true })]);
+    expect(reads.filter((r) => r.Key?.pk === 'PAYMENT#order-1')).toEqual([expect.objectContaining({ ConsistentRead: true })]);
+  });
+});
+
+describe('payment: redeliveries report what the first delivery decided', () => {
+  it.each([
+    ['DECLINED', 'tok_declined', ITEMS],
+    ['REJECTED', 'tok_visa_4242', [{ sku: 'NOPE', quantity: 1 }]],
+  ])('a redelivered %s order re-emits its outcome and reports it', async (outcome, paymentToken, items) => {
+    db.put(TABLES.orders, { ...paymentTokenKey('order-1'), orderId: 'order-1', token: paymentToken });
+    const first = await pay(placed(items), ctx);
+    const again = await pay(placed(items), ctx);
+    expect(first.outcome).toBe(outcome);
+    expect(again).toEqual({ emits: first.emits, duplicate: true, outcome });
+  });
+
+  it('a redelivered late OrderPlaced (the order was cancelled first) re-emits nothing and charges nothing', async () => {
+    await pay(cancelledEvent('TIMEOUT'), ctx);
+    await pay(placed(), ctx);
+    const again = await pay(placed(), ctx);
+    expect(again).toMatchObject({ emits: [], duplicate: true });
+    // HandlerResult.outcome is a word for the log line, even when the first delivery emitted nothing.
+    expect(again.outcome).toMatch(/^[A-Z_]+$/);
+    expect(provider.charges).toEqual([]);
+  });
+
+  it('a cancellation redelivered after its inbox record expired (ledger VOID) reports VOID and writes nothing again', async () => {
+    db.put(TABLES.service, { ...paymentRecordKey('order-1'), orderId: 'order-1', state: 'VOID' });
+    const result = await pay(cancelledEvent(), ctx);
+    expect(result.outcome).toBe('VOID');
+    expect(provider.finds + provider.refunds.length).toBe(0);
+    expect(ledger()).toMatchObject({ state: 'VOID' });
+  });
+});
+
+describe('payment: compensation retries only a changed ledger', () => {
+  it('a ledger that keeps changing under the cancellation: gives up with an error (SQS retries) instead of looping', async () => {
+    db.put(TABLES.service, pricedLedger);
+    // Every commit finds the ledger moved on (its condition fails); asynchronous, so a runaway loop meets the test timeout.
+    ddbMock.on(TransactWriteCommand).callsFake(async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      throw cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']);
+    });
+    await expect(pay(cancelledEvent('TIMEOUT'), ctx)).rejects.toThrow('order order-1: payment ledger kept changing during compensation');
+  });
+
+  it.each([
+    ['a timeout', () => (db.failNextTransact = Object.assign(new Error('Task timed out'), { name: 'TimeoutError' })), 'Task timed out'],
+    ['contention that outlasted its retries', contendedForever, TransactionConditionError],
+  ] as const)('a commit that failed for another reason than a ledger condition (%s) is thrown, not retried as a changed ledger', async (_, fail, error) => {
+    db.put(TABLES.service, pricedLedger);
+    fail();
+    await expect(pay(cancelledEvent('TIMEOUT'), ctx)).rejects.toThrow(error);
+    expect(ledger()).toMatchObject({ state: 'PRICED' });
+  });
+});
+
+describe('payment: every request is one DynamoDB accepts', () => {
+  // FakeTables reads an undefined placeholder as undefined; DynamoDB refuses the request (ValidationException).
+  it.each([
+    ['a charge', () => pay(placed(), ctx)],
+    [
+      'a charge whose commit loses to VOID (late refund)',
+      () => {
+        provider.beforeCharge = () => pay(cancelledEvent('TIMEOUT'), ctx);
+        return pay(placed(), ctx);
+      },
+    ],
+    [
+      'a cancellation of a PRICED ledger never charged (VOID)',
+      () => {
+        db.put(TABLES.service, pricedLedger);
+        return pay(cancelledEvent('TIMEOUT'), ctx);
+      },
+    ],
+    ['a cancellation with no ledger (VOID)', () => pay(cancelledEvent('TIMEOUT'), ctx)],
+    [
+      'a refund of a CHARGED ledger',
+      async () => {
+        await pay(placed(), ctx);
+        return pay(cancelledEvent('OUT_OF_STOCK'), ctx);
+      },
+    ],
+  ])('%s: every request sent is one DynamoDB accepts', async (_, run) => {
+    await run();
+    expect(refusedRequests()).toEqual([]);
+  });
+
+  it('the late refund is recorded only over a cancelled ledger (VOID or REFUNDED)', async () => {
+    provider.beforeCharge = () => pay(cancelledEvent('TIMEOUT'), ctx);
+    await pay(placed(), ctx);
+    const refunded = transactions().at(-1)![0]!.Update!;
+    expect(refunded).toMatchObject({ Key: paymentRecordKey('order-1'), ExpressionAttributeValues: { ':refunded': 'REFUNDED', ':void': 'VOID' } });
+    expect(refunded.ConditionExpression).toMatch(/^#state IN \(:void, :refunded\)$|^#state IN \(:refunded, :void\)$/);
+  });
+});
+
+describe('SimulatedPaymentProvider: records, ids and dedupe', () => {
+  const simulated = new SimulatedPaymentProvider(TABLES.service);
+  const charge = { idempotencyKey: 'order-9:charge', orderId: 'order-9', amountCents: 100, currency: 'USD', token: 'tok_visa' };
+  const refund = { idempotencyKey: 'order-9:refund', orderId: 'order-9', chargeId: 'ch_9', amountCents: 100, currency: 'USD' };
+
+  it('keeps its records where reconciliation reads them: CHARGE#<orderId> / CHARGE and REFUND#<orderId> / REFUND', async () => {
+    // scripts/reconcile.ts and the integration tests read these keys.
+    await simulated.charge(charge);
+    await simulated.refund(refund);
+    expect(db.get(TABLES.service, { pk: 'CHARGE#order-9', sk: 'CHARGE' })).toMatchObject({ idempotencyKey: 'order-9:charge', status: 'CHARGED' });
+    expect(db.get(TABLES.service, { pk: 'REFUND#order-9', sk: 'REFUND' })).toMatchObject({ idempotencyKey: 'order-9:refund', status: 'REFUNDED' });
+  });
+
+  it('a charge id and a refund id name one charge and one refund: the same for a retried key, another for another order', async () => {
+    const first = (await simulated.charge(charge)) as { chargeId: string };
+    const retried = (await simulated.charge(charge)) as { chargeId: string };
+    const other = (await simulated.charge({ ...charge, idempotencyKey: 'order-8:charge', orderId: 'order-8' })) as { chargeId: string };
+    expect(first.chargeId).toBeTruthy();
+    expect(retried.chargeId).toBe(first.chargeId);
+    expect(other.chargeId).not.toBe(first.chargeId);
+
+    const r1 = await simulated.refund(refund);
+    const r2 = await simulated.refund(refund);
+    const r3 = await simulated.refund({ ...refund, idempotencyKey: 'order-8:refund', orderId: 'order-8', chargeId: other.chargeId });
+    expect(r1.refundId).toBeTruthy();
+    expect(r2.refundId).toBe(r1.refundId);
+    expect(r3.refundId).not.toBe(r1.refundId);
+  });
+
+  it('rejects a seen refund key with another charge or amount, naming the key', async () => {
+    await simulated.refund(refund);
+    for (const changed of [{ amountCents: 99 }, { chargeId: 'ch_other' }, { currency: 'EUR' }]) {
+      await expect(simulated.refund({ ...refund, ...changed })).rejects.toMatchObject({
+        name: 'IdempotencyKeyReuseError',
+        message: 'idempotency key order-9:refund was used with different parameters',
+      });
+    }
+    expect(db.get(TABLES.service, refundRecordKey('order-9'))).toMatchObject({ chargeId: 'ch_9', amountCents: 100 });
+  });
+
+  it("never answers a request with another key's recorded charge", async () => {
+    await simulated.charge(charge);
+    await expect(simulated.charge({ ...charge, idempotencyKey: 'order-9:other' })).rejects.toBeInstanceOf(IdempotencyKeyReuseError);
+  });
+
+  it('a refused record write (throttled) is thrown, not answered from a record', async () => {
+    await simulated.charge(charge);
+    ddbMock.on(PutCommand).rejects(throttled());
+    await expect(simulated.charge(charge)).rejects.toThrow('throttled');
+  });
+
+  it('looks up a charge and a seen key with consistent reads', async () => {
+    // A cancellation decides "nothing charged: VOID" from find; a charge whose caller died (crash-in-provider) and that
+    // a stale read missed would never be refunded. The answer for a seen key is read right after its put failed.
+    await simulated.charge(charge);
+    await simulated.charge(charge);
+    await simulated.find({ idempotencyKey: 'order-9:charge', orderId: 'order-9' });
+    const reads = ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input);
+    expect(reads).toHaveLength(2);
+    expect(reads.every((r) => r.ConsistentRead === true)).toBe(true);
   });
 });
