@@ -93,6 +93,16 @@ export function coveringFiles(report: Report, mutant: Pick<Mutant, 'coveredBy'>)
     .map(([file]) => file);
 }
 
+/**
+ * Where a file's own tests live (the tree is mirrored): `test/<path>.test.ts`, or, for a file in a folder of its own
+ * (a service: lambdas/services/payment/provider.ts), the folder's test `test/lambdas/services/payment.test.ts`.
+ */
+export function ownTests(path: string): string[] {
+  const mirrored = `test/${path.replace(/\.ts$/, '.test.ts')}`;
+  const folder = `test/${path.replace(/\/[^/]+\.ts$/, '.test.ts')}`;
+  return mirrored === folder ? [mirrored] : [mirrored, folder];
+}
+
 /** Re-judges the survivors (and the mutants Stryker did not judge) of one scope's report in place; returns how many were killed. */
 function recheck(scope: string, file: string): number {
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
@@ -113,8 +123,8 @@ function recheck(scope: string, file: string): number {
       for (const mutant of entry.mutants.filter(needsJudging)) {
         // The tests that covered it, and the file's own test (the tree is mirrored): a static mutant's coverage is
         // the tests that happened to load its module first, not the ones that check it.
-        const own = `test/${path.replace(/\.ts$/, '.test.ts')}`;
-        const files = [...new Set([...coveringFiles(report, mutant), ...(existsSync(projectPath(own)) ? [own] : []), ...(JUDGES[path] ?? [])])];
+        const own = ownTests(path).filter((f) => existsSync(projectPath(f)));
+        const files = [...new Set([...coveringFiles(report, mutant), ...own, ...(JUDGES[path] ?? [])])];
         writeFileSync(projectPath(path), applyMutant(original, mutant));
         // None of either: the tests that import the file, directly or not.
         const select = files.length ? ['run', ...files] : ['related', '--run', path];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMutant, coveringFiles, judged, needsJudging, strykerOptions, summarize, type Mutant, type Report } from '../../scripts/mutation';
+import { applyMutant, coveringFiles, judged, needsJudging, ownTests, strykerOptions, summarize, type Mutant, type Report } from '../../scripts/mutation';
 
 const at = (line: number, column: number, endLine: number, endColumn: number) => ({ start: { line, column }, end: { line: endLine, column: endColumn } });
 const mutant = (over: Partial<Mutant>): Mutant => ({ id: '1', mutatorName: 'StringLiteral', status: 'Survived', location: at(1, 1, 1, 1), ...over });
@@ -77,5 +77,15 @@ describe('strykerOptions', () => {
   });
   it('--static lets Stryker run the static mutants itself', () => {
     expect(strykerOptions(['stages', '--static'])).toEqual([]);
+  });
+});
+
+describe('ownTests', () => {
+  it("is the mirrored test file, and for a service's file also its folder's test", () => {
+    expect(ownTests('lambdas/core/order.ts')).toEqual(['test/lambdas/core/order.test.ts', 'test/lambdas/core.test.ts']);
+    expect(ownTests('lambdas/services/payment/provider.ts')).toEqual([
+      'test/lambdas/services/payment/provider.test.ts',
+      'test/lambdas/services/payment.test.ts',
+    ]);
   });
 });
