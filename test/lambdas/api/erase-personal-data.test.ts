@@ -3,7 +3,7 @@
  * another caller's order is the 404 of an unknown one (logged at WARN with the caller's sub).
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyOf, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE } from './fixtures';
 import { bearer, TestIssuer } from '../../integration/support/auth';
 import { createHandler } from '../../../lambdas/api/erase-personal-data';
@@ -68,5 +68,40 @@ describe('DELETE /orders/{orderId}/personal-data', () => {
       expect((await erase(headers)).statusCode).toBe(401);
     }
     expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+});
+
+describe('DELETE /orders/{orderId}/personal-data: its log lines', () => {
+  let lines: Record<string, unknown>[];
+  beforeEach(() => {
+    lines = [];
+    // Powertools writes JSON lines through its own Console on process.stdout / process.stderr.
+    const capture = (chunk: unknown) => (lines.push(JSON.parse(String(chunk))), true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
+  });
+  afterEach(() => vi.restoreAllMocks());
+  const byMessage = (message: string) => lines.filter((l) => l.message === message);
+
+  it("an audit line per erasure: which order, who asked (the token's sub), and no data", async () => {
+    await erase(bearer(await issuer.token({ sub: 'cust-7' })));
+    expect(byMessage('personal data erased')).toEqual([expect.objectContaining({ orderId: ID, caller: 'cust-7', correlationId: expect.any(String) })]);
+  });
+
+  it('without authentication (the local demo) the audit line names no caller', async () => {
+    const open = checked('erasePersonalData', createHandler(configWith({ AUTH_MODE: 'off', STAGE: 'local' })));
+    expect((await open(httpEvent({ method: 'DELETE', rawPath: `/orders/${ID}/personal-data`, pathParameters: { orderId: ID } }))).statusCode).toBe(200);
+    const [audit, ...more] = byMessage('personal data erased');
+    expect(more).toEqual([]);
+    expect(audit).toMatchObject({ orderId: ID });
+    expect(audit).not.toHaveProperty('caller');
+  });
+
+  it('a refusal and a failure are logged as the erasure route\'s own', async () => {
+    await erase({});
+    expect(byMessage('erasure refused')).toHaveLength(1);
+    ddbMock.on(PutCommand).rejects(new Error('dynamodb down'));
+    expect((await erase(bearer(await issuer.token({ sub: 'cust-7' })))).statusCode).toBe(500);
+    expect(byMessage('erasure failed')).toHaveLength(1);
   });
 });
