@@ -18,7 +18,7 @@
  * mirrored test and the scope's own judges (JUDGES), a fresh vitest of a file or two, so it counts in the score
  * again: Killed when a test fails, Survived when none does.
  */
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { projectPath } from '../lib/paths';
@@ -103,8 +103,12 @@ export function ownTests(path: string): string[] {
   return mirrored === folder ? [mirrored] : [mirrored, folder];
 }
 
-/** Re-judges the survivors (and the mutants Stryker did not judge) of one scope's report in place; returns how many were killed. */
-function recheck(scope: string, file: string): number {
+/**
+ * Re-judges the survivors (and the mutants Stryker did not judge) of one scope's report in place; returns how many were
+ * killed. Asynchronous on purpose: a signal handler only runs when the event loop does, so with a synchronous child
+ * (spawnSync) a Ctrl-C or SIGTERM was never handled and left the mutant of the moment in the source.
+ */
+async function recheck(scope: string, file: string): Promise<number> {
   const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
   let killed = 0;
   for (const [path, entry] of Object.entries(report.files)) {
@@ -112,8 +116,10 @@ function recheck(scope: string, file: string): number {
     const original = readFileSync(projectPath(path), 'utf8');
     if (original !== entry.source) throw new Error(`${path} changed since the ${scope} report: run Stryker again first`);
     const restore = () => writeFileSync(projectPath(path), original);
-    // A stopped run must not leave a mutant in the source: put the file back, then stop as the signal asked.
+    let vitest: ChildProcess | undefined;
+    // A stopped run must not leave a mutant in the source: stop the tests, put the file back, then stop as asked.
     const stop = (signal: NodeJS.Signals) => {
+      vitest?.kill(signal);
       restore();
       process.kill(process.pid, signal);
     };
@@ -130,10 +136,13 @@ function recheck(scope: string, file: string): number {
         const select = files.length ? ['run', ...files] : ['related', '--run', path];
         const out = projectPath(`.local/stryker/${scope}/recheck.json`);
         // Both projects: a judge may be a template test (infra) of a lambdas/ file, or the other way round.
-        spawnSync(projectPath('node_modules/.bin/vitest'), [...select, '--project', 'unit', '--project', 'infra', '--reporter=json', `--outputFile=${out}`], {
-          cwd: projectPath('.'),
-          stdio: 'ignore',
-          env: process.env,
+        await new Promise<void>((done) => {
+          vitest = spawn(projectPath('node_modules/.bin/vitest'), [...select, '--project', 'unit', '--project', 'infra', '--reporter=json', `--outputFile=${out}`], {
+            cwd: projectPath('.'),
+            stdio: 'ignore',
+            env: process.env,
+          });
+          vitest.on('close', () => done()).on('error', () => done());
         });
         // Killed only by a failing test or a test file that no longer loads; a run that found no tests kills nothing.
         const result = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { numFailedTests: number; numFailedTestSuites: number }) : undefined;
@@ -167,7 +176,7 @@ export function strykerOptions(argv: readonly string[]): string[] {
   return argv.includes('--static') || options.includes('--ignoreStatic') ? options : [...options, '--ignoreStatic'];
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const recheckOnly = argv.includes('--recheck-only');
   const scopes = argv.filter((a) => SCOPES.includes(a));
   const options = strykerOptions(argv);
@@ -188,7 +197,7 @@ function main(argv: string[]): number {
         continue;
       }
     }
-    const rechecked = recheck(scope, file);
+    const rechecked = await recheck(scope, file);
     const { counts, score } = summarize(JSON.parse(readFileSync(file, 'utf8')) as Report);
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     lines.push(`${scope}: ${score.toFixed(1)} % in ${minutes} min ${JSON.stringify(counts)} (${rechecked} survivors killed on recheck)`);
@@ -197,4 +206,4 @@ function main(argv: string[]): number {
   return failed ? 1 : 0;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = main(process.argv.slice(2));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main(process.argv.slice(2));
