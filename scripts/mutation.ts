@@ -137,11 +137,15 @@ async function recheck(scope: string, file: string): Promise<number> {
         const out = projectPath(`.local/stryker/${scope}/recheck.json`);
         // Both projects: a judge may be a template test (infra) of a lambdas/ file, or the other way round.
         await new Promise<void>((done) => {
-          vitest = spawn(projectPath('node_modules/.bin/vitest'), [...select, '--project', 'unit', '--project', 'infra', '--reporter=json', `--outputFile=${out}`], {
-            cwd: projectPath('.'),
-            stdio: 'ignore',
-            env: process.env,
-          });
+          vitest = spawn(
+            projectPath('node_modules/.bin/vitest'),
+            [...select, '--project', 'unit', '--project', 'infra', '--reporter=json', `--outputFile=${out}`],
+            {
+              cwd: projectPath('.'),
+              stdio: 'ignore',
+              env: process.env,
+            },
+          );
           vitest.on('close', () => done()).on('error', () => done());
         });
         // Killed only by a failing test or a test file that no longer loads; a run that found no tests kills nothing.

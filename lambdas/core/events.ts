@@ -92,7 +92,6 @@ export function parseEnvelope(body: string): Envelope {
   return envelope(header, eventType, PAYLOAD_FIELD[eventType].parse({ payload }).payload);
 }
 
-
 /**
  * The one place an envelope is put together: `eventType` and `payload` of the same type, by the signature. Keys in
  * the schema's order, always: a stored event is re-emitted byte-identical.

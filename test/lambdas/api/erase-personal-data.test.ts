@@ -97,7 +97,7 @@ describe('DELETE /orders/{orderId}/personal-data: its log lines', () => {
     expect(audit).not.toHaveProperty('caller');
   });
 
-  it('a refusal and a failure are logged as the erasure route\'s own', async () => {
+  it("a refusal and a failure are logged as the erasure route's own", async () => {
     await erase({});
     expect(byMessage('erasure refused')).toHaveLength(1);
     ddbMock.on(PutCommand).rejects(new Error('dynamodb down'));

@@ -151,11 +151,16 @@ describe('validateOrder: text, codes and the duplicate rule, worded as clients r
       expect(messagesOf({ ...valid(), shippingAddress: { ...address, country } })).toEqual([
         'shippingAddress.country: expected an ISO 3166-1 alpha-2 country code (2 uppercase letters)',
       ]);
-    for (const currency of ['EURO', 'XEUR', 'eur']) expect(messagesOf({ ...valid(), currency })).toEqual(['currency: expected an ISO 4217 currency code (3 uppercase letters)']);
+    for (const currency of ['EURO', 'XEUR', 'eur'])
+      expect(messagesOf({ ...valid(), currency })).toEqual(['currency: expected an ISO 4217 currency code (3 uppercase letters)']);
   });
 
   it('checks for duplicate SKUs even when another line is malformed', () => {
-    const items = [{ sku: 'A', quantity: 1 }, { sku: 5, quantity: 1 }, { sku: 'A', quantity: 1 }];
+    const items = [
+      { sku: 'A', quantity: 1 },
+      { sku: 5, quantity: 1 },
+      { sku: 'A', quantity: 1 },
+    ];
     expect(pathsOf({ ...valid(), items })).toEqual(['items[1].sku', 'items[2].sku']);
   });
 
