@@ -35,9 +35,8 @@ export async function seedCatalog(tableName: string, client: DynamoDBClient = ne
   return created.reduce<number>((a, b) => a + b, 0);
 }
 
-function tableFromEnv(): string {
+function tableFromEnv(stage: string): string {
   if (process.env.CATALOG_TABLE) return process.env.CATALOG_TABLE;
-  const stage = process.env.STAGE ?? 'dev';
   const file = process.env.SEED_OUTPUTS_FILE ?? 'cdk-outputs.json';
   const outputs = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
   const table = outputs[`OrderPipeline-${stage}`]?.CatalogTableName;
@@ -52,7 +51,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.log(`${stage.name}: the demo catalog is not seeded`);
     process.exit(0);
   }
-  const table = tableFromEnv();
+  const table = tableFromEnv(stage.name);
   const n = await seedCatalog(table);
   console.log(`seeded ${n} missing catalog items into ${table}`);
 }
