@@ -4,7 +4,7 @@
  * Every case drives at least 100 orders, injects its fault, waits until every order is decided, and ends with the
  * reconciliation of its orders clean; the last test checks every DLQ and the whole stack, and prints the summary
  * table (RELIABILITY.md keeps the last full run's). The cases run concurrently (they use SKUs, customers and order
- * ids of their own); at most two post their burst at a time so the emulator stays inside the 40 s order deadline.
+ * ids of their own); one at a time posts its burst, at one pace, so the emulator stays inside the 40 s order deadline.
  */
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
