@@ -139,6 +139,12 @@ describe('capacityOf at every unit boundary', () => {
     expect(capacityOf('TransactWriteItemsCommand', { TransactItems: [{ Delete: { Key: { pk: { S: 'A' } } } }] }, {})).toEqual({ read: 0, write: 2 });
     expect(capacityOf('TransactGetItemsCommand', {}, { Responses: [{ Item: ofBytes(10) }, { Item: ofBytes(4097) }] })).toEqual({ read: 2 + 4, write: 0 });
   });
+  it('a transactional update or delete over 1 KB costs 2 units per started KB, like a put', () => {
+    // Update: 3 (key) + 1500 (value) = 1503 bytes -> 2 KB -> 4 units. Delete by a 1100-byte key -> 2 KB -> 4 units.
+    const update = { Key: { pk: { S: 'A' } }, ExpressionAttributeValues: { ':v': { S: 'x'.repeat(1500) } } };
+    expect(capacityOf('TransactWriteItemsCommand', { TransactItems: [{ Update: update }] }, {})).toEqual({ read: 0, write: 4 });
+    expect(capacityOf('TransactWriteItemsCommand', { TransactItems: [{ Delete: { Key: ofBytes(1100) } }] }, {})).toEqual({ read: 0, write: 4 });
+  });
   it('a returned ConsumedCapacity wins when it has units: summed over a list, a read for reads, a write for writes', () => {
     const consumed = { ConsumedCapacity: [{ CapacityUnits: 1 }, { CapacityUnits: 2 }] };
     expect(capacityOf('TransactWriteItemsCommand', { TransactItems: [] }, consumed)).toEqual({ read: 0, write: 3 });

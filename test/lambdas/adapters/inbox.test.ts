@@ -243,6 +243,33 @@ describe('contention inside the commit', () => {
     expect(backoffMs(20, () => 0.999)).toBe(Math.floor(0.999 * CONTENTION_RETRY.capMs));
     expect(backoffMs(3, () => 0)).toBe(0);
   });
+
+  // Typed in from the DynamoDB API reference (TransactWriteItems' CancellationReasons, and the common errors), not
+  // from the source: each contention code or error alone makes a retry; the other codes and errors do not.
+  it.each(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])(
+    'cancellation code %s alone is contention',
+    (code) => {
+      expect(isContention(cancelled(['None', code]))).toBe(true);
+    },
+  );
+  it.each(['ValidationError', 'ItemCollectionSizeLimitExceeded', 'None'])('cancellation code %s is not contention', (code) => {
+    expect(isContention(cancelled(['None', code]))).toBe(false);
+  });
+  it.each([
+    'TransactionConflictException',
+    'TransactionInProgressException',
+    'ThrottlingException',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+  ])('error %s is contention', (name) => {
+    expect(isContention(Object.assign(new Error(name), { name }))).toBe(true);
+  });
+  it.each(['ValidationException', 'ConditionalCheckFailedException', 'InternalServerError', 'ResourceNotFoundException'])(
+    'error %s is not contention',
+    (name) => {
+      expect(isContention(Object.assign(new Error(name), { name }))).toBe(false);
+    },
+  );
 });
 
 describe('Inbox.once with doneBefore', () => {

@@ -35,6 +35,12 @@ describe('saveNewOrder', () => {
     expect(items.map((i) => i.Put!.Item!.expiresAt)).toEqual([undefined, undefined, NOW_S + 3_600, NOW_S + 600]);
   });
 
+  it('without a retention period given, the PII item expires after 90 days (the default the stages override)', async () => {
+    await saveNewOrder(input(), ORDERS_TABLE);
+    const items = ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items[2]!.Put!.Item!.expiresAt).toBe(NOW_S + 90 * 24 * 3_600);
+  });
+
   it('without a key: three items, and any cancellation is an error', async () => {
     await saveNewOrder(input({ idempotency: undefined }), ORDERS_TABLE);
     expect(ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems).toHaveLength(3);
