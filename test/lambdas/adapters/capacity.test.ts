@@ -9,6 +9,10 @@ describe('item size (AWS rules)', () => {
     // pk 2 + 7, sk 2 + 15, n 1 + (5 digits -> 3 + 1)
     expect(itemSize(small)).toBe(2 + 7 + 2 + 15 + 1 + 4);
   });
+  it('a number in exponent form counts its significant digits only (sign, point and exponent are free)', () => {
+    expect(valueSize({ N: '-1.5e+10' })).toBe(1 + 1); // "15": 2 digits -> 1 byte + 1
+    expect(valueSize({ N: '12345e-7' })).toBe(3 + 1); // "12345": 5 digits -> 3 bytes + 1
+  });
   it('sizes lists and maps with their overhead', () => {
     expect(valueSize({ L: [{ S: 'ab' }] })).toBe(3 + 1 + 2);
     expect(valueSize({ M: { k: { BOOL: true } } })).toBe(3 + 1 + 1 + 1);
