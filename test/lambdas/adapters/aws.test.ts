@@ -158,3 +158,20 @@ describe('the DynamoDB capacity a scope consumed', () => {
     expect(requests).toEqual({ total: 1, byCommand: { PutItemCommand: 1 }, rcu: 0, wcu: 0 });
   });
 });
+
+describe('the document client', () => {
+  it('leaves an undefined field out of a nested map instead of refusing the whole write', async () => {
+    // An optional field of the domain (an address's second line) is often undefined; the SDK's marshaller throws on
+    // one inside a map unless removeUndefinedValues is set (a top-level one it drops by itself).
+    const sent: Record<string, any>[] = [];
+    await answered(
+      (input) => {
+        sent.push(input);
+        return {};
+      },
+      () => put({ ...ORDER, shippingAddress: { line1: '1 Main St', line2: undefined } }),
+    );
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.Item).toEqual({ pk: { S: ORDER.pk }, sk: { S: ORDER.sk }, shippingAddress: { M: { line1: { S: '1 Main St' } } } });
+  });
+});
