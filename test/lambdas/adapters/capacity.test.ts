@@ -109,6 +109,8 @@ describe('capacityOf at every unit boundary', () => {
     expect(capacityOf('UpdateItemCommand', bigger, {})).toEqual({ read: 0, write: 2 });
     expect(capacityOf('UpdateItemCommand', bigger, { Attributes: { pk: { S: 'A' } } })).toEqual({ read: 0, write: 1 });
     expect(capacityOf('UpdateItemCommand', update, { Attributes: ofBytes(2049) })).toEqual({ read: 0, write: 3 });
+    // A failed condition has no output: billed for what the request shows.
+    expect(capacityOf('UpdateItemCommand', bigger, undefined, true)).toEqual({ read: 0, write: 2 });
   });
   it('a delete is billed for the item it removed when returned, else for its key', () => {
     expect(capacityOf('DeleteItemCommand', { Key: { pk: { S: 'A' } } }, { Attributes: ofBytes(1025) })).toEqual({ read: 0, write: 2 });

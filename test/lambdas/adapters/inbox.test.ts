@@ -232,6 +232,13 @@ describe('contention inside the commit', () => {
     }
   });
 
+  it('the retry counter starts at 0, so the first batch of a cold start reports its retries', async () => {
+    // The worker reads and resets it after each batch; an unset start would make the first batch's count NaN.
+    vi.resetModules();
+    const fresh = await import('../../../lambdas/adapters/inbox');
+    expect(fresh.contention).toEqual({ retried: 0 });
+  });
+
   it('isContention and backoffMs', () => {
     expect(isContention(conflict())).toBe(true);
     expect(isContention(cancelled(['None', 'ThrottlingError']))).toBe(true);
