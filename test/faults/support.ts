@@ -66,8 +66,9 @@ export const bursts = new Limiter(1);
  * The cases test faults, not capacity (that is `npm run bench`). A run's 914 orders and injected copies make about
  * 7,300 worker messages, which the single-process emulator on two cores drains at 23 a second (median of 10 s
  * windows; at most 70): too fast a pace builds a backlog past the 40 s order deadline, and the cases end in TIMEOUT
- * cancellations that are correct but test nothing they are about. Measured on 3 Dec: at 5 a second payment's queue reached 580 messages and 95 of the
- * 200 hot-SKU orders timed out (two runs, both failed); at 3 a second every case passed.
+ * cancellations that are correct but test nothing they are about. Measured on 3 Dec: at 5 a second payment's queue
+ * reached 580 messages and 95 of the 200 hot-SKU orders timed out (two runs, both failed); at 3 a second every case
+ * passed.
  * FAULTS_ORDERS_PER_SECOND tunes it (default 3).
  */
 class Pacer {

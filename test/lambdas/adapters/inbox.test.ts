@@ -159,7 +159,9 @@ describe('Inbox', () => {
 });
 
 const conflict = () => cancelled(['TransactionConflict', 'None']);
-const throttled = () => Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+/** An SDK-style error: what the service answered is its `name`. */
+const named = (name: string) => Object.assign(new Error(name), { name });
+const throttled = () => named('ProvisionedThroughputExceededException');
 
 describe('contention inside the commit', () => {
   it('a TransactionConflict is retried with jittered backoff, then succeeds', async () => {
@@ -253,30 +255,24 @@ describe('contention inside the commit', () => {
 
   // Typed in from the DynamoDB API reference (TransactWriteItems' CancellationReasons, and the common errors), not
   // from the source: each contention code or error alone makes a retry; the other codes and errors do not.
-  it.each(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])(
-    'cancellation code %s alone is contention',
-    (code) => {
-      expect(isContention(cancelled(['None', code]))).toBe(true);
-    },
-  );
-  it.each(['ValidationError', 'ItemCollectionSizeLimitExceeded', 'None'])('cancellation code %s is not contention', (code) => {
-    expect(isContention(cancelled(['None', code]))).toBe(false);
+  it.each([
+    ...['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'].map((c) => [c, true] as const),
+    ...['ValidationError', 'ItemCollectionSizeLimitExceeded', 'None'].map((c) => [c, false] as const),
+  ])('cancellation code %s alone: contention %s', (code, expected) => {
+    expect(isContention(cancelled(['None', code]))).toBe(expected);
   });
   it.each([
-    'TransactionConflictException',
-    'TransactionInProgressException',
-    'ThrottlingException',
-    'ProvisionedThroughputExceededException',
-    'RequestLimitExceeded',
-  ])('error %s is contention', (name) => {
-    expect(isContention(Object.assign(new Error(name), { name }))).toBe(true);
+    ...[
+      'TransactionConflictException',
+      'TransactionInProgressException',
+      'ThrottlingException',
+      'ProvisionedThroughputExceededException',
+      'RequestLimitExceeded',
+    ].map((n) => [n, true] as const),
+    ...['ValidationException', 'ConditionalCheckFailedException', 'InternalServerError', 'ResourceNotFoundException'].map((n) => [n, false] as const),
+  ])('error %s: contention %s', (name, expected) => {
+    expect(isContention(named(name))).toBe(expected);
   });
-  it.each(['ValidationException', 'ConditionalCheckFailedException', 'InternalServerError', 'ResourceNotFoundException'])(
-    'error %s is not contention',
-    (name) => {
-      expect(isContention(Object.assign(new Error(name), { name }))).toBe(false);
-    },
-  );
 });
 
 describe('Inbox.once with doneBefore', () => {
