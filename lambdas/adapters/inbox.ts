@@ -122,10 +122,7 @@ export class Inbox {
   /** The events emitted the first time, if this event was processed already; throws on a payload mismatch. */
   async prior(event: Envelope): Promise<Envelope[] | undefined> {
     const { Item } = await ddb.send(new GetCommand({ TableName: this.table, Key: inboxKey(event.eventId), ConsistentRead: true }));
-    if (!Item) return undefined;
-    if (Item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
-    // Stored as JSON text (older records: a list): DynamoDB does not keep map key order, re-emits must be byte-identical.
-    return (typeof Item.emits === 'string' ? JSON.parse(Item.emits) : Item.emits) as Envelope[];
+    return Item ? recordedEmits(event, Item) : undefined;
   }
 
   record(event: Envelope, emits: readonly Envelope[]): TransactItem {
@@ -143,24 +140,30 @@ export class Inbox {
           [TTL_ATTRIBUTE]: epochSeconds() + this.ttlSeconds,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
+        // A lost race hands back the record that won it, so a duplicate needs no read to learn its emits.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     };
   }
 
   /**
-   * Commits the effect's writes together with the inbox record. Returns 'duplicate' when a concurrent copy of the
-   * event won the race (the effect was not applied twice); throws TransactionConditionError for the effect's own
-   * conditions (codes exclude the inbox record, which is always last).
+   * Commits the effect's writes together with the inbox record: `{ emits, duplicate: false }`. When a copy of the
+   * event had committed first (the inbox record's condition failed), nothing of this attempt is applied and the
+   * result is that copy's emits, `duplicate: true`, taken from the record the failed condition returned (a read
+   * only if the store returned none). Throws TransactionConditionError for the effect's own conditions (codes
+   * exclude the inbox record, which is always last), PayloadMismatchError when the record holds another payload.
    */
-  async commit(event: Envelope, emits: readonly Envelope[], writes: readonly TransactItem[]): Promise<'committed' | 'duplicate'> {
+  async commit(event: Envelope, emits: readonly Envelope[], writes: readonly TransactItem[]): Promise<Committed> {
     try {
       await transactWithRetry([...writes, this.record(event, emits)]);
-      return 'committed';
+      return { emits: [...emits], duplicate: false };
     } catch (err) {
       const codes = cancellationCodes(err);
       if (!codes) throw err;
-      if (codes[codes.length - 1] === 'ConditionalCheckFailed') return 'duplicate';
-      throw new TransactionConditionError(codes.slice(0, -1));
+      if (codes[codes.length - 1] !== 'ConditionalCheckFailed') throw new TransactionConditionError(codes.slice(0, -1));
+      const returned = (err as { CancellationReasons?: { Item?: Record<string, any> }[] }).CancellationReasons?.[codes.length - 1]?.Item;
+      const prior = returned ? recordedEmits(event, unmarshall(returned)) : await this.prior(event);
+      return { emits: prior ?? [], duplicate: true };
     }
   }
 
@@ -187,24 +190,27 @@ export class Inbox {
   }
 
   /**
-   * The usual path: return the prior emits for a duplicate; otherwise run the effect (which may call an external
-   * system that deduplicates on its own key) and commit its writes with the inbox record.
+   * Runs the effect and commits its writes with the inbox record; a duplicate gets the emits recorded the first time.
+   * `readFirst` (the default) reads the inbox record before the effect runs: needed when the effect reaches outside
+   * DynamoDB (an e-mail), so a redelivery does not repeat it. An effect that only builds writes passes
+   * `readFirst: false`: a duplicate then fails the inbox condition and `commit` returns the first emits, so a first
+   * delivery (the usual case) costs no read at all.
    */
-  async once(event: Envelope, effect: () => Promise<Effect>): Promise<{ emits: Envelope[]; duplicate: boolean }> {
-    const seen = await this.prior(event);
-    if (seen) return { emits: seen, duplicate: true };
+  async once(event: Envelope, effect: () => Promise<Effect>, { readFirst = true }: { readFirst?: boolean } = {}): Promise<Committed> {
+    if (readFirst) {
+      const seen = await this.prior(event);
+      if (seen) return { emits: seen, duplicate: true };
+    }
     const { emits, writes, doneBefore } = await effect();
-    let committed: 'committed' | 'duplicate';
     try {
-      committed = await this.commit(event, emits, writes);
+      return await this.commit(event, emits, writes);
     } catch (err) {
       const markerFailed = err instanceof TransactionConditionError && doneBefore && err.codes[doneBefore.marker] === 'ConditionalCheckFailed';
       if (!markerFailed) throw err;
-      committed = await this.commit(event, [], doneBefore.writes);
-      if (committed === 'committed') return { emits: [], duplicate: true };
+      // Done under an inbox record that has since expired: record the event afresh, emit nothing new.
+      const again = await this.commit(event, [], doneBefore.writes);
+      return again.duplicate ? again : { emits: [], duplicate: true };
     }
-    if (committed === 'committed') return { emits, duplicate: false };
-    return { emits: (await this.prior(event)) ?? [], duplicate: true };
   }
 
   /**
@@ -234,10 +240,22 @@ export class Inbox {
       if (!raw) throw err;
       const item = unmarshall(raw);
       if (item.inboxEventId !== event.eventId) return { outcome: 'taken', item };
-      if (item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
-      return { outcome: 'duplicate', emits: JSON.parse(String(item.emits ?? '[]')) as Envelope[], item };
+      return { outcome: 'duplicate', emits: recordedEmits(event, item), item };
     }
   }
+}
+
+/** What a commit did: applied the effect with these emits, or found a copy of the event committed with these. */
+export interface Committed {
+  readonly emits: Envelope[];
+  readonly duplicate: boolean;
+}
+
+/** The emits an inbox record holds for this event; throws PayloadMismatchError when it was recorded for another payload. */
+function recordedEmits(event: Envelope, item: Record<string, any>): Envelope[] {
+  if (item.payloadHash !== eventHash(event)) throw new PayloadMismatchError(event.eventId);
+  // Stored as JSON text (older records: a list): DynamoDB does not keep map key order, re-emits must be byte-identical.
+  return (typeof item.emits === 'string' ? JSON.parse(item.emits) : (item.emits ?? [])) as Envelope[];
 }
 
 /** What `putOnce` found: its write landed, the same event had written it, or another event owns the item. */

@@ -57,32 +57,37 @@ function utcDate(timestamp: string): string {
 export const analytics: ServiceHandler = async (event, { inbox, service, config }) => {
   const c = contribution(event);
   if (!c) return { outcome: 'IGNORED' };
-  const { emits, duplicate } = await inbox.once(event, async () => {
-    const counter: TransactItem = {
-      Update: {
-        TableName: config.serviceTable,
-        Key: shardKey(c.date, c.currency, shardOf(event.eventId)),
-        UpdateExpression: 'SET #date = :date, currency = :currency ADD confirmed :confirmed, cancelled :cancelled, revenueCents :revenue',
-        ExpressionAttributeNames: { '#date': 'date' },
-        ExpressionAttributeValues: {
-          ':date': c.date,
-          ':currency': c.currency,
-          ':confirmed': c.add.confirmed,
-          ':cancelled': c.add.cancelled,
-          ':revenue': c.add.revenueCents,
+  const { emits, duplicate } = await inbox.once(
+    event,
+    async () => {
+      const counter: TransactItem = {
+        Update: {
+          TableName: config.serviceTable,
+          Key: shardKey(c.date, c.currency, shardOf(event.eventId)),
+          UpdateExpression: 'SET #date = :date, currency = :currency ADD confirmed :confirmed, cancelled :cancelled, revenueCents :revenue',
+          ExpressionAttributeNames: { '#date': 'date' },
+          ExpressionAttributeValues: {
+            ':date': c.date,
+            ':currency': c.currency,
+            ':confirmed': c.add.confirmed,
+            ':cancelled': c.add.cancelled,
+            ':revenue': c.add.revenueCents,
+          },
         },
-      },
-    };
-    const status = statusWrite(config.ordersTable, event.orderId, service, 'RECORDED', { date: c.date, currency: c.currency });
-    const counted: TransactItem = {
-      Put: {
-        TableName: config.serviceTable,
-        Item: { ...countedKey(event.orderId), orderId: event.orderId, eventId: event.eventId, date: c.date, currency: c.currency },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
-    return { emits: [], writes: [counter, counted, status], doneBefore: { marker: 1, writes: [status] } };
-  });
+      };
+      const status = statusWrite(config.ordersTable, event.orderId, service, 'RECORDED', { date: c.date, currency: c.currency });
+      const counted: TransactItem = {
+        Put: {
+          TableName: config.serviceTable,
+          Item: { ...countedKey(event.orderId), orderId: event.orderId, eventId: event.eventId, date: c.date, currency: c.currency },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      };
+      return { emits: [], writes: [counter, counted, status], doneBefore: { marker: 1, writes: [status] } };
+    },
+    // The effect only builds writes: no inbox read first (a redelivery loses the inbox condition instead).
+    { readFirst: false },
+  );
   return { emits, duplicate, outcome: 'RECORDED' };
 };
 

@@ -14,7 +14,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb } from '../../adapters/aws';
 import { catalogKey, getCatalogItems } from '../../adapters/catalog';
-import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
+import { type Committed, TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { statusWrite } from '../../adapters/status';
 import { catalogTableOf, type HandlerResult, type ServiceHandler, type WorkerConfig, type WorkerContext } from '../../adapters/worker';
 import { outcomeEvent, type Envelope } from '../../core/events';
@@ -72,11 +72,12 @@ export const inventory: ServiceHandler = async (event, ctx) => {
   }
 };
 
+/**
+ * No read first: the reservation only builds writes, so a redelivery simply loses the inbox condition and the commit
+ * hands back what the first delivery emitted (one transaction per first delivery, no inbox read).
+ */
 async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Promise<HandlerResult> {
   const { inbox, service, config } = ctx;
-  const seen = await inbox.prior(event);
-  if (seen) return { emits: seen, duplicate: true, outcome: OUTCOME[seen[0]?.eventType ?? ''] };
-
   const { orderId } = event;
   const lines = mergeLines(event.payload.items);
   if (lines.length > MAX_LINES) throw new Error(`order has ${lines.length} lines, at most ${MAX_LINES} fit one reservation`);
@@ -87,9 +88,8 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
   assertFitsOneTransaction(writes.length + 1); // + the inbox record
 
   const reserved = [outcomeEvent('StockReserved', event, service, { skus })];
-  let committed: 'committed' | 'duplicate';
   try {
-    committed = await inbox.commit(event, reserved, writes);
+    return result(await inbox.commit(event, reserved, writes), 'RESERVED');
   } catch (err) {
     if (!(err instanceof TransactionConditionError)) throw err;
     // The reservation record exists: the order was cancelled first (VOID), or this event was handled under an
@@ -99,8 +99,6 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
     if (!short) throw err;
     return backorder(event, short, ctx);
   }
-  if (committed === 'committed') return { emits: reserved, duplicate: false, outcome: 'RESERVED' };
-  return replay(event, inbox);
 }
 
 /** A reservation record was there before this attempt: record the event and re-emit what the record implies. */
@@ -116,7 +114,7 @@ async function fromExistingRecord(event: Envelope, ctx: WorkerContext): Promise<
         : [];
   // VOID: cancelled before inventory acted; nothing to reserve, nothing to report.
   const committed = await ctx.inbox.commit(event, emits, []);
-  if (committed === 'duplicate') return replay(event, ctx.inbox);
+  if (committed.duplicate) return result(committed, String(record.state));
   return { emits, duplicate: record.state !== 'VOID', outcome: String(record.state) };
 }
 
@@ -125,38 +123,32 @@ async function backorder(event: Envelope, skus: string[], ctx: WorkerContext): P
   const { inbox, service, config } = ctx;
   const emits = [outcomeEvent('StockBackordered', event, service, { skus })];
   const record = reservationPut(config, event.orderId, { skus, state: 'BACKORDERED', backorderedAt: new Date().toISOString() });
-  let committed: 'committed' | 'duplicate';
   try {
-    committed = await inbox.commit(event, emits, [record, statusWrite(config.ordersTable, event.orderId, service, 'BACKORDERED', { skus })]);
+    return result(await inbox.commit(event, emits, [record, statusWrite(config.ordersTable, event.orderId, service, 'BACKORDERED', { skus })]), 'BACKORDERED');
   } catch (err) {
     // Cancelled (VOID) between the two transactions.
     if (err instanceof TransactionConditionError && err.codes[0] === 'ConditionalCheckFailed') return fromExistingRecord(event, ctx);
     throw err;
   }
-  if (committed === 'committed') return { emits, duplicate: false, outcome: 'BACKORDERED' };
-  return replay(event, inbox);
 }
 
-/** A concurrent copy of the event won the inbox race: return what it emitted. */
-async function replay(event: Envelope, inbox: WorkerContext['inbox']): Promise<HandlerResult> {
-  const emits = (await inbox.prior(event)) ?? [];
-  return { emits, duplicate: true, outcome: OUTCOME[emits[0]?.eventType ?? ''] };
+/** A commit's result: its own outcome, or for a copy that committed first, the outcome its emits name (if any). */
+function result(committed: Committed, outcome: string): HandlerResult {
+  return { ...committed, outcome: committed.duplicate ? OUTCOME[committed.emits[0]?.eventType ?? ''] : outcome };
 }
 
 /**
  * OrderCancelled, whatever its reason: give back what was reserved (what can be), close an absent record as VOID.
- * Loops only when the record or the catalog changed between the read and the transaction.
+ * Loops only when the record or the catalog changed between the read and the transaction. No inbox read first (as
+ * for the reservation): a redelivery finds the record RELEASED or VOID, commits nothing and loses the inbox condition.
  */
 async function release(event: Envelope<'OrderCancelled'>, { inbox, service, config }: WorkerContext): Promise<HandlerResult> {
-  const seen = await inbox.prior(event);
-  if (seen) return { emits: seen, duplicate: true, outcome: 'COMPENSATED' };
   const { orderId } = event;
   for (let pass = 0; pass < 3; pass++) {
     const record = await readReservation(config, orderId);
     const step = await compensation(config, orderId, record, service);
     try {
-      const committed = await inbox.commit(event, [], step.writes);
-      return committed === 'committed' ? { emits: [], duplicate: false, outcome: step.outcome } : { ...(await replay(event, inbox)), outcome: step.outcome };
+      return { ...(await inbox.commit(event, [], step.writes)), outcome: step.outcome };
     } catch (err) {
       // A line's SKU left the catalog, or the record changed, since the read: look again.
       if (!(err instanceof TransactionConditionError) || !err.codes.includes('ConditionalCheckFailed')) throw err;

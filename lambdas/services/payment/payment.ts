@@ -328,9 +328,8 @@ async function compensation(
 
 /** Commits the writes with the inbox record; a concurrent copy that won the inbox race gives its emits instead. */
 async function record(event: Envelope, inbox: WorkerContext['inbox'], emits: Envelope[], writes: TransactItem[], outcome: string): Promise<HandlerResult> {
-  if ((await inbox.commit(event, emits, writes)) === 'committed') return { emits, duplicate: false, outcome };
-  const prior = (await inbox.prior(event)) ?? [];
-  return { emits: prior, duplicate: true, outcome: outcomeName(prior) ?? outcome };
+  const committed = await inbox.commit(event, emits, writes);
+  return { ...committed, outcome: committed.duplicate ? outcomeName(committed.emits) : outcome };
 }
 
 const OUTCOME_OF: Record<string, string> = { PaymentCharged: 'CHARGED', PaymentDeclined: 'DECLINED', OrderRejected: 'REJECTED' };

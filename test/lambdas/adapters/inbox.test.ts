@@ -34,12 +34,13 @@ afterEach(() => vi.restoreAllMocks());
 describe('Inbox', () => {
   it('commits the effect with a conditional inbox record last, carrying the hash, emits and expiry', async () => {
     const before = Math.floor(Date.now() / 1000);
-    expect(await inbox.commit(event, [emitted], [effect])).toBe('committed');
+    expect(await inbox.commit(event, [emitted], [effect])).toEqual({ emits: [emitted], duplicate: false });
     const items = ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(items[0]).toEqual(effect);
     expect(items[1]!.Put).toMatchObject({
       TableName: TABLES.service,
       ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       Item: { ...inboxKey(event.eventId), eventType: 'OrderConfirmed', orderId: 'order-1', payloadHash: eventHash(event), emits: JSON.stringify([emitted]) },
     });
     const expiresAt = Number(items[1]!.Put!.Item!.expiresAt);
@@ -99,10 +100,44 @@ describe('Inbox', () => {
       .on(TransactWriteCommand)
       .rejectsOnce(cancelled(['None', 'ConditionalCheckFailed']))
       .rejectsOnce(cancelled(['ConditionalCheckFailed', 'None']));
-    expect(await inbox.commit(event, [], [effect])).toBe('duplicate');
+    expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [], duplicate: true });
     const err = await inbox.commit(event, [], [effect]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransactionConditionError);
     expect((err as TransactionConditionError).codes).toEqual(['ConditionalCheckFailed']);
+  });
+
+  it('a lost inbox race returns the emits of the record DynamoDB handed back (ALL_OLD), with no read', async () => {
+    const winner = { ...inboxKey(event.eventId), payloadHash: eventHash(event), emits: JSON.stringify([emitted]) };
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall(winner)));
+    expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [emitted], duplicate: true });
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('a lost inbox race without a record handed back reads it once; a record of another payload is a PayloadMismatchError', async () => {
+    const winner = { ...inboxKey(event.eventId), payloadHash: eventHash(event), emits: JSON.stringify([emitted]) };
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed']));
+    ddbMock.on(GetCommand).resolves({ Item: winner });
+    expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [emitted], duplicate: true });
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(1);
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall({ ...winner, payloadHash: 'other' })));
+    await expect(inbox.commit(event, [], [effect])).rejects.toBeInstanceOf(PayloadMismatchError);
+  });
+
+  it('a record without emits is still a duplicate, with nothing to re-emit', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: { ...inboxKey(event.eventId), payloadHash: eventHash(event) } });
+    expect(await inbox.prior(event)).toEqual([]);
+  });
+
+  it('once with readFirst false: no read before the effect; a duplicate is learnt from the failed commit', async () => {
+    const winner = { ...inboxKey(event.eventId), payloadHash: eventHash(event), emits: JSON.stringify([emitted]) };
+    let runs = 0;
+    const effectOnce = async () => ((runs += 1), { emits: [emitted], writes: [effect] });
+    expect(await inbox.once(event, effectOnce, { readFirst: false })).toEqual({ emits: [emitted], duplicate: false });
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall(winner)));
+    expect(await inbox.once(event, effectOnce, { readFirst: false })).toEqual({ emits: [emitted], duplicate: true });
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+    // The effect ran twice (it only builds writes); the second attempt's writes were cancelled with the inbox record.
+    expect(runs).toBe(2);
   });
 
   it('records no event type the service does not declare: commit and putOnce throw UndeclaredEventError and write nothing', async () => {
@@ -179,7 +214,7 @@ describe('contention inside the commit', () => {
   it('Inbox.commit retries a conflict and commits once', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0);
     ddbMock.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
-    expect(await inbox.commit(event, [], [effect])).toBe('committed');
+    expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [], duplicate: false });
     const calls = ddbMock.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(2);
     expect(calls[1]!.args[0].input.TransactItems).toEqual(calls[0]!.args[0].input.TransactItems);

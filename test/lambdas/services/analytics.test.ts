@@ -1,6 +1,6 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cancelled, context, ddbMock, envelope, inboxHolds, instantBackoff, lastInboxRecord, TABLES, transactions } from './helpers';
+import { cancelled, context, ddbMock, envelope, inboxHolds, inboxReads, instantBackoff, lastInboxRecord, TABLES, transactions } from './helpers';
 import { CONTENTION_RETRY, eventHash, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, statusKey } from '../../../lambdas/adapters/keys';
 import { analytics, countedKey, readDailyTotals, SHARDS, shardKey, shardOf } from '../../../lambdas/services/analytics/analytics';
@@ -105,7 +105,14 @@ describe('analytics', () => {
     inboxHolds('evt-c1', lastInboxRecord());
     ddbMock.resetHistory();
     expect(await analytics(confirmed(), ctx)).toEqual({ emits: [], duplicate: true, outcome: 'RECORDED' });
-    expect(transactions()).toHaveLength(0);
+    // One transaction, cancelled by the inbox record (nothing added), and no inbox read.
+    expect(transactions()).toHaveLength(1);
+    expect(inboxReads()).toBe(0);
+  });
+
+  it('a first delivery is one transaction and no read', async () => {
+    await analytics(confirmed(), ctx);
+    expect(ddbMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['TransactWriteCommand']);
   });
 
   it('a concurrent copy cancelled by the inbox condition is a duplicate, not an error', async () => {
@@ -131,7 +138,8 @@ describe('analytics', () => {
     inboxHolds('evt-c1', lastInboxRecord());
     ddbMock.resetHistory();
     await expect(analytics(confirmed('evt-c1', 999), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
-    expect(transactions()).toHaveLength(0);
+    // Its transaction was cancelled by the inbox record: nothing of it applied.
+    expect(transactions()).toHaveLength(1);
   });
 
   it('ignores an event that is not a decision, touching nothing', async () => {

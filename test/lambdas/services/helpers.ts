@@ -3,7 +3,8 @@
  * read the commands a handler sent to the (mocked) DynamoDB document client.
  */
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
@@ -75,17 +76,38 @@ export function lastInboxRecord(): Record<string, unknown> {
   return items[items.length - 1]!.Put!.Item as Record<string, unknown>;
 }
 
-/** Make the inbox answer `record` for `eventId` (a redelivery after the first attempt committed). */
+/** How many times the handler read an inbox record (a GetItem on INBOX#...). */
+export const inboxReads = (): number => ddbMock.commandCalls(GetCommand).filter((c) => String(c.args[0].input.Key?.pk).startsWith('INBOX#')).length;
+
+/**
+ * Make the inbox hold `record` for `eventId` (a redelivery after the first attempt committed), as DynamoDB would
+ * answer it: a read finds it, and a transaction whose inbox record (last) is this one is cancelled by that record's
+ * condition, with the record handed back on its reason when the Put asks for ALL_OLD. Replaces any earlier
+ * TransactWrite behaviour of the test; other transactions resolve.
+ */
 export function inboxHolds(eventId: string, record: Record<string, unknown>): void {
   ddbMock.on(GetCommand, { TableName: TABLES.service, Key: inboxKey(eventId) }).resolves({ Item: record });
+  ddbMock.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) => {
+    const items = input.TransactItems ?? [];
+    const put = items[items.length - 1]?.Put;
+    if (put?.TableName !== TABLES.service || put.Item?.pk !== inboxKey(eventId).pk) return {};
+    const returned = put.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? marshall(record, { removeUndefinedValues: true }) : undefined;
+    throw cancelled(
+      items.map((_, i) => (i === items.length - 1 ? 'ConditionalCheckFailed' : 'None')),
+      returned,
+    );
+  });
 }
 
-/** A TransactionCanceledException with one reason code per item, like DynamoDB's. */
-export function cancelled(codes: string[]): TransactionCanceledException {
+/**
+ * A TransactionCanceledException with one reason code per item, like DynamoDB's; `lastItem` is the marshalled item
+ * DynamoDB hands back on the last reason (a failed condition of a write that asked for ALL_OLD).
+ */
+export function cancelled(codes: string[], lastItem?: Record<string, AttributeValue>): TransactionCanceledException {
   return new TransactionCanceledException({
     message: 'Transaction cancelled',
     $metadata: {},
-    CancellationReasons: codes.map((Code) => ({ Code })),
+    CancellationReasons: codes.map((Code, i) => (lastItem && i === codes.length - 1 ? { Code, Item: lastItem } : { Code })),
   });
 }
 

@@ -1,7 +1,8 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CANCEL_REASONS, type CancelReason } from '../../../lambdas/core/events';
-import { cancelled, context, ddbMock, envelope, inboxHolds, instantBackoff, lastInboxRecord, TABLES, transactions } from './helpers';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { cancelled, context, ddbMock, envelope, inboxHolds, inboxReads, instantBackoff, lastInboxRecord, TABLES, transactions } from './helpers';
 import { CONTENTION_RETRY, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
 import { inboxKey, statusKey } from '../../../lambdas/adapters/keys';
 import { deterministicEventId } from '../../../lambdas/core/ids';
@@ -206,7 +207,14 @@ describe('inventory on OrderPlaced', () => {
     ddbMock.resetHistory();
     const second = await inventory(placed(), ctx);
     expect(second).toEqual({ emits: first.emits, duplicate: true, outcome: 'RESERVED' });
-    expect(transactions()).toHaveLength(0);
+    // One transaction, cancelled by the inbox record (so nothing decremented), which it handed back: no read.
+    expect(transactions()).toHaveLength(1);
+    expect(inboxReads()).toBe(0);
+  });
+
+  it('a first delivery reads nothing: one transaction is the whole reservation', async () => {
+    await inventory(placed(), ctx);
+    expect(ddbMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['TransactWriteCommand']);
   });
 
   it('a redelivered backorder re-emits StockBackordered', async () => {
@@ -219,22 +227,33 @@ describe('inventory on OrderPlaced', () => {
     ddbMock.resetHistory();
     const second = await inventory(placed([{ sku: 'SKU-OOS', quantity: 1 }]), ctx);
     expect(second).toEqual({ emits: first.emits, duplicate: true, outcome: 'BACKORDERED' });
-    expect(transactions()).toHaveLength(0);
+    expect(transactions()).toHaveLength(1);
+    expect(inboxReads()).toBe(0);
   });
 
   it('a concurrent copy that loses the inbox race does not reserve twice', async () => {
     const first = await inventory(placed(), ctx);
     const record = lastInboxRecord();
     ddbMock.reset();
+    ddbMock.on(GetCommand, { Key: inboxKey('evt-OrderPlaced') }).resolves({ Item: record });
+    // DynamoDB cancels the whole transaction: the reservation exists and the inbox record exists (handed back).
     ddbMock
-      .on(GetCommand, { Key: inboxKey('evt-OrderPlaced') })
-      .resolvesOnce({})
-      .resolves({ Item: record });
-    // DynamoDB cancels the whole transaction: the reservation exists and the inbox record exists.
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed']));
+      .on(TransactWriteCommand)
+      .rejects(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'], marshall(record, { removeUndefinedValues: true })));
     const second = await inventory(placed(), ctx);
     expect(second).toEqual({ emits: first.emits, duplicate: true, outcome: 'RESERVED' });
     expect(transactions()).toHaveLength(1);
+    expect(inboxReads()).toBe(0);
+  });
+
+  it('a store that hands no record back on the lost race: the inbox is read once for the first emits', async () => {
+    const first = await inventory(placed(), ctx);
+    const record = lastInboxRecord();
+    ddbMock.reset();
+    ddbMock.on(GetCommand, { Key: inboxKey('evt-OrderPlaced') }).resolves({ Item: record });
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed']));
+    expect(await inventory(placed(), ctx)).toEqual({ emits: first.emits, duplicate: true, outcome: 'RESERVED' });
+    expect(inboxReads()).toBe(1);
   });
 
   it('refuses more lines than one transaction can hold', async () => {
@@ -248,7 +267,8 @@ describe('inventory on OrderPlaced', () => {
     inboxHolds('evt-OrderPlaced', lastInboxRecord());
     ddbMock.resetHistory();
     await expect(inventory(placed([{ sku: 'SKU-1', quantity: 99 }]), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
-    expect(transactions()).toHaveLength(0);
+    // The attempt was cancelled by the inbox record: nothing of it applied.
+    expect(transactions()).toHaveLength(1);
   });
 });
 
@@ -393,11 +413,16 @@ describe('inventory on OrderCancelled', () => {
   it('a redelivered cancellation releases nothing again', async () => {
     ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
     await inventory(cancelledEvent(), ctx);
+    // What the first delivery committed: the record RELEASED, the inbox record.
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: { ...reservation, state: 'RELEASED' } });
     inboxHolds('evt-OrderCancelled', lastInboxRecord());
     ddbMock.resetHistory();
     const second = await inventory(cancelledEvent(), ctx);
-    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'COMPENSATED' });
-    expect(transactions()).toHaveLength(0);
+    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'RELEASED' });
+    // The one transaction holds no stock change and was cancelled by the inbox record; no inbox read, no catalog read.
+    expect(transactions()).toHaveLength(1);
+    expect(transactions()[0]!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['INBOX']);
+    expect(inboxReads()).toBe(0);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 
@@ -515,7 +540,8 @@ describe('inventory on OrderPlaced, when a reservation record already exists', (
     inboxHolds('evt-OrderPlaced', lastInboxRecord());
     ddbMock.resetHistory();
     expect(await inventory(placed(), ctx)).toMatchObject({ emits: [], duplicate: true });
-    expect(transactions()).toHaveLength(0);
+    expect(transactions()).toHaveLength(1);
+    expect(inboxReads()).toBe(0);
   });
 });
 
@@ -551,15 +577,13 @@ describe('inventory backordering', () => {
     const first = await inventory(oos(), ctx);
     const record = lastInboxRecord();
     ddbMock.reset();
-    ddbMock
-      .on(GetCommand, { Key: inboxKey('evt-OrderPlaced') })
-      .resolvesOnce({})
-      .resolves({ Item: record });
+    ddbMock.on(GetCommand, { Key: inboxKey('evt-OrderPlaced') }).resolves({ Item: record });
     ddbMock
       .on(TransactWriteCommand)
       .rejectsOnce(short())
-      .rejects(cancelled(['None', 'None', 'ConditionalCheckFailed']));
+      .rejects(cancelled(['None', 'None', 'ConditionalCheckFailed'], marshall(record, { removeUndefinedValues: true })));
     expect(await inventory(oos(), ctx)).toEqual({ emits: first.emits, duplicate: true, outcome: 'BACKORDERED' });
+    expect(inboxReads()).toBe(0);
   });
 });
 
