@@ -65,3 +65,45 @@ export function cpuMeter(emulatorPid: number | undefined): { stop: (requests: nu
     },
   };
 }
+
+/**
+ * What one step's emulator CPU per order says. The emulator serves every AWS call of the stack from ONE Python
+ * process, which cannot use more than one core (1,000 CPU ms a second): `saturatesAt` is the order rate at which it
+ * would be busy all the time at this cost per order, whatever the machine has left. `ourRequestsMs` is the part the
+ * functions' own counted AWS requests explain (requests per order x the emulator's measured CPU per request);
+ * the rest is the emulator's own machinery per order (Lambda invocations and their log capture, SQS polling for the
+ * event source mappings, SNS fan-out, the DynamoDB stream).
+ */
+export function emulatorBudget(
+  emulatorMsPerOrder: number | undefined,
+  requestsPerOrder: number | undefined,
+  emulatorMsPerRequest: number | undefined,
+): { saturatesAt?: number; ourRequestsMs?: number; ourShare?: number } {
+  const known = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v > 0;
+  if (!known(emulatorMsPerOrder)) return {};
+  const saturatesAt = Math.round((1000 / emulatorMsPerOrder) * 10) / 10;
+  if (!known(requestsPerOrder) || !known(emulatorMsPerRequest)) return { saturatesAt };
+  const ourRequestsMs = Math.round(requestsPerOrder * emulatorMsPerRequest * 10) / 10;
+  return { saturatesAt, ourRequestsMs, ourShare: Math.round(Math.min(1, ourRequestsMs / emulatorMsPerOrder) * 100) / 100 };
+}
+
+/** Sends `n` requests, `concurrency` at a time, and gives the emulator's (and the machine's) CPU ms per request. */
+export async function measureRequestCost(
+  send: () => Promise<unknown>,
+  emulatorPid: number | undefined,
+  n = 600,
+  concurrency = 4,
+): Promise<{ requests: number; emulatorMsPerRequest?: number; machineMsPerRequest?: number }> {
+  const meter = cpuMeter(emulatorPid);
+  let sent = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (sent < n) {
+        sent += 1;
+        await send();
+      }
+    }),
+  );
+  const { emulatorMsPerRequest, machineMsPerRequest } = meter.stop(sent);
+  return { requests: sent, emulatorMsPerRequest, machineMsPerRequest };
+}

@@ -1,5 +1,6 @@
 /** The benchmark's readable table (markdown) and the machine it ran on. */
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { emulatorBudget } from './cpu';
 import type { BundleStartup } from './startup';
 
 export function machine() {
@@ -61,6 +62,21 @@ export function renderMarkdown(r: Any): string {
       '',
       `Highest rate held: **${f(r.highestHeldRate)} orders/s**. Reconcile after the last step: ${r.reconcile.ran ? (r.reconcile.ok ? 'clean' : 'NOT clean') : 'not run'}.`,
     );
+  }
+  const cost = r.requestCost as Any | undefined;
+  if ((r.steps as Any[]).length && cost?.emulatorMsPerRequest) {
+    const requestsPerOrder = (r.perOrder as Any)?.totalRequests as number | undefined;
+    out.push('', "### The emulator's one process, per order", '');
+    out.push(
+      `The emulator's CPU per AWS request, measured alone in this run: **${f(cost.emulatorMsPerRequest)} ms** (${f(cost.requests)} GetItems from the bench client). The functions' counted requests per order: ${f(requestsPerOrder)}.`,
+      '',
+      "| rate /s | emulator CPU ms per order | of it, the functions' AWS requests (ms) | their share | the emulator's process saturated at (orders/s) |",
+      '|---|---|---|---|---|',
+    );
+    for (const s of r.steps as Any[]) {
+      const b = emulatorBudget(s.cpu?.emulatorMsPerRequest, requestsPerOrder, cost.emulatorMsPerRequest);
+      out.push(`| ${s.rate} | ${f(s.cpu?.emulatorMsPerRequest)} | ${f(b.ourRequestsMs)} | ${f(b.ourShare)} | ${f(b.saturatesAt)} |`);
+    }
   }
   out.push('', '### Requests and DynamoDB capacity units (counted by the functions; units per unit of work)', '');
   out.push('| source | units of work | requests / unit | RCU / unit | WCU / unit | requests by operation (total) |', '|---|---|---|---|---|---|');

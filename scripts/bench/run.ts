@@ -17,7 +17,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from '../../lambdas/adapters/batch-get';
 import { lifecycleKey, statusKey } from '../../lambdas/adapters/keys';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
@@ -31,7 +31,7 @@ import { listFunctions } from '../local/functions';
 import { LOG_FILE, OUTPUTS_FILE, ROOT, STACK_NAME } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
-import { cpuMeter, type CpuUse } from './cpu';
+import { cpuMeter, measureRequestCost, type CpuUse } from './cpu';
 import { checkoutRef, measureStartup, measureStartupSideBySide, synthLocal } from './startup';
 import { histogram, interleave, percentile, ratio, round, summarize, type Summary } from './stats';
 import { histogramSvg, lineSvg } from './svg';
@@ -183,6 +183,15 @@ async function main() {
   );
   await removeFloorItems();
   await drain(60);
+
+  // The emulator's CPU per AWS request, alone: GetItems of an absent key from this client (4 at a time), nothing else
+  // sent. With the functions' counted requests per order it says how much of the emulator's time per order is ours.
+  log('… emulator CPU per AWS request (GetItem of an absent key)');
+  const requestCost = await measureRequestCost(
+    () => ddb.send(new GetCommand({ TableName: ordersTable, Key: { pk: 'BENCH#absent', sk: 'BENCH' } })),
+    readState()?.pid,
+  );
+  log(`  ${requestCost.emulatorMsPerRequest} emulator CPU ms per request (${requestCost.requests} requests)`);
 
   // Latency: interleaved rounds, c=1 and c=8, and c=1 with a pause after each round (the pipeline idle).
   const n = Number(opts.orders);
@@ -400,6 +409,7 @@ async function main() {
     endToEnd: best ? { rate: best.rate, toDecided: best.toDecided, toAllFiveDone: best.toAllFiveDone } : null,
     usage,
     perOrder: perOrder(usage, orders),
+    requestCost,
     startup,
     reconcile: lastReconcile,
     timeline,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuMeter, machineBusyMs, processCpuMs } from '../../../scripts/bench/cpu';
+import { cpuMeter, emulatorBudget, machineBusyMs, measureRequestCost, processCpuMs } from '../../../scripts/bench/cpu';
 
 describe('bench CPU accounting from /proc', () => {
   it("reads this process's CPU time and sees it grow with work", () => {
@@ -31,5 +31,39 @@ describe('bench CPU accounting from /proc', () => {
     expect(use.machineMsPerRequest).toBeGreaterThanOrEqual(use.emulatorMsPerRequest! * 0.5);
     expect(use.emulatorShare).toBeGreaterThan(0);
     expect(cpuMeter(process.pid).stop(0)).toMatchObject({ emulatorMsPerRequest: undefined, machineMsPerRequest: undefined });
+  });
+});
+
+describe("the emulator's budget per order", () => {
+  it('saturates its one process (1,000 CPU ms a second) at 1000 / ms per order; our requests explain requests x ms each', () => {
+    expect(emulatorBudget(50, 20, 1)).toEqual({ saturatesAt: 20, ourRequestsMs: 20, ourShare: 0.4 });
+    expect(emulatorBudget(47.3, 21.41, 0.93)).toEqual({ saturatesAt: 21.1, ourRequestsMs: 19.9, ourShare: 0.42 });
+  });
+
+  it('caps the share at 1 and leaves out what it cannot know', () => {
+    expect(emulatorBudget(10, 30, 1)).toEqual({ saturatesAt: 100, ourRequestsMs: 30, ourShare: 1 });
+    expect(emulatorBudget(40, undefined, 1)).toEqual({ saturatesAt: 25 });
+    expect(emulatorBudget(40, 20, Number.NaN)).toEqual({ saturatesAt: 25 });
+    expect(emulatorBudget(undefined, 20, 1)).toEqual({});
+    expect(emulatorBudget(0, 20, 1)).toEqual({});
+  });
+});
+
+describe('measureRequestCost', () => {
+  it('sends exactly n requests, at most `concurrency` at a time, and gives CPU per request', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const send = async () => {
+      calls += 1;
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 1));
+      inFlight -= 1;
+    };
+    const r = await measureRequestCost(send, process.pid, 40, 3);
+    expect(calls).toBe(40);
+    expect(most).toBe(3);
+    expect(r.requests).toBe(40);
+    expect(r.emulatorMsPerRequest).toBeGreaterThanOrEqual(0);
   });
 });
