@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateUsage, perOrder, type UsageLine } from '../../../scripts/bench/usage';
+import { aggregateUsage, allLogEvents, perOrder, type UsageLine } from '../../../scripts/bench/usage';
 
 describe('aggregateUsage and perOrder', () => {
   const lines: UsageLine[] = [
@@ -20,5 +20,34 @@ describe('aggregateUsage and perOrder', () => {
     const p = perOrder(aggregateUsage(lines), 2);
     expect(p).toMatchObject({ orders: 2, totalRequests: 3.5, rcu: 0.5, wcu: 6, invocationsByMessage: { api: 1, shipping: 1 } });
     expect(p.requests).toEqual({ GetItemCommand: 0.5, PutItemCommand: 2, TransactWriteItemsCommand: 1 });
+  });
+});
+
+describe('allLogEvents', () => {
+  const events = Array.from({ length: 25 }, (_, i) => ({ eventId: `e${i}`, timestamp: 1000 + Math.floor(i / 2), message: `line ${i}` }));
+
+  it('reads past a page limit that comes without a token (MiniStack: 10,000 events, no nextToken), by time', async () => {
+    const pages: number[] = [];
+    const fetchPage = async (startTime: number) => {
+      pages.push(startTime);
+      return { events: events.filter((e) => e.timestamp >= startTime).slice(0, 10) };
+    };
+    const got = await allLogEvents(fetchPage, 1000, 10);
+    expect(got.map((e) => e.message)).toEqual(events.map((e) => e.message));
+    expect(pages.length).toBeGreaterThan(2);
+  });
+
+  it('follows nextToken where the endpoint gives one', async () => {
+    const fetchPage = async (_: number, token?: string) => {
+      const from = Number(token ?? 0);
+      return { events: events.slice(from, from + 10), nextToken: from + 10 < events.length ? String(from + 10) : undefined };
+    };
+    expect(await allLogEvents(fetchPage, 0, 10)).toHaveLength(25);
+  });
+
+  it('stops on a short page, and on a full page with nothing new', async () => {
+    expect(await allLogEvents(async () => ({ events: events.slice(0, 3) }), 0, 10)).toHaveLength(3);
+    const same = { events: events.slice(0, 10).map((e) => ({ ...e, timestamp: 1000 })) };
+    expect(await allLogEvents(async () => same, 0, 10)).toHaveLength(10);
   });
 });
