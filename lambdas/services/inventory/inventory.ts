@@ -114,7 +114,7 @@ async function fromExistingRecord(event: Envelope, ctx: WorkerContext): Promise<
         : [];
   // VOID: cancelled before inventory acted; nothing to reserve, nothing to report.
   const committed = await ctx.inbox.commit(event, emits, []);
-  if (committed.duplicate) return result(committed, String(record.state));
+  if (committed.duplicate) return result(committed, String(record.state), String(record.state));
   return { emits, duplicate: record.state !== 'VOID', outcome: String(record.state) };
 }
 
@@ -132,9 +132,13 @@ async function backorder(event: Envelope, skus: string[], ctx: WorkerContext): P
   }
 }
 
-/** A commit's result: its own outcome, or for a copy that committed first, the outcome its emits name (if any). */
-function result(committed: Committed, outcome: string): HandlerResult {
-  return { ...committed, outcome: committed.duplicate ? OUTCOME[committed.emits[0]?.eventType ?? ''] : outcome };
+/**
+ * A commit's result: its own outcome, or for a copy that committed first, the outcome its emits name; a first
+ * delivery that emitted nothing (the order was VOID) is `ifNothingEmitted`, since no read says more without a read.
+ */
+function result(committed: Committed, outcome: string, ifNothingEmitted = 'NO_OUTCOME'): HandlerResult {
+  if (!committed.duplicate) return { ...committed, outcome };
+  return { ...committed, outcome: OUTCOME[committed.emits[0]?.eventType ?? ''] ?? ifNothingEmitted };
 }
 
 /**
@@ -148,7 +152,9 @@ async function release(event: Envelope<'OrderCancelled'>, { inbox, service, conf
     const record = await readReservation(config, orderId);
     const step = await compensation(config, orderId, record, service);
     try {
-      return { ...(await inbox.commit(event, [], step.writes)), outcome: step.outcome };
+      const committed = await inbox.commit(event, [], step.writes);
+      // A copy that committed first already compensated; the record's state now names the result, not this attempt.
+      return { ...committed, outcome: committed.duplicate ? 'COMPENSATED' : step.outcome };
     } catch (err) {
       // A line's SKU left the catalog, or the record changed, since the read: look again.
       if (!(err instanceof TransactionConditionError) || !err.codes.includes('ConditionalCheckFailed')) throw err;

@@ -123,6 +123,12 @@ describe('Inbox', () => {
     await expect(inbox.commit(event, [], [effect])).rejects.toBeInstanceOf(PayloadMismatchError);
   });
 
+  it('a handed-back record of the older format (emits as a list) gives the same emits', async () => {
+    const winner = { ...inboxKey(event.eventId), payloadHash: eventHash(event), emits: [emitted] };
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall(winner, { removeUndefinedValues: true })));
+    expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [emitted], duplicate: true });
+  });
+
   it('a record without emits is still a duplicate, with nothing to re-emit', async () => {
     ddbMock.on(GetCommand).resolves({ Item: { ...inboxKey(event.eventId), payloadHash: eventHash(event) } });
     expect(await inbox.prior(event)).toEqual([]);

@@ -1,4 +1,5 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelled, context, ddbMock, envelope, inboxHolds, inboxReads, instantBackoff, lastInboxRecord, TABLES, transactions } from './helpers';
 import { CONTENTION_RETRY, eventHash, PayloadMismatchError } from '../../../lambdas/adapters/inbox';
@@ -106,6 +107,18 @@ describe('analytics', () => {
     ddbMock.resetHistory();
     expect(await analytics(confirmed(), ctx)).toEqual({ emits: [], duplicate: true, outcome: 'RECORDED' });
     // One transaction, cancelled by the inbox record (nothing added), and no inbox read.
+    expect(transactions()).toHaveLength(1);
+    expect(inboxReads()).toBe(0);
+  });
+
+  it('a redelivery as DynamoDB cancels it (the COUNTED marker and the inbox record both there): a duplicate, no read', async () => {
+    await analytics(confirmed(), ctx);
+    const record = lastInboxRecord();
+    ddbMock.resetHistory();
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(cancelled(['None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'], marshall(record, { removeUndefinedValues: true })));
+    expect(await analytics(confirmed(), ctx)).toEqual({ emits: [], duplicate: true, outcome: 'RECORDED' });
     expect(transactions()).toHaveLength(1);
     expect(inboxReads()).toBe(0);
   });

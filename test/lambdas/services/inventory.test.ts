@@ -212,6 +212,24 @@ describe('inventory on OrderPlaced', () => {
     expect(inboxReads()).toBe(0);
   });
 
+  it('a redelivery as DynamoDB cancels it (a line now short, the reservation and the inbox record there): a duplicate, not a backorder', async () => {
+    const first = await inventory(placed(), ctx);
+    const record = lastInboxRecord();
+    ddbMock.reset();
+    // Items: SKU-1, SKU-2 decrements, reservation, status, inbox record. Every failing condition is reported.
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled(
+          ['ConditionalCheckFailed', 'None', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'],
+          marshall(record, { removeUndefinedValues: true }),
+        ),
+      );
+    expect(await inventory(placed(), ctx)).toEqual({ emits: first.emits, duplicate: true, outcome: 'RESERVED' });
+    expect(transactions()).toHaveLength(1);
+    expect(inboxReads()).toBe(0);
+  });
+
   it('a first delivery reads nothing: one transaction is the whole reservation', async () => {
     await inventory(placed(), ctx);
     expect(ddbMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['TransactWriteCommand']);
@@ -418,12 +436,22 @@ describe('inventory on OrderCancelled', () => {
     inboxHolds('evt-OrderCancelled', lastInboxRecord());
     ddbMock.resetHistory();
     const second = await inventory(cancelledEvent(), ctx);
-    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'RELEASED' });
+    expect(second).toEqual({ emits: [], duplicate: true, outcome: 'COMPENSATED' });
     // The one transaction holds no stock change and was cancelled by the inbox record; no inbox read, no catalog read.
     expect(transactions()).toHaveLength(1);
     expect(transactions()[0]!.map((i) => (i.Put?.Item as { sk?: string } | undefined)?.sk)).toEqual(['INBOX']);
     expect(inboxReads()).toBe(0);
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
+  });
+
+  it('throws on a reused OrderCancelled event id with another payload, and gives nothing back', async () => {
+    ddbMock.on(GetCommand, { Key: reservationKey('order-1') }).resolves({ Item: reservation });
+    await inventory(cancelledEvent(), ctx);
+    inboxHolds('evt-OrderCancelled', lastInboxRecord());
+    ddbMock.resetHistory();
+    await expect(inventory(cancelledEvent('OUT_OF_STOCK'), ctx)).rejects.toBeInstanceOf(PayloadMismatchError);
+    // Its one transaction (stock back, RELEASED) was cancelled by the inbox record.
+    expect(transactions()).toHaveLength(1);
   });
 
   it('does not put stock back twice when the reservation is already RELEASED (inbox record expired)', async () => {
@@ -539,7 +567,8 @@ describe('inventory on OrderPlaced, when a reservation record already exists', (
     await inventory(placed(), ctx);
     inboxHolds('evt-OrderPlaced', lastInboxRecord());
     ddbMock.resetHistory();
-    expect(await inventory(placed(), ctx)).toMatchObject({ emits: [], duplicate: true });
+    // The first delivery emitted nothing; without a read nothing names the state: the log word says so.
+    expect(await inventory(placed(), ctx)).toEqual({ emits: [], duplicate: true, outcome: 'NO_OUTCOME' });
     expect(transactions()).toHaveLength(1);
     expect(inboxReads()).toBe(0);
   });
