@@ -4,7 +4,7 @@
  * generator). Per request this isolates what the emulator costs from what the functions cost, and says which one
  * caps the rate: two cores give 2,000 CPU ms a second, one Python process at most 1,000.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 const ticksPerSecond = (() => {
@@ -106,4 +106,59 @@ export async function measureRequestCost(
   );
   const { emulatorMsPerRequest, machineMsPerRequest } = meter.stop(sent);
   return { requests: sent, emulatorMsPerRequest, machineMsPerRequest };
+}
+
+/** A process as /proc shows it: its id, its command line and its CPU time so far. */
+export interface ProcessCpu {
+  readonly pid: number;
+  readonly cmdline: string;
+  readonly cpuMs: number;
+}
+
+/** Every process on the machine with its command line and CPU time (Linux /proc; [] elsewhere). */
+export function processes(): ProcessCpu[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  const out: ProcessCpu[] = [];
+  for (const d of pids) {
+    const pid = Number(d);
+    const cpuMs = processCpuMs(pid);
+    if (cpuMs === undefined) continue;
+    try {
+      out.push({ pid, cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '), cpuMs });
+    } catch {
+      /* gone in between */
+    }
+  }
+  return out;
+}
+
+/**
+ * The function a MiniStack Lambda worker process runs, from its command line: the emulator unpacks each function into
+ * `$TMPDIR/ministack-lambda-<function name>-<random>/` and runs its `_worker.js` there. The function name is
+ * `<stack>-<logical id><hash>`: the logical id without CDK's 8-hex-digit suffix names the function.
+ */
+export function lambdaOf(cmdline: string, stack: string): string | undefined {
+  const m = new RegExp(`ministack-lambda-${stack.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-([A-Za-z0-9]+?)[0-9A-F]{8}[-A-Za-z0-9]*-[^/]+/_worker`).exec(cmdline);
+  return m?.[1];
+}
+
+/**
+ * CPU ms spent by each function's worker processes between two snapshots. A process present only in the second
+ * counts from zero (it was spawned in between: its cold start is part of the cost); a process that ended in between
+ * is missing (a killed worker's CPU is lost, so the figures err low when the step had timeouts).
+ */
+export function cpuByFunction(before: readonly ProcessCpu[], after: readonly ProcessCpu[], stack: string): Record<string, number> {
+  const start = new Map(before.map((p) => [p.pid, p.cpuMs]));
+  const by: Record<string, number> = {};
+  for (const p of after) {
+    const fn = lambdaOf(p.cmdline, stack);
+    if (!fn) continue;
+    by[fn] = (by[fn] ?? 0) + Math.max(0, p.cpuMs - (start.get(p.pid) ?? 0));
+  }
+  return by;
 }

@@ -78,6 +78,17 @@ export function renderMarkdown(r: Any): string {
       out.push(`| ${s.rate} | ${f(s.cpu?.emulatorMsPerRequest)} | ${f(b.ourRequestsMs)} | ${f(b.ourShare)} | ${f(b.saturatesAt)} |`);
     }
   }
+  const withFunctions = (r.steps as Any[]).filter((st) => st.functionsCpu && Object.keys(st.functionsCpu).length);
+  if (withFunctions.length) {
+    const names = [...new Set(withFunctions.flatMap((st) => Object.keys(st.functionsCpu)))].sort();
+    out.push('', "### The functions' own CPU per order (each Lambda's node worker processes, ms per accepted order)", '');
+    out.push(`| rate /s | ${names.join(' | ')} | all |`, `|---|${names.map(() => '---|').join('')}---|`);
+    for (const st of withFunctions) {
+      const v = names.map((n) => st.functionsCpu[n] as number | undefined);
+      const all = Math.round(v.reduce((a: number, b) => a + (b ?? 0), 0) * 10) / 10;
+      out.push(`| ${st.rate} | ${v.map(f).join(' | ')} | ${f(all)} |`);
+    }
+  }
   out.push('', '### Requests and DynamoDB capacity units (counted by the functions; units per unit of work)', '');
   out.push('| source | units of work | requests / unit | RCU / unit | WCU / unit | requests by operation (total) |', '|---|---|---|---|---|---|');
   for (const u of r.usage as Any[]) {

@@ -31,7 +31,7 @@ import { listFunctions } from '../local/functions';
 import { LOG_FILE, OUTPUTS_FILE, ROOT, STACK_NAME } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
-import { cpuMeter, measureRequestCost, type CpuUse } from './cpu';
+import { cpuByFunction, cpuMeter, measureRequestCost, processes, type CpuUse } from './cpu';
 import { checkoutRef, measureStartup, measureStartupSideBySide, synthLocal } from './startup';
 import { histogram, interleave, percentile, ratio, round, summarize, type Summary } from './stats';
 import { histogramSvg, lineSvg } from './svg';
@@ -304,10 +304,19 @@ async function main() {
         }
       })();
       const meter = cpuMeter(emulatorPid);
+      const processesBefore = processes();
       const samples = await openLoop(() => post('/orders'), rate, Number(opts.duration));
       const drained = await drain(Number(opts.drain));
       // Over the step and its drain: every order's whole pipeline, not only its POST.
-      const cpu = meter.stop(samples.filter((x) => x.status === 202).length);
+      const acceptedInStep = samples.filter((x) => x.status === 202).length;
+      const cpu = meter.stop(acceptedInStep);
+      // The functions' own share: each Lambda's worker processes (node), CPU ms per accepted order.
+      const functionsCpu = Object.fromEntries(
+        Object.entries(cpuByFunction(processesBefore, processes(), STACK_NAME)).map(([fn, ms]) => [
+          fn,
+          acceptedInStep ? round(ms / acceptedInStep) : Number.NaN,
+        ]),
+      );
       sampling = false;
       await sampler;
       for (const s of samples) {
@@ -319,7 +328,14 @@ async function main() {
       }
       const evaluated = await evaluateStep(rate, stepStart, samples, drained, dlqBaseline);
       const reconciled = reconcile();
-      const result = { ...evaluated, held: evaluated.held && reconciled.ok !== false, reconcile: reconciled, emulator: emulatorEvents(logFrom), cpu };
+      const result = {
+        ...evaluated,
+        held: evaluated.held && reconciled.ok !== false,
+        reconcile: reconciled,
+        emulator: emulatorEvents(logFrom),
+        cpu,
+        functionsCpu,
+      };
       steps.push(result);
       log(
         `  ${result.held ? 'held' : 'NOT held'}: ${result.accepted}/${result.sent} accepted, ${result.throttled} x 429, ${result.serverErrors} x 5xx, ${result.undecided} undecided, DLQ ${result.deadLetters}, drained ${drained ?? 'no'} s; emulator: ${JSON.stringify(result.emulator)}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuMeter, emulatorBudget, machineBusyMs, measureRequestCost, processCpuMs } from '../../../scripts/bench/cpu';
+import { cpuByFunction, cpuMeter, emulatorBudget, lambdaOf, machineBusyMs, measureRequestCost, processCpuMs, processes } from '../../../scripts/bench/cpu';
 
 describe('bench CPU accounting from /proc', () => {
   it("reads this process's CPU time and sees it grow with work", () => {
@@ -65,5 +65,38 @@ describe('measureRequestCost', () => {
     expect(most).toBe(3);
     expect(r.requests).toBe(40);
     expect(r.emulatorMsPerRequest).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("the functions' CPU from MiniStack's worker processes", () => {
+  const worker = (dir: string) => `node /work/x/.local/tmp/ministack-lambda-OrderPipeline-local-${dir}/_worker.js `;
+  it('names the function by its logical id without the hash suffixes, for this stack only', () => {
+    expect(lambdaOf(worker('AnalyticsWorkerFunction03E93B30B83153B864FF2-6thl6g4y'), 'OrderPipeline-local')).toBe('AnalyticsWorkerFunction');
+    expect(lambdaOf(worker('ApiPostOrder77BFCBD1-F09E1BAED2C41-hm8p9t4y'), 'OrderPipeline-local')).toBe('ApiPostOrder');
+    expect(lambdaOf(worker('OutboxFunctionAB2D95BD-D04F4D87A7D86-2bk4m514'), 'OrderPipeline-local')).toBe('OutboxFunction');
+    expect(lambdaOf(worker('ApiPostOrder77BFCBD1-F09E1BAED2C41-hm8p9t4y'), 'OrderPipeline-dev')).toBeUndefined();
+    expect(lambdaOf('/usr/bin/node scripts/bench/run.ts', 'OrderPipeline-local')).toBeUndefined();
+  });
+
+  it('sums CPU between snapshots per function: a new process from zero, an ended one left out, others ignored', () => {
+    const before = [
+      { pid: 1, cmdline: worker('PaymentWorkerFunction4E210E59-81DD9145A360C-aaaa'), cpuMs: 100 },
+      { pid: 2, cmdline: worker('PaymentWorkerFunction4E210E59-81DD9145A360C-bbbb'), cpuMs: 50 },
+      { pid: 3, cmdline: worker('ShippingWorkerFunctionA1053C47-B7C242CD804AC-cccc'), cpuMs: 10 },
+      { pid: 9, cmdline: 'python -m ministack', cpuMs: 5000 },
+    ];
+    const after = [
+      { pid: 1, cmdline: before[0]!.cmdline, cpuMs: 130 },
+      { pid: 2, cmdline: before[1]!.cmdline, cpuMs: 70 },
+      { pid: 4, cmdline: worker('ShippingWorkerFunctionA1053C47-B7C242CD804AC-dddd'), cpuMs: 15 },
+      { pid: 9, cmdline: 'python -m ministack', cpuMs: 9000 },
+    ];
+    expect(cpuByFunction(before, after, 'OrderPipeline-local')).toEqual({ PaymentWorkerFunction: 50, ShippingWorkerFunction: 15 });
+  });
+
+  it('reads this machine: this process is listed with its command line and a CPU time', () => {
+    const me = processes().find((p) => p.pid === process.pid);
+    expect(me?.cmdline).toContain('node');
+    expect(me?.cpuMs).toBeGreaterThan(0);
   });
 });
