@@ -89,7 +89,7 @@ async function reserve(event: Envelope<'OrderPlaced'>, ctx: WorkerContext): Prom
 
   const reserved = [outcomeEvent('StockReserved', event, service, { skus })];
   try {
-    return result(await inbox.commit(event, reserved, writes), 'RESERVED');
+    return result(await inbox.commit(event, reserved, writes));
   } catch (err) {
     if (!(err instanceof TransactionConditionError)) throw err;
     // The reservation record exists: the order was cancelled first (VOID), or this event was handled under an
@@ -114,7 +114,7 @@ async function fromExistingRecord(event: Envelope, ctx: WorkerContext): Promise<
         : [];
   // VOID: cancelled before inventory acted; nothing to reserve, nothing to report.
   const committed = await ctx.inbox.commit(event, emits, []);
-  if (committed.duplicate) return result(committed, String(record.state), String(record.state));
+  if (committed.duplicate) return result(committed, String(record.state));
   return { emits, duplicate: record.state !== 'VOID', outcome: String(record.state) };
 }
 
@@ -124,7 +124,7 @@ async function backorder(event: Envelope, skus: string[], ctx: WorkerContext): P
   const emits = [outcomeEvent('StockBackordered', event, service, { skus })];
   const record = reservationPut(config, event.orderId, { skus, state: 'BACKORDERED', backorderedAt: new Date().toISOString() });
   try {
-    return result(await inbox.commit(event, emits, [record, statusWrite(config.ordersTable, event.orderId, service, 'BACKORDERED', { skus })]), 'BACKORDERED');
+    return result(await inbox.commit(event, emits, [record, statusWrite(config.ordersTable, event.orderId, service, 'BACKORDERED', { skus })]));
   } catch (err) {
     // Cancelled (VOID) between the two transactions.
     if (err instanceof TransactionConditionError && err.codes[0] === 'ConditionalCheckFailed') return fromExistingRecord(event, ctx);
@@ -133,11 +133,10 @@ async function backorder(event: Envelope, skus: string[], ctx: WorkerContext): P
 }
 
 /**
- * A commit's result: its own outcome, or for a copy that committed first, the outcome its emits name; a first
- * delivery that emitted nothing (the order was VOID) is `ifNothingEmitted`, since no read says more without a read.
+ * A commit's result with its outcome word: what its emits name (for a duplicate, the first delivery's emits), or
+ * `ifNothingEmitted` when they name nothing (the first delivery found the order VOID; without a read nothing says more).
  */
-function result(committed: Committed, outcome: string, ifNothingEmitted = 'NO_OUTCOME'): HandlerResult {
-  if (!committed.duplicate) return { ...committed, outcome };
+function result(committed: Committed, ifNothingEmitted = 'NO_OUTCOME'): HandlerResult {
   return { ...committed, outcome: OUTCOME[committed.emits[0]?.eventType ?? ''] ?? ifNothingEmitted };
 }
 

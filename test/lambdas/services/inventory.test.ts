@@ -644,5 +644,7 @@ describe('inventory releasing, when the commit does not go through', () => {
   it('gives up with an error (SQS retries) when the record or catalog keeps changing', async () => {
     ddbMock.on(TransactWriteCommand).rejects(cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']));
     await expect(inventory(cancelledEvent(), ctx)).rejects.toThrow('order order-1: reservation or catalog kept changing during the release');
+    // Three passes (read, transaction), then SQS's retry: a bounded loop, not a spin.
+    expect(transactions()).toHaveLength(3);
   });
 });
