@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { round } from './stats';
 
 const ticksPerSecond = (() => {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
@@ -81,10 +82,10 @@ export function emulatorBudget(
 ): { saturatesAt?: number; ourRequestsMs?: number; ourShare?: number } {
   const known = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v > 0;
   if (!known(emulatorMsPerOrder)) return {};
-  const saturatesAt = Math.round((1000 / emulatorMsPerOrder) * 10) / 10;
+  const saturatesAt = round(1000 / emulatorMsPerOrder);
   if (!known(requestsPerOrder) || !known(emulatorMsPerRequest)) return { saturatesAt };
-  const ourRequestsMs = Math.round(requestsPerOrder * emulatorMsPerRequest * 10) / 10;
-  return { saturatesAt, ourRequestsMs, ourShare: Math.round(Math.min(1, ourRequestsMs / emulatorMsPerOrder) * 100) / 100 };
+  const ourRequestsMs = round(requestsPerOrder * emulatorMsPerRequest);
+  return { saturatesAt, ourRequestsMs, ourShare: round(Math.min(1, ourRequestsMs / emulatorMsPerOrder), 2) };
 }
 
 /** Sends `n` requests, `concurrency` at a time, and gives the emulator's (and the machine's) CPU ms per request. */

@@ -1,6 +1,7 @@
 /** The benchmark's readable table (markdown) and the machine it ran on. */
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { emulatorBudget } from './cpu';
+import { round } from './stats';
 import type { BundleStartup } from './startup';
 
 export function machine() {
@@ -85,7 +86,7 @@ export function renderMarkdown(r: Any): string {
     out.push(`| rate /s | ${names.join(' | ')} | all |`, `|---|${names.map(() => '---|').join('')}---|`);
     for (const st of withFunctions) {
       const v = names.map((n) => st.functionsCpu[n] as number | undefined);
-      const all = Math.round(v.reduce((a: number, b) => a + (b ?? 0), 0) * 10) / 10;
+      const all = round(v.reduce((a: number, b) => a + (b ?? 0), 0));
       out.push(`| ${st.rate} | ${v.map(f).join(' | ')} | ${f(all)} |`);
     }
   }

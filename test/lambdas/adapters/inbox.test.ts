@@ -108,7 +108,7 @@ describe('Inbox', () => {
 
   it('a lost inbox race returns the emits of the record DynamoDB handed back (ALL_OLD), with no read', async () => {
     const winner = { ...inboxKey(event.eventId), payloadHash: eventHash(event), emits: JSON.stringify([emitted]) };
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall(winner)));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], winner));
     expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [emitted], duplicate: true });
     expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
   });
@@ -119,13 +119,13 @@ describe('Inbox', () => {
     ddbMock.on(GetCommand).resolves({ Item: winner });
     expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [emitted], duplicate: true });
     expect(ddbMock.commandCalls(GetCommand)).toHaveLength(1);
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall({ ...winner, payloadHash: 'other' })));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], { ...winner, payloadHash: 'other' }));
     await expect(inbox.commit(event, [], [effect])).rejects.toBeInstanceOf(PayloadMismatchError);
   });
 
   it('a handed-back record of the older format (emits as a list) gives the same emits', async () => {
     const winner = { ...inboxKey(event.eventId), payloadHash: eventHash(event), emits: [emitted] };
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall(winner, { removeUndefinedValues: true })));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], winner));
     expect(await inbox.commit(event, [], [effect])).toEqual({ emits: [emitted], duplicate: true });
   });
 
@@ -139,7 +139,7 @@ describe('Inbox', () => {
     let runs = 0;
     const effectOnce = async () => ((runs += 1), { emits: [emitted], writes: [effect] });
     expect(await inbox.once(event, effectOnce, { readFirst: false })).toEqual({ emits: [emitted], duplicate: false });
-    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], marshall(winner)));
+    ddbMock.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed'], winner));
     expect(await inbox.once(event, effectOnce, { readFirst: false })).toEqual({ emits: [emitted], duplicate: true });
     expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
     // The effect ran twice (it only builds writes); the second attempt's writes were cancelled with the inbox record.

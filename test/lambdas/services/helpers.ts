@@ -3,7 +3,7 @@
  * read the commands a handler sent to the (mocked) DynamoDB document client.
  */
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
@@ -91,7 +91,7 @@ export function inboxHolds(eventId: string, record: Record<string, unknown>): vo
     const items = input.TransactItems ?? [];
     const put = items[items.length - 1]?.Put;
     if (put?.TableName !== TABLES.service || put.Item?.pk !== inboxKey(eventId).pk) return {};
-    const returned = put.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? marshall(record, { removeUndefinedValues: true }) : undefined;
+    const returned = put.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? record : undefined;
     throw cancelled(
       items.map((_, i) => (i === items.length - 1 ? 'ConditionalCheckFailed' : 'None')),
       returned,
@@ -100,14 +100,15 @@ export function inboxHolds(eventId: string, record: Record<string, unknown>): vo
 }
 
 /**
- * A TransactionCanceledException with one reason code per item, like DynamoDB's; `lastItem` is the marshalled item
- * DynamoDB hands back on the last reason (a failed condition of a write that asked for ALL_OLD).
+ * A TransactionCanceledException with one reason code per item, like DynamoDB's; `lastItem` is the item DynamoDB
+ * hands back on the last reason (a failed condition of a write that asked for ALL_OLD), marshalled as on the wire.
  */
-export function cancelled(codes: string[], lastItem?: Record<string, AttributeValue>): TransactionCanceledException {
+export function cancelled(codes: string[], lastItem?: Record<string, unknown>): TransactionCanceledException {
+  const item = lastItem && marshall(lastItem, { removeUndefinedValues: true });
   return new TransactionCanceledException({
     message: 'Transaction cancelled',
     $metadata: {},
-    CancellationReasons: codes.map((Code, i) => (lastItem && i === codes.length - 1 ? { Code, Item: lastItem } : { Code })),
+    CancellationReasons: codes.map((Code, i) => (item && i === codes.length - 1 ? { Code, Item: item } : { Code })),
   });
 }
 
