@@ -104,6 +104,19 @@ export function ownTests(path: string): string[] {
 }
 
 /**
+ * The vitest runs that judge one mutant on the source, cheapest first; the recheck stops at the first run with a failing
+ * test. First the tests that covered it and the file's own (mirrored) tests: a static mutant's coverage is the tests
+ * that happened to load its module first, not the ones that check it. Then, for a survivor of those, the file's
+ * judges (JUDGES) not already run. With no files at all, one run of the tests related to the file (`[]`).
+ */
+export function recheckRounds(covering: readonly string[], own: readonly string[], judges: readonly string[]): string[][] {
+  const first = [...new Set([...covering, ...own])];
+  const rest = judges.filter((f) => !first.includes(f));
+  if (!first.length) return [rest];
+  return rest.length ? [first, rest] : [first];
+}
+
+/**
  * Re-judges the survivors (and the mutants Stryker did not judge) of one scope's report in place; returns how many were
  * killed. Asynchronous on purpose: a signal handler only runs when the event loop does, so with a synchronous child
  * (spawnSync) a Ctrl-C or SIGTERM was never handled and left the mutant of the moment in the source.
@@ -116,6 +129,7 @@ async function recheck(scope: string, file: string): Promise<number> {
     const original = readFileSync(projectPath(path), 'utf8');
     if (original !== entry.source) throw new Error(`${path} changed since the ${scope} report: run Stryker again first`);
     const restore = () => writeFileSync(projectPath(path), original);
+    const out = projectPath(`.local/stryker/${scope}/recheck.json`);
     let vitest: ChildProcess | undefined;
     // A stopped run must not leave a mutant in the source: stop the tests, put the file back, then stop as asked.
     const stop = (signal: NodeJS.Signals) => {
@@ -127,34 +141,32 @@ async function recheck(scope: string, file: string): Promise<number> {
     process.once('SIGTERM', stop);
     try {
       for (const mutant of entry.mutants.filter(needsJudging)) {
-        // The tests that covered it, and the file's own test (the tree is mirrored): a static mutant's coverage is
-        // the tests that happened to load its module first, not the ones that check it.
         const own = ownTests(path).filter((f) => existsSync(projectPath(f)));
-        const files = [...new Set([...coveringFiles(report, mutant), ...own, ...(JUDGES[path] ?? [])])];
         writeFileSync(projectPath(path), applyMutant(original, mutant));
-        // None of either: the tests that import the file, directly or not.
-        const select = files.length ? ['run', ...files] : ['related', '--run', path];
-        const out = projectPath(`.local/stryker/${scope}/recheck.json`);
-        // Both projects: a judge may be a template test (infra) of a lambdas/ file, or the other way round.
-        await new Promise<void>((done) => {
-          vitest = spawn(
-            projectPath('node_modules/.bin/vitest'),
-            [...select, '--project', 'unit', '--project', 'infra', '--reporter=json', `--outputFile=${out}`],
-            {
-              cwd: projectPath('.'),
-              stdio: 'ignore',
-              env: process.env,
-            },
-          );
-          vitest.on('close', () => done()).on('error', () => done());
-        });
-        // Killed only by a failing test or a test file that no longer loads; a run that found no tests kills nothing.
-        const result = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { numFailedTests: number; numFailedTestSuites: number }) : undefined;
-        const run = { status: result && result.numFailedTests + result.numFailedTestSuites > 0 ? 1 : 0 };
-        rmSync(out, { force: true });
+        let failed = false;
+        // Cheapest first, and each run stops at its first failing test: most mutants die in their own unit test in
+        // seconds, and only a survivor of those pays for a judge (a template test synthesizes the whole stack).
+        for (const files of recheckRounds(coveringFiles(report, mutant), own, JUDGES[path] ?? [])) {
+          // No files at all: the tests that import the file, directly or not.
+          const select = files.length ? ['run', ...files] : ['related', '--run', path];
+          // Both projects: a judge may be a template test (infra) of a lambdas/ file, or the other way round.
+          await new Promise<void>((done) => {
+            vitest = spawn(
+              projectPath('node_modules/.bin/vitest'),
+              [...select, '--project', 'unit', '--project', 'infra', '--bail', '1', '--reporter=json', `--outputFile=${out}`],
+              { cwd: projectPath('.'), stdio: 'ignore', env: process.env },
+            );
+            vitest.on('close', () => done()).on('error', () => done());
+          });
+          // Killed only by a failing test or a test file that no longer loads; a run that found no tests kills nothing.
+          const result = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { numFailedTests: number; numFailedTestSuites: number }) : undefined;
+          rmSync(out, { force: true });
+          failed = !!result && result.numFailedTests + result.numFailedTestSuites > 0;
+          if (failed) break;
+        }
         restore();
         const where = `${path}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName} (was ${mutant.status})`;
-        mutant.status = judged(mutant, run.status !== 0);
+        mutant.status = judged(mutant, failed);
         mutant.recheckedBy = 'source';
         if (mutant.status === 'Killed') {
           killed++;

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { applyMutant, coveringFiles, judged, needsJudging, ownTests, strykerOptions, summarize, type Mutant, type Report } from '../../scripts/mutation';
+import {
+  applyMutant,
+  coveringFiles,
+  judged,
+  needsJudging,
+  ownTests,
+  recheckRounds,
+  strykerOptions,
+  summarize,
+  type Mutant,
+  type Report,
+} from '../../scripts/mutation';
 
 const at = (line: number, column: number, endLine: number, endColumn: number) => ({ start: { line, column }, end: { line: endLine, column: endColumn } });
 const mutant = (over: Partial<Mutant>): Mutant => ({ id: '1', mutatorName: 'StringLiteral', status: 'Survived', location: at(1, 1, 1, 1), ...over });
@@ -77,6 +88,22 @@ describe('strykerOptions', () => {
   });
   it('--static lets Stryker run the static mutants itself', () => {
     expect(strykerOptions(['stages', '--static'])).toEqual([]);
+  });
+});
+
+describe('recheckRounds', () => {
+  const unit = ['test/lambdas/services/registry.test.ts'];
+  const judge = ['test/lib/access.test.ts'];
+  it("runs the covering and own tests first, and the file's judges only for a survivor of those", () => {
+    expect(recheckRounds(['test/a.test.ts'], unit, judge)).toEqual([['test/a.test.ts', ...unit], judge]);
+  });
+  it('runs a file once: no judge twice, no own test that also covered it twice', () => {
+    expect(recheckRounds(unit, unit, [...judge, ...unit])).toEqual([unit, judge]);
+    expect(recheckRounds(judge, [], judge)).toEqual([judge]);
+  });
+  it('with no covering or own test, the judges alone; with nothing at all, one run of the related tests ([])', () => {
+    expect(recheckRounds([], [], judge)).toEqual([judge]);
+    expect(recheckRounds([], [], [])).toEqual([[]]);
   });
 });
 
