@@ -602,7 +602,7 @@ async function startupOnly() {
   log(`… synthesizing this checkout (${rev('HEAD')}${dirty ? ', uncommitted changes' : ''})`);
   synthLocal(ROOT, join(work, 'after'));
   variants.push({ label: `${opts.baseline ? 'after: ' : ''}${rev('HEAD')}${dirty ? '+' : ''}`, assemblyDir: join(work, 'after') });
-  log(`… ${runs} fresh node processes per bundle${variants.length > 1 ? ' and variant, interleaved' : ''}`);
+  log(`… ${runs} fresh node processes per bundle${variants.length > 1 ? ' and variant' : ''}, round-robin`);
   const measured = measureStartupSideBySide(variants, 'OrderPipeline-local', runs);
   cleanup();
   const result = {

@@ -83,38 +83,39 @@ function summarise(b: Bundle, runs: [number, number][]): BundleStartup {
   };
 }
 
+/**
+ * Every bundle's start-up, round-robin: run i of every bundle before run i + 1 of any, so that a burst of load on the
+ * machine falls on all of them alike instead of on whichever bundle was being measured (run 5 had one bundle 15 ms
+ * above the rest; measured again round-robin, it was at the others' median).
+ */
 export function measureStartup(assemblyDir: string, stackName: string, runs = 7): BundleStartup[] {
-  return bundlesOf(assemblyDir, stackName).map((b) =>
-    summarise(
-      b,
-      Array.from({ length: runs }, () => initBundle(b)),
-    ),
-  );
+  return measureStartupSideBySide([{ label: 'this', assemblyDir }], stackName, runs)['this']!;
 }
 
 /**
- * The same measurement for several assemblies (e.g. before and after a change), interleaved run by run so that the
- * machine's drift falls on every variant alike. Functions are matched by logical id; one missing in a variant is
- * left out of that variant.
+ * The same measurement for several assemblies (e.g. before and after a change), interleaved run by run across
+ * bundles and variants, so that the machine's drift falls on every one alike. Functions are matched by logical id;
+ * one missing in a variant is left out of that variant.
  */
 export function measureStartupSideBySide(variants: { label: string; assemblyDir: string }[], stackName: string, runs = 7): Record<string, BundleStartup[]> {
   const bundles = variants.map((v) => new Map(bundlesOf(v.assemblyDir, stackName).map((b) => [b.id, b])));
   const ids = [...new Set(bundles.flatMap((m) => [...m.keys()]))].sort();
   const samples = bundles.map(() => new Map<string, [number, number][]>());
-  for (const id of ids) {
-    for (let i = 0; i < runs; i++) {
-      bundles.forEach((m, v) => {
-        const b = m.get(id);
-        if (!b) return;
-        const list = samples[v]!.get(id) ?? [];
-        list.push(initBundle(b));
-        samples[v]!.set(id, list);
-      });
-    }
+  for (const [id, v] of interleaved(runs, ids, bundles.length)) {
+    const b = bundles[v]!.get(id);
+    if (!b) continue;
+    const list = samples[v]!.get(id) ?? [];
+    list.push(initBundle(b));
+    samples[v]!.set(id, list);
   }
   return Object.fromEntries(
     variants.map((v, i) => [v.label, ids.filter((id) => bundles[i]!.has(id)).map((id) => summarise(bundles[i]!.get(id)!, samples[i]!.get(id)!))]),
   );
+}
+
+/** The order of the measurements: each run goes over every bundle, and each bundle over every variant. */
+export function* interleaved<T>(runs: number, ids: readonly T[], variants: number): Generator<[T, number]> {
+  for (let i = 0; i < runs; i++) for (const id of ids) for (let v = 0; v < variants; v++) yield [id, v];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderStartup, STARTUP_TARGET } from '../../../scripts/bench/report';
-import type { BundleStartup } from '../../../scripts/bench/startup';
+import { interleaved, type BundleStartup } from '../../../scripts/bench/startup';
 
 const bundle = (fn: string, kb: number, wall: number, cpu: number): BundleStartup => ({
   function: fn,
@@ -26,5 +26,21 @@ describe('renderStartup (npm run bench -- --only startup)', () => {
     expect(rows).toEqual(['| Api | api | 740 ✗ → 250 | 170 ✗ → 61 ✗ | 165 ✗ → 40 |', '| Worker | worker | 300 ✗ → – | 60 → – | 59 → – |']);
     expect(md).toContain('median of 3');
     expect(md).toContain('Variants: before → after');
+  });
+});
+
+describe('interleaved (the order of the start-up measurements)', () => {
+  it('measures run i of every bundle, and of each bundle every variant, before run i + 1 of any', () => {
+    expect([...interleaved(2, ['a', 'b'], 2)]).toEqual([
+      ['a', 0],
+      ['a', 1],
+      ['b', 0],
+      ['b', 1],
+      ['a', 0],
+      ['a', 1],
+      ['b', 0],
+      ['b', 1],
+    ]);
+    expect([...interleaved(3, ['a', 'b'], 1)].map(([id]) => id).join('')).toBe('ababab');
   });
 });
