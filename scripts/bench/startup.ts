@@ -120,13 +120,16 @@ export function* interleaved<T>(runs: number, ids: readonly T[], variants: numbe
 
 /**
  * Synthesizes the local stage of the checkout at `root` (bundling every function the way the construct does) into
- * `outDir`: `cdk synth`, no emulator and no deployment needed.
+ * `outDir`: `cdk synth`, no emulator and no deployment needed. The app refuses the local stage unless AWS_ENDPOINT_URL
+ * is a loopback emulator (lib/target-guard.ts); a synth into a scratch folder deploys nothing, so it is given the
+ * default emulator address when none is set.
  */
 export function synthLocal(root: string, outDir: string, context: Record<string, string> = {}): void {
   const ctx = Object.entries({ stage: 'local', ...context }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   execFileSync('npx', ['cdk', 'synth', 'OrderPipeline-local', ...ctx, '--output', outDir, '--quiet', '--no-notices'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566' },
   });
 }
 
