@@ -71,6 +71,6 @@ async function emailAddressOf(ordersTable: string, orderId: string): Promise<str
   );
   // No item: the retention period passed (TTL deleted it). Past its expiry counts as gone (TTL deletes late).
   if (typeof Item?.[TTL_ATTRIBUTE] === 'number' && Item[TTL_ATTRIBUTE] < epochSeconds()) return undefined;
-  // An erased item is a tombstone without an e-mail.
-  return typeof Item?.email === 'string' && Item.email.length > 0 ? Item.email : undefined;
+  // An erased item is a tombstone without an e-mail. An empty one is no address either: the caller's `!to`.
+  return typeof Item?.email === 'string' ? Item.email : undefined;
 }

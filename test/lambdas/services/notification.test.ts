@@ -106,6 +106,8 @@ describe('notification', () => {
     ['past its retention (TTL deleted the item)', {}],
     ['past its expiry but not yet deleted (TTL deletes late)', { Item: { email: 'ada@example.com', expiresAt: 1_000 } }],
     ['erased by its owner (a tombstone)', { Item: { erasedAt: '2024-05-02T00:00:00.000Z', expiresAt: 4_102_444_800 } }],
+    // The API never stores one (it validates the address); an item written by hand or by an older version might.
+    ['an empty e-mail', { Item: { email: '', expiresAt: 4_102_444_800 } }],
   ])('sends nothing when the personal data is gone: %s', async (_name, reply) => {
     ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves(reply);
     const result = await notification(confirmed(), ctx);

@@ -279,6 +279,24 @@ describe('payment on OrderPlaced', () => {
     expect(token()).toBeUndefined();
   });
 
+  it('a decline whose commit loses to VOID: nothing to refund, no outcome emitted, the token deleted in its own commit', async () => {
+    // The one path where the provider answered DECLINED after the order was cancelled: nothing was charged.
+    db.put(TABLES.orders, { ...paymentTokenKey('order-1'), orderId: 'order-1', token: 'tok_declined' });
+    provider.beforeCharge = () => pay(cancelledEvent('TIMEOUT'), ctx);
+    const result = await pay(placed(), ctx);
+
+    expect(result).toEqual({ emits: [], duplicate: false, outcome: 'VOID' });
+    expect(provider.charges).toHaveLength(1);
+    expect(provider.refunds).toEqual([]);
+    expect(ledger()).toMatchObject({ state: 'VOID' });
+    expect(db.get(TABLES.service, chargeRecordKey('order-1'))).toMatchObject({ status: 'DECLINED' });
+    // The cancellation deleted the token already; this commit deletes it too, so no path that closes the payment
+    // depends on another to remove it.
+    const last = transactions().at(-1)!;
+    expect(last.map((i) => i.Delete?.Key)).toContainEqual(paymentTokenKey('order-1'));
+    expect(token()).toBeUndefined();
+  });
+
   it('a charge whose cancellation found it at the provider first: refunded once, under the one refund key', async () => {
     provider.afterCharge = () => pay(cancelledEvent('TIMEOUT'), ctx);
     const result = await pay(placed(), ctx);
@@ -573,6 +591,8 @@ describe('payment: compensation retries only a changed ledger', () => {
       throw cancelled(['ConditionalCheckFailed', 'None', 'None', 'None']);
     });
     await expect(pay(cancelledEvent('TIMEOUT'), ctx)).rejects.toThrow('order order-1: payment ledger kept changing during compensation');
+    // Three passes, each a fresh read of the ledger and one commit; then SQS's retry takes over.
+    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(3);
   });
 
   it.each([
@@ -653,6 +673,16 @@ describe('SimulatedPaymentProvider: records, ids and dedupe', () => {
     expect(r1.refundId).toBeTruthy();
     expect(r2.refundId).toBe(r1.refundId);
     expect(r3.refundId).not.toBe(r1.refundId);
+  });
+
+  it("ids are shaped like a provider's: a prefix and 24 hex digits of the idempotency key's hash (ch_..., re_...)", async () => {
+    // The full 64-digit hash would work as well, but the ids are what the ledger, the status detail and the events
+    // carry: fixed and short, like a real provider's.
+    const { chargeId } = (await simulated.charge(charge)) as { chargeId: string };
+    const { refundId } = await simulated.refund(refund);
+    expect(chargeId).toBe(`ch_${contentHash('order-9:charge').slice(0, 24)}`);
+    expect(refundId).toBe(`re_${contentHash('order-9:refund').slice(0, 24)}`);
+    expect([chargeId, refundId].every((id) => /^(ch|re)_[0-9a-f]{24}$/.test(id))).toBe(true);
   });
 
   it('rejects a seen refund key with another charge or amount, naming the key', async () => {
