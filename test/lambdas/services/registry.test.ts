@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { COMPENSATING_SERVICES, SERVICES, VISIBLE_SERVICES } from '../../../lambdas/services/registry';
+import { COMPENSATING_SERVICES, grantsOf, serviceNamed, SERVICES, VISIBLE_SERVICES, type ServiceDefinition } from '../../../lambdas/services/registry';
 
 /** The event types a service's source builds (every event is built by `outcomeEvent('<type>', ...)`). */
 function builtBy(service: string): string[] {
@@ -46,5 +46,35 @@ describe('registry', () => {
 
   it('compensating services: those that act on OrderPlaced and consume OrderCancelled (payment refunds, inventory releases)', () => {
     expect(COMPENSATING_SERVICES).toEqual(['payment', 'inventory']);
+  });
+});
+
+describe('grantsOf: what a worker may touch beyond its entry', () => {
+  const bare: ServiceDefinition = { ...serviceNamed('analytics'), name: 'analytics', showsStatus: false, access: [{ table: 'own', actions: ['UpdateItem'] }] };
+  const faultReads = { table: 'orders', keyPrefixes: ['ORDER#'], actions: ['GetItem', 'BatchGetItem'], attributes: ['pk', 'sk', 'faults'] };
+
+  it('no fault-hook grants unless the stage has fault hooks (the default is off)', () => {
+    expect(grantsOf(bare)).toEqual(bare.access);
+    expect(grantsOf(bare, { faultsEnabled: false })).toEqual(bare.access);
+  });
+
+  it("with fault hooks: reading the batch's orders' faults, and PutItem on its own table when its entry has none", () => {
+    expect(grantsOf(bare, { faultsEnabled: true })).toEqual([...bare.access, faultReads, { table: 'own', actions: ['PutItem'] }]);
+    // Already there: not granted twice. A PutItem on another table, or another action on its own, does not count.
+    const owns = { ...bare, access: [{ table: 'own', actions: ['PutItem', 'GetItem'] }] } as const satisfies ServiceDefinition;
+    expect(grantsOf(owns, { faultsEnabled: true })).toEqual([...owns.access, faultReads]);
+    const elsewhere = { ...bare, access: [{ table: 'orders', actions: ['PutItem'] }] } as const satisfies ServiceDefinition;
+    expect(grantsOf(elsewhere, { faultsEnabled: true })).toEqual([...elsewhere.access, faultReads, { table: 'own', actions: ['PutItem'] }]);
+  });
+
+  it('a service that shows its status also writes its own STATUS#<name># items', () => {
+    expect(grantsOf({ ...bare, showsStatus: true })).toEqual([...bare.access, { table: 'orders', keyPrefixes: ['STATUS#analytics#'], actions: ['PutItem'] }]);
+  });
+});
+
+describe('serviceNamed', () => {
+  it('finds a service by name and refuses an unknown one by name', () => {
+    expect(serviceNamed('payment')).toBe(SERVICES.find((s) => s.name === 'payment'));
+    expect(() => serviceNamed('billing')).toThrow(/^unknown service billing$/);
   });
 });
