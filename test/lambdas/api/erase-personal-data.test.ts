@@ -4,7 +4,7 @@
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bodyOf, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE } from './fixtures';
+import { bodyOf, captureLogLines, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE } from './fixtures';
 import { bearer, TestIssuer } from '../../integration/support/auth';
 import { createHandler } from '../../../lambdas/api/erase-personal-data';
 import { orderKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
@@ -72,16 +72,9 @@ describe('DELETE /orders/{orderId}/personal-data', () => {
 });
 
 describe('DELETE /orders/{orderId}/personal-data: its log lines', () => {
-  let lines: Record<string, unknown>[];
-  beforeEach(() => {
-    lines = [];
-    // Powertools writes JSON lines through its own Console on process.stdout / process.stderr.
-    const capture = (chunk: unknown) => (lines.push(JSON.parse(String(chunk))), true);
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
-  });
+  let byMessage: ReturnType<typeof captureLogLines>['byMessage'];
+  beforeEach(() => ({ byMessage } = captureLogLines()));
   afterEach(() => vi.restoreAllMocks());
-  const byMessage = (message: string) => lines.filter((l) => l.message === message);
 
   it("an audit line per erasure: which order, who asked (the token's sub), and no data", async () => {
     await erase(bearer(await issuer.token({ sub: 'cust-7' })));

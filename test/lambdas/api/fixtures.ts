@@ -6,7 +6,7 @@ import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { buildOpenApi } from '../../../lambdas/api/openapi';
 import type { Operation } from '../../../lambdas/api/contract';
 import { responseSchema } from '../../../lambdas/api/responses';
@@ -119,3 +119,24 @@ export function cancelled(reasons: { Code: string; Item?: Record<string, { S?: s
 
 /** The orders table holds exactly these items for the GET handler's BatchGetItem (any keys asked). */
 export const storeHolds = (...items: Record<string, unknown>[]) => ddbMock.on(BatchGetCommand).resolves({ Responses: { [ORDERS_TABLE]: items } });
+
+/**
+ * Captures the JSON log lines (Powertools writes them through its own Console on process.stdout / process.stderr)
+ * until `vi.restoreAllMocks()`: call it in a `beforeEach`, restore in an `afterEach`.
+ */
+export function captureLogLines() {
+  const lines: Record<string, unknown>[] = [];
+  const capture = (chunk: unknown) => (lines.push(JSON.parse(String(chunk)) as Record<string, unknown>), true);
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
+  return { lines, byMessage: (message: string) => lines.filter((l) => l.message === message) };
+}
+
+/** AUTH_MODE=jwt with every setting present: enough for a refusal that needs no key (no or a malformed token). */
+export const JWT_ENV = {
+  AUTH_MODE: 'jwt',
+  JWT_ISSUER: 'https://issuer.invalid',
+  JWT_AUDIENCE: 'orders-api',
+  JWKS_URL: 'https://issuer.invalid/jwks.json',
+  JWT_SCOPE: 'orders/write',
+} as const;

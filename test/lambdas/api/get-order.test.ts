@@ -1,6 +1,6 @@
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { bodyOf, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE, SECRETS } from './fixtures';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bodyOf, captureLogLines, checked, configWith, ddbMock, httpEvent, JWT_ENV, ORDERS_TABLE, SECRETS } from './fixtures';
 import { createHandler } from '../../../lambdas/api/get-order';
 import { lifecycleKey, orderKey, personalDataKey, statusKey } from '../../../lambdas/adapters/keys';
 
@@ -180,10 +180,39 @@ describe('GET /orders/{orderId}', () => {
     expect(view.services.notification).toEqual({ status: 'PENDING', updatedAt: null });
   });
 
+  it('the reason only for a cancelled order, even if a LIFECYCLE item carries one otherwise', async () => {
+    // The aggregate writes a reason only with CANCELLED; the answer's contract says the same (OpenAPI: reason).
+    partition(orderItem, lifecycle({ status: 'CONFIRMED', reason: 'TIMEOUT', decidedAt: '2024-05-01T10:00:02.000Z' }));
+    expect(bodyOf(await get(ID))).not.toHaveProperty('reason');
+    partition(orderItem, lifecycle({ reason: 'TIMEOUT' }));
+    expect(bodyOf(await get(ID))).not.toHaveProperty('reason');
+  });
+
   it('500 INTERNAL when the read fails', async () => {
     ddbMock.on(BatchGetCommand).rejects(new Error('boom'));
     const res = await get(ID);
     expect(res.statusCode).toBe(500);
     expect(bodyOf(res)).toEqual({ error: { code: 'INTERNAL', message: 'internal error', requestId: 'req-1' } });
+  });
+});
+
+describe('GET /orders/{orderId}: its log lines', () => {
+  let byMessage: ReturnType<typeof captureLogLines>['byMessage'];
+  beforeEach(() => ({ byMessage } = captureLogLines()));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('one line per answered read: which order, in which status', async () => {
+    partition(orderItem, lifecycle({ status: 'CONFIRMED', decidedAt: '2024-05-01T10:00:02.000Z' }));
+    expect((await get(ID)).statusCode).toBe(200);
+    expect(byMessage('order read')).toEqual([expect.objectContaining({ level: 'INFO', orderId: ID, status: 'CONFIRMED', correlationId: expect.any(String) })]);
+  });
+
+  it("a refusal (401) and a failure (500) are logged as the read route's own", async () => {
+    const guarded = checked('getOrder', createHandler(configWith(JWT_ENV)));
+    expect((await guarded(httpEvent({ method: 'GET', rawPath: `/orders/${ID}`, pathParameters: { orderId: ID } }))).statusCode).toBe(401);
+    expect(byMessage('order read refused')).toEqual([expect.objectContaining({ level: 'WARN', status: 401 })]);
+    ddbMock.on(BatchGetCommand).rejects(new Error('boom'));
+    expect((await get(ID)).statusCode).toBe(500);
+    expect(byMessage('order read failed')).toEqual([expect.objectContaining({ level: 'ERROR', orderId: ID, error: 'boom' })]);
   });
 });
