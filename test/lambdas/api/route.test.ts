@@ -5,14 +5,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bodyOf, checked, configWith, ddbMock, httpEvent, postEvent, validOrder } from './fixtures';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bodyOf, captureLogLines, checked, configWith, ddbMock, httpEvent, postEvent, validOrder } from './fixtures';
 import { createHandler as createPostOrder } from '../../../lambdas/api/post-order';
 import { createHandler as createGetOrder } from '../../../lambdas/api/get-order';
 import { createHandler as createErasure } from '../../../lambdas/api/erase-personal-data';
 import { SUCCESS_STATUS } from '../../../lambdas/api/contract';
 import { ErrorBody, OrderAccepted, responseSchema } from '../../../lambdas/api/responses';
-import { apiConfig } from '../../../lambdas/api/route';
+import { apiConfig, apiRoute, ownedOrder } from '../../../lambdas/api/route';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 const INTERNAL = { error: { code: 'INTERNAL', message: 'internal error', requestId: 'req-1' } };
@@ -37,7 +37,12 @@ describe('apiConfig', () => {
     expect(
       apiConfig({ STAGE: 'local', ORDERS_TABLE: 't', FAULTS_ENABLED: 'true', API_IDEMPOTENCY_TTL_SECONDS: '60', PERSONAL_DATA_TTL_SECONDS: '120' }),
     ).toMatchObject({ faultsEnabled: true, idempotencyTtlSeconds: 60, personalDataTtlSeconds: 120 });
-    expect(apiConfig({ STAGE: 'local', ORDERS_TABLE: 't', API_IDEMPOTENCY_TTL_SECONDS: '-1' })).toMatchObject({ idempotencyTtlSeconds: 86_400 });
+    // Not a positive whole number of seconds: the default (an Idempotency-Key kept for 0 s would dedupe nothing).
+    for (const ttl of ['-1', '0', '1.5', 'soon'])
+      expect(apiConfig({ STAGE: 'local', ORDERS_TABLE: 't', API_IDEMPOTENCY_TTL_SECONDS: ttl, PERSONAL_DATA_TTL_SECONDS: ttl })).toMatchObject({
+        idempotencyTtlSeconds: 86_400,
+        personalDataTtlSeconds: undefined,
+      });
   });
 
   it('a misconfiguration is returned, not thrown (an import that throws would fail every request with the bare gateway 500)', () => {
@@ -120,5 +125,56 @@ describe('bundles', () => {
       for (const m of imports) expect(m[1], `${file}: ${m[0]}`).toBe('type ');
     }
     expect(importers.length).toBeGreaterThan(0);
+  });
+});
+
+describe('apiRoute and ownedOrder: what they log', () => {
+  let byMessage: ReturnType<typeof captureLogLines>['byMessage'];
+  beforeEach(() => ({ byMessage } = captureLogLines()));
+  afterEach(() => vi.restoreAllMocks());
+  const route = { refused: 'test refused', failed: 'test failed' };
+  const event = (orderId?: string) =>
+    httpEvent({ method: 'GET', pathParameters: orderId === undefined ? undefined : { orderId }, headers: { 'x-correlation-id': 'corr-9' } });
+
+  it("a failure: 500 and one ERROR line with the error's name and message and the path's order id, whatever was thrown", async () => {
+    const boom = Object.assign(new Error('dynamodb down'), { name: 'ServiceUnavailable' });
+    expect((await apiRoute(route, configWith(), () => Promise.reject(boom))(event(ID))).statusCode).toBe(500);
+    expect(byMessage('test failed')).toEqual([
+      expect.objectContaining({ level: 'ERROR', correlationId: 'corr-9', orderId: ID, errorName: 'ServiceUnavailable', error: 'dynamodb down' }),
+    ]);
+    // Not an Error at all (a library may throw anything): still the 500, not a crash of the handler.
+    for (const thrown of [undefined, null, 'text']) expect((await apiRoute(route, configWith(), () => Promise.reject(thrown))(event(ID))).statusCode).toBe(500);
+    expect(byMessage('test failed')).toHaveLength(4);
+  });
+
+  const read = (owner: string | undefined) => async () => (owner === undefined ? undefined : { owner });
+  const answerOf = (caller: string | undefined, owner: string | undefined, orderId?: string) =>
+    apiRoute(route, configWith(), (request) => ownedOrder({ ...request, caller }, read(owner), (o) => o.owner).then(() => ({ statusCode: 200 })))(
+      event(orderId),
+    );
+
+  it("another caller's order: 404 and a WARN line naming the caller (probing leaves a trace at prod's log level)", async () => {
+    expect((await answerOf('cust-1', 'cust-2', ID)).statusCode).toBe(404);
+    expect(byMessage('order of another caller requested')).toEqual([
+      expect.objectContaining({ level: 'WARN', correlationId: 'corr-9', status: 404, caller: 'cust-1', notOwner: true }),
+    ]);
+    expect(byMessage('order not found')).toEqual([]);
+  });
+
+  it('an unknown order, or an id that is not a UUID (never read): 404 and an INFO line saying which', async () => {
+    expect((await answerOf('cust-1', undefined, ID)).statusCode).toBe(404);
+    expect((await answerOf('cust-1', 'cust-1', 'not-a-uuid')).statusCode).toBe(404);
+    expect(byMessage('order not found')).toEqual([
+      expect.objectContaining({ level: 'INFO', correlationId: 'corr-9', wellFormed: true }),
+      expect.objectContaining({ level: 'INFO', correlationId: 'corr-9', wellFormed: false }),
+    ]);
+    expect(byMessage('order of another caller requested')).toEqual([]);
+  });
+
+  it('the owner, or anyone with authentication off: the order, and nothing logged', async () => {
+    expect((await answerOf('cust-1', 'cust-1', ID)).statusCode).toBe(200);
+    expect((await answerOf(undefined, 'cust-2', ID)).statusCode).toBe(200);
+    expect(byMessage('order not found')).toEqual([]);
+    expect(byMessage('order of another caller requested')).toEqual([]);
   });
 });
