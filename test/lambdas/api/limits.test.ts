@@ -48,7 +48,8 @@ describe('body size: at most 32 KiB = 32,768 bytes (413 above)', () => {
   });
 
   it('32,769 bytes is 413 PAYLOAD_TOO_LARGE', async () => {
-    await expectRefused(413, 'PAYLOAD_TOO_LARGE', bodyOfBytes(32_769));
+    const error = await expectRefused(413, 'PAYLOAD_TOO_LARGE', bodyOfBytes(32_769));
+    expect(error).toMatchObject({ message: 'the body must be at most 32768 bytes' });
   });
 
   it('the limit counts decoded bytes of a base64 body: 32,768 accepted, 32,769 refused', async () => {

@@ -1,6 +1,7 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bodyOf, cancelled, checked, configWith, ddbMock, httpEvent, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bodyOf, cancelled, captureLogLines, checked, configWith, ddbMock, httpEvent, JWT_ENV, ORDERS_TABLE, postEvent, SECRETS, validOrder } from './fixtures';
+import { bearer, TestIssuer } from '../../integration/support/auth';
 import { createHandler } from '../../../lambdas/api/post-order';
 import { apiIdempotencyKey, orderKey, outboxKey, paymentTokenKey, personalDataKey } from '../../../lambdas/adapters/keys';
 import { OUTBOX_PENDING } from '../../../lambdas/contract';
@@ -43,7 +44,7 @@ describe('POST /orders: rejections write nothing', () => {
       const event = httpEvent({ body: JSON.stringify(validOrder()), headers: ct ? { 'content-type': ct } : {} });
       const res = await handler(event);
       expect(res.statusCode).toBe(415);
-      expect(bodyOf(res)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.any(String), requestId: 'req-1' } });
+      expect(bodyOf(res)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json', requestId: 'req-1' } });
     },
   );
 
@@ -82,6 +83,7 @@ describe('POST /orders: rejections write nothing', () => {
     expect(res.statusCode).toBe(400);
     const { error } = bodyOf(res);
     expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.message).toBe('the order is invalid');
     expect(error.requestId).toBe('req-1');
     expect(error.details.map((d: { path: string }) => d.path).sort()).toEqual(
       [
@@ -162,6 +164,7 @@ describe('POST /orders: rejections write nothing', () => {
       expect(res.statusCode, value).toBe(400);
       expect(bodyOf(res).error).toMatchObject({
         code: 'INVALID_HEADER',
+        message: 'X-Fault-Inject must be a comma-separated list of fault hook names',
         details: [{ path: 'X-Fault-Inject', message: expect.stringContaining('publish-fail-once') }],
       });
     }
@@ -172,10 +175,88 @@ describe('POST /orders: rejections write nothing', () => {
     expect(res.statusCode).toBe(400);
     expect(bodyOf(res).error).toEqual({
       code: 'INVALID_IDEMPOTENCY_KEY',
-      message: expect.any(String),
+      message: 'Idempotency-Key must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -',
       requestId: 'req-1',
-      details: [{ path: 'Idempotency-Key', message: expect.any(String) }],
+      details: [{ path: 'Idempotency-Key', message: 'expected 1 to 64 characters of [A-Za-z0-9_-]' }],
     });
+  });
+});
+
+describe('POST /orders: an authenticated caller', () => {
+  let issuer: Awaited<ReturnType<typeof TestIssuer.start>>;
+  let guarded: ReturnType<typeof checked>;
+  beforeAll(async () => {
+    issuer = await TestIssuer.start();
+    guarded = checked('placeOrder', createHandler(configWith(issuer.env())));
+  });
+  afterAll(() => issuer.stop());
+  afterEach(() => expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0));
+
+  it('403 FORBIDDEN for a customerId that is not the sub', async () => {
+    const res = await guarded(postEvent({ ...validOrder(), customerId: 'someone-else' }, { headers: bearer(await issuer.token({ sub: 'cust-7' })) }));
+    expect(res.statusCode).toBe(403);
+    expect(bodyOf(res).error).toEqual({
+      code: 'FORBIDDEN',
+      message: "customerId must be the authenticated caller (the token's sub), or be left out",
+      requestId: 'req-1',
+    });
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['[]', 'array'],
+    ['"order"', 'string'],
+    ['42', 'number'],
+  ])('400 for the JSON body %s: the sub is added to an object only', async (raw, received) => {
+    const res = await guarded(postEvent(raw, { headers: bearer(await issuer.token({ sub: 'cust-7' })) }));
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf(res).error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'the order is invalid',
+      requestId: 'req-1',
+      details: [{ path: '(body)', message: `Invalid input: expected object, received ${received}` }],
+    });
+  });
+});
+
+describe('POST /orders: its log lines', () => {
+  let byMessage: ReturnType<typeof captureLogLines>['byMessage'];
+  beforeEach(() => ({ byMessage } = captureLogLines()));
+  afterEach(() => vi.restoreAllMocks());
+
+  it('one line per accepted order: which order, how many lines, whether replayed, what it cost', async () => {
+    const res = await handler(postEvent(validOrder(), { headers: { 'x-correlation-id': 'corr-abc' } }));
+    expect(byMessage('order accepted')).toEqual([
+      // The cost fields count through the real client's middleware, which the mocked client skips.
+      expect.objectContaining({
+        level: 'INFO',
+        correlationId: 'corr-abc',
+        orderId: bodyOf(res).orderId,
+        lines: 2,
+        replayed: false,
+        sdkRequests: expect.any(Number),
+        requests: expect.any(Object),
+        rcu: expect.any(Number),
+        wcu: expect.any(Number),
+      }),
+    ]);
+  });
+
+  it('a refusal names its status, code and offending paths; an unknown field never by its name (client input)', async () => {
+    await handler(postEvent({ ...validOrder(), email: 'nope', 'my-own-key': 1 }));
+    expect(byMessage('order rejected')).toEqual([
+      expect.objectContaining({ level: 'INFO', correlationId: 'req-1', status: 400, code: 'VALIDATION_FAILED', fields: ['email', '(unknown field)'] }),
+    ]);
+    expect(JSON.stringify(byMessage('order rejected'))).not.toContain('my-own-key');
+  });
+
+  it("a 401 and a 500 are logged as this route's own", async () => {
+    const guarded = checked('placeOrder', createHandler(configWith(JWT_ENV)));
+    expect((await guarded(postEvent(validOrder()))).statusCode).toBe(401);
+    expect(byMessage('order rejected')).toEqual([expect.objectContaining({ level: 'WARN', status: 401 })]);
+    ddbMock.on(TransactWriteCommand).rejects(new Error('boom'));
+    expect((await handler(postEvent(validOrder()))).statusCode).toBe(500);
+    expect(byMessage('order failed')).toEqual([expect.objectContaining({ level: 'ERROR', error: 'boom' })]);
   });
 });
 
@@ -389,9 +470,25 @@ describe('POST /orders: Idempotency-Key', () => {
 
   it('count OrdersAccepted (EMF) for a new order, not for an Idempotency-Key replay', async () => {
     const lines: string[] = [];
+    const emf = () =>
+      lines
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, any>)
+        .filter((l) => l._aws);
+    const counted = [
+      expect.objectContaining({
+        OrdersAccepted: 1,
+        service: 'orders-api',
+        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'OrderPipeline' })] }),
+      }),
+    ];
     vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => (lines.push(String(chunk)), true)) as typeof process.stdout.write);
     try {
       expect((await handler(postEvent(validOrder(), { headers: { 'Idempotency-Key': key } }))).statusCode).toBe(202);
+      // Counted by the new order itself (a count moved to the replay would show only after it).
+      expect(emf()).toEqual(counted);
       ddbMock.on(TransactWriteCommand).rejects(
         cancelled([
           { Code: 'None' },
@@ -408,19 +505,7 @@ describe('POST /orders: Idempotency-Key', () => {
     } finally {
       vi.mocked(process.stdout.write).mockRestore();
     }
-    const emf = lines
-      .join('')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, any>)
-      .filter((l) => l._aws);
-    expect(emf).toEqual([
-      expect.objectContaining({
-        OrdersAccepted: 1,
-        service: 'orders-api',
-        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'OrderPipeline' })] }),
-      }),
-    ]);
+    expect(emf()).toEqual(counted);
   });
 
   it('same key, same body: 202 with the first order id, Idempotent-Replayed, nothing created (ALL_OLD)', async () => {
@@ -462,7 +547,9 @@ describe('POST /orders: Idempotency-Key', () => {
       );
     const res = await handler(postEvent(validOrder(), { headers: { 'idempotency-key': key } }));
     expect(res.statusCode).toBe(422);
-    expect(bodyOf(res)).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.any(String), requestId: 'req-1' } });
+    expect(bodyOf(res)).toEqual({
+      error: { code: 'IDEMPOTENCY_KEY_REUSED', message: 'this Idempotency-Key was already used with a different request body', requestId: 'req-1' },
+    });
     expect(res.body).not.toContain(FIRST_ORDER);
   });
 
