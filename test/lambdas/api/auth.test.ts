@@ -1,9 +1,13 @@
 /**
- * The handlers' own token checks (AUTH_MODE=jwt) against an issuer the test owns (JWKS on 127.0.0.1), and what
- * POST / GET do with the caller: 401 before anything else, customerId = sub (403 if the body says otherwise),
- * Idempotency-Key scoped to the sub, another caller's order is a 404 like an unknown one.
+ * The handlers' own token checks (AUTH_MODE=jwt) against an issuer the test owns (JWKS on 127.0.0.1; a second JWKS
+ * holds a key per accepted algorithm, for the algorithm and jose-error cases), and what POST / GET do with the caller:
+ * 401 before anything else, customerId = sub (403 if the body says otherwise), Idempotency-Key scoped to the sub,
+ * another caller's order is a 404 like an unknown one.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { CompactSign, exportJWK, generateKeyPair, SignJWT, type JWK, type SignOptions } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyOf, checked, configWith, ddbMock, httpEvent, postEvent, storeHolds, validOrder } from './fixtures';
 import { bearer, TEST_AUDIENCE, TEST_SCOPE, TestIssuer } from '../../integration/support/auth';
@@ -11,6 +15,7 @@ import { audienceMatches, authenticate, authSettings, bearerToken, MAX_TOKEN_LEN
 import { createHandler as createPostOrder } from '../../../lambdas/api/post-order';
 import { createHandler as createGetOrder } from '../../../lambdas/api/get-order';
 import { apiIdempotencyKey } from '../../../lambdas/adapters/keys';
+import { logger } from '../../../lambdas/adapters/logger';
 
 const ID = '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f';
 let issuer: Awaited<ReturnType<typeof TestIssuer.start>>;
@@ -33,6 +38,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 const transactions = () => ddbMock.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems ?? []);
@@ -58,6 +64,15 @@ describe('authSettings', () => {
     for (const mode of ['JWT', 'on', 'true', '']) expect(() => authSettings({ ...local, AUTH_MODE: mode })).toThrow(/jwt or off/);
   });
 
+  it('jwt: any one of the four variables missing or empty fails, naming all four', () => {
+    const full: Record<string, string> = { STAGE: 'dev', ...issuer.env() };
+    for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWKS_URL', 'JWT_SCOPE']) {
+      const { [name]: _gone, ...missing } = full;
+      for (const env of [missing, { ...full, [name]: '' }])
+        expect(() => authSettings(env)).toThrow('AUTH_MODE=jwt needs JWT_ISSUER, JWT_AUDIENCE, JWKS_URL and JWT_SCOPE');
+    }
+  });
+
   it.each([['dev'], ['prod'], [undefined]])('stage %s: a missing AUTH_MODE or off fails closed; jwt works', (stage) => {
     const env = stage ? { STAGE: stage } : {};
     expect(() => authSettings(env)).toThrow(/not set/);
@@ -80,14 +95,30 @@ describe('authenticate', () => {
   });
 
   it.each([
-    ['no header', {}, 'MISSING_TOKEN'],
-    ['an empty header', { authorization: '' }, 'MISSING_TOKEN'],
-    ['Basic credentials', { authorization: 'Basic dXNlcjpwYXNz' }, 'INVALID_TOKEN'],
-    ['Bearer without a token', { authorization: 'Bearer ' }, 'INVALID_TOKEN'],
-    ['garbage', { authorization: 'Bearer not.a.jwt' }, 'INVALID_TOKEN'],
-    ['an oversized header', { authorization: `Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}` }, 'INVALID_TOKEN'],
-  ])('refuses %s', async (_name, headers, reason) => {
-    expect(await auth(headers)).toMatchObject({ kind: 'refused', reason });
+    ['no header', {}, 'MISSING_TOKEN', undefined],
+    ['an empty header', { authorization: '' }, 'MISSING_TOKEN', undefined],
+    ['a blank header', { authorization: ' \t ' }, 'MISSING_TOKEN', undefined],
+    ['Basic credentials', { authorization: 'Basic dXNlcjpwYXNz' }, 'INVALID_TOKEN', 'NOT_A_BEARER_TOKEN'],
+    ['Bearer without a token', { authorization: 'Bearer ' }, 'INVALID_TOKEN', 'NOT_A_BEARER_TOKEN'],
+    ['garbage', { authorization: 'Bearer not.a.jwt' }, 'INVALID_TOKEN', 'ERR_JWS_INVALID'],
+    ['an oversized header', { authorization: `Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}` }, 'INVALID_TOKEN', 'TOKEN_TOO_LONG'],
+  ])('refuses %s', async (_name, headers, reason, code) => {
+    expect(await auth(headers)).toEqual({ kind: 'refused', reason, code });
+  });
+
+  it('a header of MAX_TOKEN_LENGTH characters is read; one more is TOKEN_TOO_LONG, unparsed', async () => {
+    const token = await issuer.token();
+    // Padded with spaces after "Bearer" (allowed), so the header as sent has exactly the length.
+    const sized = (length: number) => ({ authorization: `Bearer${' '.repeat(length - 'Bearer'.length - token.length)}${token}` });
+    expect(sized(MAX_TOKEN_LENGTH).authorization).toHaveLength(MAX_TOKEN_LENGTH);
+    expect(await auth(sized(MAX_TOKEN_LENGTH))).toEqual({ kind: 'caller', sub: 'customer-a' });
+    expect(await auth(sized(MAX_TOKEN_LENGTH + 1))).toEqual({ kind: 'refused', reason: 'INVALID_TOKEN', code: 'TOKEN_TOO_LONG' });
+  });
+
+  it('scope: space-separated, extra spaces ignored, a scope matches only whole', async () => {
+    const withScope = async (scope: string) => auth(bearer(await issuer.token({ omitScope: true, claims: { scope } })));
+    expect(await withScope(`  openid   ${TEST_SCOPE}  `)).toMatchObject({ kind: 'caller' });
+    expect(await withScope(`${TEST_SCOPE}x ${TEST_SCOPE.slice(0, -1)}`)).toMatchObject({ code: 'MISSING_SCOPE' });
   });
 
   it.each([
@@ -116,7 +147,7 @@ describe('authenticate', () => {
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const unsigned = `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ iss: issuer.issuer, aud: TEST_AUDIENCE, sub: 'x', exp: now + 60 })}.`;
-    expect(await auth(bearer(unsigned))).toMatchObject({ kind: 'refused', reason: 'INVALID_TOKEN' });
+    expect(await auth(bearer(unsigned))).toEqual({ kind: 'refused', reason: 'INVALID_TOKEN', code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
   });
 
   it('accepts an access token without aud whose client_id is the audience (as API Gateway does)', async () => {
@@ -146,20 +177,137 @@ describe('authenticate', () => {
     expect(bearerToken({ headers: { authorization: 'Bearer a b' } })).toBeUndefined();
     expect(bearerToken({ headers: {} })).toBeUndefined();
   });
+
+  it('bearerToken: "Bearer" first, then one or more spaces and one token; surrounding whitespace is trimmed', () => {
+    const of = (authorization: string) => bearerToken({ headers: { authorization } });
+    expect(of('Bearer    abc')).toBe('abc');
+    expect(of(' \tBearer abc \t ')).toBe('abc');
+    for (const value of ['Basic Bearer abc', 'xBearer abc', 'Bearer\tabc', 'Bearerabc']) expect(of(value)).toBeUndefined();
+  });
+});
+
+/** An HTTP server on 127.0.0.1 (a free port), as TestIssuer's; `answer` undefined: it never answers. */
+async function serve(answer?: unknown): Promise<{ base: string; stop: () => Promise<void> }> {
+  const server: Server = createServer((_req, res) => {
+    if (answer !== undefined) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const stop = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+  return { base, stop };
+}
+
+describe('algorithms and jose errors (a JWKS with one key per algorithm)', () => {
+  const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
+  type Keys = Awaited<ReturnType<typeof generateKeyPair>>;
+  const keys = new Map<string, Keys>();
+  let jwks: Awaited<ReturnType<typeof serve>>;
+  let settings: AuthSettings;
+
+  beforeAll(async () => {
+    for (const alg of ALGS) keys.set(alg, await generateKeyPair(alg, { extractable: true }));
+    // A second RS256 key: a token without `kid` then matches two keys.
+    keys.set('RS256-twin', await generateKeyPair('RS256', { extractable: true }));
+    const published: JWK[] = [];
+    for (const [kid, { publicKey }] of keys) published.push({ ...(await exportJWK(publicKey)), kid, alg: kid.slice(0, 5), use: 'sig' });
+    jwks = await serve({ keys: published });
+    settings = authSettings({
+      STAGE: 'dev',
+      AUTH_MODE: 'jwt',
+      JWT_ISSUER: jwks.base,
+      JWT_AUDIENCE: TEST_AUDIENCE,
+      JWKS_URL: `${jwks.base}/jwks.json`,
+      JWT_SCOPE: TEST_SCOPE,
+    });
+  });
+  afterAll(() => jwks.stop());
+
+  const claims = () => new SignJWT({ scope: TEST_SCOPE }).setIssuer(jwks.base).setAudience(TEST_AUDIENCE).setSubject('cust-1').setExpirationTime('5m');
+  const signed = (alg: string, header: Record<string, unknown> = { kid: alg }, options?: SignOptions) =>
+    claims()
+      .setProtectedHeader({ alg, ...header })
+      .sign(keys.get(alg)!.privateKey, options);
+  const auth = (token: string) => authenticate({ headers: bearer(token) }, settings);
+  const refused = (code: string) => ({ kind: 'refused', reason: 'INVALID_TOKEN', code });
+
+  it.each(ALGS)('accepts a token signed with %s', async (alg) => {
+    expect(await auth(await signed(alg))).toEqual({ kind: 'caller', sub: 'cust-1' });
+  });
+
+  it('refuses HS256, even keyed with the published public key (algorithm confusion)', async () => {
+    const publicJwk = JSON.stringify(await exportJWK(keys.get('RS256')!.publicKey));
+    const hmac = await claims().setProtectedHeader({ alg: 'HS256', kid: 'RS256' }).sign(new TextEncoder().encode(publicJwk));
+    expect(await auth(hmac)).toEqual(refused('ERR_JOSE_ALG_NOT_ALLOWED'));
+  });
+
+  it('refuses a kid the JWKS does not publish', async () => {
+    expect(await auth(await signed('RS256', { kid: 'unknown' }))).toEqual(refused('ERR_JWKS_NO_MATCHING_KEY'));
+  });
+
+  it('refuses a token without kid that two published keys could have signed', async () => {
+    expect(await auth(await signed('RS256', {}))).toEqual(refused('ERR_JWKS_MULTIPLE_MATCHING_KEYS'));
+  });
+
+  it('refuses a well-signed token whose payload is not a claims object', async () => {
+    const notClaims = await new CompactSign(new TextEncoder().encode('["cust-1"]'))
+      .setProtectedHeader({ alg: 'RS256', kid: 'RS256' })
+      .sign(keys.get('RS256')!.privateKey);
+    expect(await auth(notClaims)).toEqual(refused('ERR_JWT_INVALID'));
+  });
+
+  it('refuses a well-signed token with a critical header extension it does not know', async () => {
+    // The signer is told the extension is known; the verifier is not.
+    const token = await signed('RS256', { kid: 'RS256', crit: ['x-ext'], 'x-ext': 1 }, { crit: { 'x-ext': true } });
+    expect(await auth(token)).toEqual(refused('ERR_JOSE_NOT_SUPPORTED'));
+  });
+
+  it("a JWKS that does not answer fails after 3 s (throws: 500), not after jose's default 5 s", { timeout: 10_000 }, async () => {
+    const silent = await serve();
+    const headers = bearer(await signed('RS256'));
+    try {
+      const started = Date.now();
+      const error = await authenticate({ headers }, { ...settings, jwksUrl: `${silent.base}/jwks.json` }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_JWKS_TIMEOUT' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+      expect(Date.now() - started).toBeLessThan(4500);
+    } finally {
+      await silent.stop();
+    }
+  });
 });
 
 describe('POST /orders with AUTH_MODE=jwt', () => {
+  const invalid = 'Bearer realm="orders", error="invalid_token"';
   it.each([
-    ['no token', async () => ({}), 'Bearer realm="orders"'],
-    ['a bad signature', async () => bearer(await issuer.token({ foreignKey: true })), 'Bearer realm="orders", error="invalid_token"'],
-    ['an expired token', async () => bearer(await issuer.token({ expiresIn: -60 })), 'Bearer realm="orders", error="invalid_token"'],
-  ])('401 UNAUTHORIZED for %s, before any other check, writing nothing', async (_name, headers, challenge) => {
+    ['no token', async () => ({}), 'Bearer realm="orders"', 'a bearer token is required (Authorization: Bearer <JWT>)', 'MISSING_TOKEN', undefined],
+    [
+      'a bad signature',
+      async () => bearer(await issuer.token({ foreignKey: true })),
+      invalid,
+      'the bearer token is not valid',
+      'INVALID_TOKEN',
+      'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    ],
+    [
+      'an expired token',
+      async () => bearer(await issuer.token({ expiresIn: -60 })),
+      invalid,
+      'the bearer token has expired',
+      'EXPIRED_TOKEN',
+      'ERR_JWT_EXPIRED',
+    ],
+  ])('401 UNAUTHORIZED for %s, before any other check, writing nothing', async (_name, headers, challenge, message, reason, code) => {
+    const warn = vi.spyOn(logger, 'warn');
+    const sent: Record<string, string> = await headers();
     // Wrong content type and an oversized body: the 401 comes first and tells nothing about them.
-    const res = await postOrder(httpEvent({ body: 'x'.repeat(40_000), headers: { 'content-type': 'text/plain', ...(await headers()) } }));
+    const res = await postOrder(httpEvent({ body: 'x'.repeat(40_000), headers: { 'content-type': 'text/plain', ...sent } }));
     expect(res.statusCode).toBe(401);
-    expect(bodyOf(res)).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.any(String), requestId: 'req-1' } });
+    expect(bodyOf(res)).toEqual({ error: { code: 'UNAUTHORIZED', message, requestId: 'req-1' } });
     expect(res.headers?.['www-authenticate']).toBe(challenge);
     expect(transactions()).toHaveLength(0);
+    // Logged at WARN with the failure's kind and jose's code, never the token.
+    expect(warn).toHaveBeenCalledWith('order rejected', { correlationId: 'req-1', status: 401, code: 'UNAUTHORIZED', auth: reason, authError: code });
+    if (sent.authorization) expect(JSON.stringify(warn.mock.calls)).not.toContain(sent.authorization.slice('Bearer '.length));
   });
 
   it('the order belongs to the sub: customerId may be left out', async () => {
