@@ -269,7 +269,8 @@ describe('algorithms and jose errors (a JWKS with one key per algorithm)', () =>
       const error = await authenticate({ headers }, { ...settings, jwksUrl: `${silent.base}/jwks.json` }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'ERR_JWKS_TIMEOUT' });
       expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
-      expect(Date.now() - started).toBeLessThan(4500);
+      // Below jose's own default (5 s), with room for a busy event loop.
+      expect(Date.now() - started).toBeLessThan(4800);
     } finally {
       await silent.stop();
     }
