@@ -9,7 +9,7 @@
  *     --baseline, also the given git revision, interleaved run by run, side by side (startup.json, startup.md).
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadavg, tmpdir } from 'node:os';
@@ -439,7 +439,8 @@ async function main() {
     timeline,
   };
 
-  const out = join(ROOT, opts.out!);
+  // resolve, not join: an absolute --out (/tmp/x) stays absolute instead of landing in the checkout.
+  const out = resolve(ROOT, opts.out!);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'results.json'), JSON.stringify(result, null, 2));
   const histPhases = Object.keys(rawLatency).filter((p) => !p.includes('idle'));
@@ -490,7 +491,7 @@ async function main() {
   }
   const md = renderMarkdown(result);
   writeFileSync(join(out, 'summary.md'), md);
-  log(`\n${md}\nWritten: ${join(opts.out!, 'results.json')}, summary.md and the SVG charts.`);
+  log(`\n${md}\nWritten: ${join(out, 'results.json')}, summary.md and the SVG charts.`);
 }
 
 export interface StepResult {
@@ -614,12 +615,13 @@ async function startupOnly() {
     target: STARTUP_TARGET,
     variants: measured,
   };
-  const out = join(ROOT, opts.out!);
+  // resolve, not join: an absolute --out (/tmp/x) stays absolute instead of landing in the checkout.
+  const out = resolve(ROOT, opts.out!);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'startup.json'), JSON.stringify(result, null, 2));
   const md = renderStartup(result);
   writeFileSync(join(out, 'startup.md'), md);
-  log(`\n${md}\nWritten: ${join(opts.out!, 'startup.json')} and startup.md.`);
+  log(`\n${md}\nWritten: ${join(out, 'startup.json')} and startup.md.`);
 }
 
 (opts.only === 'startup' ? startupOnly() : opts.only ? Promise.reject(new Error(`--only ${opts.only}: only "startup" is supported`)) : main()).catch((err) => {
