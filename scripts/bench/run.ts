@@ -56,6 +56,8 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '7' },
   },
 });
+/** Where the results go: resolved, not joined, so an absolute --out (/tmp/x) stays absolute instead of landing in the checkout. */
+const outDir = () => resolve(ROOT, opts.out!);
 
 const ORDER = {
   customerId: 'bench',
@@ -439,8 +441,7 @@ async function main() {
     timeline,
   };
 
-  // resolve, not join: an absolute --out (/tmp/x) stays absolute instead of landing in the checkout.
-  const out = resolve(ROOT, opts.out!);
+  const out = outDir();
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'results.json'), JSON.stringify(result, null, 2));
   const histPhases = Object.keys(rawLatency).filter((p) => !p.includes('idle'));
@@ -615,8 +616,7 @@ async function startupOnly() {
     target: STARTUP_TARGET,
     variants: measured,
   };
-  // resolve, not join: an absolute --out (/tmp/x) stays absolute instead of landing in the checkout.
-  const out = resolve(ROOT, opts.out!);
+  const out = outDir();
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'startup.json'), JSON.stringify(result, null, 2));
   const md = renderStartup(result);

@@ -4,7 +4,7 @@
  * tests (test/lambdas/api/auth.test.ts) and the auth-on integration test (test/integration/auth.test.ts).
  * Nothing here touches the network beyond the loopback interface.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 
@@ -32,7 +32,7 @@ export const TEST_SCOPE = 'orders/api';
 
 export class TestIssuer {
   private constructor(
-    private readonly server: Server,
+    private readonly local: LocalServer,
     readonly issuer: string,
     readonly jwksUrl: string,
     private readonly privateKey: PrivateKey,
@@ -48,19 +48,13 @@ export class TestIssuer {
     const kid = `test-${Math.random().toString(36).slice(2, 10)}`;
     const jwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
     const stats = { fetches: 0 };
-    const server = createServer((req, res) => {
+    const local = await serveLocally((req, res) => {
       if (req.url === '/jwks.json') {
         stats.fetches++;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
       } else res.writeHead(404).end();
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const base = `http://127.0.0.1:${port}`;
-    return Object.assign(new TestIssuer(server, base, `${base}/jwks.json`, privateKey, foreignKey, kid, stats), { audience });
+    return Object.assign(new TestIssuer(local, local.base, `${local.base}/jwks.json`, privateKey, foreignKey, kid, stats), { audience });
   }
 
   /** A signed token; by default valid for 5 minutes for `sub` and the test audience. */
@@ -82,11 +76,29 @@ export class TestIssuer {
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.closeAllConnections();
-      this.server.close(() => resolve());
-    });
+    return this.local.stop();
   }
+}
+
+export interface LocalServer {
+  readonly base: string;
+  stop(): Promise<void>;
+}
+
+/** An HTTP server on 127.0.0.1 at a free port (a JWKS the handlers fetch); `stop` drops open connections too. */
+export async function serveLocally(handle: RequestListener): Promise<LocalServer> {
+  const server: Server = createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return { base: `http://127.0.0.1:${port}`, stop };
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

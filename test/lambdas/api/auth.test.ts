@@ -4,13 +4,11 @@
  * 401 before anything else, customerId = sub (403 if the body says otherwise), Idempotency-Key scoped to the sub,
  * another caller's order is a 404 like an unknown one.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { CompactSign, exportJWK, generateKeyPair, SignJWT, type JWK, type SignOptions } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bodyOf, checked, configWith, ddbMock, httpEvent, postEvent, storeHolds, validOrder } from './fixtures';
-import { bearer, TEST_AUDIENCE, TEST_SCOPE, TestIssuer } from '../../integration/support/auth';
+import { bearer, serveLocally, TEST_AUDIENCE, TEST_SCOPE, TestIssuer } from '../../integration/support/auth';
 import { audienceMatches, authenticate, authSettings, bearerToken, MAX_TOKEN_LENGTH, type AuthSettings } from '../../../lambdas/api/auth';
 import { createHandler as createPostOrder } from '../../../lambdas/api/post-order';
 import { createHandler as createGetOrder } from '../../../lambdas/api/get-order';
@@ -186,16 +184,11 @@ describe('authenticate', () => {
   });
 });
 
-/** An HTTP server on 127.0.0.1 (a free port), as TestIssuer's; `answer` undefined: it never answers. */
-async function serve(answer?: unknown): Promise<{ base: string; stop: () => Promise<void> }> {
-  const server: Server = createServer((_req, res) => {
+/** A JSON answer to every request on 127.0.0.1; `answer` undefined: it never answers. */
+const serve = (answer?: unknown) =>
+  serveLocally((_req, res) => {
     if (answer !== undefined) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const stop = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
-  return { base, stop };
-}
 
 describe('algorithms and jose errors (a JWKS with one key per algorithm)', () => {
   const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
