@@ -7,7 +7,7 @@ import { API_SERVICE_NAME } from '../lambdas/contract';
 import { SERVICES, type ServiceName } from '../lambdas/services/registry';
 import { PipelineDashboard } from './constructs/dashboard';
 import { PipelineData } from './constructs/data';
-import { BENCH_CONTEXT_KEY, BenchFixtures } from './constructs/bench';
+import { BENCH_CONTEXT_KEY, BenchFixtures, benchMode, HOLLOW_ENTRIES } from './constructs/bench';
 import { Operations, runbookSteps } from './constructs/operations';
 import { OrderApi } from './constructs/order-api';
 import { OutboxRelay } from './constructs/outbox-relay';
@@ -54,6 +54,9 @@ export class PipelineStack extends Stack {
       throw new Error(`orderDeadlineSeconds ${stage.orderDeadlineSeconds} exceeds SQS's ${MAX_DELIVERY_DELAY_SECONDS} s delivery delay`);
     }
     this.config = stage;
+    // `npm run bench` only (local stage; lib/constructs/bench.ts): its fixtures, and with `hollow` the hollow stack.
+    const bench = benchMode(this.node.tryGetContext(BENCH_CONTEXT_KEY));
+    const hollow = bench === 'hollow';
 
     this.data = new PipelineData(this, 'Data', { stage });
     this.messaging = new Messaging(this, MESSAGING_ID, { stage });
@@ -70,7 +73,7 @@ export class PipelineStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       }),
     );
-    this.api = new OrderApi(this, 'Api', { stage, ordersTable: this.data.orders });
+    this.api = new OrderApi(this, 'Api', { stage, ordersTable: this.data.orders, postOrderEntry: hollow ? HOLLOW_ENTRIES.postOrder : undefined });
     this.relay = new OutboxRelay(this, 'Outbox', { stage, ordersTable: this.data.orders, topic: this.topic });
     this.operations = new Operations(this, 'Operations', { stage, encryptionKey: this.messagingKey });
     // The alarm topic is built by Operations without a policy: publishers must use TLS there too (as `enforceSSL`).
@@ -100,6 +103,7 @@ export class PipelineStack extends Stack {
         ordersTable: this.data.orders,
         catalogTable: this.data.catalog,
         topic: this.topic,
+        entry: hollow ? HOLLOW_ENTRIES.worker : undefined,
       });
       // The queue's key is set below the L2 (see encryptWithKey), so the consumer's decrypt grant is ours to add.
       if (this.messagingKey) this.messagingKey.grantDecrypt(worker.fn);
@@ -161,8 +165,8 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.dashboardName, { value: this.dashboard.dashboard.dashboardName });
     new CfnOutput(this, STACK_OUTPUTS.stage, { value: stage.name });
 
-    // `npm run bench` only: the floor route and the Powertools reference worker (local stage; lib/constructs/bench.ts).
-    if (String(this.node.tryGetContext(BENCH_CONTEXT_KEY) ?? '') === 'true') new BenchFixtures(this, 'Bench', { stage, api: this.api.api, topic: this.topic });
+    // The floor route and the Powertools reference worker (refused outside the local stage).
+    if (bench !== 'off') new BenchFixtures(this, 'Bench', { stage, api: this.api.api, topic: this.topic, mode: bench });
 
     // cdk-nag findings that are accepted, each with its reason, in one place.
     applyNagSuppressions(this);

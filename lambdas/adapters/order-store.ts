@@ -6,6 +6,7 @@
  */
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { orderPlaced, type OrderRequest } from '../core/order';
+import type { Envelope } from '../core/events';
 import { ddb } from './aws';
 import { batchGetAll } from './batch-get';
 import { required } from './env';
@@ -101,24 +102,7 @@ export function orderTransaction(input: NewOrder, table: string): TransactItem[]
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
-    {
-      Put: {
-        TableName: table,
-        Item: {
-          ...outboxKey(orderId, event.eventId),
-          eventId: event.eventId,
-          eventType: event.eventType,
-          orderId,
-          event,
-          ...(input.faults?.length ? { faults: [...input.faults] } : {}),
-          // Pending (in the sparse index the sweeper reads) and without a TTL until published: an event that the
-          // relay gave up on is republished by the sweeper, never expired unpublished.
-          [OUTBOX_PENDING.partition]: OUTBOX_PENDING.value,
-          [OUTBOX_PENDING.since]: now.getTime(),
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
+    { Put: { TableName: table, Item: outboxItem(event, now, input.faults), ConditionExpression: 'attribute_not_exists(pk)' } },
     {
       Put: {
         TableName: table,
@@ -159,6 +143,25 @@ export function orderTransaction(input: NewOrder, table: string): TransactItem[]
     });
   }
   return items;
+}
+
+/**
+ * The OUTBOX item of an event: what the relay publishes from the stream (and the sweeper, while it stays pending).
+ * Also written alone by the benchmark's hollow POST (lambdas/bench/hollow-post.ts), which keeps only this hop.
+ */
+export function outboxItem(event: Envelope<'OrderPlaced'>, now: Date, faults?: readonly string[]): Item {
+  return {
+    ...outboxKey(event.orderId, event.eventId),
+    eventId: event.eventId,
+    eventType: event.eventType,
+    orderId: event.orderId,
+    event,
+    ...(faults?.length ? { faults: [...faults] } : {}),
+    // Pending (in the sparse index the sweeper reads) and without a TTL until published: an event that the
+    // relay gave up on is republished by the sweeper, never expired unpublished.
+    [OUTBOX_PENDING.partition]: OUTBOX_PENDING.value,
+    [OUTBOX_PENDING.since]: now.getTime(),
+  };
 }
 
 /** The existing key record returned by ALL_OLD (raw attribute values: the document client does not convert errors). */

@@ -10,12 +10,26 @@ import type { StageConfig } from '../stages';
 import { PipelineFunction } from './pipeline-function';
 import { ServiceQueue } from './service-queue';
 
-/** The context flag that adds the benchmark's fixtures (`-c bench=true`); refused outside the local stage. */
+/**
+ * The context flag that adds the benchmark's fixtures (`-c bench=true`); refused outside the local stage.
+ * `-c bench=hollow` adds them too and deploys the hollow stack: the same resources, with POST /orders and every
+ * worker replaced by a handler that does no work (lambdas/bench/hollow.ts), for the like-for-like ceiling.
+ */
 export const BENCH_CONTEXT_KEY = 'bench';
+
+export type BenchMode = 'off' | 'fixtures' | 'hollow';
+
+/** What `-c bench=...` asks for; anything but `true` or `hollow` is off. */
+export const benchMode = (value: unknown): BenchMode => (value === 'hollow' ? 'hollow' : String(value ?? '') === 'true' ? 'fixtures' : 'off');
+
+/** The entries the hollow stack swaps in; every other function (GET, relay, sweeper, operations) is the real one. */
+export const HOLLOW_ENTRIES = { postOrder: 'lambdas/bench/hollow-post.ts', worker: 'lambdas/bench/hollow-worker.ts' } as const;
 
 /** Stack outputs of the fixtures, read by `npm run bench`. */
 export const BENCH_OUTPUTS = {
   noopPath: 'BenchNoopPath',
+  /** `hollow` or `fixtures`: which stack the emulator holds, so the bench knows what it would reuse. */
+  mode: 'BenchMode',
   referenceQueueUrl: 'BenchReferenceQueueUrl',
   referenceTable: 'BenchReferenceTableName',
   idempotencyTable: 'BenchIdempotencyTableName',
@@ -27,6 +41,7 @@ export interface BenchFixturesProps {
   readonly stage: StageConfig;
   readonly api: HttpApi;
   readonly topic: ITopic;
+  readonly mode?: Exclude<BenchMode, 'off'>;
 }
 
 /**
@@ -84,6 +99,7 @@ export class BenchFixtures extends Construct {
     idempotency.grantReadWriteData(worker);
 
     new CfnOutput(scope, BENCH_OUTPUTS.noopPath, { value: BENCH_NOOP_PATH });
+    new CfnOutput(scope, BENCH_OUTPUTS.mode, { value: props.mode ?? 'fixtures' });
     new CfnOutput(scope, BENCH_OUTPUTS.referenceQueueUrl, { value: inbox.queue.queueUrl });
     new CfnOutput(scope, BENCH_OUTPUTS.referenceTable, { value: table.tableName });
     new CfnOutput(scope, BENCH_OUTPUTS.idempotencyTable, { value: idempotency.tableName });

@@ -22,6 +22,8 @@ export interface ServiceWorkerProps {
   readonly ordersTable: ITable;
   readonly catalogTable: ITable;
   readonly topic: ITopic;
+  /** The worker's entry: the service's handler by default; only the benchmark's hollow stack replaces it. */
+  readonly entry?: string;
 }
 
 /**
@@ -50,7 +52,7 @@ export class ServiceWorker extends Construct {
     if (emits) environment[ENV.topicArn] = props.topic.topicArn;
 
     this.fn = new PipelineFunction(this, 'Function', {
-      entry: handlerEntry(service.name),
+      entry: props.entry ?? handlerEntry(service.name),
       stage,
       serviceName: service.name,
       description: `${service.name} worker: ${service.summary}`.slice(0, 256),
