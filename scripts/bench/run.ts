@@ -4,38 +4,33 @@
  *
  *   npm run bench -- [--orders 150] [--concurrency 1,8] [--rates 10,20,30,40,50,60] [--duration 60]
  *                    [--drain 30] [--out docs/bench] [--deploy] [--skip-steps] [--skip-startup]
+ *   npm run bench -- --only like-for-like [--rates 8,10,12,14,16,18,20,24] [--duration 60] [--drain 30] [--out docs/bench]
+ *     the pipeline's throughput steps, then the same against the hollow stack (same topology, no work per order:
+ *     the emulator's like-for-like ceiling), side by side (like-for-like.json, like-for-like.md); redeploys the pipeline.
  *   npm run bench -- --only startup [--baseline main] [--runs 7] [--out docs/bench]
  *     start-up only: synthesizes the local stage (no emulator), measures every bundle's size and module init; with
  *     --baseline, also the given git revision, interleaved run by run, side by side (startup.json, startup.md).
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadavg, tmpdir } from 'node:os';
-import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll } from '../../lambdas/adapters/batch-get';
-import { lifecycleKey, statusKey } from '../../lambdas/adapters/keys';
+import { BatchWriteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { orderTransaction } from '../../lambdas/adapters/order-store';
-import { SERVICES, VISIBLE_SERVICES } from '../../lambdas/services/registry';
 import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
-import { serviceOutputs, STACK_OUTPUTS } from '../../lib/outputs';
-import { clientConfig } from '../local/aws-env';
 import { localApiUrl, readOutputs } from '../local/deploy';
 import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator, readState } from '../local/emulator';
-import { listFunctions } from '../local/functions';
-import { LOG_FILE, OUTPUTS_FILE, ROOT, STACK_NAME } from '../local/paths';
+import { OUTPUTS_FILE, ROOT, STACK_NAME } from '../local/paths';
 import { bringUp } from '../local/up-steps';
 import { closedLoop, openLoop, type Sample, type Variant } from './load';
-import { cpuByFunction, cpuMeter, measureRequestCost, processes, type CpuUse } from './cpu';
+import { cpuMeter, measureRequestCost, type CpuUse } from './cpu';
+import { connect, ORDER, readUsage, reconcile, type StepResult } from './harness';
+import { likeForLike } from './like-for-like';
 import { checkoutRef, measureStartup, measureStartupSideBySide, synthLocal } from './startup';
 import { histogram, interleave, percentile, ratio, round, summarize, type Summary } from './stats';
 import { histogramSvg, lineSvg } from './svg';
-import { aggregateUsage, allLogEvents, perOrder, type UsageLine } from './usage';
+import { aggregateUsage, perOrder } from './usage';
 import { machine, renderMarkdown, renderStartup, STARTUP_TARGET } from './report';
 import { KEY_PREFIX, OUTBOX_PENDING } from '../../lambdas/contract';
 
@@ -59,23 +54,14 @@ const { values: opts } = parseArgs({
 /** Where the results go: resolved, not joined, so an absolute --out (/tmp/x) stays absolute instead of landing in the checkout. */
 const outDir = () => resolve(ROOT, opts.out!);
 
-const ORDER = {
-  customerId: 'bench',
-  email: 'bench@example.com',
-  currency: 'USD',
-  items: [
-    { sku: 'SKU-1', quantity: 1 },
-    { sku: 'SKU-2', quantity: 2 },
-  ],
-};
-const BODY = JSON.stringify(ORDER);
 const log = (s: string) => console.log(s);
 
 async function stack() {
   const owned = await ownedEmulator();
   if (!opts.deploy && owned && existsSync(OUTPUTS_FILE)) {
     const outputs = readOutputs();
-    if (outputs[BENCH_OUTPUTS.noopPath]) {
+    // Only the pipeline with the fixtures: not a stack deployed before them, nor the hollow one (--only like-for-like).
+    if (outputs[BENCH_OUTPUTS.mode] === 'fixtures') {
       const endpoint = `http://127.0.0.1:${owned.port}`;
       log(`✓ reusing the deployed stack with bench fixtures on ${endpoint} (--deploy to redeploy)`);
       return { endpoint, outputs, apiUrl: localApiUrl(outputs, endpoint) };
@@ -89,38 +75,9 @@ async function main() {
   const started = new Date();
   const loadAtStart = Number(loadavg()[0]!.toFixed(1));
   const { endpoint, outputs, apiUrl } = await stack();
-  const cfg = clientConfig(endpoint);
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg));
-  const sqs = new SQSClient(cfg);
-  const ordersTable = outputs[STACK_OUTPUTS.ordersTableName]!;
-  const queues = Object.fromEntries([
-    ...SERVICES.map((s) => [s.name, outputs[serviceOutputs(s.name).queueUrl]!]),
-    ['reference', outputs[BENCH_OUTPUTS.referenceQueueUrl]!],
-  ]) as Record<string, string>;
-  // The orders deadline queue holds every order's events back until its deadline: sampled, never waited for.
-  const delayed = Object.fromEntries(
-    SERVICES.filter((s) => outputs[serviceOutputs(s.name).deadlineQueueUrl]).map((s) => [
-      `${s.name} deadline (delayed)`,
-      outputs[serviceOutputs(s.name).deadlineQueueUrl]!,
-    ]),
-  );
-  const dlqs = [
-    ...SERVICES.flatMap((s) => [outputs[serviceOutputs(s.name).dlqUrl], outputs[serviceOutputs(s.name).deadlineDlqUrl]]).filter((u): u is string => !!u),
-    outputs[STACK_OUTPUTS.outboxDlqUrl]!,
-  ];
+  const h = connect({ endpoint, outputs, apiUrl });
+  const { ddb, ordersTable, queues, delayed, post, depths, drain } = h;
 
-  // Every order this run placed and got 202 for (warm-up, latency phases, steps): the divisor of the per-order usage.
-  let acceptedOrders = 0;
-  const post = async (path: string) => {
-    const res = await fetch(`${apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
-    const text = await res.text();
-    let orderId: string | undefined;
-    if (res.status === 202 && path === '/orders') {
-      orderId = (JSON.parse(text) as { orderId: string }).orderId;
-      acceptedOrders += 1;
-    }
-    return { status: res.status, orderId };
-  };
   // The client's own transaction of the same items as POST /orders (the outbox item's sort key renamed, so the
   // relay does not publish it: the floor must not feed the pipeline).
   const floorKeys: { pk: string; sk: string }[] = [];
@@ -156,27 +113,6 @@ async function main() {
     { name: 'transact', run: clientTransact },
     { name: 'post', run: () => post('/orders') },
   ];
-
-  const depth = async (url: string) => {
-    const { Attributes: a = {} } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-  };
-  const depths = async (withDelayed = false) =>
-    Object.fromEntries(await Promise.all(Object.entries({ ...queues, ...(withDelayed ? delayed : {}) }).map(async ([k, u]) => [k, await depth(u)] as const)));
-  /** Waits until every queue stays empty for two polls; returns the seconds it took, or undefined at the deadline. */
-  const drain = async (deadlineS: number) => {
-    const t0 = performance.now();
-    let empty = 0;
-    while (performance.now() - t0 < deadlineS * 1000) {
-      const d = await depths();
-      empty = Object.values(d).every((n) => n === 0) ? empty + 1 : 0;
-      if (empty >= 2) return round((performance.now() - t0) / 1000);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    return undefined;
-  };
 
   // Warm-up: every function started at least once (cold starts are reported by the start-up section instead).
   log('… warm-up');
@@ -294,9 +230,6 @@ async function main() {
   if (!opts['skip-steps']) {
     for (const rate of opts.rates!.split(',').map(Number)) {
       log(`… step ${rate} orders/s for ${opts.duration} s`);
-      const dlqBaseline = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0);
-      const logFrom = logSize();
-      const stepStart = Date.now();
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
@@ -305,20 +238,8 @@ async function main() {
           await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - at))));
         }
       })();
-      const meter = cpuMeter(emulatorPid);
-      const processesBefore = processes();
-      const samples = await openLoop(() => post('/orders'), rate, Number(opts.duration));
-      const drained = await drain(Number(opts.drain));
-      // Over the step and its drain: every order's whole pipeline, not only its POST.
-      const acceptedInStep = samples.filter((x) => x.status === 202).length;
-      const cpu = meter.stop(acceptedInStep);
-      // The functions' own share: each Lambda's worker processes (node), CPU ms per accepted order.
-      const functionsCpu = Object.fromEntries(
-        Object.entries(cpuByFunction(processesBefore, processes(), STACK_NAME)).map(([fn, ms]) => [
-          fn,
-          acceptedInStep ? round(ms / acceptedInStep) : Number.NaN,
-        ]),
-      );
+      const stepped = await h.step(rate, { seconds: Number(opts.duration), drainS: Number(opts.drain), emulatorPid });
+      const { samples, drained, cpu, functionsCpu } = stepped;
       sampling = false;
       await sampler;
       for (const s of samples) {
@@ -328,13 +249,13 @@ async function main() {
         if (s.status === 202) slot.accepted += 1;
         if (s.status === 429) slot.throttled += 1;
       }
-      const evaluated = await evaluateStep(rate, stepStart, samples, drained, dlqBaseline);
+      const evaluated = await h.evaluateStep(rate, Number(opts.duration), stepped);
       const reconciled = reconcile();
       const result = {
         ...evaluated,
         held: evaluated.held && reconciled.ok !== false,
         reconcile: reconciled,
-        emulator: emulatorEvents(logFrom),
+        emulator: stepped.emulator,
         cpu,
         functionsCpu,
       };
@@ -346,70 +267,12 @@ async function main() {
     }
   }
 
-  async function evaluateStep(rate: number, stepStart: number, samples: Sample[], drained: number | undefined, dlqBaseline: number): Promise<StepResult> {
-    const accepted = samples.filter((s) => s.status === 202 && s.orderId);
-    const keys = accepted.flatMap((s) => [lifecycleKey(s.orderId!), ...VISIBLE_SERVICES.map((name) => statusKey(s.orderId!, name))]);
-    const items = new Map<string, Record<string, unknown>>();
-    // Unprocessed keys are asked again until none are left (a load test must not give up on its own reads).
-    for (const it of await batchGetAll(ddb, ordersTable, keys, { consistentRead: true, rounds: Number.POSITIVE_INFINITY })) items.set(`${it.pk}|${it.sk}`, it);
-    const decided: number[] = [];
-    const allDone: number[] = [];
-    let undecided = 0;
-    let incomplete = 0;
-    let maxItemBytes = 0;
-    for (const s of accepted) {
-      const at = (key: { pk: string; sk: string }) => items.get(`${key.pk}|${key.sk}`);
-      const lc = at(lifecycleKey(s.orderId!));
-      const statuses = VISIBLE_SERVICES.map((name) => at(statusKey(s.orderId!, name)));
-      for (const it of [lc, ...statuses]) if (it) maxItemBytes = Math.max(maxItemBytes, Buffer.byteLength(JSON.stringify(it)));
-      if (typeof lc?.decidedAt !== 'string') {
-        undecided += 1;
-        continue;
-      }
-      decided.push(Date.parse(lc.decidedAt) - s.startedAt);
-      if (statuses.some((x) => typeof x?.updatedAt !== 'string')) {
-        incomplete += 1;
-        continue;
-      }
-      allDone.push(Math.max(...statuses.map((x) => Date.parse(String(x!.updatedAt)))) - s.startedAt);
-    }
-    const deadLetters = (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0) - dlqBaseline;
-    const throttled = samples.filter((s) => s.status === 429).length;
-    const serverErrors = samples.filter((s) => s.status >= 500 || s.status === 0).length;
-    const held =
-      throttled === 0 &&
-      serverErrors === 0 &&
-      undecided === 0 &&
-      incomplete === 0 &&
-      deadLetters === 0 &&
-      drained !== undefined &&
-      accepted.length === samples.length;
-    return {
-      rate,
-      seconds: Number(opts.duration),
-      startedAt: new Date(stepStart).toISOString(),
-      sent: samples.length,
-      accepted: accepted.length,
-      throttled,
-      serverErrors,
-      undecided,
-      incomplete,
-      deadLetters,
-      drainedAfterS: drained,
-      held,
-      postLatency: summarize(accepted.map((s) => s.ms)),
-      toDecided: summarize(decided),
-      toAllFiveDone: summarize(allDone),
-      maxItemBytes,
-    };
-  }
-
   // Cost counted from the functions' own log lines.
   log("… counting requests and capacity units from the functions' logs");
   const usageLines = await readUsage(endpoint, started.getTime());
   const usage = aggregateUsage(usageLines);
   // The orders the bench saw accepted, not the API's logged lines: the same number when every line is read.
-  const orders = acceptedOrders;
+  const orders = h.acceptedOrders();
   const apiLogged = usage.find((u) => u.source === 'api')?.units ?? 0;
   if (apiLogged !== orders) log(`  ! the API logged ${apiLogged} accepted orders, the bench counted ${orders}`);
 
@@ -495,92 +358,10 @@ async function main() {
   log(`\n${md}\nWritten: ${join(out, 'results.json')}, summary.md and the SVG charts.`);
 }
 
-export interface StepResult {
-  rate: number;
-  seconds: number;
-  startedAt: string;
-  sent: number;
-  accepted: number;
-  throttled: number;
-  serverErrors: number;
-  undecided: number;
-  incomplete: number;
-  deadLetters: number;
-  drainedAfterS: number | undefined;
-  held: boolean;
-  postLatency: Summary;
-  toDecided: Summary;
-  toAllFiveDone: Summary;
-  maxItemBytes: number;
-  reconcile?: { ran: boolean; ok?: boolean; output?: string };
-  emulator?: { coldStarts: number; timeouts: number; throttles: number };
-  cpu?: CpuUse;
-}
-
-/** `npm run reconcile` (scripts/reconcile.ts) against the local stack: every order decided once, money and stock add up. */
-function reconcile(): { ran: boolean; ok?: boolean; output?: string } {
-  if (!existsSync(join(ROOT, 'scripts', 'reconcile.ts'))) return { ran: false };
-  const r = spawnSync('npm', ['run', '--silent', 'reconcile'], { cwd: ROOT, encoding: 'utf8', env: process.env });
-  return { ran: true, ok: r.status === 0, output: `${r.stdout}${r.stderr}`.split('\n').filter(Boolean).slice(-12).join('\n') };
-}
-
-const logSize = () => (existsSync(LOG_FILE) ? statSync(LOG_FILE).size : 0);
-
-/**
- * What the emulator logged since byte `from` of its log: Lambda processes it spawned (cold starts), invocations it
- * timed out (and killed, so the next one is a cold start again) and throttles. Isolates the emulator's side of a step.
- */
-function emulatorEvents(from: number): { coldStarts: number; timeouts: number; throttles: number } {
-  const size = logSize();
-  if (size <= from) return { coldStarts: 0, timeouts: 0, throttles: 0 };
-  const fd = openSync(LOG_FILE, 'r');
-  const buf = Buffer.alloc(size - from);
-  readSync(fd, buf, 0, buf.length, from);
-  closeSync(fd);
-  const text = buf.toString('utf8');
-  const count = (re: RegExp) => (text.match(re) ?? []).length;
-  return {
-    coldStarts: count(/Lambda worker spawned for .*cold start/g),
-    timeouts: count(/timed out after [\d.]+s — killing worker/g),
-    throttles: count(/concurrency cap|Rate Exceeded/g),
-  };
-}
-
 function nearest<T extends { t: number }>(points: T[], t: number): T | undefined {
   let best: T | undefined;
   for (const p of points) if (p.t <= t && (!best || p.t > best.t)) best = p;
   return best;
-}
-
-/** The usage lines of every function of the stack since `since` (epoch ms), from the emulator's CloudWatch Logs. */
-async function readUsage(endpoint: string, since: number): Promise<UsageLine[]> {
-  const cfg = clientConfig(endpoint);
-  const lambda = new LambdaClient(cfg);
-  const logs = new CloudWatchLogsClient(cfg);
-  const lines: UsageLine[] = [];
-  for (const fn of await listFunctions(lambda, STACK_NAME)) {
-    const service = fn.Environment?.Variables?.POWERTOOLS_SERVICE_NAME ?? '';
-    const source = service === 'orders-api' ? 'api' : service === 'outbox-relay' ? 'relay' : service === 'bench-reference' ? 'reference' : service;
-    const message = source === 'api' ? 'order accepted' : source === 'relay' ? 'published' : 'processed';
-    if (!source || service === 'bench-noop') continue;
-    const group = fn.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.FunctionName}`;
-    const events = await allLogEvents(
-      (startTime, nextToken) =>
-        logs.send(new FilterLogEventsCommand({ logGroupName: group, startTime, nextToken })).catch(() => ({ events: [], nextToken: undefined })),
-      since,
-    );
-    for (const e of events) {
-      const text = e.message;
-      if (!text.includes(`"${message}"`)) continue;
-      try {
-        const j = JSON.parse(text.slice(text.indexOf('{'))) as UsageLine & { message?: string };
-        if (j.message === message) lines.push({ ...j, source });
-      } catch {
-        /* a platform line */
-      }
-    }
-  }
-  return lines;
 }
 
 /** `--only startup`: bundle sizes and module init, optionally side by side with a git revision. No emulator. */
@@ -624,7 +405,15 @@ async function startupOnly() {
   log(`\n${md}\nWritten: ${join(out, 'startup.json')} and startup.md.`);
 }
 
-(opts.only === 'startup' ? startupOnly() : opts.only ? Promise.reject(new Error(`--only ${opts.only}: only "startup" is supported`)) : main()).catch((err) => {
+const only: Record<string, () => Promise<void>> = {
+  startup: startupOnly,
+  'like-for-like': () =>
+    likeForLike({ rates: opts.rates!.split(',').map(Number), seconds: Number(opts.duration), drainS: Number(opts.drain), out: outDir() }, log),
+};
+(opts.only === undefined
+  ? main()
+  : (only[opts.only] ?? (() => Promise.reject(new Error(`--only ${opts.only}: one of ${Object.keys(only).join(', ')}`))))()
+).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -11,6 +11,8 @@ export interface UsageLine {
   rcu?: number;
   wcu?: number;
   duplicate?: boolean;
+  /** The order the unit of work was for (every line but the reference worker's has it). */
+  orderId?: string;
 }
 
 export interface SourceUsage {
@@ -96,4 +98,13 @@ export async function allLogEvents(fetchPage: (startTime: number, nextToken?: st
       startTime = Math.max(startTime, ...got.map((e) => e.timestamp ?? startTime));
     } else return events;
   }
+}
+
+/**
+ * The orders (of `orderIds`) that some source in `sources` has no line for: the verdict on a step of the hollow
+ * stack, which keeps no order state to read back (each service's `processed` line is its only trace).
+ */
+export function ordersMissing(lines: readonly UsageLine[], orderIds: readonly string[], sources: readonly string[]): string[] {
+  const seen = new Set(lines.map((l) => `${l.source}|${l.orderId}`));
+  return orderIds.filter((id) => sources.some((source) => !seen.has(`${source}|${id}`)));
 }

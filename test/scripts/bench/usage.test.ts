@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateUsage, allLogEvents, perOrder, type UsageLine } from '../../../scripts/bench/usage';
+import { aggregateUsage, allLogEvents, ordersMissing, perOrder, type UsageLine } from '../../../scripts/bench/usage';
 
 describe('aggregateUsage and perOrder', () => {
   const lines: UsageLine[] = [
@@ -49,5 +49,17 @@ describe('allLogEvents', () => {
     expect(await allLogEvents(async () => ({ events: events.slice(0, 3) }), 0, 10)).toHaveLength(3);
     const same = { events: events.slice(0, 10).map((e) => ({ ...e, timestamp: 1000 })) };
     expect(await allLogEvents(async () => same, 0, 10)).toHaveLength(10);
+  });
+});
+
+describe('ordersMissing (the hollow stack step verdict)', () => {
+  const line = (source: string, orderId: string): UsageLine => ({ source, orderId });
+  it('names each order that one of the sources has no line for, in the given order', () => {
+    const lines = [line('payment', 'a'), line('shipping', 'a'), line('payment', 'b'), line('shipping', 'c'), line('reference', 'b')];
+    expect(ordersMissing(lines, ['a', 'b', 'c'], ['payment', 'shipping'])).toEqual(['b', 'c']);
+    expect(ordersMissing(lines, ['a'], ['payment', 'shipping'])).toEqual([]);
+  });
+  it('does not count a line of another order or without one', () => {
+    expect(ordersMissing([line('payment', 'x'), { source: 'payment' }], ['a'], ['payment'])).toEqual(['a']);
   });
 });
