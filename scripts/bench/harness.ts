@@ -79,9 +79,15 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
 
   const depth = async (url: string) => {
     const { Attributes: a = {} } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
     );
-    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+    // Delayed too: a deadline queue's messages are neither visible nor in flight until their delay ends.
+    return (
+      Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+    );
   };
   const depths = async (withDelayed = false) =>
     Object.fromEntries(await Promise.all(Object.entries({ ...queues, ...(withDelayed ? delayed : {}) }).map(async ([k, u]) => [k, await depth(u)] as const)));

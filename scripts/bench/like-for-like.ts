@@ -44,6 +44,8 @@ export interface LikeForLikeStep {
   deadLetters: number;
   drainedAfterS: number | undefined;
   reconcileOk?: boolean;
+  /** The last lines `npm run reconcile` printed when it found a violation. */
+  reconcileOutput?: string;
   held: boolean;
   postP50: number;
   postP99: number;
@@ -83,10 +85,13 @@ export async function likeForLike(o: LikeForLikeOptions, log: (s: string) => voi
       const serverErrors = stepped.samples.filter((s) => s.status >= 500 || s.status === 0).length;
       let incomplete: number;
       let reconcileOk: boolean | undefined;
+      let reconcileOutput: string | undefined;
       if (variant.name === 'pipeline') {
         const evaluated = await h.evaluateStep(rate, o.seconds, stepped);
         incomplete = evaluated.undecided + evaluated.incomplete;
-        reconcileOk = reconcile().ok;
+        const reconciled = reconcile();
+        reconcileOk = reconciled.ok;
+        if (reconciled.ok === false) reconcileOutput = reconciled.output;
       } else {
         incomplete = ordersMissing(
           lines,
@@ -105,6 +110,7 @@ export async function likeForLike(o: LikeForLikeOptions, log: (s: string) => voi
         deadLetters: stepped.deadLetters,
         drainedAfterS: stepped.drained,
         reconcileOk,
+        reconcileOutput,
         held:
           throttled === 0 &&
           serverErrors === 0 &&
@@ -130,8 +136,10 @@ export async function likeForLike(o: LikeForLikeOptions, log: (s: string) => voi
       );
       if (!row.held) break;
     }
-    // Nothing of this variant may reach the next one's workers: wait out the deadline copies too.
-    await h.drain(180, true);
+    // Nothing of this variant may reach the next one's workers: the deadline copies too (delayed by the stage's
+    // order deadline). A hollow order's copy reaching the real aggregator would be cancelled (TIMEOUT) and counted by
+    // analytics, an order reconcile cannot find.
+    if ((await h.drain(300, true)) === undefined) throw new Error(`the ${variant.name} stack's queues did not empty in 300 s; not switching stacks`);
     runs.push({ variant: variant.name, label: variant.label, steps, highestHeldRate: steps.filter((s) => s.held).at(-1)?.rate ?? null });
   }
   // Leave the emulator as the bench found it: the pipeline with the fixtures.
