@@ -15,8 +15,20 @@ import { processesMentioning } from './processes';
 import { endpointOf, pythonEmulator, type EmulatorState } from './python-emulator';
 
 export const MINISTACK_VERSION = '1.5.33';
-/** Caps the emulator's node worker processes: without it a burst spawns one per request and exhausts memory. */
-export const LAMBDA_ACCOUNT_CONCURRENCY = 24;
+/**
+ * Caps the emulator's node worker processes: without it a burst spawns one per request and exhausts memory. 24 unless
+ * LAMBDA_ACCOUNT_CONCURRENCY is set (an experiment, such as the bench at another cap; a running emulator keeps the cap
+ * it was started with).
+ */
+export const LAMBDA_ACCOUNT_CONCURRENCY = accountConcurrency(process.env.LAMBDA_ACCOUNT_CONCURRENCY);
+
+/** The cap from the environment's value: a whole number from 1 to 256, else refused; unset is 24. */
+export function accountConcurrency(value: string | undefined): number {
+  if (value === undefined || value === '') return 24;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`LAMBDA_ACCOUNT_CONCURRENCY must be a whole number from 1 to 256 (got ${value})`);
+  return n;
+}
 
 export interface Emulator {
   endpoint: string;

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { choosePort, orphanWorkers, ownedEmulator } from '../../scripts/local/emulator';
+import { accountConcurrency, choosePort, orphanWorkers, ownedEmulator } from '../../scripts/local/emulator';
 import { isAlive } from '../../scripts/local/processes';
 import { TMP } from '../../scripts/local/paths';
 
@@ -15,6 +15,15 @@ const busy =
   (...ports: number[]) =>
   async (port: number) =>
     !ports.includes(port);
+
+describe('accountConcurrency (the Lambda cap the emulator is started with)', () => {
+  it('is 24 unless LAMBDA_ACCOUNT_CONCURRENCY sets it', () => {
+    expect([undefined, '', '32', '1', '256'].map(accountConcurrency)).toEqual([24, 24, 32, 1, 256]);
+  });
+  it('refuses a value that is not a whole number from 1 to 256', () => {
+    for (const bad of ['0', '257', '2.5', 'many', '-4']) expect(() => accountConcurrency(bad)).toThrow(/whole number from 1 to 256/);
+  });
+});
 
 describe('choosePort', () => {
   it('takes the first free port from 4566 upward', async () => {
