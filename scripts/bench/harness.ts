@@ -162,16 +162,7 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
       }
       allDone.push(Math.max(...statuses.map((x) => Date.parse(String(x!.updatedAt)))) - s.startedAt);
     }
-    const throttled = samples.filter((s) => s.status === 429).length;
-    const serverErrors = samples.filter((s) => s.status >= 500 || s.status === 0).length;
-    const held =
-      throttled === 0 &&
-      serverErrors === 0 &&
-      undecided === 0 &&
-      incomplete === 0 &&
-      deadLetters === 0 &&
-      drained !== undefined &&
-      accepted.length === samples.length;
+    const { throttled, serverErrors, held } = verdict({ samples, deadLetters, drained }, undecided + incomplete);
     return {
       rate,
       seconds,
@@ -193,6 +184,22 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
   };
 
   return { cfg, ddb, sqs, ordersTable, queues, delayed, dlqs, post, depth, depths, drain, step, evaluateStep, acceptedOrders: () => acceptedOrders };
+}
+
+/**
+ * Whether a step held, the rule of every bench mode: each request answered 202 (no 429, no 5xx or dropped
+ * connection), no accepted order left unfinished (`unfinished`: each mode says what finished means), no new dead
+ * letter, and the queues drained after the step.
+ */
+export function verdict(
+  { samples, deadLetters, drained }: { samples: readonly Sample[]; deadLetters: number; drained: number | undefined },
+  unfinished: number,
+): { throttled: number; serverErrors: number; held: boolean } {
+  const accepted = samples.filter((s) => s.status === 202 && s.orderId).length;
+  const throttled = samples.filter((s) => s.status === 429).length;
+  const serverErrors = samples.filter((s) => s.status >= 500 || s.status === 0).length;
+  const held = throttled === 0 && serverErrors === 0 && unfinished === 0 && deadLetters === 0 && drained !== undefined && accepted === samples.length;
+  return { throttled, serverErrors, held };
 }
 
 export interface StepResult {

@@ -15,7 +15,7 @@ import { SERVICES } from '../../lambdas/services/registry';
 import { BENCH_CONTEXT_KEY } from '../../lib/constructs/bench';
 import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, readState } from '../local/emulator';
 import { bringUp } from '../local/up-steps';
-import { connect, readUsage, reconcile } from './harness';
+import { connect, readUsage, reconcile, verdict } from './harness';
 import { closedLoop } from './load';
 import { machine } from './report';
 import { ratio, round, summarize } from './stats';
@@ -81,8 +81,6 @@ export async function likeForLike(o: LikeForLikeOptions, log: (s: string) => voi
       const ids = new Set(acceptedIds);
       const lines = (await readUsage(endpoint, stepped.stepStart - 1000)).filter((l) => l.orderId && ids.has(l.orderId));
       const usage = perOrder(aggregateUsage(lines), acceptedIds.length);
-      const throttled = stepped.samples.filter((s) => s.status === 429).length;
-      const serverErrors = stepped.samples.filter((s) => s.status >= 500 || s.status === 0).length;
       let incomplete: number;
       let reconcileOk: boolean | undefined;
       let reconcileOutput: string | undefined;
@@ -99,6 +97,7 @@ export async function likeForLike(o: LikeForLikeOptions, log: (s: string) => voi
           SERVICES.map((s) => s.name),
         ).length;
       }
+      const { throttled, serverErrors, held } = verdict(stepped, incomplete);
       const latency = summarize(stepped.samples.filter((s) => s.status === 202).map((s) => s.ms));
       const row: LikeForLikeStep = {
         rate,
@@ -111,14 +110,7 @@ export async function likeForLike(o: LikeForLikeOptions, log: (s: string) => voi
         drainedAfterS: stepped.drained,
         reconcileOk,
         reconcileOutput,
-        held:
-          throttled === 0 &&
-          serverErrors === 0 &&
-          acceptedIds.length === stepped.samples.length &&
-          incomplete === 0 &&
-          stepped.deadLetters === 0 &&
-          stepped.drained !== undefined &&
-          reconcileOk !== false,
+        held: held && reconcileOk !== false,
         postP50: latency.p50,
         postP99: latency.p99,
         emulatorMsPerOrder: stepped.cpu.emulatorMsPerRequest,
