@@ -93,11 +93,18 @@ export function capacityOf(command: string, input: any, output: any, failed = fa
       return { read: readUnits(bytes, !!input?.ConsistentRead), write: 0 };
     }
     case 'BatchGetItem': {
+      // Each key is read as a GetItem: a found item by its size, a key with no item at the minimum (AWS bills a read
+      // of a missing item too); keys handed back unprocessed were not read.
       if (failed) return { read: 0, write: 0 };
       let read = 0;
-      for (const [table, items] of Object.entries((output?.Responses ?? {}) as Record<string, Item[]>)) {
+      const tables = new Set([...Object.keys(input?.RequestItems ?? {}), ...Object.keys(output?.Responses ?? {})]);
+      for (const table of tables) {
         const consistent = !!input?.RequestItems?.[table]?.ConsistentRead;
+        const items = (output?.Responses?.[table] ?? []) as Item[];
         for (const i of items) read += readUnits(itemSize(i), consistent);
+        const asked = input?.RequestItems?.[table]?.Keys?.length ?? 0;
+        const unread = output?.UnprocessedKeys?.[table]?.Keys?.length ?? 0;
+        read += Math.max(0, asked - unread - items.length) * readUnits(0, consistent);
       }
       return { read, write: 0 };
     }

@@ -133,6 +133,14 @@ describe('capacityOf at every unit boundary', () => {
       write: 0,
     });
   });
+  it('a batch get bills a key with no item at the minimum, like a GetItem of it, and an unprocessed key not at all', () => {
+    // Fails before: only the items found were counted, so a read of a missing inbox record in a batch looked free.
+    const key = { pk: { S: 'K' } };
+    const input = { RequestItems: { T1: { Keys: [key, key, key], ConsistentRead: true }, T2: { Keys: [key, key] } } };
+    const output = { Responses: { T1: [ofBytes(10)] }, UnprocessedKeys: { T1: { Keys: [key] } } };
+    // T1: one found (1) + one missing (1) + one unprocessed (0); T2: two missing, eventually consistent (0.5 each).
+    expect(capacityOf('BatchGetItemCommand', input, output)).toEqual({ read: 1 + 1 + 0.5 + 0.5, write: 0 });
+  });
   it('a batch write costs each put by its size', () => {
     expect(
       capacityOf('BatchWriteItemCommand', { RequestItems: { T: [{ PutRequest: { Item: ofBytes(10) } }, { PutRequest: { Item: ofBytes(1025) } }] } }, {}),
