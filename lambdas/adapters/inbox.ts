@@ -9,6 +9,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Envelope, EventType } from '../core/events';
 import { contentHash } from '../core/ids';
 import { ddb } from './aws';
+import { batchGetTables } from './batch-get';
 import { epochSeconds, inboxKey } from './keys';
 import { TTL_ATTRIBUTE } from '../contract';
 
@@ -194,14 +195,28 @@ export class Inbox {
    * `readFirst` (the default) reads the inbox record before the effect runs: needed when the effect reaches outside
    * DynamoDB (an e-mail), so a redelivery does not repeat it. An effect that only builds writes passes
    * `readFirst: false`: a duplicate then fails the inbox condition and `commit` returns the first emits, so a first
-   * delivery (the usual case) costs no read at all.
+   * delivery (the usual case) costs no read at all. `alsoRead` names one item of another table the effect needs: it is
+   * read (consistently) in the same BatchGetItem as the inbox record and handed to the effect, one round trip for both.
    */
-  async once(event: Envelope, effect: () => Promise<Effect>, { readFirst = true }: { readFirst?: boolean } = {}): Promise<Committed> {
-    if (readFirst) {
+  async once(
+    event: Envelope,
+    effect: (alsoRead?: Record<string, any>) => Promise<Effect>,
+    { readFirst = true, alsoRead }: { readFirst?: boolean; alsoRead?: AlsoRead } = {},
+  ): Promise<Committed> {
+    let read: Record<string, any> | undefined;
+    if (alsoRead) {
+      if (!readFirst || alsoRead.table === this.table) throw new Error('alsoRead reads another table, with the inbox record read first');
+      const { [this.table]: inboxItems, [alsoRead.table]: found } = await batchGetTables(ddb, {
+        [this.table]: { keys: [inboxKey(event.eventId)], consistentRead: true },
+        [alsoRead.table]: { keys: [alsoRead.key], consistentRead: true, projection: alsoRead.projection, names: alsoRead.names },
+      });
+      if (inboxItems?.[0]) return { emits: recordedEmits(event, inboxItems[0]), duplicate: true };
+      read = found?.[0];
+    } else if (readFirst) {
       const seen = await this.prior(event);
       if (seen) return { emits: seen, duplicate: true };
     }
-    const { emits, writes, doneBefore } = await effect();
+    const { emits, writes, doneBefore } = await effect(read);
     try {
       return await this.commit(event, emits, writes);
     } catch (err) {
@@ -243,6 +258,14 @@ export class Inbox {
       return { outcome: 'duplicate', emits: recordedEmits(event, item), item };
     }
   }
+}
+
+/** An item of another table that `once` reads together with the inbox record. */
+export interface AlsoRead {
+  readonly table: string;
+  readonly key: Record<string, unknown>;
+  readonly projection?: string;
+  readonly names?: Record<string, string>;
 }
 
 /** What a commit did: applied the effect with these emits, or found a copy of the event committed with these. */

@@ -74,8 +74,9 @@ export const SERVICES: readonly ServiceDefinition[] = [
       // Inbox, ledger and the simulated provider's records.
       { table: 'own', actions: ['GetItem', 'PutItem', 'UpdateItem'] },
       { table: 'catalog', actions: ['BatchGetItem'] },
-      // The payment token: read just before the charge, deleted in the transaction that records its result.
-      { table: 'orders', keyPrefixes: [KEY_PREFIX.paymentToken], actions: ['GetItem', 'DeleteItem'] },
+      // The payment token: read with the catalog's prices (one BatchGetItem), deleted in the transaction that records
+      // the charge's result.
+      { table: 'orders', keyPrefixes: [KEY_PREFIX.paymentToken], actions: ['BatchGetItem', 'DeleteItem'] },
     ],
     showsStatus: true,
   },
@@ -106,10 +107,11 @@ export const SERVICES: readonly ServiceDefinition[] = [
     consumes: ['OrderConfirmed', 'OrderCancelled'],
     emits: [],
     access: [
-      // Inbox (a dropped duplicate is noted on its record: UpdateItem) and the sender's records.
-      { table: 'own', actions: ['GetItem', 'PutItem', 'UpdateItem'] },
+      // Inbox (read with the address in one BatchGetItem; a dropped duplicate is noted on its record: UpdateItem) and
+      // the sender's records.
+      { table: 'own', actions: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'] },
       // The e-mail address of the order, the only function besides the API that may read it.
-      { table: 'orders', keyPrefixes: [KEY_PREFIX.personalData], actions: ['GetItem'], attributes: ['pk', 'sk', 'email', 'expiresAt'] },
+      { table: 'orders', keyPrefixes: [KEY_PREFIX.personalData], actions: ['BatchGetItem'], attributes: ['pk', 'sk', 'email', 'expiresAt'] },
     ],
     showsStatus: true,
   },

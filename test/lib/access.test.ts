@@ -51,15 +51,15 @@ const EXPECTED: Record<string, Row[]> = {
   orders: ['orders: GetItem [ORDER#*] {pk,sk,currency}', 'orders: GetItem,UpdateItem [LIFECYCLE#*]'],
   payment: [
     'catalog: BatchGetItem',
-    'orders: GetItem,DeleteItem [PAYTOKEN#*]',
+    'orders: BatchGetItem,DeleteItem [PAYTOKEN#*]',
     'orders: PutItem [STATUS#payment#*]',
     'payment-table: GetItem,PutItem,UpdateItem',
   ],
   inventory: ['catalog: BatchGetItem,UpdateItem', 'inventory-table: GetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#inventory#*]'],
   shipping: ['orders: PutItem [STATUS#shipping#*]', 'shipping-table: PutItem'],
   notification: [
-    'notification-table: GetItem,PutItem,UpdateItem',
-    'orders: GetItem [PII#*] {pk,sk,email,expiresAt}',
+    'notification-table: GetItem,BatchGetItem,PutItem,UpdateItem',
+    'orders: BatchGetItem [PII#*] {pk,sk,email,expiresAt}',
     'orders: PutItem [STATUS#notification#*]',
   ],
   analytics: ['analytics-table: GetItem,BatchGetItem,PutItem,UpdateItem', 'orders: PutItem [STATUS#analytics#*]'],

@@ -11,8 +11,7 @@
  * idempotency key: with a deduplicating sender (the simulated one dedupes on it) the retry sends nothing and the
  * e-mail is exactly once. See docs/notification-window.md.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb } from '../../adapters/aws';
+import type { AlsoRead } from '../../adapters/inbox';
 import { epochSeconds, personalDataKey } from '../../adapters/keys';
 import { statusWrite } from '../../adapters/status';
 import type { ServiceHandler, WorkerConfig } from '../../adapters/worker';
@@ -42,33 +41,37 @@ export function makeNotification(sender: (config: WorkerConfig) => Sender = defa
     if (event.eventType !== 'OrderConfirmed' && event.eventType !== 'OrderCancelled') return { outcome: 'IGNORED' };
     const kind = KIND_OF[event.eventType];
     let outcome = 'SENT';
-    const { emits, duplicate } = await inbox.once(event, async () => {
-      const to = await emailAddressOf(config.ordersTable, event.orderId);
-      if (!to) {
-        outcome = 'NO_ADDRESS';
-        return { emits: [], writes: [statusWrite(config.ordersTable, event.orderId, service, 'SKIPPED', { kind, reason: 'NO_ADDRESS' })] };
-      }
-      // Send first, record second (at-least-once): see the comment at the top.
-      const { sent } = await sender(config).send(composeEmail(event, to));
-      if (!sent) outcome = 'ALREADY_SENT';
-      return { emits: [], writes: [statusWrite(config.ordersTable, event.orderId, service, 'SENT', { kind })] };
-    });
+    // The address is read with the inbox record (one BatchGetItem): a first delivery, the usual one, needs both.
+    const { emits, duplicate } = await inbox.once(
+      event,
+      async (personalData) => {
+        const to = emailAddressOf(personalData);
+        if (!to) {
+          outcome = 'NO_ADDRESS';
+          return { emits: [], writes: [statusWrite(config.ordersTable, event.orderId, service, 'SKIPPED', { kind, reason: 'NO_ADDRESS' })] };
+        }
+        // Send first, record second (at-least-once): see the comment at the top.
+        const { sent } = await sender(config).send(composeEmail(event, to));
+        if (!sent) outcome = 'ALREADY_SENT';
+        return { emits: [], writes: [statusWrite(config.ordersTable, event.orderId, service, 'SENT', { kind })] };
+      },
+      { alsoRead: personalDataRead(config.ordersTable, event.orderId) },
+    );
     return { emits, duplicate, outcome: duplicate ? 'SENT' : outcome };
   };
 }
 
 export const notification = makeNotification();
 
-async function emailAddressOf(ordersTable: string, orderId: string): Promise<string | undefined> {
-  const { Item } = await ddb.send(
-    new GetCommand({
-      TableName: ordersTable,
-      Key: personalDataKey(orderId),
-      ProjectionExpression: 'email, #ttl',
-      ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-      ConsistentRead: true,
-    }),
-  );
+/** The order's PII item: only its address and expiry. */
+const personalDataRead = (ordersTable: string, orderId: string): AlsoRead => ({
+  table: ordersTable,
+  key: personalDataKey(orderId),
+  projection: 'email, #ttl',
+  names: { '#ttl': TTL_ATTRIBUTE },
+});
+
+function emailAddressOf(Item: Record<string, unknown> | undefined): string | undefined {
   // No item: the retention period passed (TTL deleted it). Past its expiry counts as gone (TTL deletes late).
   if (typeof Item?.[TTL_ATTRIBUTE] === 'number' && Item[TTL_ATTRIBUTE] < epochSeconds()) return undefined;
   // An erased item is a tombstone without an e-mail. An empty one is no address either: the caller's `!to`.

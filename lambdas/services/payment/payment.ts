@@ -13,14 +13,15 @@
  * - Compensation follows facts: OrderCancelled refunds whatever the ledger (or, for an unfinished PRICED, the
  *   provider) says was charged, whatever the cancel reason; with nothing charged it moves the ledger to VOID, which
  *   stops any later attempt from charging. An attempt whose charge lost that race refunds it itself.
- * - The payment token is read from its own item of the orders table just before the charge and deleted in the
- *   same transaction that records the charge's result; it is never stored, logged or hashed here.
+ * - The payment token is read from its own item of the orders table (in the same request as the prices) and deleted
+ *   in the same transaction that records the charge's result; it is never stored, logged or hashed here.
  * Declined, unknown SKU: business outcomes, recorded, emitted, acknowledged.
  */
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { getCatalogItems } from '../../adapters/catalog';
+import { batchGetTables } from '../../adapters/batch-get';
+import { catalogItems, catalogRead } from '../../adapters/catalog';
 import { orderFaults } from '../../adapters/faults';
 import { TransactionConditionError, type TransactItem } from '../../adapters/inbox';
 import { paymentTokenKey } from '../../adapters/keys';
@@ -82,20 +83,33 @@ async function readLedger(config: WorkerConfig, orderId: string): Promise<Ledger
 }
 
 /**
+ * What a charge reads before it writes: the catalog's prices and the payment token, in ONE BatchGetItem (the catalog
+ * eventually consistent, the token strongly: it is written with the order a moment before). The token is only used
+ * if this attempt reaches the provider; reading it with the prices saves the round trip it would cost there.
+ */
+async function chargeReads(config: WorkerConfig, event: Envelope<'OrderPlaced'>): Promise<{ catalog: ReadonlyMap<string, CatalogItem>; token?: string }> {
+  const catalogTable = catalogTableOf(config);
+  const read = await batchGetTables(ddb, {
+    [catalogTable]: catalogRead(event.payload.items.map((l) => l.sku)),
+    [config.ordersTable]: { keys: [paymentTokenKey(event.orderId)], consistentRead: true },
+  });
+  const token = read[config.ordersTable]?.[0]?.token;
+  return { catalog: catalogItems(read[catalogTable] ?? []), token: typeof token === 'string' ? token : undefined };
+}
+
+/**
  * The intent this attempt writes first (the price is fixed here, once per order), or the ledger as an earlier or
  * concurrent attempt left it. One conditional put that returns the existing item when its condition fails (ALL_OLD):
- * no read before the write, so the first attempt, the usual one, pays a catalog read and one write; a retry pays the
+ * no read before the write, so the first attempt, the usual one, pays the reads above and one write; a retry pays the
  * same and gets the ledger back from the failed condition.
  */
-async function ledgerOrIntent(config: WorkerConfig, event: Envelope<'OrderPlaced'>): Promise<{ readonly ledger: Ledger; readonly written: boolean }> {
+async function ledgerOrIntent(
+  config: WorkerConfig,
+  event: Envelope<'OrderPlaced'>,
+  catalog: ReadonlyMap<string, CatalogItem>,
+): Promise<{ readonly ledger: Ledger; readonly written: boolean }> {
   const { items, currency } = event.payload;
-  const pricing = priceOrder(
-    items,
-    await getCatalogItems(
-      items.map((l) => l.sku),
-      catalogTableOf(config),
-    ),
-  );
+  const pricing = priceOrder(items, catalog);
   const intent: Ledger =
     'unknownSkus' in pricing
       ? { state: 'REJECTED', currency, unknownSkus: pricing.unknownSkus }
@@ -161,17 +175,13 @@ type Scope = Pick<WorkerContext, 'service' | 'config'>;
 
 const tokenDelete = ({ config }: Scope, orderId: string): TransactItem => ({ Delete: { TableName: config.ordersTable, Key: paymentTokenKey(orderId) } });
 
-async function paymentToken({ config }: Scope, orderId: string): Promise<string | undefined> {
-  const { Item } = await ddb.send(new GetCommand({ TableName: config.ordersTable, Key: paymentTokenKey(orderId), ConsistentRead: true }));
-  return typeof Item?.token === 'string' ? Item.token : undefined;
-}
-
 async function charge(event: Envelope<'OrderPlaced'>, ctx: WorkerContext, provider: PaymentProvider): Promise<HandlerResult> {
   const { inbox, config } = ctx;
   const { orderId } = event;
   // The inbox is read only when the order had a ledger already: a first attempt cannot have an inbox record (it is
   // committed with the charge's result), so the usual path skips that read.
-  const { ledger, written } = await ledgerOrIntent(config, event);
+  const { catalog, token } = await chargeReads(config, event);
+  const { ledger, written } = await ledgerOrIntent(config, event, catalog);
   if (!written) {
     const seen = await inbox.prior(event);
     if (seen) return { emits: seen, duplicate: true, outcome: outcomeName(seen) };
@@ -184,7 +194,7 @@ async function charge(event: Envelope<'OrderPlaced'>, ctx: WorkerContext, provid
 
   const amountCents = Number(ledger.amountCents);
   const { currency } = ledger;
-  const result = await provider.charge({ idempotencyKey: chargeKey(orderId), orderId, amountCents, currency, token: await paymentToken(ctx, orderId) });
+  const result = await provider.charge({ idempotencyKey: chargeKey(orderId), orderId, amountCents, currency, token });
   const settled: Ledger =
     result.status === 'CHARGED'
       ? { state: 'CHARGED', currency, amountCents, chargeId: result.chargeId }

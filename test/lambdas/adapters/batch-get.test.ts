@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { batchGet, batchGetAll } from '../../../lambdas/adapters/batch-get';
+import { batchGet, batchGetAll, batchGetTables } from '../../../lambdas/adapters/batch-get';
 
 const TABLE = 'some-table';
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -124,5 +124,56 @@ describe('batchGet', () => {
         .map((k) => k.pk),
     );
     expect(calls().map((c) => c.Keys!.length)).toEqual([100, 1, 1, 1]);
+  });
+});
+
+describe('batchGetTables', () => {
+  const OTHER = 'other-table';
+  const requests = () => ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems);
+
+  it('reads several tables in one request, each with its own consistency and projection, and returns the items by table', async () => {
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { [TABLE]: [{ pk: 'K#0' }], [OTHER]: [{ pk: 'T', token: 'x' }] } });
+    const items = await batchGetTables(ddb, {
+      [TABLE]: { keys: [key(0), key(1)], projection: 'pk, #n', names: { '#n': 'name' } },
+      [OTHER]: { keys: [{ pk: 'T' }], consistentRead: true },
+    });
+    expect(items).toEqual({ [TABLE]: [{ pk: 'K#0' }], [OTHER]: [{ pk: 'T', token: 'x' }] });
+    expect(requests()).toStrictEqual([
+      {
+        [TABLE]: { Keys: [key(0), key(1)], ProjectionExpression: 'pk, #n', ExpressionAttributeNames: { '#n': 'name' } },
+        [OTHER]: { Keys: [{ pk: 'T' }], ConsistentRead: true },
+      },
+    ]);
+  });
+
+  it('a table with no keys is left out of the request but has its (empty) list in the answer', async () => {
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { [OTHER]: [{ pk: 'T' }] } });
+    expect(await batchGetTables(ddb, { [TABLE]: { keys: [] }, [OTHER]: { keys: [{ pk: 'T' }] } })).toEqual({ [TABLE]: [], [OTHER]: [{ pk: 'T' }] });
+    expect(requests()).toEqual([{ [OTHER]: { Keys: [{ pk: 'T' }] } }]);
+  });
+
+  it("asks again for each table's unprocessed keys only, with that table's options", async () => {
+    ddbMock
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: { [TABLE]: [{ pk: 'K#0' }] }, UnprocessedKeys: { [OTHER]: { Keys: [{ pk: 'T' }] } } })
+      .resolves({ Responses: { [OTHER]: [{ pk: 'T' }] } });
+    const items = await batchGetTables(ddb, { [TABLE]: { keys: [key(0)] }, [OTHER]: { keys: [{ pk: 'T' }], consistentRead: true } });
+    expect(items).toEqual({ [TABLE]: [{ pk: 'K#0' }], [OTHER]: [{ pk: 'T' }] });
+    expect(requests()[1]).toStrictEqual({ [OTHER]: { Keys: [{ pk: 'T' }], ConsistentRead: true } });
+  });
+
+  it('throws when keys are still unprocessed after the rounds, naming the tables', async () => {
+    ddbMock.on(BatchGetCommand).resolves({ UnprocessedKeys: { [OTHER]: { Keys: [{ pk: 'T' }] } } });
+    await expect(batchGetTables(ddb, { [OTHER]: { keys: [{ pk: 'T' }] } }, { rounds: 2 })).rejects.toThrow(
+      `BatchGetItem left keys unprocessed after 2 rounds (${OTHER}: 1)`,
+    );
+    expect(requests()).toHaveLength(2);
+  });
+
+  it('more than 100 keys in all is refused before any request', async () => {
+    await expect(batchGetTables(ddb, { [TABLE]: { keys: keys(99) }, [OTHER]: { keys: [{ pk: 'A' }, { pk: 'B' }] } })).rejects.toThrow(
+      'at most 100 keys in one read of several tables, got 101',
+    );
+    expect(requests()).toHaveLength(0);
   });
 });

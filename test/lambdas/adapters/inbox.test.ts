@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { cancelled, ddbMock, envelope, TABLES } from '../services/helpers';
@@ -196,6 +196,44 @@ describe('Inbox', () => {
     ddbMock.on(GetCommand, { Key: inboxKey(event.eventId) }).resolves({ Item: record });
     expect(await run()).toEqual({ emits: [emitted], duplicate: true });
     expect(runs).toBe(1);
+  });
+
+  it('once with alsoRead: one BatchGetItem reads the inbox record and the other item, and the effect gets that item', async () => {
+    // Fails before alsoRead: the effect read its item with a request of its own after the inbox GetItem.
+    const other = { table: TABLES.orders, key: { pk: 'PII#order-1', sk: 'PII' }, projection: 'email', names: undefined };
+    let record: Record<string, unknown> | undefined;
+    ddbMock.on(BatchGetCommand).callsFake(() => ({
+      Responses: { [TABLES.service]: record ? [record] : [], [TABLES.orders]: [{ ...other.key, email: 'a@b.c' }] },
+    }));
+    const handed: unknown[] = [];
+    const run = () => inbox.once(event, async (item) => (handed.push(item), { emits: [emitted], writes: [effect] }), { alsoRead: other });
+    expect(await run()).toEqual({ emits: [emitted], duplicate: false });
+    expect(handed).toEqual([{ ...other.key, email: 'a@b.c' }]);
+    expect(ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems)).toEqual([
+      {
+        [TABLES.service]: { Keys: [inboxKey(event.eventId)], ConsistentRead: true },
+        [TABLES.orders]: { Keys: [other.key], ConsistentRead: true, ProjectionExpression: 'email' },
+      },
+    ]);
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+
+    // A redelivery: the record is found in the same read, the effect does not run, its emits come back.
+    record = ddbMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Put!.Item!;
+    expect(await run()).toEqual({ emits: [emitted], duplicate: true });
+    expect(handed).toHaveLength(1);
+    record = { ...record, payloadHash: 'another payload' };
+    await expect(run()).rejects.toBeInstanceOf(PayloadMismatchError);
+  });
+
+  it('alsoRead must name another table, with the inbox read first: nothing is read or run otherwise', async () => {
+    const effectRuns = vi.fn(async () => ({ emits: [], writes: [] }));
+    const sameTable = { table: TABLES.service, key: { pk: 'X', sk: 'X' } };
+    await expect(inbox.once(event, effectRuns, { alsoRead: sameTable })).rejects.toThrow('alsoRead reads another table');
+    await expect(inbox.once(event, effectRuns, { readFirst: false, alsoRead: { ...sameTable, table: TABLES.orders } })).rejects.toThrow(
+      'with the inbox record read first',
+    );
+    expect(effectRuns).not.toHaveBeenCalled();
+    expect(ddbMock.calls()).toHaveLength(0);
   });
 });
 

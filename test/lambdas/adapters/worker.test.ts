@@ -215,7 +215,8 @@ describe('makeWorker: log lines', () => {
 
   it('carry correlationId, orderId and eventType, and never an e-mail address or payment token', async () => {
     const email = 'ada.lovelace@example.com';
-    ddbMock.on(GetCommand, { Key: personalDataKey('o-1') }).resolves({ Item: { email } });
+    // Notification reads its inbox record and the order's address in one BatchGetItem.
+    ddbMock.on(BatchGetCommand).resolves({ Responses: { [TABLES.orders]: [{ ...personalDataKey('o-1'), email }] } });
     const confirmed = envelope(
       'OrderConfirmed',
       { amountCents: 100, currency: 'USD', confirmedAt: '2024-05-01T10:00:00.000Z' },

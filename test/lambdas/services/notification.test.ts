@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { conditionalCheckFailed, context, ddbMock, envelope, inboxHolds, lastInboxRecord, refusedRequests, TABLES, transactions } from './helpers';
 import { PayloadMismatchError } from '../../../lambdas/adapters/inbox';
@@ -12,10 +12,23 @@ const ctx = context('notification');
 const confirmed = () => envelope('OrderConfirmed', { amountCents: 1250, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' });
 const cancelledEvent = () => envelope('OrderCancelled', { reason: 'OUT_OF_STOCK', currency: 'USD', cancelledAt: '2024-05-01T10:00:05.000Z' });
 
+/** What the one read (a BatchGetItem of the inbox record and the order's PII item) finds. */
+let found: { inbox?: Record<string, unknown>; personalData?: Record<string, unknown> };
+const personalData = (item: Record<string, unknown> | undefined) => (found.personalData = item && { ...personalDataKey('order-1'), ...item });
+/** A redelivery after the first attempt committed: the read finds this record, and a commit meets it. */
+function recorded(eventId: string, record: Record<string, unknown>): void {
+  inboxHolds(eventId, record);
+  found.inbox = record;
+}
+/** The tables and keys each BatchGetItem asked for, and how. */
+const reads = () => ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems);
+
 beforeEach(() => {
   ddbMock.reset();
-  ddbMock.on(GetCommand).resolves({});
-  ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves({ Item: { email: 'ada@example.com' } });
+  found = { personalData: { ...personalDataKey('order-1'), email: 'ada@example.com' } };
+  ddbMock.on(BatchGetCommand).callsFake(() => ({
+    Responses: { [TABLES.service]: found.inbox ? [found.inbox] : [], [TABLES.orders]: found.personalData ? [found.personalData] : [] },
+  }));
   ddbMock.on(PutCommand).resolves({});
   ddbMock.on(TransactWriteCommand).resolves({});
 });
@@ -33,10 +46,19 @@ describe('notification', () => {
     const event = make();
     const result = await notification(event, ctx);
 
-    expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders })[0]!.args[0].input).toMatchObject({
-      Key: personalDataKey('order-1'),
-      ProjectionExpression: 'email, #ttl',
-    });
+    // One read for the inbox record and the address (before: a GetItem each).
+    expect(reads()).toEqual([
+      {
+        [TABLES.service]: { Keys: [inboxKey(event.eventId)], ConsistentRead: true },
+        [TABLES.orders]: {
+          Keys: [personalDataKey('order-1')],
+          ConsistentRead: true,
+          ProjectionExpression: 'email, #ttl',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        },
+      },
+    ]);
+    expect(ddbMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['BatchGetCommand', 'PutCommand', 'TransactWriteCommand']);
     const puts = ddbMock.commandCalls(PutCommand);
     expect(puts).toHaveLength(1);
     const sent = puts[0]!.args[0].input;
@@ -57,7 +79,7 @@ describe('notification', () => {
 
   it('a redelivery after the record sends nothing', async () => {
     await notification(confirmed(), ctx);
-    inboxHolds('evt-OrderConfirmed', lastInboxRecord());
+    recorded('evt-OrderConfirmed', lastInboxRecord());
     ddbMock.resetHistory();
     const again = await notification(confirmed(), ctx);
     expect(again).toEqual({ emits: [], duplicate: true, outcome: 'SENT' });
@@ -95,7 +117,7 @@ describe('notification', () => {
   });
 
   it('skips an order without an address (recorded, not retried)', async () => {
-    ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves({ Item: {} });
+    personalData({});
     const result = await notification(confirmed(), ctx);
     expect(result.outcome).toBe('NO_ADDRESS');
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
@@ -103,13 +125,13 @@ describe('notification', () => {
   });
 
   it.each([
-    ['past its retention (TTL deleted the item)', {}],
-    ['past its expiry but not yet deleted (TTL deletes late)', { Item: { email: 'ada@example.com', expiresAt: 1_000 } }],
-    ['erased by its owner (a tombstone)', { Item: { erasedAt: '2024-05-02T00:00:00.000Z', expiresAt: 4_102_444_800 } }],
+    ['past its retention (TTL deleted the item)', undefined],
+    ['past its expiry but not yet deleted (TTL deletes late)', { email: 'ada@example.com', expiresAt: 1_000 }],
+    ['erased by its owner (a tombstone)', { erasedAt: '2024-05-02T00:00:00.000Z', expiresAt: 4_102_444_800 }],
     // The API never stores one (it validates the address); an item written by hand or by an older version might.
-    ['an empty e-mail', { Item: { email: '', expiresAt: 4_102_444_800 } }],
-  ])('sends nothing when the personal data is gone: %s', async (_name, reply) => {
-    ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves(reply);
+    ['an empty e-mail', { email: '', expiresAt: 4_102_444_800 }],
+  ])('sends nothing when the personal data is gone: %s', async (_name, item) => {
+    personalData(item);
     const result = await notification(confirmed(), ctx);
     expect(result.outcome).toBe('NO_ADDRESS');
     expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
@@ -117,7 +139,7 @@ describe('notification', () => {
 
   it('throws on a reused event id with another payload and sends nothing', async () => {
     await notification(confirmed(), ctx);
-    inboxHolds('evt-OrderConfirmed', lastInboxRecord());
+    recorded('evt-OrderConfirmed', lastInboxRecord());
     ddbMock.resetHistory();
     await expect(
       notification(envelope('OrderConfirmed', { amountCents: 1, currency: 'USD', confirmedAt: '2024-05-01T10:00:05.000Z' }), ctx),
@@ -133,8 +155,6 @@ const recordingSender = () => {
   const sent: EmailMessage[] = [];
   return { sent, handler: makeNotification(() => ({ send: async (m: EmailMessage) => (sent.push(m), { sent: true }) })) };
 };
-const personalData = (reply: Record<string, unknown>) =>
-  ddbMock.on(GetCommand, { TableName: TABLES.orders, Key: personalDataKey('order-1') }).resolves({ Item: reply });
 
 describe('notification: what it sends, and to whom', () => {
   it('ignores an event that sends no e-mail (OrderPlaced): nothing read, nothing sent', async () => {
@@ -164,8 +184,8 @@ describe('notification: what it sends, and to whom', () => {
   it('reads the address with a consistent read, in a request DynamoDB accepts', async () => {
     // An erasure replaces the address "at once" (SECURITY.md): an eventually consistent read could still return it.
     await notification(confirmed(), ctx);
-    const [read] = ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders }).map((c) => c.args[0].input);
-    expect(read).toMatchObject({ Key: personalDataKey('order-1'), ConsistentRead: true });
+    const [read] = reads();
+    expect(read![TABLES.orders]).toMatchObject({ Keys: [personalDataKey('order-1')], ConsistentRead: true });
     expect(refusedRequests()).toEqual([]);
   });
 

@@ -150,11 +150,13 @@ describe('payment on OrderPlaced', () => {
   it('the token is read from PAYTOKEN, deleted in the commit, and in no stored item or write', async () => {
     // Fails on c5101ed: the token came in OrderPlaced (payload.paymentToken) and its item was never read or deleted.
     await pay(placed(), ctx);
-    expect(ddbMock.commandCalls(GetCommand, { TableName: TABLES.orders, Key: paymentTokenKey('order-1') })).toHaveLength(1);
+    expect(ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems![TABLES.orders])).toEqual([
+      { Keys: [paymentTokenKey('order-1')], ConsistentRead: true },
+    ]);
     expect(provider.charges[0]!.token).toBe('tok_visa_4242');
     expect(token()).toBeUndefined();
     expect(JSON.stringify([...db.items.values()])).not.toContain('tok_visa_4242');
-    const writes = ddbMock.calls().filter((c) => !(c.args[0] instanceof GetCommand));
+    const writes = ddbMock.calls().filter((c) => !(c.args[0] instanceof GetCommand || c.args[0] instanceof BatchGetCommand));
     expect(JSON.stringify(writes.map((c) => c.args[0].input))).not.toContain('tok_visa_4242');
   });
 
@@ -202,8 +204,9 @@ describe('payment on OrderPlaced', () => {
     expect(ledger()).toMatchObject({ state: 'CHARGED' });
   });
 
-  it('a first attempt reads neither its inbox record nor the ledger: catalog, intent, token, provider, one commit', async () => {
-    // Fails before the change: the charge path began with a GetItem of the inbox record and one of the ledger.
+  it('a first attempt reads neither its inbox record nor the ledger, and the token with the prices: reads, intent, provider, one commit', async () => {
+    // Fails before the change: the charge path began with a GetItem of the inbox record and one of the ledger; and
+    // before the token joined the catalog's BatchGetItem, it cost a GetItem of its own after the intent.
     await pay(placed(), ctx);
     const ops = ddbMock.calls().map((c) => {
       const input = c.args[0].input as { TableName?: string; Key?: { pk?: string }; Item?: { pk?: string }; RequestItems?: Record<string, unknown> };
@@ -211,7 +214,7 @@ describe('payment on OrderPlaced', () => {
       const what = input.Key?.pk ?? input.Item?.pk ?? Object.keys(input.RequestItems ?? {}).join(',') ?? '';
       return `${name} ${String(what).replace(/#.*/, '#')}`;
     });
-    expect(ops).toEqual([`BatchGet ${TABLES.catalog}`, 'Put PAYMENT#', 'Get PAYTOKEN#', 'Put CHARGE#', 'TransactWrite ']);
+    expect(ops).toEqual([`BatchGet ${TABLES.catalog},${TABLES.orders}`, 'Put PAYMENT#', 'Put CHARGE#', 'TransactWrite ']);
   });
 
   it.each([
@@ -545,8 +548,9 @@ describe('payment: the events it does not handle, and the errors it does not hid
     await expect(pay(placed(), ctx)).rejects.toThrow('Task timed out');
     ddbMock.resetHistory();
     await pay(placed(), ctx);
+    const tokenReads = ddbMock.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems![TABLES.orders]);
+    expect(tokenReads).toEqual([{ Keys: [paymentTokenKey('order-1')], ConsistentRead: true }]);
     const reads = ddbMock.commandCalls(GetCommand).map((c) => c.args[0].input);
-    expect(reads.filter((r) => r.Key?.pk === 'PAYTOKEN#order-1')).toEqual([expect.objectContaining({ ConsistentRead: true })]);
     expect(reads.filter((r) => r.Key?.pk === 'PAYMENT#order-1')).toEqual([expect.objectContaining({ ConsistentRead: true })]);
   });
 });
