@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from '../../lambdas/adapters/batch-get';
 import { lifecycleKey, statusKey } from '../../lambdas/adapters/keys';
@@ -89,8 +89,16 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
       Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
     );
   };
+  // The reference worker (a fixture of the capacity comparison, not part of the pipeline) sits out the steps.
+  let referencePaused = false;
   const depths = async (withDelayed = false) =>
-    Object.fromEntries(await Promise.all(Object.entries({ ...queues, ...(withDelayed ? delayed : {}) }).map(async ([k, u]) => [k, await depth(u)] as const)));
+    Object.fromEntries(
+      await Promise.all(
+        Object.entries({ ...queues, ...(withDelayed ? delayed : {}) })
+          .filter(([k]) => !(referencePaused && k === 'reference'))
+          .map(async ([k, u]) => [k, await depth(u)] as const),
+      ),
+    );
   const deadLetters = async () => (await Promise.all(dlqs.map(depth))).reduce((a, b) => a + b, 0);
   /**
    * Waits until every queue (with `withDelayed`, the deadline queues too) stays empty for two polls; returns the
@@ -109,10 +117,42 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
   };
 
   /**
-   * One open-loop step of POST /orders at `rate` for `seconds`, then the drain: the samples, the dead letters it
+   * The reference worker's event source off (`Enabled: false`) or on again. It is the capacity comparison's fixture
+   * (lambdas/bench/powertools-shipping.ts), not the pipeline: left running in a step it adds its own requests and,
+   * under load, batches that time out (it has no batch deadline), whose killed and respawned processes and late
+   * redeliveries were counted against the step. Back on, its queue is purged first: what arrived meanwhile is
+   * measured by no one.
+   */
+  const lambda = new LambdaClient(cfg);
+  const referenceMapping = async () => {
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.reference, AttributeNames: ['QueueArn'] }));
+    const { EventSourceMappings = [] } = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: Attributes?.QueueArn }));
+    const uuid = EventSourceMappings[0]?.UUID;
+    if (!uuid) throw new Error(`no event source mapping for the reference queue ${queues.reference}`);
+    return uuid;
+  };
+  const pauseReference = async (paused: boolean) => {
+    if (!queues.reference) return;
+    const uuid = await referenceMapping();
+    if (!paused) await sqs.send(new PurgeQueueCommand({ QueueUrl: queues.reference }));
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: !paused }));
+    referencePaused = paused;
+  };
+
+  /**
+   * One open-loop step of POST /orders at `rate` for `seconds`, then the drain (the reference worker paused for
+   * both): the samples, the dead letters it
    * added, the emulator's CPU and each function's CPU per accepted order, and what the emulator logged meanwhile.
    */
   const step = async (rate: number, { seconds, drainS, emulatorPid }: { seconds: number; drainS: number; emulatorPid: number | undefined }) => {
+    await pauseReference(true);
+    try {
+      return await measuredStep(rate, { seconds, drainS, emulatorPid });
+    } finally {
+      await pauseReference(false);
+    }
+  };
+  const measuredStep = async (rate: number, { seconds, drainS, emulatorPid }: { seconds: number; drainS: number; emulatorPid: number | undefined }) => {
     const dlqBaseline = await deadLetters();
     const logFrom = logSize();
     const stepStart = Date.now();
@@ -183,7 +223,23 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
     };
   };
 
-  return { cfg, ddb, sqs, ordersTable, queues, delayed, dlqs, post, depth, depths, drain, step, evaluateStep, acceptedOrders: () => acceptedOrders };
+  return {
+    cfg,
+    ddb,
+    sqs,
+    ordersTable,
+    queues,
+    delayed,
+    dlqs,
+    post,
+    depth,
+    depths,
+    drain,
+    pauseReference,
+    step,
+    evaluateStep,
+    acceptedOrders: () => acceptedOrders,
+  };
 }
 
 /**
