@@ -4,7 +4,7 @@
  *
  *   npm run bench -- [--orders 150] [--concurrency 1,8] [--rates 10,20,30,40,50,60] [--duration 60]
  *                    [--drain 30] [--out docs/bench] [--deploy] [--skip-steps] [--skip-startup]
- *   npm run bench -- --only like-for-like --rates 10,12,13,14,16,18,20,22,24,26 [--duration 60] [--drain 30] [--out docs/bench]
+ *   npm run bench -- --only like-for-like --rates 14,16,17,18,19,20,21,22,23,24 [--duration 60] [--drain 30] [--out docs/bench]
  *     the pipeline's throughput steps, then the same against the hollow stack (same topology, no work per order:
  *     the emulator's like-for-like ceiling), side by side (like-for-like.json, like-for-like.md); redeploys the pipeline.
  *     Give it fine --rates around the expected ceilings: the default list (10, 20, ...) is for the main bench.
