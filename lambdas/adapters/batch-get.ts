@@ -1,6 +1,7 @@
 /**
- * The one BatchGetItem loop: keys (of one table, or of several in one request) in requests of at most 100 (BatchGetItem's limit), each request's unprocessed keys
- * (DynamoDB hands some back under throttling) asked again after a short, capped backoff, a bounded number of rounds.
+ * The one BatchGetItem loop: keys (of one table, or of several in one request) in requests of at most 100
+ * (BatchGetItem's limit), each request's unprocessed keys (DynamoDB hands some back under throttling) asked again
+ * after a short, capped backoff, a bounded number of rounds.
  * Takes the document client as an argument (the Lambdas pass theirs from ./aws, scripts and tests their own) and
  * imports nothing but the command, so it adds next to nothing to a bundle.
  */

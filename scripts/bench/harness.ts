@@ -43,6 +43,13 @@ export interface DeployedStack {
 
 export type Harness = ReturnType<typeof connect>;
 
+/** One step's length, its drain's deadline, and the emulator's process (for its CPU). */
+interface StepOptions {
+  readonly seconds: number;
+  readonly drainS: number;
+  readonly emulatorPid: number | undefined;
+}
+
 export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
   const cfg = clientConfig(endpoint);
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(cfg));
@@ -124,6 +131,8 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
    * measured by no one.
    */
   const lambda = new LambdaClient(cfg);
+  // Looked up once per stack: the mapping does not change between steps.
+  let referenceUuid: Promise<string> | undefined;
   const referenceMapping = async () => {
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.reference, AttributeNames: ['QueueArn'] }));
     const { EventSourceMappings = [] } = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: Attributes?.QueueArn }));
@@ -133,7 +142,7 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
   };
   const pauseReference = async (paused: boolean) => {
     if (!queues.reference) return;
-    const uuid = await referenceMapping();
+    const uuid = await (referenceUuid ??= referenceMapping());
     if (!paused) await sqs.send(new PurgeQueueCommand({ QueueUrl: queues.reference }));
     await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: !paused }));
     referencePaused = paused;
@@ -144,15 +153,15 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
    * both): the samples, the dead letters it
    * added, the emulator's CPU and each function's CPU per accepted order, and what the emulator logged meanwhile.
    */
-  const step = async (rate: number, { seconds, drainS, emulatorPid }: { seconds: number; drainS: number; emulatorPid: number | undefined }) => {
+  const step = async (rate: number, options: StepOptions) => {
     await pauseReference(true);
     try {
-      return await measuredStep(rate, { seconds, drainS, emulatorPid });
+      return await measuredStep(rate, options);
     } finally {
       await pauseReference(false);
     }
   };
-  const measuredStep = async (rate: number, { seconds, drainS, emulatorPid }: { seconds: number; drainS: number; emulatorPid: number | undefined }) => {
+  const measuredStep = async (rate: number, { seconds, drainS, emulatorPid }: StepOptions) => {
     const dlqBaseline = await deadLetters();
     const logFrom = logSize();
     const stepStart = Date.now();
@@ -235,7 +244,6 @@ export function connect({ endpoint, outputs, apiUrl }: DeployedStack) {
     depth,
     depths,
     drain,
-    pauseReference,
     step,
     evaluateStep,
     acceptedOrders: () => acceptedOrders,
