@@ -113,10 +113,14 @@ export function renderMarkdown(r: Any): string {
       '',
       '### Start-up: bundle size and module init (fresh node, median)',
       '',
-      '| function | service | KB | init wall ms | init CPU ms |',
-      '|---|---|---|---|---|',
+      '| function | service | KB | init wall ms | init CPU ms | above its floor: KB / CPU ms |',
+      '|---|---|---|---|---|---|',
     );
-    for (const b of r.startup as Any[]) out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} | ${f(b.initCpuMsMedian)} |`);
+    for (const b of r.startup as BundleStartup[])
+      out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} | ${f(b.initCpuMsMedian)} | ${aboveFloor(b)} |`);
+    const floors = (r.startupFloors ?? []) as BundleStartup[];
+    for (const b of floors) out.push(`| ${b.function} | ${b.service} | ${b.kb} | ${b.initMsMedian} | ${f(b.initCpuMsMedian)} | – |`);
+    if (floors.length) out.push('', FLOOR_NOTE);
   }
   return `${out.join('\n')}\n`;
 }
@@ -131,6 +135,7 @@ export function renderStartup(r: {
   machine: ReturnType<typeof machine>;
   loadAtStart: number;
   variants: Record<string, BundleStartup[]>;
+  floors?: BundleStartup[];
 }): string {
   const labels = Object.keys(r.variants);
   const byId = labels.map((l) => new Map(r.variants[l]!.map((b) => [b.function, b])));
@@ -145,12 +150,30 @@ export function renderStartup(r: {
   const kb = col((b) => b.kb, STARTUP_TARGET.kb);
   const wall = col((b) => b.initMsMedian, STARTUP_TARGET.initMs);
   const cpu = col((b) => b.initCpuMsMedian, STARTUP_TARGET.initMs);
+  const above = (id: string) => byId.map((m) => aboveFloor(m.get(id))).join(' → ');
+  const floors = r.floors ?? [];
   const lines = [
     `Run ${r.startedAt} → ${r.finishedAt}; ${r.machine.cpus} CPUs (${r.machine.cpuModel}), Node ${r.machine.node}, load average (1 min) ${r.loadAtStart} at start and ${r.machine.loadAverage1m} at the end. Variants: ${labels.join(' → ')}. ✗: over the target (${STARTUP_TARGET.kb} KB, ${STARTUP_TARGET.initMs} ms).`,
     '',
-    `| function | service | KB | init wall ms (median of ${r.variants[labels[0]!]![0]?.initMsRuns.length ?? '?'}) | init CPU ms (median) |`,
-    '|---|---|---|---|---|',
-    ...ids.map((id) => `| ${id} | ${byId.map((m) => m.get(id)?.service).find(Boolean) ?? ''} | ${kb(id)} | ${wall(id)} | ${cpu(id)} |`),
+    `| function | service | KB | init wall ms (median of ${r.variants[labels[0]!]![0]?.initMsRuns.length ?? '?'}) | init CPU ms (median) |${floors.length ? ' above its floor: KB / CPU ms |' : ''}`,
+    `|---|---|---|---|---|${floors.length ? '---|' : ''}`,
+    ...ids.map(
+      (id) =>
+        `| ${id} | ${byId.map((m) => m.get(id)?.service).find(Boolean) ?? ''} | ${kb(id)} | ${wall(id)} | ${cpu(id)} |${floors.length ? ` ${above(id)} |` : ''}`,
+    ),
+    ...floors.map(
+      (f) =>
+        `| ${f.function} | ${f.service} | ${mark(f.kb, STARTUP_TARGET.kb)} | ${mark(f.initMsMedian, STARTUP_TARGET.initMs)} | ${mark(f.initCpuMsMedian, STARTUP_TARGET.initMs)} | – |`,
+    ),
   ];
+  if (floors.length) lines.push('', FLOOR_NOTE);
   return `${lines.join('\n')}\n`;
 }
+
+const mark = (value: number, target: number) => `${value}${value <= target ? '' : ' ✗'}`;
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${n}`;
+const aboveFloor = (b: BundleStartup | undefined) => (b?.aboveFloor ? `${signed(b.aboveFloor.kb)} / ${signed(b.aboveFloor.initCpuMs)}` : '–');
+
+/** What the floor rows are, under every start-up table that has them. */
+export const FLOOR_NOTE =
+  'Floor rows: a bundle of only the SDK clients and Powertools utilities that kind of function creates at module scope (lambdas/bench/floor-api.ts: DynamoDB document client + Logger; floor-worker.ts: + SNS client + batch processor), built and measured in the same run. Above the floor is our code and zod.';

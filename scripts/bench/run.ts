@@ -278,7 +278,9 @@ async function main() {
   if (apiLogged !== orders) log(`  ! the API logged ${apiLogged} accepted orders, the bench counted ${orders}`);
 
   // Start-up: bundle sizes and module init time in a fresh node.
-  const startup = opts['skip-startup'] ? [] : (log('… bundle sizes and init times'), measureStartup(join(ROOT, 'cdk.local.out'), STACK_NAME, 7));
+  const { bundles: startup, floors: startupFloors } = opts['skip-startup']
+    ? { bundles: [], floors: [] }
+    : (log('… bundle sizes and init times, beside the dependency floors'), measureStartup(join(ROOT, 'cdk.local.out'), STACK_NAME, 7));
 
   const lastReconcile = steps.at(-1)?.reconcile ?? { ran: false };
 
@@ -301,6 +303,7 @@ async function main() {
     perOrder: perOrder(usage, orders),
     requestCost,
     startup,
+    startupFloors,
     reconcile: lastReconcile,
     timeline,
   };
@@ -387,7 +390,7 @@ async function startupOnly() {
   synthLocal(ROOT, join(work, 'after'));
   variants.push({ label: `${opts.baseline ? 'after: ' : ''}${rev('HEAD')}${dirty ? '+' : ''}`, assemblyDir: join(work, 'after') });
   log(`… ${runs} fresh node processes per bundle${variants.length > 1 ? ' and variant' : ''}, round-robin`);
-  const measured = measureStartupSideBySide(variants, 'OrderPipeline-local', runs);
+  const { variants: measured, floors } = measureStartupSideBySide(variants, 'OrderPipeline-local', runs);
   cleanup();
   const result = {
     startedAt: started.toISOString(),
@@ -397,6 +400,7 @@ async function startupOnly() {
     loadAtStart,
     target: STARTUP_TARGET,
     variants: measured,
+    floors,
   };
   const out = outDir();
   mkdirSync(out, { recursive: true });

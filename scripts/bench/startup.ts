@@ -6,7 +6,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { API_SERVICE_NAME } from '../../lambdas/contract';
+import { BUNDLING } from '../../lib/bundling';
+import { ROOT } from '../local/paths';
 import { percentile, round } from './stats';
 
 export interface BundleStartup {
@@ -18,6 +22,55 @@ export interface BundleStartup {
   initMsRuns: number[];
   /** CPU time (user + system) of the same require: robust to other processes on a shared machine. */
   initCpuMsMedian: number;
+  /** What the bundle adds to its floor (FLOORS), measured in the same run: our code and zod. */
+  aboveFloor?: { kb: number; initCpuMs: number };
+}
+
+/**
+ * Start-up floors: bundles of only the SDK clients and Powertools utilities a kind of function creates at module
+ * scope (lambdas/bench/floor-*.ts), built like the functions and measured in the same round-robin. A bundle's size
+ * and init above its floor is what our code (and zod) costs; the floor is what the named dependencies cost.
+ */
+export const FLOORS = { api: 'lambdas/bench/floor-api.ts', worker: 'lambdas/bench/floor-worker.ts' } as const;
+export type FloorKind = keyof typeof FLOORS;
+const FLOOR_ID: Record<FloorKind, string> = { api: 'FloorApi', worker: 'FloorWorker' };
+
+/** The API functions neither publish nor drain batches; every other function (workers, relay, sweeper) does both. */
+export const floorOf = (service: string): FloorKind => (service === API_SERVICE_NAME ? 'api' : 'worker');
+
+/** Builds one entry the way lib/constructs/pipeline-function.ts has the CDK build it (lib/bundling.ts). */
+export function buildBundle(entry: string, outfile: string, root = ROOT): string {
+  buildSync({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: BUNDLING.target,
+    minify: BUNDLING.minify,
+    mainFields: [...BUNDLING.mainFields],
+    // The alias target is this checkout's file; another checkout (a baseline) has its own copy.
+    alias: Object.fromEntries(Object.entries(BUNDLING.alias).map(([from, to]) => [from, to.replace(ROOT, root)])),
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/** Both floors, built into `dir` (outside any package.json that says "type": "module"). */
+function floorBundles(dir: string, envOf: (kind: FloorKind) => NodeJS.ProcessEnv): Bundle[] {
+  return (Object.keys(FLOORS) as FloorKind[]).map((kind) => {
+    const file = buildBundle(FLOORS[kind], join(dir, kind, 'index.js'));
+    return { id: FLOOR_ID[kind], service: `floor: ${kind}`, file, cwd: dirname(file), env: envOf(kind) };
+  });
+}
+
+/** Each bundle's size and CPU init above its floor. */
+export function withFloor(bundles: BundleStartup[], floors: BundleStartup[]): BundleStartup[] {
+  const floor = (kind: FloorKind) => floors.find((f) => f.function === FLOOR_ID[kind]);
+  return bundles.map((b) => {
+    const f = floor(floorOf(b.service));
+    return f ? { ...b, aboveFloor: { kb: round(b.kb - f.kb), initCpuMs: round(b.initCpuMsMedian - f.initCpuMsMedian) } } : b;
+  });
 }
 
 const PROBE = `const c=process.cpuUsage();const t=process.hrtime.bigint();require(process.argv[1]);const u=process.cpuUsage(c);process.stdout.write(JSON.stringify([Number(process.hrtime.bigint()-t)/1e6,(u.user+u.system)/1000]))`;
@@ -88,8 +141,9 @@ function summarise(b: Bundle, runs: [number, number][]): BundleStartup {
  * machine falls on all of them alike instead of on whichever bundle was being measured (run 5 had one bundle 15 ms
  * above the rest; measured again round-robin, it was at the others' median).
  */
-export function measureStartup(assemblyDir: string, stackName: string, runs = 7): BundleStartup[] {
-  return measureStartupSideBySide([{ label: 'this', assemblyDir }], stackName, runs)['this']!;
+export function measureStartup(assemblyDir: string, stackName: string, runs = 7): { bundles: BundleStartup[]; floors: BundleStartup[] } {
+  const { variants, floors } = measureStartupSideBySide([{ label: 'this', assemblyDir }], stackName, runs);
+  return { bundles: variants['this']!, floors };
 }
 
 /**
@@ -97,20 +151,33 @@ export function measureStartup(assemblyDir: string, stackName: string, runs = 7)
  * bundles and variants, so that the machine's drift falls on every one alike. Functions are matched by logical id;
  * one missing in a variant is left out of that variant.
  */
-export function measureStartupSideBySide(variants: { label: string; assemblyDir: string }[], stackName: string, runs = 7): Record<string, BundleStartup[]> {
-  const bundles = variants.map((v) => new Map(bundlesOf(v.assemblyDir, stackName).map((b) => [b.id, b])));
+export function measureStartupSideBySide(
+  variants: { label: string; assemblyDir: string }[],
+  stackName: string,
+  runs = 7,
+): { variants: Record<string, BundleStartup[]>; floors: BundleStartup[] } {
+  const stacks = variants.map((v) => bundlesOf(v.assemblyDir, stackName));
+  // The floors run with the environment of a function of their kind (the first stack's), built from this checkout.
+  const envOf = (kind: FloorKind) => (stacks[0]!.find((b) => floorOf(b.service) === kind) ?? stacks[0]![0])?.env ?? { ...process.env, AWS_REGION: 'us-east-1' };
+  const floorDir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
+  // The floors are one more "variant" holding only their own ids: measured once per run, in the same round-robin.
+  const bundles = [...stacks, floorBundles(floorDir, envOf)].map((list) => new Map(list.map((b) => [b.id, b])));
   const ids = [...new Set(bundles.flatMap((m) => [...m.keys()]))].sort();
   const samples = bundles.map(() => new Map<string, [number, number][]>());
-  for (const [id, v] of interleaved(runs, ids, bundles.length)) {
-    const b = bundles[v]!.get(id);
-    if (!b) continue;
-    const list = samples[v]!.get(id) ?? [];
-    list.push(initBundle(b));
-    samples[v]!.set(id, list);
+  const summary = (i: number) => ids.filter((id) => bundles[i]!.has(id)).map((id) => summarise(bundles[i]!.get(id)!, samples[i]!.get(id)!));
+  try {
+    for (const [id, v] of interleaved(runs, ids, bundles.length)) {
+      const b = bundles[v]!.get(id);
+      if (!b) continue;
+      const list = samples[v]!.get(id) ?? [];
+      list.push(initBundle(b));
+      samples[v]!.set(id, list);
+    }
+    const floors = summary(variants.length);
+    return { variants: Object.fromEntries(variants.map((v, i) => [v.label, withFloor(summary(i), floors)])), floors };
+  } finally {
+    rmSync(floorDir, { recursive: true, force: true });
   }
-  return Object.fromEntries(
-    variants.map((v, i) => [v.label, ids.filter((id) => bundles[i]!.has(id)).map((id) => summarise(bundles[i]!.get(id)!, samples[i]!.get(id)!))]),
-  );
 }
 
 /** The order of the measurements: each run goes over every bundle, and each bundle over every variant. */
