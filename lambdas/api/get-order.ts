@@ -6,7 +6,7 @@
  */
 import { logger } from '../adapters/logger';
 import { readOrder, type Item, type StoredOrder } from '../adapters/order-store';
-import { CANCEL_REASONS } from '../core/events';
+import { CANCEL_REASONS } from '../core/event-types';
 import { maskAddress, maskEmail } from '../core/masking';
 import { ORDER_STATUSES, VISIBLE_SERVICES } from './contract';
 import type { OrderView } from './responses';

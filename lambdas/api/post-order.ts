@@ -10,7 +10,7 @@ import { countingRequests } from '../adapters/aws';
 import { logger } from '../adapters/logger';
 import { count, flushMetrics } from '../adapters/metrics';
 import { METRIC } from '../contract';
-import { saveNewOrder } from '../adapters/order-store';
+import { saveNewOrder } from '../adapters/order-placement';
 import { newOrderId } from '../core/ids';
 import { FAULT_HEADER, parseFaults } from '../core/faults';
 import { requestHash, UNKNOWN_FIELD, validateOrder, type FieldError } from '../core/order';

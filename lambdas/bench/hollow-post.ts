@@ -9,7 +9,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { countingRequests, ddb } from '../adapters/aws';
 import { required } from '../adapters/env';
 import { logger } from '../adapters/logger';
-import { outboxItem } from '../adapters/order-store';
+import { outboxItem } from '../adapters/order-placement';
 import { newOrderId } from '../core/ids';
 import { orderPlaced, type OrderRequest } from '../core/order';
 import { bodyBytes, bodyText, type HttpEvent } from '../api/http';

@@ -9,19 +9,11 @@
 // zod/mini: the same schemas and errors as `zod`, tree-shakable, so each worker bundle carries ~20 KB of it instead of
 // ~450 KB (the API's request schema in core/order.ts is on zod/mini too, with the English locale for its messages).
 import * as z from 'zod/mini';
+import { CANCEL_REASONS, EVENT_TYPES, type EventType } from './event-types';
 import { deterministicEventId } from './ids';
 
-export const EVENT_TYPES = [
-  'OrderPlaced',
-  'PaymentCharged',
-  'PaymentDeclined',
-  'OrderRejected',
-  'StockReserved',
-  'StockBackordered',
-  'OrderConfirmed',
-  'OrderCancelled',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+// The names live apart (event-types.ts) so that a function needing only them does not load zod.
+export { CANCEL_REASONS, EVENT_TYPES, type CancelReason, type EventType } from './event-types';
 
 export const SCHEMA_VERSION = 1;
 
@@ -49,17 +41,13 @@ export const PAYLOADS = {
    * never by the reason: compensation follows facts, not labels. TIMEOUT: undecided at the order's deadline.
    */
   OrderCancelled: z.object({
-    reason: z.enum(['PAYMENT_DECLINED', 'OUT_OF_STOCK', 'UNKNOWN_SKU', 'TIMEOUT']),
+    reason: z.enum(CANCEL_REASONS),
     currency,
     cancelledAt: z.string(),
   }),
 } satisfies Record<EventType, z.ZodMiniType>;
 
 export type Payload<T extends EventType> = z.infer<(typeof PAYLOADS)[T]>;
-
-/** Why an order can be cancelled: read from the OrderCancelled schema, so a new reason is added there only. */
-export const CANCEL_REASONS = PAYLOADS.OrderCancelled.shape.reason.options;
-export type CancelReason = Payload<'OrderCancelled'>['reason'];
 
 const envelopeSchema = z.object({
   eventId: z.string().check(z.minLength(1), z.maxLength(128)),

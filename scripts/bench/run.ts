@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadavg, tmpdir } from 'node:os';
 import { BatchWriteCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { orderTransaction } from '../../lambdas/adapters/order-store';
+import { orderTransaction } from '../../lambdas/adapters/order-placement';
 import { BENCH_OUTPUTS } from '../../lib/constructs/bench';
 import { localApiUrl, readOutputs } from '../local/deploy';
 import { LAMBDA_ACCOUNT_CONCURRENCY, MINISTACK_VERSION, ownedEmulator, readState } from '../local/emulator';

@@ -13,7 +13,7 @@ import { createHandler as createPostOrder } from '../../../lambdas/api/post-orde
 import { createHandler as createGetOrder } from '../../../lambdas/api/get-order';
 import { handler as relay } from '../../../lambdas/outbox/relay';
 import { logger } from '../../../lambdas/adapters/logger';
-import { orderTransaction } from '../../../lambdas/adapters/order-store';
+import { orderTransaction } from '../../../lambdas/adapters/order-placement';
 
 const snsMock = mockClient(SNSClient);
 // As in the local stage, where the fault hooks are on (the relay reads FAULTS_ENABLED itself: set below).

@@ -5,7 +5,7 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/outbox/relay';
-import { orderTransaction } from '../../../lambdas/adapters/order-store';
+import { orderTransaction } from '../../../lambdas/adapters/order-placement';
 import { faultKey } from '../../../lambdas/adapters/keys';
 import { OUTBOX_TTL_SECONDS } from '../../../lambdas/adapters/outbox';
 import { OUTBOX_PENDING } from '../../../lambdas/contract';

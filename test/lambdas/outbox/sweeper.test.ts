@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../../lambdas/outbox/sweeper';
-import { orderTransaction } from '../../../lambdas/adapters/order-store';
+import { orderTransaction } from '../../../lambdas/adapters/order-placement';
 import { OUTBOX_PENDING, OUTBOX_PENDING_INDEX } from '../../../lambdas/contract';
 
 // Read at call time by the sweeper and the publisher.
