@@ -132,7 +132,7 @@ describe('bundling (local)', () => {
     expect(shipping.includes('com.amazonaws.sns'), 'a worker publishes').toBe(true);
   });
 
-  it('the GET and erasure bundles carry no zod at all: they validate nothing, so neither the order schema nor the event schemas are built at their init (~30 KB, ~8 ms)', () => {
+  it('the GET and erasure bundles carry no zod at all: they validate nothing, so neither the order schema nor the event schemas are built at their init (~29 KB and ~11 ms of init CPU each: npm run bundles, 21 runs round-robin)', () => {
     for (const fn of [stack.api.getOrder, stack.api.erasePersonalData]) {
       const code = readFileSync(bundleFile(template.toJSON().Resources[logicalId(fn)]), 'utf8');
       expect(code.includes('ZodMini'), fn.node.id).toBe(false);
